@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Orchestrator.Distillation;
+
+namespace Orchestrator.Coordinator.Commands;
+
+/// <summary>Exit codes and error reporting shared by every command.</summary>
+public static class CommandLineRunner
+{
+    public const int Ok = 0;
+    public const int TrialFailed = 1;
+    /// <summary>Bad input: a wrong flag, a malformed file, an unknown name. Nothing was changed.</summary>
+    public const int BadInput = 2;
+    public const int Cancelled = 130;
+
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
+            Console.Error.WriteLine("Run with --help for usage.");
+            return BadInput;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (UserInputException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled.");
+            return Cancelled;
+        }
+    }
+}

@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Orchestrator.Coordinator.Commands;
+
+var root = new RootCommand("orchestrator: knowledge-distillation experiments on TorchSharp (CPU or CUDA)")
+{
+    TrialCommand.Create(),
+    BenchCommand.Create(),
+};
+return await CommandLineRunner.RunAsync(root, args);

@@ -1,0 +1,148 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Orchestrator.Distillation.Configuration;
+
+/// <summary>
+/// A YAML mapping read field by field. It remembers where every value is, so each error names
+/// file:line:column and the full key, and it rejects keys nobody read (with the nearest valid name).
+/// </summary>
+public sealed class ConfigMap
+{
+    readonly YamlMappingNode node;
+    readonly string file;
+    readonly string prefix;
+    readonly HashSet<string> known = [];
+
+    ConfigMap(YamlMappingNode node, string file, string prefix)
+    {
+        this.node = node;
+        this.file = file;
+        this.prefix = prefix;
+    }
+
+    public static ConfigMap Load(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"{path}: file not found.");
+        var stream = new YamlStream();
+        try
+        {
+            using var reader = new StreamReader(path);
+            stream.Load(reader);
+        }
+        catch (YamlException e)
+        {
+            throw new UserInputException($"{path}:{e.Start.Line}:{e.Start.Column}: YAML syntax error: {e.InnerException?.Message ?? e.Message}", e);
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new UserInputException($"{path}: expected a YAML mapping of settings (key: value lines) at the top level.");
+        return new ConfigMap(root, path, "");
+    }
+
+    public string FilePath => file;
+
+    public string Where(YamlNode at) => $"{file}:{at.Start.Line}:{at.Start.Column}";
+
+    /// <summary>An error about <paramref name="key"/>'s value (or about the section itself when the key is absent).</summary>
+    public UserInputException Error(string key, string message)
+    {
+        var at = Find(key) ?? node;
+        return new UserInputException($"{Where(at)}: {prefix}{key}: {message}");
+    }
+
+    /// <summary>Runs a validation whose error message lacks a location, and puts <paramref name="key"/>'s location in front of it.</summary>
+    public T Check<T>(string key, Func<T> validate)
+    {
+        try { return validate(); }
+        catch (UserInputException e) { throw Error(key, e.Message); }
+    }
+
+    public void Check(string key, Action validate) => Check(key, () => { validate(); return 0; });
+
+    public bool Has(string key)
+    {
+        known.Add(key);
+        return Find(key) is not null;
+    }
+
+    public string? String(string key) => Scalar(key, "a text value", s => s);
+
+    public double? Double(string key) =>
+        Scalar(key, "a number", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : (double?)null);
+
+    public int? Int(string key) =>
+        Scalar(key, "a whole number", s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (int?)null);
+
+    public bool? Bool(string key) => Scalar(key, "true or false", s => s switch
+    {
+        "true" or "True" or "yes" => true,
+        "false" or "False" or "no" => false,
+        _ => (bool?)null,
+    });
+
+    /// <summary>A nested mapping, or null when absent. A scalar is accepted as shorthand for { shorthandKey: value }.</summary>
+    public ConfigMap? Section(string key, string? shorthandKey = null)
+    {
+        known.Add(key);
+        switch (Find(key))
+        {
+            case null: return null;
+            case YamlMappingNode map: return new ConfigMap(map, file, $"{prefix}{key}.");
+            case YamlScalarNode scalar when shorthandKey is not null:
+                return new ConfigMap(new YamlMappingNode(new YamlScalarNode(shorthandKey), scalar), file, $"{prefix}{key}.");
+            case var other:
+                throw new UserInputException($"{Where(other)}: {prefix}{key}: expected a mapping (key: value pairs){(shorthandKey is null ? "" : $" or a {shorthandKey}")}.");
+        }
+    }
+
+    /// <summary>A list of text values, or null when absent.</summary>
+    public IReadOnlyList<string>? StringList(string key)
+    {
+        known.Add(key);
+        return Find(key) switch
+        {
+            null => null,
+            YamlSequenceNode list => list.Children.Select(c => c is YamlScalarNode s
+                ? s.Value ?? ""
+                : throw new UserInputException($"{Where(c)}: {prefix}{key}: expected a list of names, found a nested structure.")).ToList(),
+            var other => throw new UserInputException($"{Where(other)}: {prefix}{key}: expected a list, e.g. [ce, hinton]."),
+        };
+    }
+
+    /// <summary>Every key of this mapping with its number value (for free-form maps such as per-loss weights).</summary>
+    public IReadOnlyList<(string Key, double Value)> NumberEntries()
+    {
+        var entries = new List<(string, double)>();
+        foreach (var (keyNode, _) in node.Children)
+        {
+            string key = ((YamlScalarNode)keyNode).Value ?? "";
+            entries.Add((key, Double(key)!.Value));
+        }
+        return entries;
+    }
+
+    /// <summary>Fails on the first key that was never asked for: a typo or a setting that does not exist.</summary>
+    public void RejectUnknownKeys()
+    {
+        foreach (var (keyNode, _) in node.Children)
+        {
+            string key = (keyNode as YamlScalarNode)?.Value ?? keyNode.ToString();
+            if (!known.Contains(key))
+                throw new UserInputException($"{Where(keyNode)}: unknown key '{prefix}{key}'{Suggest.Nearest(key, known)}; valid keys here: {string.Join(", ", known)}.");
+        }
+    }
+
+    YamlNode? Find(string key) =>
+        node.Children.FirstOrDefault(c => c.Key is YamlScalarNode s && s.Value == key).Value;
+
+    T? Scalar<T>(string key, string expected, Func<string, T?> parse)
+    {
+        known.Add(key);
+        var value = Find(key);
+        if (value is null) return default;
+        if (value is YamlScalarNode { Value: { } text } && parse(text) is { } parsed) return parsed;
+        string found = value is YamlScalarNode s ? $"'{s.Value}'" : "a nested structure";
+        throw new UserInputException($"{Where(value)}: {prefix}{key}: expected {expected}, found {found}.");
+    }
+}

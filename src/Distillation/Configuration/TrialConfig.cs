@@ -1,0 +1,144 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.Models;
+using Orchestrator.Distillation.Training;
+
+namespace Orchestrator.Distillation.Configuration;
+
+/// <summary>
+/// One training run: a teacher trained on labels, or a student trained from a teacher checkpoint with a loss
+/// combination. The YAML schema is documented in docs/trial-file.md.
+/// </summary>
+/// <param name="TeacherCheckpoint">A checkpoint written by an earlier trial; required when the loss has distillation terms.</param>
+/// <param name="Device">auto | cpu | cuda | cuda:N</param>
+public sealed record TrialConfig(
+    string Name,
+    DataOptions Data,
+    ModelSpec Model,
+    string? TeacherCheckpoint,
+    LossRecipe Loss,
+    TrainingOptions Training,
+    string Device)
+{
+    /// <summary>Identifies what the run computes (not where it runs or what it is called), for safe resume.</summary>
+    public string Hash()
+    {
+        var identity = new { Data, Model, Teacher = TeacherCheckpoint is null ? null : FileHash(TeacherCheckpoint), Loss, Training };
+        return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(identity)))[..16];
+    }
+
+    static string FileHash(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    public static TrialConfig Load(string path)
+    {
+        var root = ConfigMap.Load(path);
+        string name = root.String("name") ?? Path.GetFileNameWithoutExtension(path);
+
+        var dataset = root.Section("dataset", shorthandKey: "name") ?? throw root.Error("dataset", "missing; e.g. dataset: fashion-mnist");
+        string datasetName = dataset.String("name") ?? throw dataset.Error("name", "missing; e.g. name: fashion-mnist");
+        if (!DatasetRegistry.Names.Contains(datasetName))
+            throw dataset.Error("name", $"unknown dataset '{datasetName}'{Suggest.Nearest(datasetName, DatasetRegistry.Names)}; known: {string.Join(", ", DatasetRegistry.Names)}.");
+        var data = new DataOptions(datasetName, ResolvePath(path, dataset.String("data_dir")), dataset.Int("validation") ?? 5000, dataset.Int("split_seed") ?? 0);
+        if (data.Validation <= 0) throw dataset.Error("validation", "must be a positive number of training samples held out for validation.");
+        dataset.RejectUnknownKeys();
+
+        var model = root.Section("model", shorthandKey: "name") ?? throw root.Error("model", "missing; e.g. model: mlp-400");
+        var modelSpec = new ModelSpec(model.String("name") ?? throw model.Error("name", "missing"), model.Double("dropout"));
+        model.RejectUnknownKeys();
+
+        var teacher = root.Section("teacher", shorthandKey: "checkpoint");
+        string? teacherCheckpoint = ResolvePath(path, teacher?.String("checkpoint"));
+        teacher?.RejectUnknownKeys();
+
+        var loss = ReadLoss(root);
+        var optimizer = ReadOptimizer(root);
+        var schedule = ReadSchedule(root);
+        var stopping = root.Section("early_stopping", shorthandKey: "patience");
+        int? patience = stopping?.Int("patience");
+        if (patience is <= 0) throw stopping!.Error("patience", "must be a positive number of epochs.");
+        stopping?.RejectUnknownKeys();
+
+        int epochs = root.Int("epochs") ?? throw root.Error("epochs", "missing; e.g. epochs: 10");
+        if (epochs <= 0) throw root.Error("epochs", "must be at least 1.");
+        int batch = root.Int("batch_size") ?? 256;
+        if (batch <= 0) throw root.Error("batch_size", "must be at least 1.");
+        int seed = root.Int("seed") ?? 0;
+        string device = root.String("device") ?? "auto";
+        root.RejectUnknownKeys();
+        return new TrialConfig(name, data, modelSpec, teacherCheckpoint, loss,
+            new TrainingOptions(epochs, batch, optimizer, schedule, seed, patience), device);
+    }
+
+    /// <summary>Relative paths in a trial file are relative to the file's folder.</summary>
+    static string? ResolvePath(string configPath, string? value) =>
+        value is null ? null : Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+
+    static LossRecipe ReadLoss(ConfigMap root)
+    {
+        var loss = root.Section("loss");
+        if (loss is null) return LossRecipe.LabelsOnly;
+        var terms = loss.StringList("terms");
+        var weightsSection = loss.Section("weights");
+        double? alpha = loss.Double("alpha");
+        IReadOnlyDictionary<string, double> weights;
+        if (weightsSection is not null)
+        {
+            if (terms is not null || alpha is not null)
+                throw loss.Error("weights", "give either weights per term, or terms with alpha, not both.");
+            var entries = weightsSection.NumberEntries();
+            foreach (var (term, _) in entries) weightsSection.Check(term, () => LossRecipe.CheckTermName(term));
+            weights = entries.ToDictionary(e => e.Key, e => e.Value);
+            if (weights.Count == 0) throw loss.Error("weights", "is empty; e.g. weights: { ce: 0.3, hinton: 0.7 }");
+        }
+        else
+        {
+            if (terms is null) throw loss.Error("terms", "missing; e.g. terms: [ce, hinton] with alpha: 0.7");
+            weights = loss.Check(alpha is < 0 or > 1 ? "alpha" : "terms", () => LossRecipe.WeightsFromAlpha(terms, alpha));
+        }
+        double temperature = loss.Double("temperature") ?? 4;
+        loss.Check("temperature", () => LossRecipe.CheckTemperature(temperature));
+        double margin = loss.Double("margin") ?? 1;
+        var feature = loss.String("features") switch
+        {
+            null or "logits" => RelationFeature.Logits,
+            "embedding" => RelationFeature.Embedding,
+            var other => throw loss.Error("features", $"'{other}' is not logits or embedding."),
+        };
+        loss.RejectUnknownKeys();
+        return new LossRecipe(weights, temperature, margin, feature);
+    }
+
+    static OptimizerOptions ReadOptimizer(ConfigMap root)
+    {
+        var section = root.Section("optimizer", shorthandKey: "name");
+        if (section is null) return new OptimizerOptions();
+        string name = section.String("name") ?? "adam";
+        if (!OptimizerOptions.Names.Contains(name))
+            throw section.Error("name", $"unknown optimizer '{name}'{Suggest.Nearest(name, OptimizerOptions.Names)}; known: {string.Join(", ", OptimizerOptions.Names)}.");
+        var options = new OptimizerOptions(name, section.Double("lr") ?? (name == "sgd" ? 0.01 : 1e-3),
+            section.Double("momentum") ?? 0.9, section.Bool("nesterov") ?? false, section.Double("weight_decay") ?? 0);
+        if (!(options.LearningRate > 0)) throw section.Error("lr", "must be a positive number.");
+        if (options.WeightDecay < 0) throw section.Error("weight_decay", "must not be negative.");
+        section.RejectUnknownKeys();
+        return options;
+    }
+
+    static ScheduleOptions ReadSchedule(ConfigMap root)
+    {
+        var section = root.Section("schedule", shorthandKey: "name");
+        if (section is null) return new ScheduleOptions();
+        string name = section.String("name") ?? "none";
+        if (!ScheduleOptions.Names.Contains(name))
+            throw section.Error("name", $"unknown schedule '{name}'{Suggest.Nearest(name, ScheduleOptions.Names)}; known: {string.Join(", ", ScheduleOptions.Names)}.");
+        var options = new ScheduleOptions(name, section.Int("step_size") ?? 10, section.Double("gamma") ?? 0.1, section.Double("min_lr") ?? 0);
+        if (options.StepSize <= 0) throw section.Error("step_size", "must be at least 1 epoch.");
+        section.RejectUnknownKeys();
+        return options;
+    }
+}

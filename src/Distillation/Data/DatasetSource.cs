@@ -1,0 +1,23 @@
+namespace Orchestrator.Distillation.Data;
+
+/// <summary>A dataset known by name: where its files live, how to decode them, and how to get them when missing.</summary>
+public abstract class DatasetSource
+{
+    public abstract string Name { get; }
+    public abstract int Classes { get; }
+    /// <summary>Files that must exist in the dataset directory (the fingerprint hashes them).</summary>
+    public abstract IReadOnlyList<string> Files { get; }
+    /// <summary>What to do when the files are missing (an install command, or where to put them).</summary>
+    public abstract string InstallHint { get; }
+
+    public abstract RawImages ReadTrain(string directory);
+    public abstract RawImages ReadTest(string directory);
+
+    protected string RequireFile(string directory, string fileName)
+    {
+        string path = Path.Combine(directory, fileName);
+        if (!File.Exists(path))
+            throw new UserInputException($"dataset '{Name}': missing file {path}. {InstallHint}");
+        return path;
+    }
+}

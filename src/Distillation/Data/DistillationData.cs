@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.Data;
+
+public sealed record DatasetInfo(string Name, int Channels, int Height, int Width, int Classes)
+{
+    public int Features => Channels * Height * Width;
+}
+
+/// <summary>
+/// A dataset split into train / validation / test, normalised per channel with statistics of the training
+/// split only, and held on the training device.
+/// </summary>
+public sealed class DistillationData : IDisposable
+{
+    public required DatasetInfo Info { get; init; }
+    public required ImageSet Train { get; init; }
+    public required ImageSet Validation { get; init; }
+    public required ImageSet Test { get; init; }
+    /// <summary>Hash of the dataset files and the split: equal fingerprints mean identical samples in identical order.</summary>
+    public required string Fingerprint { get; init; }
+
+    public static DistillationData Load(DataOptions options, Device device)
+    {
+        var source = DatasetRegistry.Get(options.Name);
+        string directory = options.ResolveDirectory();
+        if (!Directory.Exists(directory))
+            throw new UserInputException($"dataset '{options.Name}': folder {directory} does not exist. {source.InstallHint}");
+        RawImages train = source.ReadTrain(directory);
+        RawImages test = source.ReadTest(directory);
+        if (options.Validation <= 0 || options.Validation >= train.Count)
+            throw new UserInputException(
+                $"dataset.validation = {options.Validation}: must be between 1 and {train.Count - 1} (samples taken from the {train.Count} training samples).");
+
+        var (trainIndices, validationIndices) = Split(train.Count, options.Validation, options.SplitSeed);
+        using var all = train.ToTensors();
+        var trainSet = all.Select(trainIndices);
+        var validationSet = all.Select(validationIndices);
+        var testSet = test.ToTensors();
+        Normalise(trainSet, [trainSet, validationSet, testSet]);
+        return new DistillationData
+        {
+            Info = new DatasetInfo(source.Name, train.Channels, train.Height, train.Width, source.Classes),
+            Train = trainSet.ToDevice(device),
+            Validation = validationSet.ToDevice(device),
+            Test = testSet.ToDevice(device),
+            Fingerprint = ComputeFingerprint(directory, source, options),
+        };
+    }
+
+    /// <summary>A seeded permutation of the training indices: the first <paramref name="validation"/> become the validation set. Both lists are sorted.</summary>
+    public static (long[] Train, long[] Validation) Split(int count, int validation, int seed)
+    {
+        var order = Enumerable.Range(0, count).Select(i => (long)i).ToArray();
+        new Random(seed).Shuffle(order);
+        var validationIndices = order[..validation];
+        var trainIndices = order[validation..];
+        Array.Sort(validationIndices);
+        Array.Sort(trainIndices);
+        return (trainIndices, validationIndices);
+    }
+
+    static void Normalise(ImageSet statisticsFrom, ImageSet[] sets)
+    {
+        using var scope = NewDisposeScope();
+        var mean = statisticsFrom.Images.mean([0, 2, 3], keepdim: true);
+        var std = statisticsFrom.Images.std([0, 2, 3], keepdim: true).clamp_min(1e-6);
+        foreach (var set in sets)
+            set.Images.sub_(mean).div_(std);
+    }
+
+    static string ComputeFingerprint(string directory, DatasetSource source, DataOptions options)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (string file in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileName(file);
+            if (!source.Files.Any(f => name == f || name + ".gz" == f)) continue;
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
+            using var stream = File.OpenRead(file);
+            sha.AppendData(SHA256.HashData(stream));
+        }
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"|{options.Name}|validation={options.Validation}|seed={options.SplitSeed}"));
+        return Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
+    }
+
+    public void Dispose()
+    {
+        Train.Dispose();
+        Validation.Dispose();
+        Test.Dispose();
+    }
+}

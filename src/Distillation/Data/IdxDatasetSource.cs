@@ -1,0 +1,34 @@
+namespace Orchestrator.Distillation.Data;
+
+/// <summary>MNIST-layout datasets: four IDX files (train/t10k images and labels), gzip-compressed or raw, 28x28 grey images.</summary>
+public sealed class IdxDatasetSource(string name, string installHint) : DatasetSource
+{
+    public override string Name => name;
+    public override int Classes => 10;
+    public override string InstallHint => installHint;
+    public override IReadOnlyList<string> Files { get; } =
+        ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
+
+    public override RawImages ReadTrain(string directory) => ReadPair(directory, "train");
+    public override RawImages ReadTest(string directory) => ReadPair(directory, "t10k");
+
+    RawImages ReadPair(string directory, string prefix)
+    {
+        string imagesPath = FindFile(directory, $"{prefix}-images-idx3-ubyte");
+        string labelsPath = FindFile(directory, $"{prefix}-labels-idx1-ubyte");
+        var images = IdxReader.Read(imagesPath, expectedDimensions: 3);
+        var labels = IdxReader.Read(labelsPath, expectedDimensions: 1);
+        if (images.Shape[0] != labels.Shape[0])
+            throw new UserInputException($"{imagesPath} holds {images.Shape[0]} images but {labelsPath} holds {labels.Shape[0]} labels; the files do not belong together.");
+        var raw = new RawImages(images.Data, labels.Data, Channels: 1, Height: images.Shape[1], Width: images.Shape[2]);
+        raw.CheckLabels(labelsPath, Classes);
+        return raw;
+    }
+
+    /// <summary>Accepts the gzip name or the raw (unpacked) name.</summary>
+    string FindFile(string directory, string baseName)
+    {
+        string raw = Path.Combine(directory, baseName);
+        return File.Exists(raw) ? raw : RequireFile(directory, baseName + ".gz");
+    }
+}

@@ -1,0 +1,57 @@
+using Orchestrator.Distillation.Data;
+using static Orchestrator.Distillation.Models.ConvNet;
+
+namespace Orchestrator.Distillation.Models;
+
+/// <summary>
+/// The architectures a trial can name. MLPs are named by their hidden widths (<c>mlp-1200-1200</c> is
+/// 784-1200-1200-10 on 28x28 images); the convolutional pairs come from the studies in docs/EXPERIMENTS.md.
+/// </summary>
+public static class ModelRegistry
+{
+    static readonly Layer P = Layer.Pool;
+    static Layer C(int channels) => new(channels);
+
+    sealed record ConvDefinition(string Description, Layer[] Conv, bool BatchNorm, int[] FullyConnected, double Dropout);
+
+    static readonly Dictionary<string, ConvDefinition> ConvNets = new()
+    {
+        // The BatchNorm CNN pair of the triplet-KD study (teacher conv 3-32-32-64-64-128, fc 2048-512-128-10; student conv 3-32-32-64, fc 1024-128-10).
+        ["bncnn-teacher"] = new("BatchNorm CNN teacher (triplet-KD study)", [C(32), C(32), P, C(64), C(64), P, C(128), P], true, [512, 128], 0.5),
+        ["bncnn-student"] = new("BatchNorm CNN student (triplet-KD study)", [C(32), P, C(32), P, C(64), P], true, [128], 0.5),
+        // The PyTorch knowledge-distillation tutorial's DeepNN teacher and LightNN student.
+        ["deepnn"] = new("PyTorch KD tutorial teacher", [C(128), C(64), P, C(64), C(32), P], false, [512], 0.1),
+        ["lightnn"] = new("PyTorch KD tutorial student", [C(16), P, C(16), P], false, [256], 0.1),
+        // AlexNet's layer plan (5 convolutions, 3 pools, 2 hidden fc layers) scaled to 32x32 inputs, with 3x3 kernels throughout.
+        ["alexnet"] = new("AlexNet-style CIFAR teacher", [C(64), P, C(192), P, C(384), C(256), C(256), P], false, [1024, 512], 0.5),
+    };
+
+    public static IEnumerable<string> Names => ConvNets.Keys.Prepend("mlp-<width>[-<width>...]");
+
+    public static Classifier Create(ModelSpec spec, DatasetInfo data)
+    {
+        if (spec.Dropout is < 0 or >= 1)
+            throw new UserInputException($"model '{spec.Name}': dropout {spec.Dropout} must be in [0, 1).");
+        if (spec.Name.StartsWith("mlp-", StringComparison.Ordinal))
+            return new Mlp(data.Features, ParseWidths(spec.Name), data.Classes, spec.Dropout ?? 0);
+        if (ConvNets.TryGetValue(spec.Name, out var conv))
+        {
+            if (data.Height != data.Width)
+                throw new UserInputException($"model '{spec.Name}' expects square images; dataset '{data.Name}' has {data.Height}x{data.Width}.");
+            return new ConvNet(spec.Name, data.Channels, data.Height, conv.Conv, conv.BatchNorm, conv.FullyConnected, spec.Dropout ?? conv.Dropout, data.Classes);
+        }
+        throw new UserInputException(
+            $"unknown model '{spec.Name}'{Suggest.Nearest(spec.Name, ConvNets.Keys.Append("mlp-400").Append("mlp-1200-1200"))}; " +
+            $"known models: {string.Join(", ", Names)}.");
+    }
+
+    static int[] ParseWidths(string name)
+    {
+        var parts = name["mlp-".Length..].Split('-');
+        var widths = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!int.TryParse(parts[i], out widths[i]) || widths[i] <= 0)
+                throw new UserInputException($"model '{name}': '{parts[i]}' is not a positive layer width; write e.g. mlp-400 or mlp-1200-1200.");
+        return widths;
+    }
+}

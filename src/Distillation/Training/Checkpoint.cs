@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Models;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.Training;
+
+/// <summary>Everything besides tensors that a checkpoint holds: enough to rebuild the model and to resume training.</summary>
+public sealed record CheckpointState(
+    ModelSpec Model,
+    DatasetInfo Dataset,
+    string ConfigurationHash,
+    int EpochsDone,
+    int BestEpoch,
+    double BestValidationAccuracy,
+    int EpochsWithoutImprovement,
+    IReadOnlyList<EpochMetrics> History);
+
+/// <summary>
+/// Checkpoint files: "ORCKPT1\n", a length-prefixed JSON <see cref="CheckpointState"/>, the model's state dict, the
+/// optimizer's state when present, and a SHA-256 of all that, verified on load. Written to a temporary file,
+/// flushed to disk and renamed, so a crash never leaves a half-written checkpoint under the real name.
+/// </summary>
+public static class Checkpoint
+{
+    static readonly byte[] Magic = "ORCKPT1\n"u8.ToArray();
+    const int HashLength = 32;
+
+    public static void Save(string path, CheckpointState state, nn.Module model, OptimizerHelper? optimizer)
+    {
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(state);
+            writer.Write(json.Length);
+            writer.Write(json);
+            model.save(writer);
+            writer.Write(optimizer is not null);
+            optimizer?.save_state_dict(writer);
+        }
+        byte[] hash = SHA256.HashData(payload.GetBuffer().AsSpan(0, (int)payload.Length));
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(payload.GetBuffer(), 0, (int)payload.Length);
+            stream.Write(hash);
+        });
+    }
+
+    /// <summary>Reads the state only (no tensors), after verifying the file's checksum.</summary>
+    public static CheckpointState ReadState(string path)
+    {
+        using var reader = OpenVerified(path);
+        return ReadHeader(reader, path);
+    }
+
+    /// <summary>Loads weights into <paramref name="model"/> (and optimizer state, when both have it) and returns the state.</summary>
+    public static CheckpointState Load(string path, nn.Module model, OptimizerHelper? optimizer = null)
+    {
+        using var reader = OpenVerified(path);
+        var state = ReadHeader(reader, path);
+        model.load(reader);
+        if (reader.ReadBoolean() && optimizer is not null)
+            optimizer.load_state_dict(reader);
+        return state;
+    }
+
+    static BinaryReader OpenVerified(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"checkpoint {path} does not exist.");
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.Length < Magic.Length + HashLength || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new UserInputException($"{path} is not an orchestrator checkpoint (wrong header).");
+        var body = bytes.AsSpan(0, bytes.Length - HashLength);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - HashLength)))
+            throw new UserInputException($"{path}: checksum mismatch; the checkpoint is truncated or corrupt. Delete it to retrain.");
+        return new BinaryReader(new MemoryStream(bytes, 0, body.Length, writable: false), Encoding.UTF8);
+    }
+
+    static CheckpointState ReadHeader(BinaryReader reader, string path)
+    {
+        reader.ReadBytes(Magic.Length);
+        int length = reader.ReadInt32();
+        return JsonSerializer.Deserialize<CheckpointState>(reader.ReadBytes(length))
+            ?? throw new UserInputException($"{path}: empty checkpoint state.");
+    }
+}

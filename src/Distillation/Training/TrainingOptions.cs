@@ -1,0 +1,27 @@
+namespace Orchestrator.Distillation.Training;
+
+/// <param name="Name">sgd | adam | adamw</param>
+/// <param name="Momentum">SGD only.</param>
+/// <param name="Nesterov">SGD only.</param>
+public sealed record OptimizerOptions(string Name = "adam", double LearningRate = 1e-3, double Momentum = 0.9, bool Nesterov = false, double WeightDecay = 0)
+{
+    public static readonly string[] Names = ["sgd", "adam", "adamw"];
+}
+
+/// <param name="Name">none | step (multiply by Gamma every StepSize epochs) | cosine (to MinLearningRate at the last epoch)</param>
+public sealed record ScheduleOptions(string Name = "none", int StepSize = 10, double Gamma = 0.1, double MinLearningRate = 0)
+{
+    public static readonly string[] Names = ["none", "step", "cosine"];
+
+    /// <summary>The learning rate for a 0-based epoch: a pure function of the epoch, so a resumed run needs no scheduler state.</summary>
+    public double LearningRate(double baseRate, int epoch, int epochs) => Name switch
+    {
+        "step" => baseRate * Math.Pow(Gamma, epoch / StepSize),
+        "cosine" => MinLearningRate + (baseRate - MinLearningRate) * (1 + Math.Cos(Math.PI * epoch / epochs)) / 2,
+        _ => baseRate,
+    };
+}
+
+/// <param name="Patience">Stop after this many epochs without a better validation accuracy; null: never stop early.</param>
+public sealed record TrainingOptions(
+    int Epochs, int BatchSize, OptimizerOptions Optimizer, ScheduleOptions Schedule, int Seed, int? Patience = null, int EvaluationBatchSize = 4096);

@@ -1,0 +1,61 @@
+using Google.Protobuf;
+using Orchestrator.Distillation;
+using Orchestrator.Distillation.Training;
+using Proto = Orchestrator.Protocol.V1;
+
+namespace Orchestrator.GpuNode;
+
+/// <summary>Maps training results to the wire/file messages of src/Protocol, and writes them as JSON.</summary>
+public static class TrialReports
+{
+    static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true));
+    static readonly JsonFormatter IndentedJson = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true).WithIndentation("  "));
+
+    public static string ToJsonLine(IMessage message) => Json.Format(message);
+    public static string ToIndentedJson(IMessage message) => IndentedJson.Format(message);
+
+    public static Proto.EpochMetrics ToProto(this EpochMetrics m) => new()
+    {
+        Epoch = m.Epoch,
+        LearningRate = m.LearningRate,
+        TrainLoss = m.TrainLoss,
+        LossTerms = { m.LossTerms.ToDictionary() },
+        TrainAccuracy = m.TrainAccuracy,
+        ValidationLoss = m.ValidationLoss,
+        ValidationAccuracy = m.ValidationAccuracy,
+        SamplesPerSecond = m.SamplesPerSecond,
+        Seconds = m.Seconds,
+    };
+
+    public static Proto.TrialSummary ToSummary(this TrialOutcome outcome, string name, string model, string configurationHash, double seconds, string bestCheckpoint)
+    {
+        var result = outcome.Result;
+        var summary = new Proto.TrialSummary
+        {
+            Name = name,
+            Status = result.Status switch
+            {
+                TrialStatus.Completed => Proto.TrialStatus.Completed,
+                TrialStatus.EarlyStopped => Proto.TrialStatus.EarlyStopped,
+                TrialStatus.Failed => Proto.TrialStatus.Failed,
+                TrialStatus.Cancelled => Proto.TrialStatus.Cancelled,
+                _ => Proto.TrialStatus.Unspecified,
+            },
+            FailureReason = result.FailureReason ?? "",
+            EpochsRun = result.Epochs.Count,
+            BestEpoch = result.BestEpoch,
+            BestValidationAccuracy = result.BestEpoch > 0 ? result.BestValidationAccuracy : 0,
+            Model = model,
+            Parameters = outcome.Parameters,
+            Device = outcome.Device,
+            ConfigurationHash = configurationHash,
+            DatasetFingerprint = outcome.DatasetFingerprint,
+            Seconds = seconds,
+            BestCheckpoint = result.BestEpoch > 0 ? bestCheckpoint : "",
+        };
+        if (result.TestAccuracy is { } test) summary.TestAccuracy = test;
+        if (outcome.TeacherTestAccuracy is { } teacherAccuracy) summary.TeacherTestAccuracy = teacherAccuracy;
+        if (outcome.TeacherParameters is { } teacherParameters) summary.TeacherParameters = teacherParameters;
+        return summary;
+    }
+}
