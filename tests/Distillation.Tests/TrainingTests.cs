@@ -1,0 +1,154 @@
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.Models;
+using Orchestrator.Distillation.Training;
+using Orchestrator.Tests;
+using Shouldly;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.Tests;
+
+/// <summary>A small real Fashion-MNIST cut and a teacher trained on it once for the whole class.</summary>
+public sealed class TeacherFixture
+{
+    public string DataRoot { get; } = TestData.FashionMnistSubset(train: 2400, test: 600);
+    public string TeacherCheckpoint { get; }
+    public TrainingResult TeacherResult { get; }
+
+    public TeacherFixture()
+    {
+        string directory = TestData.TemporaryDirectory();
+        TeacherResult = TrialRunner.Run(TrainingTests.Config(DataRoot, "mlp-512", epochs: 4), directory, cancellation: CancellationToken.None).Result;
+        TeacherCheckpoint = Path.Combine(directory, Trainer.BestCheckpoint);
+    }
+}
+
+public class TrainingTests(TeacherFixture fixture) : IClassFixture<TeacherFixture>
+{
+    public static TrialConfig Config(string dataRoot, string model, int epochs, LossRecipe? loss = null, string? teacher = null,
+        OptimizerOptions? optimizer = null, int seed = 1, double? dropout = null, int? patience = null) =>
+        new("test", new DataOptions("fashion-mnist", dataRoot, Validation: 400), new ModelSpec(model, dropout), teacher, loss ?? LossRecipe.LabelsOnly,
+            new TrainingOptions(epochs, 128, optimizer ?? new OptimizerOptions("adam", 1e-3), new ScheduleOptions("cosine"), seed, patience), "cpu");
+
+    static TrialOutcome Run(TrialConfig config, string directory, Action<EpochMetrics>? onEpoch = null, CancellationToken? cancellation = null) =>
+        TrialRunner.Run(config, directory, onEpoch, log: null, cancellation ?? TestContext.Current.CancellationToken);
+
+    static readonly LossRecipe KdWithTriplet = new(LossRecipe.WeightsFromAlpha(["ce", "hinton", "triplet"], 0.5), 4, 1, RelationFeature.Logits);
+
+    /// <summary>Everything an epoch measured except wall-clock time.</summary>
+    static object Measured(EpochMetrics m) =>
+        (m.Epoch, m.LearningRate, m.TrainLoss, string.Join(",", m.LossTerms.Select(t => $"{t.Key}={t.Value:R}")), m.TrainAccuracy, m.ValidationLoss, m.ValidationAccuracy);
+
+    [Fact]
+    public void Teacher_learns_real_fashion_mnist()
+    {
+        fixture.TeacherResult.Status.ShouldBe(TrialStatus.Completed);
+        fixture.TeacherResult.TestAccuracy!.Value.ShouldBeGreaterThan(0.7); // chance is 0.1
+    }
+
+    [Fact]
+    public void Same_seed_gives_identical_metrics_and_another_seed_does_not()
+    {
+        var config = Config(fixture.DataRoot, "mlp-128", epochs: 2, dropout: 0.2);
+        var first = Run(config, TestData.TemporaryDirectory()).Result;
+        var second = Run(config, TestData.TemporaryDirectory()).Result;
+        var other = Run(config with { Training = config.Training with { Seed = 2 } }, TestData.TemporaryDirectory()).Result;
+        second.Epochs.Select(Measured).ShouldBe(first.Epochs.Select(Measured));
+        second.TestAccuracy.ShouldBe(first.TestAccuracy);
+        other.Epochs[0].TrainLoss.ShouldNotBe(first.Epochs[0].TrainLoss);
+    }
+
+    [Fact]
+    public void Resumed_run_ends_exactly_where_the_uninterrupted_run_ends()
+    {
+        var config = Config(fixture.DataRoot, "mlp-128", epochs: 4, KdWithTriplet, fixture.TeacherCheckpoint, dropout: 0.2);
+        var uninterrupted = Run(config, TestData.TemporaryDirectory()).Result;
+
+        string directory = TestData.TemporaryDirectory();
+        using var stop = new CancellationTokenSource();
+        var interrupted = Run(config, directory, m => { if (m.Epoch == 2) stop.Cancel(); }, stop.Token).Result;
+        interrupted.Status.ShouldBe(TrialStatus.Cancelled);
+        interrupted.Epochs.Count.ShouldBe(2);
+        var resumed = Run(config, directory).Result;
+
+        resumed.Status.ShouldBe(TrialStatus.Completed);
+        resumed.Epochs.Select(Measured).ShouldBe(uninterrupted.Epochs.Select(Measured));
+        resumed.BestEpoch.ShouldBe(uninterrupted.BestEpoch);
+        resumed.TestAccuracy.ShouldBe(uninterrupted.TestAccuracy);
+    }
+
+    [Fact]
+    public void Student_learns_from_soft_targets_alone()
+    {
+        var hintonOnly = new LossRecipe(new Dictionary<string, double> { ["hinton"] = 1 }, 4, 1, RelationFeature.Logits);
+        var result = Run(Config(fixture.DataRoot, "mlp-128", epochs: 3, hintonOnly, fixture.TeacherCheckpoint), TestData.TemporaryDirectory()).Result;
+        result.Epochs.ShouldAllBe(e => e.LossTerms.Keys.Single() == "hinton");
+        result.Epochs[^1].TrainLoss.ShouldBeLessThan(result.Epochs[0].TrainLoss);
+        result.TestAccuracy!.Value.ShouldBeGreaterThan(0.6); // it never saw a label
+    }
+
+    [Fact]
+    public void Test_accuracy_is_measured_on_the_checkpoint_chosen_on_validation()
+    {
+        string directory = TestData.TemporaryDirectory();
+        var config = Config(fixture.DataRoot, "mlp-128", epochs: 3, optimizer: new OptimizerOptions("sgd", 0.5, Momentum: 0.9));
+        var outcome = Run(config, directory);
+        var result = outcome.Result;
+        var best = result.Epochs.MaxBy(e => e.ValidationAccuracy)!;
+        result.BestEpoch.ShouldBe(best.Epoch);
+        result.BestValidationAccuracy.ShouldBe(best.ValidationAccuracy);
+
+        using var data = DistillationData.Load(config.Data, CPU);
+        using var reloaded = TrialRunner.LoadTeacher(Path.Combine(directory, Trainer.BestCheckpoint), data.Info, CPU);
+        Evaluation.Evaluate(reloaded, data.Validation, 1000).Accuracy.ShouldBe(best.ValidationAccuracy);
+        Evaluation.Evaluate(reloaded, data.Test, 1000).Accuracy.ShouldBe(result.TestAccuracy!.Value);
+    }
+
+    [Fact]
+    public void Diverging_loss_fails_the_trial_with_the_reason()
+    {
+        var config = Config(fixture.DataRoot, "mlp-128", epochs: 3, optimizer: new OptimizerOptions("sgd", 1e12, Momentum: 0.9));
+        var result = Run(config, TestData.TemporaryDirectory()).Result;
+        result.Status.ShouldBe(TrialStatus.Failed);
+        result.FailureReason.ShouldNotBeNull();
+        result.FailureReason.ShouldMatch("loss became (NaN|∞|-∞|Infinity|-Infinity) in epoch 1");
+        result.TestAccuracy.ShouldBeNull();
+    }
+
+    [Fact]
+    public void Early_stopping_ends_the_run_after_patience_epochs_without_improvement()
+    {
+        var frozen = new OptimizerOptions("sgd", 1e-12, Momentum: 0);
+        var result = Run(Config(fixture.DataRoot, "mlp-128", epochs: 10, optimizer: frozen, patience: 2), TestData.TemporaryDirectory()).Result;
+        result.Status.ShouldBe(TrialStatus.EarlyStopped);
+        result.Epochs.Count.ShouldBe(3);
+        result.BestEpoch.ShouldBe(1);
+    }
+
+    [Fact]
+    public void A_folder_holding_another_configuration_is_not_resumed()
+    {
+        string directory = TestData.TemporaryDirectory();
+        Run(Config(fixture.DataRoot, "mlp-128", epochs: 1), directory);
+        Should.Throw<UserInputException>(() => Run(Config(fixture.DataRoot, "mlp-128", epochs: 1, seed: 9), directory))
+            .Message.ShouldContain("holds a run of a different configuration");
+    }
+
+    [Fact]
+    public void Corrupted_checkpoint_is_detected_by_its_checksum()
+    {
+        string copy = Path.Combine(TestData.TemporaryDirectory(), "teacher.ckpt");
+        var bytes = File.ReadAllBytes(fixture.TeacherCheckpoint);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(copy, bytes);
+        Should.Throw<UserInputException>(() => Checkpoint.ReadState(copy)).Message.ShouldContain("checksum mismatch");
+        File.WriteAllBytes(copy, bytes[..(bytes.Length / 3)]);
+        Should.Throw<UserInputException>(() => Checkpoint.ReadState(copy)).Message.ShouldContain("truncated or corrupt");
+    }
+
+    [Fact]
+    public void Distillation_without_a_teacher_is_rejected_before_training() =>
+        Should.Throw<UserInputException>(() => Run(Config(fixture.DataRoot, "mlp-128", 1, KdWithTriplet), TestData.TemporaryDirectory()))
+            .Message.ShouldContain("which need a teacher");
+}

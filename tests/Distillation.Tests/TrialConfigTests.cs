@@ -1,0 +1,108 @@
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Losses;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Distillation.Tests;
+
+public class TrialConfigTests
+{
+    static string Write(string yaml)
+    {
+        string path = Path.Combine(TestData.TemporaryDirectory(), "trial.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    const string Student = """
+        name: student
+        dataset: { name: fashion-mnist, validation: 1000 }
+        model: mlp-400
+        teacher: ../teacher/best.ckpt
+        loss: { terms: [ce, hinton], alpha: 0.7, temperature: 4 }
+        epochs: 5
+        optimizer: { name: sgd, lr: 0.1, momentum: 0.9, nesterov: true }
+        schedule: { name: step, step_size: 2, gamma: 0.5 }
+        early_stopping: 3
+        seed: 11
+        """;
+
+    [Fact]
+    public void A_full_trial_file_reads_into_typed_options()
+    {
+        string path = Write(Student);
+        var config = TrialConfig.Load(path);
+        config.Name.ShouldBe("student");
+        config.Data.Validation.ShouldBe(1000);
+        config.Model.Name.ShouldBe("mlp-400");
+        config.TeacherCheckpoint.ShouldBe(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "../teacher/best.ckpt")));
+        config.Loss.Weights["ce"].ShouldBe(0.3, tolerance: 1e-12);
+        config.Loss.Weights["hinton"].ShouldBe(0.7);
+        config.Loss.Temperature.ShouldBe(4);
+        config.Training.Optimizer.ShouldBe(new Training.OptimizerOptions("sgd", 0.1, 0.9, true, 0));
+        config.Training.Schedule.LearningRate(0.1, epoch: 4, epochs: 5).ShouldBe(0.025, tolerance: 1e-12);
+        config.Training.Patience.ShouldBe(3);
+        config.Training.Seed.ShouldBe(11);
+    }
+
+    [Fact]
+    public void Explicit_weights_per_term_are_accepted()
+    {
+        var config = TrialConfig.Load(Write("dataset: mnist\nmodel: mlp-400\nepochs: 1\nloss: { weights: { ce: 0.5, triplet: 1.0, rkd-da: 0.1 }, features: embedding }\n"));
+        config.Loss.Weights.ShouldBe(new Dictionary<string, double> { ["ce"] = 0.5, ["triplet"] = 1.0, ["rkd-da"] = 0.1 });
+        config.Loss.Feature.ShouldBe(RelationFeature.Embedding);
+    }
+
+    [Theory]
+    [InlineData("epoch: 5", "5:1: unknown key 'epoch' (did you mean 'epochs'?)")]
+    [InlineData("batch_size: five", "5:13: batch_size: expected a whole number, found 'five'")]
+    [InlineData("epochs: 4", "5:1: YAML syntax error: Duplicate key epochs")]
+    [InlineData("loss: { terms: [ce, hinton], alpha: 1.5 }", "5:37: loss.alpha: alpha = 1.5 is outside [0, 1]")]
+    [InlineData("loss: { terms: [ce, hinton], alpha: 0.5, temperature: 0 }", "5:55: loss.temperature: temperature = 0 must be a positive number")]
+    [InlineData("loss: { terms: [ce, hintn], alpha: 0.5 }", "loss.terms: unknown loss 'hintn' (did you mean 'hinton'?)")]
+    [InlineData("loss: { terms: [ce, hinton] }", "loss.terms: alpha is required when terms mix ce with distillation terms")]
+    [InlineData("optimizer: { name: adma }", "5:20: optimizer.name: unknown optimizer 'adma' (did you mean 'adam'?)")]
+    [InlineData("optimizer: { name: adam, lr: -1 }", "optimizer.lr: must be a positive number")]
+    [InlineData("schedule: linear", "5:11: schedule.name: unknown schedule 'linear'")]
+    [InlineData("early_stopping: { patience: 0 }", "early_stopping.patience: must be a positive number of epochs")]
+    public void Bad_values_are_reported_with_file_line_column_and_a_fix(string line, string message)
+    {
+        string path = Write($"dataset: fashion-mnist\nmodel: mlp-400\nepochs: 3\nseed: 1\n{line}\n");
+        var error = Should.Throw<UserInputException>(() => TrialConfig.Load(path));
+        error.Message.ShouldStartWith(path + ":");
+        error.Message.ShouldContain(message);
+    }
+
+    [Fact]
+    public void Unknown_dataset_is_reported_at_its_line()
+    {
+        string path = Write("model: mlp-400\nepochs: 1\ndataset: { name: fashion_mnist }\n");
+        Should.Throw<UserInputException>(() => TrialConfig.Load(path)).Message
+            .ShouldBe($"{path}:3:18: dataset.name: unknown dataset 'fashion_mnist' (did you mean 'fashion-mnist'?); known: fashion-mnist, mnist, cifar10.");
+    }
+
+    [Fact]
+    public void Yaml_syntax_error_names_the_line()
+    {
+        string path = Write("model: mlp-400\nepochs: 1\ndataset: { name: fashion-mnist\n");
+        var error = Should.Throw<UserInputException>(() => TrialConfig.Load(path));
+        error.Message.ShouldStartWith(path + ":");
+        error.Message.ShouldContain("YAML syntax error");
+    }
+
+    [Fact]
+    public void Missing_required_setting_says_what_to_write() =>
+        Should.Throw<UserInputException>(() => TrialConfig.Load(Write("dataset: mnist\nmodel: mlp-400\n"))).Message.ShouldContain("epochs: missing; e.g. epochs: 10");
+
+    [Fact]
+    public void Missing_file_is_a_clear_error() =>
+        Should.Throw<UserInputException>(() => TrialConfig.Load("/nonexistent/trial.yaml")).Message.ShouldBe("/nonexistent/trial.yaml: file not found.");
+
+    [Fact]
+    public void Configuration_hash_changes_with_what_is_computed_but_not_with_the_device()
+    {
+        var config = TrialConfig.Load(Write("dataset: mnist\nmodel: mlp-400\nepochs: 2\n"));
+        (config with { Device = "cuda" }).Hash().ShouldBe(config.Hash());
+        (config with { Training = config.Training with { Seed = 5 } }).Hash().ShouldNotBe(config.Hash());
+    }
+}
