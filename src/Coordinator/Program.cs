@@ -5,5 +5,6 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
 {
     TrialCommand.Create(),
     BenchCommand.Create(),
+    SummarizeCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args);

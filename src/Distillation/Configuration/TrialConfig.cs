@@ -50,6 +50,7 @@ public sealed record TrialConfig(
 
         var model = root.Section("model", shorthandKey: "name") ?? throw root.Error("model", "missing; e.g. model: mlp-400");
         var modelSpec = new ModelSpec(model.String("name") ?? throw model.Error("name", "missing"), model.Double("dropout"));
+        model.Check("name", () => ModelRegistry.Validate(modelSpec));
         model.RejectUnknownKeys();
 
         var teacher = root.Section("teacher", shorthandKey: "checkpoint");

@@ -28,21 +28,28 @@ public static class ModelRegistry
 
     public static IEnumerable<string> Names => ConvNets.Keys.Prepend("mlp-<width>[-<width>...]");
 
-    public static Classifier Create(ModelSpec spec, DatasetInfo data)
+    /// <summary>Checks the name and options without building anything, so a bad file fails before data is loaded.</summary>
+    public static void Validate(ModelSpec spec)
     {
         if (spec.Dropout is < 0 or >= 1)
             throw new UserInputException($"model '{spec.Name}': dropout {spec.Dropout} must be in [0, 1).");
         if (spec.Name.StartsWith("mlp-", StringComparison.Ordinal))
+            ParseWidths(spec.Name);
+        else if (!ConvNets.ContainsKey(spec.Name))
+            throw new UserInputException(
+                $"unknown model '{spec.Name}'{Suggest.Nearest(spec.Name, ConvNets.Keys.Append("mlp-400").Append("mlp-1200-1200"))}; " +
+                $"known models: {string.Join(", ", Names)}.");
+    }
+
+    public static Classifier Create(ModelSpec spec, DatasetInfo data)
+    {
+        Validate(spec);
+        if (spec.Name.StartsWith("mlp-", StringComparison.Ordinal))
             return new Mlp(data.Features, ParseWidths(spec.Name), data.Classes, spec.Dropout ?? 0);
-        if (ConvNets.TryGetValue(spec.Name, out var conv))
-        {
-            if (data.Height != data.Width)
-                throw new UserInputException($"model '{spec.Name}' expects square images; dataset '{data.Name}' has {data.Height}x{data.Width}.");
-            return new ConvNet(spec.Name, data.Channels, data.Height, conv.Conv, conv.BatchNorm, conv.FullyConnected, spec.Dropout ?? conv.Dropout, data.Classes);
-        }
-        throw new UserInputException(
-            $"unknown model '{spec.Name}'{Suggest.Nearest(spec.Name, ConvNets.Keys.Append("mlp-400").Append("mlp-1200-1200"))}; " +
-            $"known models: {string.Join(", ", Names)}.");
+        var conv = ConvNets[spec.Name];
+        if (data.Height != data.Width)
+            throw new UserInputException($"model '{spec.Name}' expects square images; dataset '{data.Name}' has {data.Height}x{data.Width}.");
+        return new ConvNet(spec.Name, data.Channels, data.Height, conv.Conv, conv.BatchNorm, conv.FullyConnected, spec.Dropout ?? conv.Dropout, data.Classes);
     }
 
     static int[] ParseWidths(string name)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The README's test command (and CI's): installs prerequisites, builds, runs every test project, and ends
+# with one line "N passed, N failed, N skipped" counted from the TRX results. Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/install-prerequisites.sh || exit 1
+results=TestResults
+rm -rf "$results"
+dotnet build Orchestrator.sln -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed (the build failed)"; exit 1; }
+status=0
+for project in tests/*/*.Tests.csproj; do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" "$@" || status=1
+done
+passed=0; failed=0; skipped=0; files=0
+for trx in "$results"/*.trx; do
+  [[ -f $trx ]] || continue
+  files=$((files + 1))
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  value() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
+  passed=$((passed + $(value passed)))
+  failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
+  skipped=$((skipped + $(value notExecuted)))
+done
+if ((files == 0)); then echo "no test results were written (build failure?)"; status=1; fi
+((status == 0 && failed > 0)) && status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

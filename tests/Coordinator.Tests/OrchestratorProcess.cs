@@ -1,0 +1,26 @@
+using System.Diagnostics;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>The real orchestrator executable (copied next to the tests by the project reference), run as a child process.</summary>
+public static class OrchestratorProcess
+{
+    static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
+
+    public static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Dll);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        return Process.Start(info)!;
+    }
+
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    {
+        using var process = Start(args);
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+        return (process.ExitCode, await output, await error);
+    }
+}
