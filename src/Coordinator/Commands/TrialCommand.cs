@@ -19,15 +19,17 @@ public static class TrialCommand
         var teacher = new Option<FileInfo?>("--teacher") { Description = "Teacher checkpoint (overrides the file)." };
         var seed = new Option<int?>("--seed") { Description = "Seed for initialisation, shuffling and dropout (overrides the file)." };
         var epochs = new Option<int?>("--epochs") { Description = "Number of epochs (overrides the file)." };
+        var name = new Option<string?>("--name") { Description = "Trial name, used in reports and the default output folder (overrides the file)." };
         var command = new Command("trial", "Train a teacher, or distil a student from a teacher checkpoint, as described by a trial file.")
         {
-            file, output, device, dataDir, teacher, seed, epochs,
+            file, output, device, dataDir, teacher, seed, epochs, name,
         };
         command.SetAction((parse, cancellation) =>
         {
             var config = TrialConfig.Load(parse.GetRequiredValue(file).FullName);
             config = config with
             {
+                Name = parse.GetValue(name) ?? config.Name,
                 Device = parse.GetValue(device) ?? config.Device,
                 Data = config.Data with { DataDir = parse.GetValue(dataDir)?.FullName ?? config.Data.DataDir },
                 TeacherCheckpoint = parse.GetValue(teacher)?.FullName ?? config.TeacherCheckpoint,
