@@ -24,13 +24,12 @@ for seed in $seeds; do
   if [[ $part == mlp || $part == all ]]; then
     trial $t/fmnist-teacher-mlp.yaml --seed "$seed" --out "$out/teacher-mlp/seed$seed"
     trial $t/fmnist-student-alone.yaml --seed "$seed" --out "$out/student-alone/seed$seed"
-    trial $t/fmnist-student-hinton.yaml --seed "$seed" --teacher "$out/teacher-mlp/seed$seed/best.ckpt" \
-      --name student-hinton-from-mlp --out "$out/student-hinton-mlp/seed$seed"
+    trial $t/fmnist-student-hinton.yaml --seed "$seed" --teacher "$out/teacher-mlp/seed$seed/best.ckpt" --out "$out/student-hinton-mlp/seed$seed"
   fi
   if [[ $part == cnn || $part == all ]]; then
     trial $t/fmnist-teacher-cnn.yaml --seed "$seed" --out "$out/teacher-cnn/seed$seed"
-    trial $t/fmnist-student-hinton.yaml --seed "$seed" --teacher "$out/teacher-cnn/seed$seed/best.ckpt" \
-      --name student-hinton-from-cnn --out "$out/student-hinton-cnn/seed$seed"
+    trial $t/fmnist-student-alone.yaml --seed "$seed" --epochs 40 --name fmnist-student-alone-40-epochs --out "$out/student-alone-40/seed$seed"
+    trial $t/fmnist-student-hinton-cnn.yaml --seed "$seed" --teacher "$out/teacher-cnn/seed$seed/best.ckpt" --out "$out/student-hinton-cnn/seed$seed"
     trial $t/fmnist-student-triplet-hinton.yaml --seed "$seed" --teacher "$out/teacher-cnn/seed$seed/best.ckpt" \
       --out "$out/student-triplet-hinton-cnn/seed$seed"
   fi
