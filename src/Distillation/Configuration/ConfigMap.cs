@@ -60,12 +60,6 @@ public sealed class ConfigMap
 
     public void Check(string key, Action validate) => Check(key, () => { validate(); return 0; });
 
-    public bool Has(string key)
-    {
-        known.Add(key);
-        return Find(key) is not null;
-    }
-
     public string? String(string key) => Scalar(key, "a text value", s => s);
 
     public double? Double(string key) =>

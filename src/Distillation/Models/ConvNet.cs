@@ -46,16 +46,7 @@ public sealed class ConvNet : Classifier
         conv.Add(("flatten", Flatten()));
         features = Sequential(conv);
 
-        var fc = new List<(string, Module<Tensor, Tensor>)>();
-        int width = channels * side * side;
-        for (int i = 0; i < fullyConnected.Count; i++)
-        {
-            fc.Add(($"fc{i + 1}", Linear(width, fullyConnected[i])));
-            fc.Add(($"relu{i + 1}", ReLU()));
-            if (dropout > 0) fc.Add(($"dropout{i + 1}", Dropout(dropout)));
-            width = fullyConnected[i];
-        }
-        hidden = Sequential(fc);
+        hidden = Sequential(HiddenLayers.FullyConnected(channels * side * side, fullyConnected, dropout, out int width));
         head = Linear(width, classes);
         RegisterComponents();
     }

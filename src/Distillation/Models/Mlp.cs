@@ -13,15 +13,8 @@ public sealed class Mlp : Classifier
 
     public Mlp(int inputs, IReadOnlyList<int> hidden, int classes, double dropout) : base("mlp")
     {
-        var layers = new List<(string, Module<Tensor, Tensor>)> { ("flatten", Flatten()) };
-        int width = inputs;
-        for (int i = 0; i < hidden.Count; i++)
-        {
-            layers.Add(($"fc{i + 1}", Linear(width, hidden[i])));
-            layers.Add(($"relu{i + 1}", ReLU()));
-            if (dropout > 0) layers.Add(($"dropout{i + 1}", Dropout(dropout)));
-            width = hidden[i];
-        }
+        var layers = HiddenLayers.FullyConnected(inputs, hidden, dropout, out int width);
+        layers.Insert(0, ("flatten", Flatten()));
         body = Sequential(layers);
         head = Linear(width, classes);
         RegisterComponents();
