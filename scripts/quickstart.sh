@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: installs Fashion-MNIST if missing, builds, trains the MLP teacher, then the
 # 784-400-10 student twice (labels only, and distilled from the teacher with Hinton KD), and compares them.
-# About 5 minutes on 2 CPU cores. Outputs in runs/.
+# About 3 minutes on 2 CPU cores (plus the first build). Outputs in runs/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-prerequisites.sh

@@ -63,6 +63,7 @@ public class TrialConfigTests
     [InlineData("loss: { terms: [ce, hinton] }", "loss.terms: alpha is required when terms mix ce with distillation terms")]
     [InlineData("optimizer: { name: adma }", "5:20: optimizer.name: unknown optimizer 'adma' (did you mean 'adam'?)")]
     [InlineData("optimizer: { name: adam, lr: -1 }", "optimizer.lr: must be a positive number")]
+    [InlineData("optimizer: { name: sgd, momentum: 0, nesterov: true }", "optimizer.nesterov: Nesterov momentum needs momentum > 0")]
     [InlineData("schedule: linear", "5:11: schedule.name: unknown schedule 'linear'")]
     [InlineData("early_stopping: { patience: 0 }", "early_stopping.patience: must be a positive number of epochs")]
     public void Bad_values_are_reported_with_file_line_column_and_a_fix(string line, string message)

@@ -40,6 +40,9 @@ public sealed class ConfigMap
         return new ConfigMap(root, path, "");
     }
 
+    /// <summary>A mapping built in code (e.g. one point of a sweep) whose nodes keep the marks of the file they came from.</summary>
+    public static ConfigMap FromNode(YamlMappingNode node, string file, string prefix = "") => new(node, file, prefix);
+
     public string FilePath => file;
 
     public string Where(YamlNode at) => $"{file}:{at.Start.Line}:{at.Start.Column}";
@@ -102,6 +105,21 @@ public sealed class ConfigMap
                 : throw new UserInputException($"{Where(c)}: {prefix}{key}: expected a list of names, found a nested structure.")).ToList(),
             var other => throw new UserInputException($"{Where(other)}: {prefix}{key}: expected a list, e.g. [ce, hinton]."),
         };
+    }
+
+    /// <summary>The raw node under <paramref name="key"/>, for values whose shape the caller interprets; null when absent.</summary>
+    public YamlNode? Node(string key)
+    {
+        known.Add(key);
+        return Find(key);
+    }
+
+    /// <summary>Every key of this mapping with its value node, in file order (for free-form maps); marks them all known.</summary>
+    public IReadOnlyList<(string Key, YamlNode KeyNode, YamlNode Value)> Entries()
+    {
+        var entries = node.Children.Select(c => ((c.Key as YamlScalarNode)?.Value ?? "", c.Key, c.Value)).ToList();
+        foreach (var (key, _, _) in entries) known.Add(key);
+        return entries;
     }
 
     /// <summary>Every key of this mapping with its number value (for free-form maps such as per-loss weights).</summary>

@@ -23,9 +23,12 @@ public sealed record TrialConfig(
     string Device)
 {
     /// <summary>Identifies what the run computes (not where it runs or what it is called), for safe resume.</summary>
-    public string Hash()
+    public string Hash() => Identity(TeacherCheckpoint is null ? null : FileHash(TeacherCheckpoint));
+
+    /// <summary>A hash of everything the run computes, with the teacher given by <paramref name="teacher"/> (a content hash, or a planned job's id).</summary>
+    public string Identity(string? teacher)
     {
-        var identity = new { Data, Model, Teacher = TeacherCheckpoint is null ? null : FileHash(TeacherCheckpoint), Loss, Training };
+        var identity = new { Data, Model, Teacher = teacher, Loss, Training };
         return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(identity)))[..16];
     }
 
@@ -35,10 +38,13 @@ public sealed record TrialConfig(
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    public static TrialConfig Load(string path)
+    public static TrialConfig Load(string path) => Parse(ConfigMap.Load(path), Path.GetFileNameWithoutExtension(path));
+
+    /// <summary>Reads a trial from a mapping (a trial file, or one point of a sweep); relative paths are relative to its file.</summary>
+    public static TrialConfig Parse(ConfigMap root, string defaultName)
     {
-        var root = ConfigMap.Load(path);
-        string name = root.String("name") ?? Path.GetFileNameWithoutExtension(path);
+        string path = root.FilePath;
+        string name = root.String("name") ?? defaultName;
 
         var dataset = root.Section("dataset", shorthandKey: "name") ?? throw root.Error("dataset", "missing; e.g. dataset: fashion-mnist");
         string datasetName = dataset.String("name") ?? throw dataset.Error("name", "missing; e.g. name: fashion-mnist");
@@ -126,6 +132,7 @@ public sealed record TrialConfig(
             section.Double("momentum") ?? 0.9, section.Bool("nesterov") ?? false, section.Double("weight_decay") ?? 0);
         if (!(options.LearningRate > 0)) throw section.Error("lr", "must be a positive number.");
         if (options.WeightDecay < 0) throw section.Error("weight_decay", "must not be negative.");
+        if (options.Nesterov && !(options.Momentum > 0)) throw section.Error("nesterov", "Nesterov momentum needs momentum > 0.");
         section.RejectUnknownKeys();
         return options;
     }
