@@ -6,5 +6,6 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
     TrialCommand.Create(),
     BenchCommand.Create(),
     SummarizeCommand.Create(),
+    ValidateCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args);

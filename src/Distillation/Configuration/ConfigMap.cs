@@ -14,12 +14,15 @@ public sealed class ConfigMap
     readonly string file;
     readonly string prefix;
     readonly HashSet<string> known = [];
+    /// <summary>Nodes built in code, mapped to the node in the file that caused them (whose position errors report).</summary>
+    readonly IReadOnlyDictionary<YamlNode, YamlNode> origins;
 
-    ConfigMap(YamlMappingNode node, string file, string prefix)
+    ConfigMap(YamlMappingNode node, string file, string prefix, IReadOnlyDictionary<YamlNode, YamlNode>? origins = null)
     {
         this.node = node;
         this.file = file;
         this.prefix = prefix;
+        this.origins = origins ?? new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
     }
 
     public static ConfigMap Load(string path)
@@ -41,11 +44,15 @@ public sealed class ConfigMap
     }
 
     /// <summary>A mapping built in code (e.g. one point of a sweep) whose nodes keep the marks of the file they came from.</summary>
-    public static ConfigMap FromNode(YamlMappingNode node, string file, string prefix = "") => new(node, file, prefix);
+    public static ConfigMap FromNode(YamlMappingNode node, string file, IReadOnlyDictionary<YamlNode, YamlNode> origins) => new(node, file, "", origins);
 
     public string FilePath => file;
 
-    public string Where(YamlNode at) => $"{file}:{at.Start.Line}:{at.Start.Column}";
+    public string Where(YamlNode at)
+    {
+        var mark = origins.TryGetValue(at, out var origin) ? origin.Start : at.Start;
+        return $"{file}:{mark.Line}:{mark.Column}";
+    }
 
     /// <summary>An error about <paramref name="key"/>'s value (or about the section itself when the key is absent).</summary>
     public UserInputException Error(string key, string message)
@@ -85,9 +92,9 @@ public sealed class ConfigMap
         switch (Find(key))
         {
             case null: return null;
-            case YamlMappingNode map: return new ConfigMap(map, file, $"{prefix}{key}.");
+            case YamlMappingNode map: return new ConfigMap(map, file, $"{prefix}{key}.", origins);
             case YamlScalarNode scalar when shorthandKey is not null:
-                return new ConfigMap(new YamlMappingNode(new YamlScalarNode(shorthandKey), scalar), file, $"{prefix}{key}.");
+                return new ConfigMap(new YamlMappingNode(new YamlScalarNode(shorthandKey), scalar), file, $"{prefix}{key}.", origins);
             case var other:
                 throw new UserInputException($"{Where(other)}: {prefix}{key}: expected a mapping (key: value pairs){(shorthandKey is null ? "" : $" or a {shorthandKey}")}.");
         }

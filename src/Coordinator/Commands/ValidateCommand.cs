@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Orchestrator.Coordinator.Sweeps;
+
+namespace Orchestrator.Coordinator.Commands;
+
+/// <summary><c>orchestrator validate &lt;sweep.yaml&gt;</c>: reads and expands a sweep without running anything.</summary>
+public static class ValidateCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<FileInfo>("sweep.yaml") { Description = "The sweep file (docs/sweep-file.md)." };
+        var show = new Option<int>("--show") { Description = "How many planned trials to list.", DefaultValueFactory = _ => 10 };
+        var command = new Command("validate", "Check a sweep file and show what it expands to; runs nothing.") { file, show };
+        command.SetAction(parse =>
+        {
+            var plan = SweepPlanner.Plan(SweepFile.Load(parse.GetRequiredValue(file).FullName));
+            Console.Write(Describe(plan, parse.GetValue(show)));
+            return CommandLineRunner.Ok;
+        });
+        return command;
+    }
+
+    public static string Describe(SweepPlan plan, int show)
+    {
+        var sweep = plan.Sweep;
+        var text = new System.Text.StringBuilder();
+        text.AppendLine($"{sweep.Name}: valid. {sweep.Method} search, {plan.Points} point(s) x {sweep.Seeds.Count} seed(s) = {plan.Students.Count} student trial(s), " +
+                        $"{plan.Teachers.Count} teacher job(s); chooses on {sweep.Metric.Name} ({(sweep.Metric.Maximize ? "maximize" : "minimize")}).");
+        foreach (var parameter in sweep.Parameters)
+            text.AppendLine($"  {parameter.Name} -> {string.Join('.', parameter.Path)}: " +
+                            (parameter.IsDistribution ? $"{parameter.Distribution} [{parameter.Min}, {parameter.Max}]" : $"{parameter.Values.Count} value(s)"));
+        foreach (var job in plan.Teachers)
+            text.AppendLine($"  {job.Id}  {job.Config.Model.Name}, {job.Config.Training.Epochs} epochs{Format(job.Parameters)}");
+        foreach (var job in plan.Students.Take(show))
+            text.AppendLine($"  {job.Id}  seed {job.Config.Training.Seed}{Format(job.Parameters)}{(job.TeacherJob is null ? "" : $"  <- {job.TeacherJob}")}");
+        if (plan.Students.Count > show) text.AppendLine($"  ... and {plan.Students.Count - show} more");
+        return text.ToString();
+    }
+
+    static string Format(IReadOnlyDictionary<string, string> parameters) =>
+        parameters.Count == 0 ? "" : "  " + string.Join("  ", parameters.Select(p => $"{p.Key}={p.Value}"));
+}

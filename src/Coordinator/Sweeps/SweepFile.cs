@@ -1,0 +1,128 @@
+using System.Text.RegularExpressions;
+using Orchestrator.Distillation;
+using Orchestrator.Distillation.Configuration;
+using YamlDotNet.RepresentationModel;
+
+namespace Orchestrator.Coordinator.Sweeps;
+
+/// <summary>Reads and checks a sweep file (docs/sweep-file.md); every error names file:line:column and a fix.</summary>
+public static partial class SweepFile
+{
+    public const int DefaultMaxTrials = 10_000;
+    static readonly string[] Methods = ["grid", "random"];
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
+    private static partial Regex NamePattern();
+
+    public static SweepDefinition Load(string path)
+    {
+        var root = ConfigMap.Load(path);
+        string name = root.String("name") ?? throw root.Error("name", "missing; a sweep needs a name, e.g. name: fmnist-kd (it identifies the sweep across restarts).");
+        if (!NamePattern().IsMatch(name))
+            throw root.Error("name", $"'{name}' may hold only lower-case letters, digits, '.', '_' and '-', and must start with a letter or digit.");
+
+        string method = root.String("method") ?? "grid";
+        if (!Methods.Contains(method))
+            throw root.Error("method", $"'{method}' is not a search method{Suggest.Nearest(method, Methods)}; use grid or random (bayes is not supported).");
+
+        var metric = ReadMetric(root);
+        var seeds = ReadSeeds(root);
+        int? runCap = root.Int("run_cap");
+        if (runCap is <= 0) throw root.Error("run_cap", "must be at least 1.");
+        if (method == "random" && runCap is null) throw root.Error("run_cap", "random search needs run_cap: the number of parameter points to draw.");
+        int maxTrials = root.Int("max_trials") ?? DefaultMaxTrials;
+        if (maxTrials <= 0) throw root.Error("max_trials", "must be at least 1.");
+        int samplingSeed = root.Int("sampling_seed") ?? 0;
+
+        var dataset = root.Node("dataset") ?? throw root.Error("dataset", "missing; e.g. dataset: { name: fashion-mnist, validation: 5000 }");
+        var student = root.Node("student") as YamlMappingNode ?? throw root.Error("student", "missing or not a mapping; give the student's trial settings (model, loss, epochs, optimizer, ...).");
+        if (student.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "seed" or "dataset" or "teacher" or "name") is { } misplaced)
+            throw new UserInputException($"{root.Where(misplaced)}: student.{misplaced.Value}: set {misplaced.Value} at the top level of the sweep{(misplaced.Value == "seed" ? " as seeds: [...]" : "")}.");
+        var teacherNode = root.Node("teacher");
+        if (teacherNode is not null and not YamlMappingNode)
+            throw root.Error("teacher", "expected a mapping: { checkpoint: <file> } for an existing teacher, or a teacher's trial settings (model, epochs, ...) to train one.");
+
+        var parameters = ReadParameters(root, method, teacherNode is not null);
+        root.RejectUnknownKeys();
+        return new SweepDefinition(name, path, method, metric, parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode as YamlMappingNode);
+    }
+
+    static SweepMetric ReadMetric(ConfigMap root)
+    {
+        var section = root.Section("metric", shorthandKey: "name");
+        if (section is null) return new SweepMetric("val_accuracy", Maximize: true);
+        string name = section.String("name") ?? "val_accuracy";
+        if (name.StartsWith("test", StringComparison.Ordinal))
+            throw section.Error("name", $"'{name}': a sweep chooses on validation data, never on the test set (test accuracy is reported for the chosen trials). Use val_accuracy or val_loss.");
+        if (!SweepMetric.Names.Contains(name))
+            throw section.Error("name", $"unknown metric '{name}'{Suggest.Nearest(name, SweepMetric.Names)}; use {string.Join(" or ", SweepMetric.Names)}.");
+        string goal = section.String("goal") ?? (name == "val_loss" ? "minimize" : "maximize");
+        if (goal is not ("maximize" or "minimize")) throw section.Error("goal", $"'{goal}' is not maximize or minimize.");
+        section.RejectUnknownKeys();
+        return new SweepMetric(name, goal == "maximize");
+    }
+
+    static IReadOnlyList<int> ReadSeeds(ConfigMap root)
+    {
+        var node = root.Node("seeds");
+        if (node is null) return [0];
+        var items = node is YamlSequenceNode list ? list.Children.ToList() : [node];
+        if (items.Count == 0) throw root.Error("seeds", "is empty; give at least one seed, e.g. seeds: [1, 2, 3].");
+        var seeds = new List<int>();
+        foreach (var item in items)
+        {
+            if (item is not YamlScalarNode { Value: { } text } || !int.TryParse(text, out int seed))
+                throw new UserInputException($"{root.Where(item)}: seeds: expected whole numbers, e.g. seeds: [1, 2, 3].");
+            if (seeds.Contains(seed)) throw new UserInputException($"{root.Where(item)}: seeds: {seed} is listed twice.");
+            seeds.Add(seed);
+        }
+        return seeds;
+    }
+
+    static List<SweepParameter> ReadParameters(ConfigMap root, string method, bool hasTeacher)
+    {
+        var section = root.Section("parameters");
+        var parameters = new List<SweepParameter>();
+        if (section is null) return parameters;
+        foreach (var (name, keyNode, _) in section.Entries())
+        {
+            string full = SweepParameter.Shorthands.TryGetValue(name, out var expanded) ? expanded : name;
+            var path = full.Split('.');
+            if (path.Length < 2 || path[0] is not ("student" or "teacher") || path.Any(string.IsNullOrEmpty))
+                throw section.Error(name, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr or teacher.epochs, " +
+                                          $"or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
+            if (path[0] == "teacher" && !hasTeacher)
+                throw section.Error(name, "sweeps a teacher setting, but the sweep has no teacher section.");
+            var spec = section.Section(name) ?? throw section.Error(name, "expected { value: x }, { values: [...] } or { min, max, distribution }.");
+            parameters.Add(ReadParameter(spec, name, path, keyNode, method));
+        }
+        return parameters;
+    }
+
+    static SweepParameter ReadParameter(ConfigMap spec, string name, string[] path, YamlNode origin, string method)
+    {
+        var value = spec.Node("value");
+        var values = spec.Node("values");
+        double? min = spec.Double("min"), max = spec.Double("max");
+        string? distribution = spec.String("distribution");
+        spec.RejectUnknownKeys();
+        int forms = (value is null ? 0 : 1) + (values is null ? 0 : 1) + (min is null && max is null && distribution is null ? 0 : 1);
+        if (forms != 1)
+            throw spec.Error("value", "give exactly one of value, values, or min + max (+ distribution).");
+        if (value is not null) return new SweepParameter(name, path, origin, [value]);
+        if (values is not null)
+        {
+            if (values is not YamlSequenceNode list) throw spec.Error("values", "expected a list, e.g. values: [0.25, 0.5, 0.75].");
+            if (list.Children.Count == 0) throw spec.Error("values", "is empty: an empty list leaves nothing to try; give at least one value.");
+            return new SweepParameter(name, path, origin, list.Children.ToList());
+        }
+        if (method == "grid") throw spec.Error(distribution is null ? "min" : "distribution", "a grid needs a finite list: use values: [...], or method: random for min/max ranges.");
+        if (min is null || max is null) throw spec.Error(min is null ? "min" : "max", "a range needs both min and max.");
+        distribution ??= "uniform";
+        if (!SweepParameter.Distributions.Contains(distribution))
+            throw spec.Error("distribution", $"unknown distribution '{distribution}'{Suggest.Nearest(distribution, SweepParameter.Distributions)}; use {string.Join(", ", SweepParameter.Distributions)}.");
+        if (!(min < max)) throw spec.Error("max", $"max ({max}) must be greater than min ({min}).");
+        if (distribution == "log_uniform_values" && !(min > 0)) throw spec.Error("min", "log_uniform_values needs min > 0.");
+        return new SweepParameter(name, path, origin, [], min.Value, max.Value, distribution);
+    }
+}

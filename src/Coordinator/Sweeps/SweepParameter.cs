@@ -1,0 +1,45 @@
+using YamlDotNet.RepresentationModel;
+
+namespace Orchestrator.Coordinator.Sweeps;
+
+/// <summary>
+/// One swept setting, in Weights &amp; Biases Sweeps syntax: <c>{value: x}</c>, <c>{values: [...]}</c>, or
+/// <c>{min, max, distribution: uniform | int_uniform | log_uniform_values}</c> (random search only).
+/// </summary>
+/// <param name="Name">As written in the file (a shorthand such as <c>alpha</c>, or a path such as <c>student.optimizer.lr</c>).</param>
+/// <param name="Path">Where the value goes: the first segment is <c>student</c> or <c>teacher</c>, the rest are trial-file keys.</param>
+/// <param name="Origin">The parameter's key in the file, where errors about generated values point.</param>
+public sealed record SweepParameter(string Name, IReadOnlyList<string> Path, YamlNode Origin, IReadOnlyList<YamlNode> Values,
+    double Min = 0, double Max = 0, string? Distribution = null)
+{
+    public static readonly string[] Distributions = ["uniform", "int_uniform", "log_uniform_values"];
+
+    /// <summary>W&amp;B-style short names for the settings swept most often.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Shorthands = new Dictionary<string, string>
+    {
+        ["alpha"] = "student.loss.alpha",
+        ["temperature"] = "student.loss.temperature",
+        ["losses"] = "student.loss.terms",
+        ["weights"] = "student.loss.weights",
+        ["lr"] = "student.optimizer.lr",
+        ["batch_size"] = "student.batch_size",
+        ["epochs"] = "student.epochs",
+        ["model"] = "student.model",
+    };
+
+    public bool IsDistribution => Distribution is not null;
+
+    /// <summary>One value drawn for random search, as the YAML scalar the trial parser reads.</summary>
+    public YamlNode Sample(Random random)
+    {
+        if (!IsDistribution) return Values[random.Next(Values.Count)];
+        double u = random.NextDouble();
+        string text = Distribution switch
+        {
+            "int_uniform" => ((long)Math.Floor(Min + u * (Max - Min + 1))).ToString(),
+            "log_uniform_values" => Math.Exp(Math.Log(Min) + u * (Math.Log(Max) - Math.Log(Min))).ToString("R"),
+            _ => (Min + u * (Max - Min)).ToString("R"),
+        };
+        return new YamlScalarNode(text);
+    }
+}

@@ -1,0 +1,160 @@
+using System.Globalization;
+using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Distillation;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+public class SweepFileTests
+{
+    static string Write(string yaml)
+    {
+        string path = Path.Combine(TestData.TemporaryDirectory(), "sweep.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    // Line numbers in the tests below refer to this text.
+    const string Grid = """
+        name: kd-grid
+        dataset: { name: fashion-mnist, validation: 5000 }
+        teacher: { model: mlp-1200-1200, epochs: 10 }
+        student:
+          model: mlp-400
+          epochs: 20
+          loss: { terms: [ce, hinton], alpha: 0.5, temperature: 4 }
+        method: grid
+        parameters:
+          alpha: { values: [0.25, 0.5, 0.75] }
+          temperature: { values: [2, 4] }
+          losses: { values: [[ce, hinton], [ce, hinton, triplet]] }
+        seeds: [1, 2, 3]
+        """;
+
+    static SweepPlan Plan(string yaml) => SweepPlanner.Plan(SweepFile.Load(Write(yaml)));
+
+    static UserInputException Error(string yaml) => Should.Throw<UserInputException>(() => Plan(yaml));
+
+    [Fact]
+    public void Grid_crosses_every_value_with_every_seed_and_shares_one_teacher()
+    {
+        var plan = Plan(Grid);
+        plan.Points.ShouldBe(3 * 2 * 2);
+        plan.Students.Count.ShouldBe(3 * 2 * 2 * 3);
+        plan.Teachers.Count.ShouldBe(1);
+        plan.Students.ShouldAllBe(s => s.TeacherJob == plan.Teachers[0].Id);
+        plan.Students.Select(s => s.Id).Distinct().Count().ShouldBe(plan.Students.Count);
+        var tripletAtT2 = plan.Students.Where(s => s.Config.Loss.Weights.ContainsKey("triplet") && s.Config.Loss.Temperature == 2).ToList();
+        tripletAtT2.Count.ShouldBe(3 * 3);
+        tripletAtT2.Select(s => s.Config.Loss.Weights["hinton"]).Distinct().Order().ShouldBe([0.25, 0.5, 0.75]);
+        plan.Students.Select(s => s.Config.Training.Seed).Distinct().Order().ShouldBe([1, 2, 3]);
+    }
+
+    [Fact]
+    public void Trial_ids_are_stable_across_submissions_and_change_with_the_configuration()
+    {
+        var first = Plan(Grid).Students.Select(s => s.Id).ToList();
+        Plan(Grid).Students.Select(s => s.Id).ShouldBe(first);
+        var otherEpochs = Plan(Grid.Replace("  epochs: 20", "  epochs: 21")).Students.Select(s => s.Id);
+        otherEpochs.Intersect(first).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Random_search_draws_run_cap_points_reproducibly_within_the_ranges()
+    {
+        const string random = """
+            name: kd-random
+            dataset: fashion-mnist
+            teacher: { model: mlp-512, epochs: 5 }
+            student: { model: mlp-400, epochs: 5, loss: { terms: [ce, hinton], alpha: 0.5 } }
+            method: random
+            run_cap: 25
+            parameters:
+              student.optimizer.lr: { min: 0.0001, max: 0.01, distribution: log_uniform_values }
+              alpha: { min: 0.1, max: 0.9 }
+              student.batch_size: { min: 32, max: 64, distribution: int_uniform }
+              temperature: { values: [1, 2, 4] }
+            """;
+        var plan = Plan(random);
+        plan.Students.Count.ShouldBe(25);
+        Plan(random).Students.Select(s => s.Id).ShouldBe(plan.Students.Select(s => s.Id));
+        plan.Students.ShouldAllBe(s => s.Config.Training.Optimizer.LearningRate >= 0.0001 && s.Config.Training.Optimizer.LearningRate <= 0.01);
+        plan.Students.ShouldAllBe(s => s.Config.Loss.Weights["hinton"] >= 0.1 && s.Config.Loss.Weights["hinton"] <= 0.9);
+        plan.Students.ShouldAllBe(s => s.Config.Training.BatchSize >= 32 && s.Config.Training.BatchSize <= 64);
+        plan.Students.Select(s => s.Config.Loss.Temperature).Distinct().Count().ShouldBeGreaterThan(1);
+        Plan(random.Replace("run_cap: 25", "run_cap: 25\nsampling_seed: 9")).Students[0].Id.ShouldNotBe(plan.Students[0].Id);
+    }
+
+    [Theory]
+    [InlineData("parameters:", "paramters:", "9:1: unknown key 'paramters' (did you mean 'parameters'?)")]
+    [InlineData("seeds: [1, 2, 3]", "seeds: [1, two]", "13:12: seeds: expected whole numbers")]
+    [InlineData("  alpha: { values: [0.25, 0.5, 0.75] }", "  alpha: { values: [0.25, 1.5] }", "10:27: loss.alpha: alpha = 1.5 is outside [0, 1]")]
+    [InlineData("  temperature: { values: [2, 4] }", "  temperature: { values: [2, 0] }", "11:30: loss.temperature: temperature = 0 must be a positive number")]
+    [InlineData("  temperature: { values: [2, 4] }", "  temperature: { values: [] }", "11:26: parameters.temperature.values: is empty")]
+    [InlineData("[ce, hinton, triplet]", "[ce, hinton, tripplet]", "loss.terms: unknown loss 'tripplet' (did you mean 'triplet'?)")]
+    [InlineData("  model: mlp-400", "  model: mlp-4000x", "5:10: model.name: model 'mlp-4000x'")]
+    [InlineData("teacher: { model: mlp-1200-1200, epochs: 10 }", "teacher: { model: mlp-1200-1200, epochs: 10, optimizer: adamm }", "3:57: optimizer.name: unknown optimizer 'adamm' (did you mean 'adam'?)")]
+    [InlineData("dataset: { name: fashion-mnist, validation: 5000 }", "dataset: { name: cifar-10 }", "2:18: dataset.name: unknown dataset 'cifar-10' (did you mean 'cifar10'?)")]
+    [InlineData("seeds: [1, 2, 3]", "seeds: [1, 2, 3]\nmax_trials: 20", "max_trials: the grid has 12 point(s) (3 x 2 x 2) x 3 seed(s) = 36 trials, over max_trials = 20")]
+    [InlineData("method: grid", "method: grid\nmetric: test_accuracy", "9:9: metric.name: 'test_accuracy': a sweep chooses on validation data, never on the test set")]
+    [InlineData("  alpha: { values: [0.25, 0.5, 0.75] }", "  alpha: { min: 0.1, max: 0.9 }", "10:17: parameters.alpha.min: a grid needs a finite list")]
+    [InlineData("method: grid", "method: bayes", "8:9: method: 'bayes' is not a search method")]
+    public void Bad_sweeps_are_rejected_with_file_line_column_and_a_fix(string find, string replace, string message)
+    {
+        Grid.ShouldContain(find);
+        var error = Error(Grid.Replace(find, replace));
+        error.Message.ShouldContain(message);
+        error.Message.ShouldContain("sweep.yaml:");
+    }
+
+    [Fact]
+    public void An_unknown_parameter_path_is_reported_at_the_parameter()
+    {
+        var error = Error(Grid.Replace("  losses: {", "  student.optimiser.lr: { values: [0.1] }\n  losses: {"));
+        error.Message.ShouldContain("sweep.yaml:12:3: unknown key 'optimiser' (did you mean 'optimizer'?)");
+    }
+
+    [Fact]
+    public void A_random_range_is_checked_at_both_ends()
+    {
+        const string random = "name: r\ndataset: mnist\nstudent: { model: mlp-400, epochs: 1, loss: { terms: [ce, hinton], alpha: 0.5 } }\n" +
+                              "teacher: { model: mlp-512, epochs: 1 }\nmethod: random\nrun_cap: 3\nparameters:\n  alpha: { min: 0.5, max: 1.5 }\n";
+        Error(random).Message.ShouldContain("sweep.yaml:8:3: loss.alpha: alpha = 1.5 is outside [0, 1]");
+        Error(random.Replace("run_cap: 3\n", "")).Message.ShouldContain("run_cap: random search needs run_cap");
+    }
+
+    [Fact]
+    public void A_distilling_student_without_a_teacher_is_rejected() =>
+        Error(Grid.Replace("teacher: { model: mlp-1200-1200, epochs: 10 }\n", "")).Message.ShouldContain("which need a teacher; add a teacher section");
+
+    [Fact]
+    public void Seeds_belong_at_the_top_level() =>
+        Error(Grid.Replace("  epochs: 20", "  epochs: 20\n  seed: 4")).Message.ShouldContain("7:3: student.seed: set seed at the top level of the sweep as seeds: [...]");
+
+    [Fact]
+    public async Task Validate_command_prints_the_plan_and_exits_0_or_2()
+    {
+        var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("validate", Write(Grid), "--show", "2");
+        code.ShouldBe(0, stderr);
+        stdout.ShouldContain("kd-grid: valid. grid search, 12 point(s) x 3 seed(s) = 36 student trial(s), 1 teacher job(s); chooses on val_accuracy (maximize).");
+        stdout.ShouldContain("... and 34 more");
+        (code, _, stderr) = await OrchestratorProcess.RunAsync("validate", Write(Grid.Replace("seeds: [1, 2, 3]", "seeds: []")));
+        code.ShouldBe(2);
+        stderr.ShouldContain("seeds: is empty");
+    }
+
+    [Fact]
+    public void The_example_grid_sweep_is_valid()
+    {
+        string example = Path.Combine(RepositoryRoot(), "examples", "sweeps", "fmnist-kd-grid.yaml");
+        SweepPlanner.Plan(SweepFile.Load(example)).Students.Count.ShouldBe(3 * 3 * 2 * 3);
+    }
+
+    static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "Orchestrator.sln"))) directory = directory.Parent;
+        return directory.FullName;
+    }
+}
