@@ -100,4 +100,14 @@ public class DatasetTests
         batch.flatten().data<float>().ToArray().ShouldBe([7f, 2f, 5f]);
         labels.data<long>().ToArray().ShouldBe([21L, 6L, 15L]);
     }
+
+    [Fact]
+    public void Synthetic_data_needs_no_files_and_is_the_same_every_time()
+    {
+        using var first = DistillationData.Load(new DataOptions("synthetic", "/nonexistent", Validation: 200), CPU);
+        using var second = DistillationData.Load(new DataOptions("synthetic", Validation: 200), CPU);
+        first.Info.ShouldBe(new DatasetInfo("synthetic", 1, 8, 8, 10));
+        (first.Train.Count, first.Validation.Count, first.Test.Count).ShouldBe((1800L, 200L, 500L));
+        first.Train.Images.allclose(second.Train.Images, rtol: 0, atol: 0).ShouldBeTrue();
+    }
 }

@@ -79,7 +79,7 @@ public class TrialConfigTests
     {
         string path = Write("model: mlp-400\nepochs: 1\ndataset: { name: fashion_mnist }\n");
         Should.Throw<UserInputException>(() => TrialConfig.Load(path)).Message
-            .ShouldBe($"{path}:3:18: dataset.name: unknown dataset 'fashion_mnist' (did you mean 'fashion-mnist'?); known: fashion-mnist, mnist, cifar10.");
+            .ShouldBe($"{path}:3:18: dataset.name: unknown dataset 'fashion_mnist' (did you mean 'fashion-mnist'?); known: fashion-mnist, mnist, cifar10, synthetic.");
     }
 
     [Fact]

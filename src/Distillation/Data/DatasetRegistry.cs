@@ -9,6 +9,7 @@ public static class DatasetRegistry
         new IdxDatasetSource("mnist",
             "Put the four MNIST IDX files (train-images-idx3-ubyte.gz, ...) there, or point --data-dir / ORCHESTRATOR_DATA_DIR at a folder holding mnist/."),
         new Cifar10Source(),
+        new SyntheticSource(),
     }.ToDictionary(s => s.Name);
 
     public static IReadOnlyCollection<string> Names => Sources.Keys;

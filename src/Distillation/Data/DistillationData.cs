@@ -25,7 +25,7 @@ public sealed class DistillationData : IDisposable
     {
         var source = DatasetRegistry.Get(options.Name);
         string directory = options.ResolveDirectory();
-        if (!Directory.Exists(directory))
+        if (source.Files.Count > 0 && !Directory.Exists(directory))
             throw new UserInputException($"dataset '{options.Name}': folder {directory} does not exist. {source.InstallHint}");
         RawImages train = source.ReadTrain(directory);
         RawImages test = source.ReadTest(directory);
