@@ -73,11 +73,12 @@ public sealed class DistillationData : IDisposable
     static string ComputeFingerprint(string directory, DatasetSource source, DataOptions options)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (string file in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
+        foreach (string name in source.Files)
         {
-            string name = Path.GetFileName(file);
-            if (!source.Files.Any(f => name == f || name + ".gz" == f)) continue;
-            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
+            // The file as listed, or its unpacked form (IDX readers accept both).
+            string? file = new[] { name, name.EndsWith(".gz") ? name[..^3] : name }.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
+            if (file is null) continue;
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file)));
             using var stream = File.OpenRead(file);
             sha.AppendData(SHA256.HashData(stream));
         }
