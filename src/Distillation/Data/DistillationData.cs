@@ -75,8 +75,8 @@ public sealed class DistillationData : IDisposable
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (string name in source.Files)
         {
-            // The file as listed, or its unpacked form (IDX readers accept both).
-            string? file = new[] { name, name.EndsWith(".gz") ? name[..^3] : name }.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
+            // The unpacked form first, then the file as listed: the order in which the IDX reader looks.
+            string? file = new[] { name.EndsWith(".gz") ? name[..^3] : name, name }.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
             if (file is null) continue;
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file)));
             using var stream = File.OpenRead(file);
