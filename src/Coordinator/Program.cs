@@ -7,5 +7,6 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
     BenchCommand.Create(),
     SummarizeCommand.Create(),
     ValidateCommand.Create(),
+    LocalCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args);

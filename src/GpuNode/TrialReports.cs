@@ -45,6 +45,7 @@ public static class TrialReports
             EpochsRun = result.Epochs.Count,
             BestEpoch = result.BestEpoch,
             BestValidationAccuracy = result.BestEpoch > 0 ? result.BestValidationAccuracy : 0,
+            BestValidationLoss = result.BestEpoch > 0 ? result.Epochs[result.BestEpoch - 1].ValidationLoss : 0,
             Model = model,
             Parameters = outcome.Parameters,
             Device = outcome.Device,

@@ -1,0 +1,60 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orchestrator.GpuNode;
+
+namespace Orchestrator.Coordinator.Cluster;
+
+/// <summary>
+/// The whole cluster in this process, for <c>orchestrator local</c> and tests: one actor system with both roles
+/// joined to itself on a loopback port, the sweep entities journalled in a SQLite file, and one agent per simulated
+/// GPU node, each with its slots.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    readonly IHost host;
+
+    LocalCluster(IHost host, ActorSystem system, IActorRef sweeps)
+    {
+        this.host = host;
+        System = system;
+        Sweeps = sweeps;
+    }
+
+    public ActorSystem System { get; }
+    /// <summary>The sweep entities' shard region.</summary>
+    public IActorRef Sweeps { get; }
+
+    /// <param name="nodeDevices">For each simulated node, the device of each of its slots.</param>
+    public static async Task<LocalCluster> StartAsync(string journalFile, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddAkka("orchestrator", akka => akka
+            .ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel)
+            .AddOrchestratorCluster(ClusterSettings.Sqlite(journalFile, [OrchestratorCluster.CoordinatorRole, OrchestratorCluster.GpuRole]))
+            .WithActors((system, registry) =>
+            {
+                for (int node = 0; node < nodeDevices.Count; node++)
+                    system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>()), $"agent-node{node + 1}");
+            }));
+        var host = builder.Build();
+        await host.StartAsync(cancellation);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var up = new TaskCompletionSource();
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        cluster.Join(cluster.SelfAddress);
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellation);
+        var registry = host.Services.GetRequiredService<ActorRegistry>();
+        return new LocalCluster(host, system, registry.Get<SweepEntity>());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync();
+        host.Dispose();
+    }
+}

@@ -1,0 +1,109 @@
+using Akka.Actor;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Cluster;
+
+/// <summary>
+/// Matches runnable jobs with free GPU slots (work-pulling: a node offers a slot only when it is free, so a slot
+/// never runs two jobs). Jobs are taken round-robin across sweeps, so one large sweep cannot starve another.
+/// When a node's agent dies, its running jobs go back to the front of their queue and resume from their last checkpoint.
+/// </summary>
+public sealed class Scheduler : ReceiveActor
+{
+    sealed record Slot(IActorRef Agent, SlotFree Offer);
+
+    readonly IActorRef sweeps;
+    readonly Dictionary<string, LinkedList<JobSpec>> queues = [];
+    readonly List<string> sweepOrder = [];
+    int nextSweep;
+    readonly HashSet<string> known = [];
+    readonly LinkedList<Slot> freeSlots = new();
+    readonly Dictionary<string, (Slot Slot, JobSpec Job)> running = [];
+
+    public Scheduler(IActorRef sweeps)
+    {
+        this.sweeps = sweeps;
+        Receive<EnqueueJob>(message =>
+        {
+            if (!known.Add(Key(message.Job))) return;
+            Queue(message.Job).AddLast(message.Job);
+            Dispatch();
+        });
+        Receive<SlotFree>(offer =>
+        {
+            Context.Watch(Sender);
+            freeSlots.AddLast(new Slot(Sender, offer));
+            Dispatch();
+        });
+        Receive<JobFinished>(finished =>
+        {
+            string key = $"{finished.SweepId}/{finished.JobId}";
+            running.Remove(key);
+            known.Remove(key);
+            sweeps.Tell(finished);
+        });
+        Receive<JobProgress>(progress => Context.System.EventStream.Publish(progress));
+        Receive<Terminated>(terminated => NodeLost(terminated.ActorRef));
+    }
+
+    public static Props Props(IActorRef sweeps) => Akka.Actor.Props.Create(() => new Scheduler(sweeps));
+
+    static string Key(JobSpec job) => $"{job.SweepId}/{job.JobId}";
+
+    LinkedList<JobSpec> Queue(string sweepId)
+    {
+        if (!queues.TryGetValue(sweepId, out var queue))
+        {
+            queues[sweepId] = queue = new LinkedList<JobSpec>();
+            sweepOrder.Add(sweepId);
+        }
+        return queue;
+    }
+
+    LinkedList<JobSpec> Queue(JobSpec job) => Queue(job.SweepId);
+
+    void Dispatch()
+    {
+        while (freeSlots.First is { } first && NextJob() is { } job)
+        {
+            freeSlots.RemoveFirst();
+            var slot = first.Value;
+            running[Key(job)] = (slot, job);
+            slot.Agent.Tell(new RunJob { Job = job, Slot = slot.Offer.Slot });
+            sweeps.Tell(new JobAssigned { SweepId = job.SweepId, JobId = job.JobId, Node = slot.Offer.Node, Slot = slot.Offer.Slot });
+        }
+    }
+
+    /// <summary>The head of the next non-empty sweep queue, round-robin.</summary>
+    JobSpec? NextJob()
+    {
+        for (int tried = 0; tried < sweepOrder.Count; tried++)
+        {
+            var queue = queues[sweepOrder[nextSweep]];
+            nextSweep = (nextSweep + 1) % sweepOrder.Count;
+            if (queue.First is { } head)
+            {
+                queue.RemoveFirst();
+                return head.Value;
+            }
+        }
+        return null;
+    }
+
+    void NodeLost(IActorRef agent)
+    {
+        for (var slot = freeSlots.First; slot is not null;)
+        {
+            var next = slot.Next;
+            if (slot.Value.Agent.Equals(agent)) freeSlots.Remove(slot);
+            slot = next;
+        }
+        foreach (var (key, (slot, job)) in running.Where(r => r.Value.Slot.Agent.Equals(agent)).ToList())
+        {
+            running.Remove(key);
+            Queue(job).AddFirst(job);
+            sweeps.Tell(new JobLost { SweepId = job.SweepId, JobId = job.JobId, Reason = $"node {slot.Offer.Node} left" });
+        }
+        Dispatch();
+    }
+}

@@ -1,0 +1,169 @@
+using Akka.Actor;
+using Akka.Persistence;
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Cluster;
+
+/// <summary>
+/// One sweep, sharded by sweep id and event-sourced: the single source of truth for its jobs. It persists every
+/// state change (submitted, started, completed, re-queued) and hands the scheduler each job whose teacher is done.
+/// After a restart it replays its events and queues again every job that has not finished.
+/// </summary>
+public sealed class SweepEntity : ReceivePersistentActor
+{
+    public const string Queued = "queued", Running = "running", Done = "done", Failed = "failed";
+
+    sealed class Job(PlannedJob plan)
+    {
+        public PlannedJob Plan { get; } = plan;
+        public string State { get; set; } = Queued;
+        public TrialSummary? Summary { get; set; }
+        public bool Finished => State is Done or Failed;
+    }
+
+    readonly IActorRef scheduler;
+    SubmitSweep? sweep;
+    readonly Dictionary<string, Job> jobs = [];
+    /// <summary>Jobs handed to the scheduler by this incarnation (not persisted: after a restart everything unfinished is handed over again).</summary>
+    readonly HashSet<string> handedOver = [];
+
+    public SweepEntity(string sweepId, IActorRef scheduler)
+    {
+        PersistenceId = "sweep-" + sweepId;
+        this.scheduler = scheduler;
+
+        Recover<SweepSubmitted>(Apply);
+        Recover<JobStarted>(Apply);
+        Recover<JobCompleted>(Apply);
+        Recover<JobRequeued>(Apply);
+
+        Command<SubmitSweep>(submit =>
+        {
+            var sender = Sender;
+            if (sweep is not null)
+            {
+                if (!submit.Jobs.Select(j => j.JobId).Order().SequenceEqual(sweep.Jobs.Select(j => j.JobId).Order()))
+                {
+                    sender.Tell(new Status.Failure(new InvalidOperationException(
+                        $"sweep '{sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.")));
+                    return;
+                }
+                HandOverRunnable();
+                sender.Tell(Accepted());
+                return;
+            }
+            Persist(new SweepSubmitted { Sweep = submit }, submitted =>
+            {
+                Apply(submitted);
+                HandOverRunnable();
+                sender.Tell(Accepted());
+            });
+        });
+        Command<JobAssigned>(assigned =>
+        {
+            if (jobs.TryGetValue(assigned.JobId, out var job) && !job.Finished)
+                Persist(new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }, Apply);
+        });
+        Command<JobFinished>(finished =>
+        {
+            if (!jobs.TryGetValue(finished.JobId, out var job) || job.Finished) return;
+            handedOver.Remove(finished.JobId);
+            if (finished.Summary.Status == TrialStatus.Cancelled)
+            {
+                // The node stopped the trial (it is shutting down): run it again, from its last checkpoint.
+                Persist(new JobRequeued { JobId = finished.JobId, Reason = "cancelled by its node" }, e => { Apply(e); HandOverRunnable(); });
+                return;
+            }
+            Persist(new JobCompleted { JobId = finished.JobId, Summary = finished.Summary }, completed =>
+            {
+                Apply(completed);
+                HandOverRunnable();
+            });
+        });
+        Command<JobLost>(lost =>
+        {
+            if (jobs.TryGetValue(lost.JobId, out var job) && !job.Finished)
+                Persist(new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }, Apply);
+        });
+        Command<GetSweepStatus>(_ => Sender.Tell(Status()));
+    }
+
+    public override string PersistenceId { get; }
+
+    public static Props Props(string sweepId, IActorRef scheduler) => Akka.Actor.Props.Create(() => new SweepEntity(sweepId, scheduler));
+
+    protected override void OnReplaySuccess() => HandOverRunnable();
+
+    void Apply(SweepSubmitted submitted)
+    {
+        sweep = submitted.Sweep;
+        foreach (var plan in sweep.Jobs) jobs[plan.JobId] = new Job(plan);
+    }
+
+    void Apply(JobStarted started) => jobs[started.JobId].State = Running;
+
+    void Apply(JobRequeued requeued) => jobs[requeued.JobId].State = Queued;
+
+    void Apply(JobCompleted completed)
+    {
+        var job = jobs[completed.JobId];
+        job.Summary = completed.Summary;
+        job.State = completed.Summary.Status is TrialStatus.Completed or TrialStatus.EarlyStopped ? Done : Failed;
+    }
+
+    /// <summary>Hands over every unfinished job whose teacher has finished; fails the students of a failed teacher.</summary>
+    void HandOverRunnable()
+    {
+        if (sweep is null) return;
+        var orphaned = new List<JobCompleted>();
+        foreach (var job in jobs.Values.Where(j => !j.Finished && !handedOver.Contains(j.Plan.JobId)).ToList())
+        {
+            string? checkpoint = null;
+            if (job.Plan.TeacherJobId is { Length: > 0 } teacherId)
+            {
+                var teacher = jobs[teacherId];
+                if (teacher.State == Failed)
+                {
+                    var failed = new TrialSummary { Name = job.Plan.JobId, Status = TrialStatus.Failed, FailureReason = $"teacher {teacherId} failed: {teacher.Summary?.FailureReason}" };
+                    orphaned.Add(new JobCompleted { JobId = job.Plan.JobId, Summary = failed });
+                    handedOver.Add(job.Plan.JobId);
+                    continue;
+                }
+                if (teacher.State != Done) continue;
+                checkpoint = teacher.Summary!.BestCheckpoint;
+            }
+            var config = TrialJson.Read(job.Plan.TrialJson);
+            if (checkpoint is not null) config = config with { TeacherCheckpoint = checkpoint };
+            handedOver.Add(job.Plan.JobId);
+            scheduler.Tell(new EnqueueJob
+            {
+                Job = new JobSpec
+                {
+                    SweepId = sweep.SweepId, JobId = job.Plan.JobId, TrialJson = TrialJson.Write(config),
+                    OutputDirectory = Path.Combine(sweep.OutputRoot, job.Plan.JobId),
+                },
+            });
+        }
+        if (orphaned.Count > 0) PersistAll(orphaned, Apply);
+    }
+
+    SweepAccepted Accepted() => new() { SweepId = sweep!.SweepId, Jobs = jobs.Count, AlreadyDone = jobs.Values.Count(j => j.Finished) };
+
+    SweepStatus Status()
+    {
+        var status = new SweepStatus { SweepId = PersistenceId["sweep-".Length..] };
+        if (sweep is null) return status;
+        status.Name = sweep.Name;
+        status.Metric = sweep.Metric;
+        status.Maximize = sweep.Maximize;
+        status.Complete = jobs.Values.All(j => j.Finished);
+        foreach (var job in jobs.Values)
+        {
+            var entry = new JobStatus { JobId = job.Plan.JobId, State = job.State, TeacherJobId = job.Plan.TeacherJobId, Seed = job.Plan.Seed, Parameters = { job.Plan.Parameters } };
+            if (job.Summary is not null) entry.Summary = job.Summary;
+            status.Jobs.Add(entry);
+        }
+        return status;
+    }
+}

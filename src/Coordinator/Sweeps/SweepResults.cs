@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Distillation;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Sweeps;
+
+/// <summary>A sweep's results table, and its best recipe: the parameter point with the best mean validation metric over seeds.</summary>
+public static class SweepResults
+{
+    /// <summary>One point of the search space with its runs over seeds.</summary>
+    public sealed record Recipe(IReadOnlyDictionary<string, string> Parameters, int Runs, double MetricMean, double MetricStd, double TestMean, double TestStd);
+
+    static bool IsTeacher(JobStatus job) => job.JobId.StartsWith("teacher-", StringComparison.Ordinal);
+
+    static double Metric(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
+
+    /// <summary>The best point on the validation metric (never the test set), or null when no student trial finished.</summary>
+    public static Recipe? Best(SweepStatus status)
+    {
+        var recipes = status.Jobs
+            .Where(j => !IsTeacher(j) && j.State == SweepEntity.Done && j.Summary is not null)
+            .GroupBy(j => string.Join(", ", j.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")))
+            .Select(group =>
+            {
+                var metric = group.Select(j => Metric(j.Summary, status.Metric)).ToList();
+                var test = group.Select(j => j.Summary.TestAccuracy).ToList();
+                return new Recipe(group.First().Parameters, group.Count(), metric.Average(), Std(metric), test.Average(), Std(test));
+            })
+            .ToList();
+        if (recipes.Count == 0) return null;
+        return status.Maximize ? recipes.MaxBy(r => r.MetricMean) : recipes.MinBy(r => r.MetricMean);
+    }
+
+    static double Std(IReadOnlyList<double> values)
+    {
+        if (values.Count < 2) return 0;
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+    }
+
+    /// <summary>results.csv and results.json: every job with its parameters, status, metrics and failure reason.</summary>
+    public static void Write(SweepStatus status, string directory)
+    {
+        var parameterNames = status.Jobs.SelectMany(j => j.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var csv = new StringBuilder();
+        csv.AppendLine(string.Join(",", new[] { "job", "kind", "state" }.Concat(parameterNames)
+            .Concat(["seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "seconds", "teacher_job", "failure_reason"])));
+        var rows = new List<Dictionary<string, object?>>();
+        foreach (var job in status.Jobs.OrderBy(j => IsTeacher(j) ? 0 : 1).ThenBy(j => j.JobId, StringComparer.Ordinal))
+        {
+            var s = job.Summary;
+            var row = new Dictionary<string, object?>
+            {
+                ["job"] = job.JobId,
+                ["kind"] = IsTeacher(job) ? "teacher" : "student",
+                ["state"] = job.State,
+            };
+            foreach (var name in parameterNames) row[name] = job.Parameters.TryGetValue(name, out var v) ? v : null;
+            row["seed"] = job.Seed;
+            row["epochs_run"] = s?.EpochsRun;
+            row["best_epoch"] = s?.BestEpoch;
+            row["best_val_accuracy"] = s?.BestValidationAccuracy;
+            row["best_val_loss"] = s?.BestValidationLoss;
+            row["test_accuracy"] = s is { HasTestAccuracy: true } ? s.TestAccuracy : null;
+            row["seconds"] = s?.Seconds;
+            row["teacher_job"] = job.TeacherJobId;
+            row["failure_reason"] = s?.FailureReason;
+            rows.Add(row);
+            csv.AppendLine(string.Join(",", row.Values.Select(Csv)));
+        }
+        AtomicFile.WriteText(Path.Combine(directory, "results.csv"), csv.ToString());
+        AtomicFile.WriteText(Path.Combine(directory, "results.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    static string Csv(object? value)
+    {
+        string text = value switch
+        {
+            null => "",
+            double d => d.ToString("R", CultureInfo.InvariantCulture),
+            _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+        };
+        return text.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{text.Replace("\"", "\"\"")}\"" : text;
+    }
+}

@@ -1,0 +1,85 @@
+using Akka.Actor;
+using Akka.Event;
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.GpuNode;
+
+/// <summary>
+/// One GPU node: owns its device slots, offers every free slot to the scheduler (work-pulling), and runs each job
+/// it is given on a dedicated thread per slot, never on the actor dispatcher. Progress and the result come back as
+/// messages; when the agent stops, running trials are cancelled within one batch and resume from their last epoch.
+/// </summary>
+public sealed class NodeAgent : ReceiveActor
+{
+    sealed record SlotDone(int Slot, JobSpec Job, TrialSummary Summary);
+
+    readonly string node;
+    readonly IReadOnlyList<string> slotDevices;
+    readonly IActorRef scheduler;
+    readonly Dictionary<int, CancellationTokenSource> running = [];
+    readonly ILoggingAdapter log = Context.GetLogger();
+
+    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler)
+    {
+        this.node = node;
+        this.slotDevices = slotDevices;
+        this.scheduler = scheduler;
+        Receive<RunJob>(Start);
+        Receive<SlotDone>(done =>
+        {
+            running.Remove(done.Slot, out var cancellation);
+            cancellation?.Dispose();
+            scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary });
+            scheduler.Tell(Free(done.Slot));
+        });
+    }
+
+    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler));
+
+    protected override void PreStart()
+    {
+        for (int slot = 0; slot < slotDevices.Count; slot++) scheduler.Tell(Free(slot));
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var cancellation in running.Values) cancellation.Cancel();
+    }
+
+    SlotFree Free(int slot) => new() { Node = node, Slot = slot, Device = slotDevices[slot] };
+
+    void Start(RunJob run)
+    {
+        if (running.ContainsKey(run.Slot))
+        {
+            log.Warning("Slot {Slot} of {Node} is busy; job {Job} refused", run.Slot, node, run.Job.JobId);
+            return;
+        }
+        var cancellation = new CancellationTokenSource();
+        running[run.Slot] = cancellation;
+        var self = Self;
+        var job = run.Job;
+        string device = slotDevices[run.Slot];
+        var thread = new Thread(() =>
+        {
+            TrialSummary summary;
+            try
+            {
+                var config = TrialJson.Read(job.TrialJson) with { Device = device };
+                summary = TrialExecution.Run(config, job.OutputDirectory, metrics => scheduler.Tell(new JobProgress
+                {
+                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics.ToProto(),
+                }), log: null, cancellation.Token);
+            }
+            catch (Exception e)
+            {
+                summary = new TrialSummary { Name = job.JobId, Status = TrialStatus.Failed, FailureReason = e.Message };
+            }
+            self.Tell(new SlotDone(run.Slot, job, summary));
+        })
+        { IsBackground = true, Name = $"{node}-slot{run.Slot}" };
+        thread.Start();
+    }
+}
