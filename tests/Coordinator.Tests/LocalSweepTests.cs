@@ -1,0 +1,124 @@
+using Akka.Actor;
+using Google.Protobuf;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Protocol.V1;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>Whole sweeps on the in-process cluster: sharded sweep entity, SQLite journal, scheduler, node agents, real (synthetic-data) training.</summary>
+public class LocalSweepTests
+{
+    static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    static SweepPlan Plan(string yaml)
+    {
+        string path = Path.Combine(TestData.TemporaryDirectory(), "sweep.yaml");
+        File.WriteAllText(path, yaml);
+        return SweepPlanner.Plan(SweepFile.Load(path));
+    }
+
+    static string Sweep(int epochs, string teacherModel = "mlp-64") => $$"""
+        name: local-test
+        dataset: { name: synthetic, validation: 200 }
+        teacher: { model: {{teacherModel}}, epochs: {{epochs}}, device: cpu }
+        student:
+          model: mlp-16
+          epochs: {{epochs}}
+          device: cpu
+          loss: { terms: [ce, hinton], alpha: 0.5, temperature: 4 }
+        parameters:
+          alpha: { values: [0.25, 0.75] }
+          temperature: { values: [2, 4] }
+        seeds: [1, 2]
+        """;
+
+    static IReadOnlyList<IReadOnlyList<string>> Nodes(int nodes, int slots) =>
+        Enumerable.Range(0, nodes).Select(_ => (IReadOnlyList<string>)Enumerable.Repeat("cpu", slots).ToList()).ToList();
+
+    static async Task<SweepStatus> Status(LocalCluster cluster, string sweep) =>
+        await cluster.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, TestContext.Current.CancellationToken);
+
+    static async Task<SweepStatus> WaitUntil(LocalCluster cluster, string sweep, Func<SweepStatus, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (true)
+        {
+            var status = await Status(cluster, sweep);
+            if (condition(status)) return status;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"sweep {sweep} did not get there: {status}");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
+    static List<int> Epochs(string trialDirectory) =>
+        File.ReadAllLines(Path.Combine(trialDirectory, "metrics.jsonl")).Select(l => JsonParser.Default.Parse<EpochMetrics>(l).Epoch).ToList();
+
+    [Fact]
+    public async Task A_sweep_runs_every_trial_once_teacher_first_and_a_restart_runs_nothing_again()
+    {
+        var plan = Plan(Sweep(epochs: 3));
+        string directory = TestData.TemporaryDirectory();
+        string journal = Path.Combine(directory, "journal.db");
+        string trials = Path.Combine(directory, "trials");
+
+        await using (var cluster = await LocalCluster.StartAsync(journal, Nodes(2, 2), TestContext.Current.CancellationToken))
+        {
+            var accepted = await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
+            accepted.Jobs.ShouldBe(1 + 8);
+            cluster.System.Serialization.FindSerializerFor(new JobStarted()).ShouldBeOfType<Protocol.ProtobufSerializer>();
+            var status = await WaitUntil(cluster, "local-test", s => s.Complete);
+            status.Jobs.ShouldAllBe(j => j.State == SweepEntity.Done);
+            var students = status.Jobs.Where(j => j.JobId.StartsWith("trial-")).ToList();
+            students.Count.ShouldBe(8);
+            students.ShouldAllBe(j => j.Summary.HasTeacherTestAccuracy); // each loaded the teacher's checkpoint
+            foreach (var job in status.Jobs) Epochs(Path.Combine(trials, job.JobId)).ShouldBe([1, 2, 3]);
+        }
+        var finishedAt = Directory.GetFiles(trials, "summary.json", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+
+        await using (var restarted = await LocalCluster.StartAsync(journal, Nodes(1, 1), TestContext.Current.CancellationToken))
+        {
+            var again = await restarted.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
+            again.AlreadyDone.ShouldBe(9);
+            (await Status(restarted, "local-test")).Complete.ShouldBeTrue();
+        }
+        foreach (var (file, time) in finishedAt) File.GetLastWriteTimeUtc(file).ShouldBe(time, file);
+    }
+
+    [Fact]
+    public async Task A_sweep_stopped_mid_way_resumes_from_its_journal_and_checkpoints()
+    {
+        var plan = Plan(Sweep(epochs: 40, teacherModel: "mlp-1200-1200"));
+        string directory = TestData.TemporaryDirectory();
+        string journal = Path.Combine(directory, "journal.db");
+        string trials = Path.Combine(directory, "trials");
+
+        await using (var cluster = await LocalCluster.StartAsync(journal, Nodes(1, 1), TestContext.Current.CancellationToken))
+        {
+            await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
+            string teacherMetrics = Path.Combine(trials, plan.Teachers[0].Id, "metrics.jsonl");
+            await WaitUntil(cluster, "local-test", _ => File.Exists(teacherMetrics) && File.ReadAllLines(teacherMetrics).Length >= 2);
+        } // stops the cluster with the teacher part-trained
+
+        await using (var resumed = await LocalCluster.StartAsync(journal, Nodes(1, 2), TestContext.Current.CancellationToken))
+        {
+            await resumed.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
+            var status = await WaitUntil(resumed, "local-test", s => s.Complete);
+            status.Jobs.ShouldAllBe(j => j.State == SweepEntity.Done);
+            foreach (var job in status.Jobs) Epochs(Path.Combine(trials, job.JobId)).ShouldBe(Enumerable.Range(1, 40));
+        }
+    }
+
+    [Fact]
+    public async Task Resubmitting_a_changed_sweep_under_the_same_name_is_refused()
+    {
+        string directory = TestData.TemporaryDirectory();
+        await using var cluster = await LocalCluster.StartAsync(Path.Combine(directory, "journal.db"), Nodes(1, 1), TestContext.Current.CancellationToken);
+        await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(Plan(Sweep(epochs: 1)), directory), AskTimeout, TestContext.Current.CancellationToken);
+        var error = await Should.ThrowAsync<Exception>(() =>
+            cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(Plan(Sweep(epochs: 2)), directory), AskTimeout, TestContext.Current.CancellationToken));
+        error.Message.ShouldContain("was submitted before with other trials");
+    }
+}

@@ -1,0 +1,85 @@
+// Akka TestKit expectations carry their own timeouts; passing the test token to each would add nothing.
+#pragma warning disable xUnit1051
+using Akka.Actor;
+using Akka.TestKit.Xunit;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Protocol.V1;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>The scheduler alone, with test probes standing in for the sweep shard region and the node agents.</summary>
+public class SchedulerTests : TestKit
+{
+    static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+
+    static EnqueueJob Job(string sweep, string job) => new() { Job = new JobSpec { SweepId = sweep, JobId = job } };
+
+    static SlotFree Slot(string node, int slot) => new() { Node = node, Slot = slot, Device = "cpu" };
+
+    [Fact]
+    public void A_slot_gets_its_next_job_only_after_it_is_free_again()
+    {
+        var sweeps = CreateTestProbe();
+        var agent = CreateTestProbe();
+        var scheduler = Sys.ActorOf(Scheduler.Props(sweeps));
+        scheduler.Tell(Job("s", "a"));
+        scheduler.Tell(Job("s", "b"));
+        scheduler.Tell(Slot("n1", 0), agent);
+
+        agent.ExpectMsg<RunJob>().Job.JobId.ShouldBe("a");
+        sweeps.ExpectMsg<JobAssigned>().JobId.ShouldBe("a");
+        agent.ExpectNoMsg(Quiet);
+
+        scheduler.Tell(new JobFinished { SweepId = "s", JobId = "a", Summary = new TrialSummary() }, agent);
+        sweeps.ExpectMsg<JobFinished>().JobId.ShouldBe("a");
+        scheduler.Tell(Slot("n1", 0), agent);
+        agent.ExpectMsg<RunJob>().Job.JobId.ShouldBe("b");
+    }
+
+    [Fact]
+    public void Jobs_are_taken_round_robin_across_sweeps()
+    {
+        var sweeps = CreateTestProbe();
+        var agent = CreateTestProbe();
+        var scheduler = Sys.ActorOf(Scheduler.Props(sweeps));
+        foreach (var job in new[] { Job("big", "1"), Job("big", "2"), Job("big", "3"), Job("small", "1") }) scheduler.Tell(job);
+        for (int slot = 0; slot < 4; slot++) scheduler.Tell(Slot("n1", slot), agent);
+        var order = Enumerable.Range(0, 4).Select(_ => agent.ExpectMsg<RunJob>().Job).Select(j => $"{j.SweepId}/{j.JobId}").ToList();
+        order.ShouldBe(["big/1", "small/1", "big/2", "big/3"]);
+    }
+
+    [Fact]
+    public void The_same_job_is_queued_once()
+    {
+        var sweeps = CreateTestProbe();
+        var agent = CreateTestProbe();
+        var scheduler = Sys.ActorOf(Scheduler.Props(sweeps));
+        scheduler.Tell(Job("s", "a"));
+        scheduler.Tell(Job("s", "a"));
+        scheduler.Tell(Slot("n1", 0), agent);
+        scheduler.Tell(Slot("n1", 1), agent);
+        agent.ExpectMsg<RunJob>();
+        agent.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void Jobs_of_a_node_that_dies_go_to_another_node()
+    {
+        var sweeps = CreateTestProbe();
+        var doomed = CreateTestProbe();
+        var survivor = CreateTestProbe();
+        var scheduler = Sys.ActorOf(Scheduler.Props(sweeps));
+        scheduler.Tell(Slot("n1", 0), doomed);
+        scheduler.Tell(Job("s", "a"));
+        doomed.ExpectMsg<RunJob>().Job.JobId.ShouldBe("a");
+        sweeps.ExpectMsg<JobAssigned>();
+
+        Watch(doomed.Ref);
+        Sys.Stop(doomed.Ref);
+        ExpectTerminated(doomed.Ref);
+        sweeps.ExpectMsg<JobLost>().Reason.ShouldBe("node n1 left");
+        scheduler.Tell(Slot("n2", 0), survivor);
+        survivor.ExpectMsg<RunJob>().Job.JobId.ShouldBe("a");
+    }
+}
