@@ -3,7 +3,7 @@
 # with one line "N passed, N failed, N skipped" counted from the TRX results. Exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-scripts/install-prerequisites.sh || exit 1
+scripts/install-prerequisites.sh --tests || exit 1
 results=TestResults
 rm -rf "$results"
 dotnet build Orchestrator.sln -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed (the build failed)"; exit 1; }

@@ -70,7 +70,7 @@ public sealed class NodeAgent : ReceiveActor
                 var config = TrialJson.Read(job.TrialJson) with { Device = device };
                 summary = TrialExecution.Run(config, job.OutputDirectory, metrics => scheduler.Tell(new JobProgress
                 {
-                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics.ToProto(),
+                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics.ToProto(), Epochs = config.Training.Epochs,
                 }), log: null, cancellation.Token);
             }
             catch (Exception e)

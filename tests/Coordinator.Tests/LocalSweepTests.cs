@@ -35,6 +35,8 @@ public class LocalSweepTests
         seeds: [1, 2]
         """;
 
+    static Func<string[], ClusterSettings> Sqlite(string file) => roles => ClusterSettings.Sqlite(file, roles);
+
     static IReadOnlyList<IReadOnlyList<string>> Nodes(int nodes, int slots) =>
         Enumerable.Range(0, nodes).Select(_ => (IReadOnlyList<string>)Enumerable.Repeat("cpu", slots).ToList()).ToList();
 
@@ -64,7 +66,7 @@ public class LocalSweepTests
         string journal = Path.Combine(directory, "journal.db");
         string trials = Path.Combine(directory, "trials");
 
-        await using (var cluster = await LocalCluster.StartAsync(journal, Nodes(2, 2), TestContext.Current.CancellationToken))
+        await using (var cluster = await LocalCluster.StartAsync(Sqlite(journal), Nodes(2, 2), TestContext.Current.CancellationToken))
         {
             var accepted = await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
             accepted.Jobs.ShouldBe(1 + 8);
@@ -78,7 +80,7 @@ public class LocalSweepTests
         }
         var finishedAt = Directory.GetFiles(trials, "summary.json", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
 
-        await using (var restarted = await LocalCluster.StartAsync(journal, Nodes(1, 1), TestContext.Current.CancellationToken))
+        await using (var restarted = await LocalCluster.StartAsync(Sqlite(journal), Nodes(1, 1), TestContext.Current.CancellationToken))
         {
             var again = await restarted.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
             again.AlreadyDone.ShouldBe(9);
@@ -95,14 +97,14 @@ public class LocalSweepTests
         string journal = Path.Combine(directory, "journal.db");
         string trials = Path.Combine(directory, "trials");
 
-        await using (var cluster = await LocalCluster.StartAsync(journal, Nodes(1, 1), TestContext.Current.CancellationToken))
+        await using (var cluster = await LocalCluster.StartAsync(Sqlite(journal), Nodes(1, 1), TestContext.Current.CancellationToken))
         {
             await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
             string teacherMetrics = Path.Combine(trials, plan.Teachers[0].Id, "metrics.jsonl");
             await WaitUntil(cluster, "local-test", _ => File.Exists(teacherMetrics) && File.ReadAllLines(teacherMetrics).Length >= 2);
         } // stops the cluster with the teacher part-trained
 
-        await using (var resumed = await LocalCluster.StartAsync(journal, Nodes(1, 2), TestContext.Current.CancellationToken))
+        await using (var resumed = await LocalCluster.StartAsync(Sqlite(journal), Nodes(1, 2), TestContext.Current.CancellationToken))
         {
             await resumed.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
             var status = await WaitUntil(resumed, "local-test", s => s.Complete);
@@ -115,7 +117,7 @@ public class LocalSweepTests
     public async Task Resubmitting_a_changed_sweep_under_the_same_name_is_refused()
     {
         string directory = TestData.TemporaryDirectory();
-        await using var cluster = await LocalCluster.StartAsync(Path.Combine(directory, "journal.db"), Nodes(1, 1), TestContext.Current.CancellationToken);
+        await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
         await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(Plan(Sweep(epochs: 1)), directory), AskTimeout, TestContext.Current.CancellationToken);
         var error = await Should.ThrowAsync<Exception>(() =>
             cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(Plan(Sweep(epochs: 2)), directory), AskTimeout, TestContext.Current.CancellationToken));

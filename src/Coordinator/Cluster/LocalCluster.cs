@@ -27,14 +27,15 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The sweep entities' shard region.</summary>
     public IActorRef Sweeps { get; }
 
+    /// <param name="journal">Where the sweep events go: <see cref="ClusterSettings.Sqlite"/> or <see cref="ClusterSettings.Postgres"/>.</param>
     /// <param name="nodeDevices">For each simulated node, the device of each of its slots.</param>
-    public static async Task<LocalCluster> StartAsync(string journalFile, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation)
+    public static async Task<LocalCluster> StartAsync(Func<string[], ClusterSettings> journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddAkka("orchestrator", akka => akka
             .ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel)
-            .AddOrchestratorCluster(ClusterSettings.Sqlite(journalFile, [OrchestratorCluster.CoordinatorRole, OrchestratorCluster.GpuRole]))
+            .AddOrchestratorCluster(journal([OrchestratorCluster.CoordinatorRole, OrchestratorCluster.GpuRole]))
             .WithActors((system, registry) =>
             {
                 for (int node = 0; node < nodeDevices.Count; node++)
@@ -51,6 +52,9 @@ public sealed class LocalCluster : IAsyncDisposable
         var registry = host.Services.GetRequiredService<ActorRegistry>();
         return new LocalCluster(host, system, registry.Get<SweepEntity>());
     }
+
+    /// <summary>Calls <paramref name="onProgress"/> (on an actor thread) for every epoch any slot finishes.</summary>
+    public void SubscribeProgress(Action<Protocol.V1.JobProgress> onProgress) => System.ActorOf(ProgressForwarder.Props(onProgress));
 
     public async ValueTask DisposeAsync()
     {

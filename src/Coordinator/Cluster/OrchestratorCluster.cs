@@ -14,6 +14,10 @@ public sealed record ClusterSettings(string Hostname, int Port, string[] Roles, 
 {
     public static ClusterSettings Sqlite(string file, string[] roles) =>
         new("127.0.0.1", 0, roles, $"Data Source={file}", "SQLite.MS");
+
+    /// <param name="connectionString">An Npgsql connection string, e.g. Host=db;Username=orchestrator;Password=...;Database=orchestrator</param>
+    public static ClusterSettings Postgres(string connectionString, string[] roles) =>
+        new("127.0.0.1", 0, roles, connectionString, "PostgreSQL.15");
 }
 
 public static class OrchestratorCluster
