@@ -8,5 +8,7 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
     SummarizeCommand.Create(),
     ValidateCommand.Create(),
     LocalCommand.Create(),
+    ServeCommand.Create(),
+    GpuNodeCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args);

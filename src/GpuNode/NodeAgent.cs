@@ -19,24 +19,28 @@ public sealed class NodeAgent : ReceiveActor
     readonly IActorRef scheduler;
     readonly Dictionary<int, CancellationTokenSource> running = [];
     readonly ILoggingAdapter log = Context.GetLogger();
+    readonly Action<string>? report;
 
-    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler)
+    /// <param name="report">Where to say which job starts and ends on which slot (the gpunode command's console); null: silent.</param>
+    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null)
     {
         this.node = node;
         this.slotDevices = slotDevices;
         this.scheduler = scheduler;
+        this.report = report;
         Receive<RunJob>(Start);
         Receive<SlotDone>(done =>
         {
             running.Remove(done.Slot, out var cancellation);
             cancellation?.Dispose();
+            report?.Invoke($"{node} slot {done.Slot}: {done.Job.JobId} {done.Summary.Status}{(done.Summary.FailureReason is { Length: > 0 } reason ? $" ({reason})" : "")}");
             scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary });
             scheduler.Tell(Free(done.Slot));
         });
     }
 
-    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler));
+    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, report));
 
     protected override void PreStart()
     {
@@ -59,6 +63,7 @@ public sealed class NodeAgent : ReceiveActor
         }
         var cancellation = new CancellationTokenSource();
         running[run.Slot] = cancellation;
+        report?.Invoke($"{node} slot {run.Slot}: starting {run.Job.JobId}");
         var self = Self;
         var job = run.Job;
         string device = slotDevices[run.Slot];

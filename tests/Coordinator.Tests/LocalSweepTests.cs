@@ -35,7 +35,7 @@ public class LocalSweepTests
         seeds: [1, 2]
         """;
 
-    static Func<string[], ClusterSettings> Sqlite(string file) => roles => ClusterSettings.Sqlite(file, roles);
+    static ClusterSettings Sqlite(string file) => ClusterSettings.Sqlite(file, LocalCluster.Node);
 
     static IReadOnlyList<IReadOnlyList<string>> Nodes(int nodes, int slots) =>
         Enumerable.Range(0, nodes).Select(_ => (IReadOnlyList<string>)Enumerable.Repeat("cpu", slots).ToList()).ToList();

@@ -28,7 +28,7 @@ public class PostgresJournalTests(PostgresServer postgres) : IClassFixture<Postg
         var submit = SweepSubmission.From(plan, Path.Combine(directory, "trials"));
         var timeout = TimeSpan.FromSeconds(30);
         var token = TestContext.Current.CancellationToken;
-        Func<string[], ClusterSettings> journal = roles => ClusterSettings.Postgres(postgres.ConnectionString, roles);
+        var journal = ClusterSettings.Postgres(postgres.ConnectionString, LocalCluster.Node);
         IReadOnlyList<IReadOnlyList<string>> nodes = [["cpu", "cpu"]];
 
         await using (var cluster = await LocalCluster.StartAsync(journal, nodes, token))

@@ -27,15 +27,17 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The sweep entities' shard region.</summary>
     public IActorRef Sweeps { get; }
 
-    /// <param name="journal">Where the sweep events go: <see cref="ClusterSettings.Sqlite"/> or <see cref="ClusterSettings.Postgres"/>.</param>
+    /// <summary>This process's member of the local cluster: both roles, on a free loopback port, joining itself.</summary>
+    public static readonly NodeSettings Node = new("127.0.0.1", 0, [NodeSettings.CoordinatorRole, NodeSettings.GpuRole], []);
+
+    /// <param name="journal">Where the sweep events go: <see cref="ClusterSettings.Sqlite"/> or <see cref="ClusterSettings.Postgres"/> for <see cref="Node"/>.</param>
     /// <param name="nodeDevices">For each simulated node, the device of each of its slots.</param>
-    public static async Task<LocalCluster> StartAsync(Func<string[], ClusterSettings> journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation)
+    public static async Task<LocalCluster> StartAsync(ClusterSettings journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddAkka("orchestrator", akka => akka
-            .ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel)
-            .AddOrchestratorCluster(journal([OrchestratorCluster.CoordinatorRole, OrchestratorCluster.GpuRole]))
+        builder.Services.AddAkka(NodeSettings.SystemName, akka => akka
+            .AddCoordinator(journal)
             .WithActors((system, registry) =>
             {
                 for (int node = 0; node < nodeDevices.Count; node++)

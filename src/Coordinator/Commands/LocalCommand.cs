@@ -1,8 +1,6 @@
 using System.CommandLine;
-using Akka.Actor;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Sweeps;
-using Orchestrator.Protocol.V1;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -30,9 +28,9 @@ public static class LocalCommand
             if (nodeCount < 1 || slotCount < 1) throw new Distillation.UserInputException("--nodes and --slots must be at least 1.");
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", plan.Sweep.Name);
             string? connection = parse.GetValue(postgres);
-            Func<string[], ClusterSettings> journal = connection is null
-                ? roles => ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), roles)
-                : roles => ClusterSettings.Postgres(connection, roles);
+            var journal = connection is null
+                ? ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), LocalCluster.Node)
+                : ClusterSettings.Postgres(connection, LocalCluster.Node);
             return RunAsync(plan, directory, journal, Devices(parse.GetRequiredValue(device), nodeCount, slotCount), cancellation);
         });
         return command;
@@ -45,70 +43,24 @@ public static class LocalCommand
         return Enumerable.Range(0, nodes).Select(n => (IReadOnlyList<string>)Enumerable.Repeat(gpus > 0 ? $"cuda:{n % gpus}" : "cpu", slots).ToList()).ToList();
     }
 
-    public static async Task<int> RunAsync(SweepPlan plan, string directory, Func<string[], ClusterSettings> journal,
+    public static async Task<int> RunAsync(SweepPlan plan, string directory, ClusterSettings journal,
         IReadOnlyList<IReadOnlyList<string>> devices, CancellationToken cancellation)
     {
         Directory.CreateDirectory(directory);
         Console.WriteLine($"{plan.Sweep.Name}: {plan.Teachers.Count} teacher job(s), {plan.Students.Count} student trial(s) on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");
         await using var cluster = await LocalCluster.StartAsync(journal, devices, cancellation);
-        var accepted = await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, Path.Combine(directory, "trials")), TimeSpan.FromSeconds(30), cancellation);
-        if (accepted.AlreadyDone > 0) Console.WriteLine($"resuming: {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
-
         var view = new SweepProgressView();
         cluster.SubscribeProgress(view.OnProgress);
-        SweepStatus status;
         try
         {
-            status = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected
-                ? await WatchLive(cluster, plan.Sweep.Name, view, cancellation)
-                : await WatchLines(cluster, plan.Sweep.Name, view, cancellation);
+            bool live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+            var status = await SweepWatch.SubmitAndFollowAsync(cluster.Sweeps, plan, directory, view, live, cancellation);
+            return SweepWatch.Report(status, directory);
         }
         catch (OperationCanceledException)
         {
             Console.WriteLine("stopping: running trials keep their last epoch's checkpoint; run the same command again to resume.");
             return CommandLineRunner.Cancelled;
         }
-        SweepResults.Write(status, directory);
-        Console.WriteLine($"wrote {Path.Combine(directory, "results.csv")} and results.json");
-        var best = SweepResults.Best(status);
-        Console.WriteLine(best is null
-            ? "no student trial finished."
-            : $"best recipe on {status.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
-              $"{status.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}");
-        return status.Jobs.Any(j => j.State == SweepEntity.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
-    }
-
-    static Task<SweepStatus> Status(LocalCluster cluster, string sweep, CancellationToken cancellation) =>
-        cluster.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, TimeSpan.FromSeconds(30), cancellation);
-
-    static async Task<SweepStatus> WatchLines(LocalCluster cluster, string sweep, SweepProgressView view, CancellationToken cancellation)
-    {
-        string last = "";
-        while (true)
-        {
-            var status = await Status(cluster, sweep, cancellation);
-            foreach (string line in view.NewlyFinished(status)) Console.WriteLine(line);
-            string summary = view.Summary(status);
-            if (summary[..summary.LastIndexOf(';')] != last) Console.WriteLine(summary);
-            last = summary[..summary.LastIndexOf(';')];
-            if (status.Complete) return status;
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
-        }
-    }
-
-    static async Task<SweepStatus> WatchLive(LocalCluster cluster, string sweep, SweepProgressView view, CancellationToken cancellation)
-    {
-        var status = await Status(cluster, sweep, cancellation);
-        await AnsiConsole.Live(view.Table(status)).StartAsync(async live =>
-        {
-            while (!status.Complete)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation);
-                status = await Status(cluster, sweep, cancellation);
-                live.UpdateTarget(view.Table(status));
-            }
-        });
-        foreach (string line in view.NewlyFinished(status)) Console.WriteLine(line);
-        return status;
     }
 }

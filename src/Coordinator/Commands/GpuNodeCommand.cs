@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Akka.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Distillation;
+using Orchestrator.GpuNode;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Coordinator.Commands;
+
+/// <summary><c>orchestrator gpunode</c>: a worker that joins a coordinator's cluster and trains the jobs its scheduler hands out.</summary>
+public static class GpuNodeCommand
+{
+    public static Command Create()
+    {
+        var seeds = new Option<string[]>("--seed-nodes")
+        {
+            Description = "Akka addresses of the coordinator(s), e.g. akka.tcp://orchestrator@127.0.0.1:4053 ($ORCHESTRATOR_SEED_NODES, comma-separated).",
+            DefaultValueFactory = _ => (Environment.GetEnvironmentVariable("ORCHESTRATOR_SEED_NODES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var hostname = ClusterFlags.Hostname();
+        var port = ClusterFlags.Port(fallback: 0);
+        var devices = new Option<string>("--devices") { Description = "auto (every GPU, else the CPU) | cpu | cuda:0,cuda:1,...", DefaultValueFactory = _ => "auto" };
+        var slots = new Option<int>("--slots-per-device") { Description = "Concurrent trials per device.", DefaultValueFactory = _ => 1 };
+        var name = new Option<string?>("--name") { Description = "This node's name in logs and results (default: machine name and process id)." };
+        var command = new Command("gpunode", "Join a cluster as a GPU node and run the trials its scheduler hands out, until stopped.")
+        {
+            seeds, hostname, port, devices, slots, name,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var seedNodes = parse.GetRequiredValue(seeds);
+            if (seedNodes.Length == 0) throw new UserInputException("--seed-nodes: give the coordinator's address, e.g. akka.tcp://orchestrator@127.0.0.1:4053.");
+            int perDevice = parse.GetValue(slots);
+            if (perDevice < 1) throw new UserInputException("--slots-per-device must be at least 1.");
+            var slotDevices = SlotDevices(parse.GetRequiredValue(devices), perDevice);
+            string nodeName = parse.GetValue(name) ?? $"{Environment.MachineName}-{Environment.ProcessId}";
+            var settings = new NodeSettings(parse.GetRequiredValue(hostname), parse.GetValue(port), [NodeSettings.GpuRole], seedNodes);
+
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.ClearProviders();
+            builder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine));
+            using var host = builder.Build();
+            await host.StartAsync(cancellation);
+            Console.WriteLine($"{nodeName}: {slotDevices.Count} slot(s) ({string.Join(", ", slotDevices)}), joining {string.Join(", ", seedNodes)}");
+            try { await Task.Delay(Timeout.Infinite, cancellation); }
+            catch (OperationCanceledException) { }
+            Console.WriteLine($"{nodeName}: leaving the cluster; running trials keep their last epoch's checkpoint.");
+            await host.StopAsync(CancellationToken.None);
+            return CommandLineRunner.Ok;
+        });
+        return command;
+    }
+
+    static List<string> SlotDevices(string devices, int perDevice)
+    {
+        var list = devices switch
+        {
+            "auto" => cuda.is_available() ? Enumerable.Range(0, cuda.device_count()).Select(i => $"cuda:{i}").ToList() : ["cpu"],
+            _ => devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
+        };
+        foreach (var device in list) Distillation.Training.Devices.Resolve(device); // fails with a clear message on a bad name or a missing GPU
+        return list.SelectMany(d => Enumerable.Repeat(d, perDevice)).ToList();
+    }
+}

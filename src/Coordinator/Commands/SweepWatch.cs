@@ -1,0 +1,70 @@
+using Akka.Actor;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Protocol.V1;
+using Spectre.Console;
+
+namespace Orchestrator.Coordinator.Commands;
+
+/// <summary>Submitting a sweep to its entity, following it to the end, and reporting its results: shared by local and serve.</summary>
+public static class SweepWatch
+{
+    static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Submits (or resumes) the sweep with its trials under <paramref name="directory"/>/trials and waits until every job has finished.</summary>
+    public static async Task<SweepStatus> SubmitAndFollowAsync(IActorRef sweeps, SweepPlan plan, string directory, SweepProgressView view,
+        bool live, CancellationToken cancellation)
+    {
+        var accepted = await sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, Path.Combine(directory, "trials")), AskTimeout, cancellation);
+        if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
+        return live ? await FollowLive(sweeps, plan.Sweep.Name, view, cancellation) : await FollowLines(sweeps, plan.Sweep.Name, view, cancellation);
+    }
+
+    /// <summary>Writes results.csv and results.json, prints the best recipe, and returns the exit code.</summary>
+    public static int Report(SweepStatus status, string directory)
+    {
+        SweepResults.Write(status, directory);
+        Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")} and results.json");
+        var best = SweepResults.Best(status);
+        Console.WriteLine(best is null
+            ? $"{status.Name}: no student trial finished."
+            : $"{status.Name}: best recipe on {status.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
+              $"{status.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}");
+        return status.Jobs.Any(j => j.State == SweepEntity.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
+    }
+
+    static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
+        sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, cancellation);
+
+    static async Task<SweepStatus> FollowLines(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
+    {
+        string last = "";
+        while (true)
+        {
+            var status = await Status(sweeps, sweep, cancellation);
+            foreach (string line in view.NewlyFinished(status)) Console.WriteLine(line);
+            string summary = view.Summary(status);
+            string counts = summary[..summary.LastIndexOf(';')]; // without the clock, which changes every second
+            if (counts != last) Console.WriteLine($"{sweep}: {summary}");
+            last = counts;
+            if (status.Complete) return status;
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
+        }
+    }
+
+    static async Task<SweepStatus> FollowLive(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
+    {
+        var status = await Status(sweeps, sweep, cancellation);
+        await AnsiConsole.Live(view.Table(status)).StartAsync(async live =>
+        {
+            while (!status.Complete)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation);
+                status = await Status(sweeps, sweep, cancellation);
+                live.UpdateTarget(view.Table(status));
+            }
+        });
+        foreach (string line in view.NewlyFinished(status)) Console.WriteLine(line);
+        return status;
+    }
+}

@@ -1,0 +1,41 @@
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Orchestrator.Protocol;
+
+namespace Orchestrator.GpuNode;
+
+/// <summary>Marks the registry entry of the scheduler singleton's proxy on a GPU node.</summary>
+public sealed class SchedulerProxy;
+
+/// <param name="SeedNodes">Akka addresses of the nodes to join, e.g. akka.tcp://orchestrator@coordinator:4053; none: join yourself later.</param>
+public sealed record NodeSettings(string Hostname, int Port, string[] Roles, string[] SeedNodes)
+{
+    public const string SystemName = "orchestrator";
+    public const string CoordinatorRole = "coordinator";
+    public const string GpuRole = "gpu";
+    public const string SchedulerName = "scheduler";
+}
+
+public static class NodeHosting
+{
+    /// <summary>
+    /// Where the scheduler singleton lives. Its proxies buffer messages until they find it; the identification-failure
+    /// warning is off because a node that starts before its coordinator would print it at every start.
+    /// </summary>
+    public static readonly ClusterSingletonOptions SchedulerSingleton = new() { Role = NodeSettings.CoordinatorRole, LogSingletonIdentificationFailure = false };
+
+    /// <summary>What every member of the cluster has: remoting, clustering with its roles, and the protobuf serializer for cluster messages.</summary>
+    public static AkkaConfigurationBuilder AddOrchestratorNode(this AkkaConfigurationBuilder builder, NodeSettings settings) => builder
+        .ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel)
+        .WithRemoting(settings.Hostname, settings.Port)
+        .WithClustering(new ClusterOptions { Roles = settings.Roles, SeedNodes = settings.SeedNodes })
+        .WithCustomSerializer("orchestrator-protobuf", ProtobufSerializer.MessageTypes, system => new ProtobufSerializer(system));
+
+    /// <summary>A GPU node joining a cluster: the agent that offers this node's slots to the coordinator's scheduler.</summary>
+    public static AkkaConfigurationBuilder AddGpuNode(this AkkaConfigurationBuilder builder, NodeSettings settings, string nodeName,
+        IReadOnlyList<string> slotDevices, Action<string>? report) => builder
+        .AddOrchestratorNode(settings)
+        .WithSingletonProxy<SchedulerProxy>(NodeSettings.SchedulerName, SchedulerSingleton)
+        .WithActors((system, registry) => system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), report), "agent"));
+}

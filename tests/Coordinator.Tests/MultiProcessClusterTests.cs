@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>A coordinator and two GPU nodes as separate processes on loopback ports, stopped with SIGTERM.</summary>
+public class MultiProcessClusterTests
+{
+    sealed class Running(Process process) : IDisposable
+    {
+        readonly StringBuilder output = new();
+
+        public Process Process { get; } = process;
+
+        public string Output { get { lock (output) return output.ToString(); } }
+
+        public static Running Start(params string[] args)
+        {
+            var running = new Running(OrchestratorProcess.Start(args));
+            running.Process.OutputDataReceived += (_, e) => { lock (running.output) running.output.AppendLine(e.Data); };
+            running.Process.ErrorDataReceived += (_, e) => { lock (running.output) running.output.AppendLine(e.Data); };
+            running.Process.BeginOutputReadLine();
+            running.Process.BeginErrorReadLine();
+            return running;
+        }
+
+        /// <summary>SIGTERM, as Kubernetes stops a pod; then the exit code.</summary>
+        public async Task<int> TerminateAsync()
+        {
+            using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString()])) await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+            await Process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+            return Process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.Dispose();
+        }
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public async Task Serve_and_two_gpu_nodes_complete_a_sweep_with_every_trial_run_exactly_once()
+    {
+        string directory = TestData.TemporaryDirectory();
+        string sweep = Path.Combine(directory, "sweep.yaml");
+        File.WriteAllText(sweep, """
+            name: mp-sweep
+            dataset: { name: synthetic, validation: 200 }
+            teacher: { model: mlp-64, epochs: 3 }
+            student: { model: mlp-16, epochs: 3, loss: { terms: [ce, hinton], alpha: 0.5 } }
+            parameters:
+              alpha: { values: [0.25, 0.5, 0.75] }
+            seeds: [1, 2]
+            """);
+        int port = FreePort();
+        string seed = $"akka.tcp://orchestrator@127.0.0.1:{port}";
+        using var coordinator = Running.Start("serve", "--port", port.ToString(), "--out", directory, "--sweep", sweep);
+        using var first = Running.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "first");
+        using var second = Running.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "second");
+
+        string results = Path.Combine(directory, "mp-sweep", "results.csv");
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!File.Exists(results))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; coordinator said:\n{coordinator.Output}\nfirst:\n{first.Output}\nsecond:\n{second.Output}");
+            coordinator.Process.HasExited.ShouldBeFalse(coordinator.Output);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        (await first.TerminateAsync()).ShouldBe(0, first.Output);
+        (await second.TerminateAsync()).ShouldBe(0, second.Output);
+        (await coordinator.TerminateAsync()).ShouldBe(0, coordinator.Output);
+
+        var started = new[] { first, second }
+            .SelectMany(node => Regex.Matches(node.Output, @"slot \d+: starting (\S+)").Select(m => (Node: node, Job: m.Groups[1].Value)))
+            .ToList();
+        var jobs = File.ReadAllLines(results).Skip(1).Select(line => line.Split(',')[0]).ToList();
+        jobs.Count.ShouldBe(1 + 3 * 2);
+        started.Select(s => s.Job).Order().ShouldBe(jobs.Order()); // every job started once, on one node
+        started.Select(s => s.Node).Distinct().Count().ShouldBe(2, "both nodes took work");
+        File.ReadAllLines(results).Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
+        coordinator.Output.ShouldContain("mp-sweep: best recipe on val_accuracy");
+    }
+}
