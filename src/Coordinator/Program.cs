@@ -5,6 +5,7 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
 {
     TrialCommand.Create(),
     BenchCommand.Create(),
+    BenchSchedulerCommand.Create(),
     SummarizeCommand.Create(),
     ValidateCommand.Create(),
     LocalCommand.Create(),

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using Orchestrator.Distillation.Configuration;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.GpuNode;
@@ -20,14 +19,17 @@ public sealed class NodeAgent : ReceiveActor
     readonly Dictionary<int, CancellationTokenSource> running = [];
     readonly ILoggingAdapter log = Context.GetLogger();
     readonly Action<string>? report;
+    readonly JobRunner runner;
 
     /// <param name="report">Where to say which job starts and ends on which slot (the gpunode command's console); null: silent.</param>
-    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null)
+    /// <param name="runner">What a slot does with a job; null: train it (<see cref="JobRunners.Train"/>).</param>
+    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null)
     {
         this.node = node;
         this.slotDevices = slotDevices;
         this.scheduler = scheduler;
         this.report = report;
+        this.runner = runner ?? JobRunners.Train;
         Receive<RunJob>(Start);
         Receive<SlotDone>(done =>
         {
@@ -39,8 +41,8 @@ public sealed class NodeAgent : ReceiveActor
         });
     }
 
-    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, report));
+    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, report, runner));
 
     protected override void PreStart()
     {
@@ -72,11 +74,10 @@ public sealed class NodeAgent : ReceiveActor
             TrialSummary summary;
             try
             {
-                var config = TrialJson.Read(job.TrialJson) with { Device = device };
-                summary = TrialExecution.Run(config, job.OutputDirectory, metrics => scheduler.Tell(new JobProgress
+                summary = runner(job, device, metrics => scheduler.Tell(new JobProgress
                 {
-                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics.ToProto(), Epochs = config.Training.Epochs,
-                }), log: null, cancellation.Token);
+                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics.ToProto(), Epochs = job.Epochs,
+                }), cancellation.Token);
             }
             catch (Exception e)
             {

@@ -32,7 +32,9 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <param name="journal">Where the sweep events go: <see cref="ClusterSettings.Sqlite"/> or <see cref="ClusterSettings.Postgres"/> for <see cref="Node"/>.</param>
     /// <param name="nodeDevices">For each simulated node, the device of each of its slots.</param>
-    public static async Task<LocalCluster> StartAsync(ClusterSettings journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation)
+    /// <param name="runner">What slots do with jobs; null: train them.</param>
+    public static async Task<LocalCluster> StartAsync(ClusterSettings journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation,
+        JobRunner? runner = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -41,7 +43,7 @@ public sealed class LocalCluster : IAsyncDisposable
             .WithActors((system, registry) =>
             {
                 for (int node = 0; node < nodeDevices.Count; node++)
-                    system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>()), $"agent-node{node + 1}");
+                    system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), runner: runner), $"agent-node{node + 1}");
             }));
         var host = builder.Build();
         await host.StartAsync(cancellation);

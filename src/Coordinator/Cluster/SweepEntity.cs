@@ -25,6 +25,8 @@ public sealed class SweepEntity : ReceivePersistentActor
     readonly IActorRef scheduler;
     SubmitSweep? sweep;
     readonly Dictionary<string, Job> jobs = [];
+    /// <summary>Student jobs by the teacher job they wait for.</summary>
+    readonly Dictionary<string, List<Job>> dependents = [];
     /// <summary>Jobs handed to the scheduler by this incarnation (not persisted: after a restart everything unfinished is handed over again).</summary>
     readonly HashSet<string> handedOver = [];
 
@@ -60,31 +62,36 @@ public sealed class SweepEntity : ReceivePersistentActor
                 sender.Tell(Accepted());
             });
         });
+        // Job events are persisted asynchronously: the journal batches them and commands are not stashed meanwhile,
+        // which is what lets one sweep dispatch thousands of short trials a second. Their order is still kept.
         Command<JobAssigned>(assigned =>
         {
             if (jobs.TryGetValue(assigned.JobId, out var job) && !job.Finished)
-                Persist(new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }, Apply);
+                PersistAsync(new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }, Apply);
         });
         Command<JobFinished>(finished =>
         {
-            if (!jobs.TryGetValue(finished.JobId, out var job) || job.Finished) return;
-            handedOver.Remove(finished.JobId);
+            if (!jobs.TryGetValue(finished.JobId, out var job) || job.Finished || !handedOver.Remove(finished.JobId)) return;
             if (finished.Summary.Status == TrialStatus.Cancelled)
             {
                 // The node stopped the trial (it is shutting down): run it again, from its last checkpoint.
-                Persist(new JobRequeued { JobId = finished.JobId, Reason = "cancelled by its node" }, e => { Apply(e); HandOverRunnable(); });
+                PersistAsync(new JobRequeued { JobId = finished.JobId, Reason = "cancelled by its node" }, requeued =>
+                {
+                    Apply(requeued);
+                    HandOver([job]);
+                });
                 return;
             }
-            Persist(new JobCompleted { JobId = finished.JobId, Summary = finished.Summary }, completed =>
+            PersistAsync(new JobCompleted { JobId = finished.JobId, Summary = finished.Summary }, completed =>
             {
                 Apply(completed);
-                HandOverRunnable();
+                if (dependents.TryGetValue(completed.JobId, out var waiting)) HandOver(waiting);
             });
         });
         Command<JobLost>(lost =>
         {
             if (jobs.TryGetValue(lost.JobId, out var job) && !job.Finished)
-                Persist(new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }, Apply);
+                PersistAsync(new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }, Apply);
         });
         Command<GetSweepStatus>(_ => Sender.Tell(Status()));
     }
@@ -99,6 +106,8 @@ public sealed class SweepEntity : ReceivePersistentActor
     {
         sweep = submitted.Sweep;
         foreach (var plan in sweep.Jobs) jobs[plan.JobId] = new Job(plan);
+        foreach (var job in jobs.Values.Where(j => j.Plan.TeacherJobId.Length > 0))
+            (dependents.TryGetValue(job.Plan.TeacherJobId, out var list) ? list : dependents[job.Plan.TeacherJobId] = []).Add(job);
     }
 
     void Apply(JobStarted started) => jobs[started.JobId].State = Running;
@@ -112,12 +121,14 @@ public sealed class SweepEntity : ReceivePersistentActor
         job.State = completed.Summary.Status is TrialStatus.Completed or TrialStatus.EarlyStopped ? Done : Failed;
     }
 
-    /// <summary>Hands over every unfinished job whose teacher has finished; fails the students of a failed teacher.</summary>
-    void HandOverRunnable()
+    void HandOverRunnable() => HandOver(jobs.Values);
+
+    /// <summary>Hands the scheduler each of <paramref name="candidates"/> that is unfinished and whose teacher has finished; fails the students of a failed teacher.</summary>
+    void HandOver(IEnumerable<Job> candidates)
     {
         if (sweep is null) return;
         var orphaned = new List<JobCompleted>();
-        foreach (var job in jobs.Values.Where(j => !j.Finished && !handedOver.Contains(j.Plan.JobId)).ToList())
+        foreach (var job in candidates.Where(j => !j.Finished && !handedOver.Contains(j.Plan.JobId)).ToList())
         {
             string? checkpoint = null;
             if (job.Plan.TeacherJobId is { Length: > 0 } teacherId)
@@ -133,14 +144,13 @@ public sealed class SweepEntity : ReceivePersistentActor
                 if (teacher.State != Done) continue;
                 checkpoint = teacher.Summary!.BestCheckpoint;
             }
-            var config = TrialJson.Read(job.Plan.TrialJson);
-            if (checkpoint is not null) config = config with { TeacherCheckpoint = checkpoint };
+            string trial = checkpoint is null ? job.Plan.TrialJson : TrialJson.Write(TrialJson.Read(job.Plan.TrialJson) with { TeacherCheckpoint = checkpoint });
             handedOver.Add(job.Plan.JobId);
             scheduler.Tell(new EnqueueJob
             {
                 Job = new JobSpec
                 {
-                    SweepId = sweep.SweepId, JobId = job.Plan.JobId, TrialJson = TrialJson.Write(config),
+                    SweepId = sweep.SweepId, JobId = job.Plan.JobId, TrialJson = trial, Epochs = job.Plan.Epochs,
                     OutputDirectory = Path.Combine(sweep.OutputRoot, job.Plan.JobId),
                 },
             });

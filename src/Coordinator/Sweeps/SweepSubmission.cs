@@ -24,6 +24,7 @@ public static class SweepSubmission
                 TeacherJobId = job.TeacherJob ?? "",
                 Parameters = { job.Parameters.ToDictionary() },
                 Seed = job.Config.Training.Seed,
+                Epochs = job.Config.Training.Epochs,
             });
         return submit;
     }
