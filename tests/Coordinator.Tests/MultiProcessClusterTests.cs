@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Orchestrator.Tests;
@@ -44,12 +42,6 @@ public class MultiProcessClusterTests
         }
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [Fact]
     public async Task Serve_and_two_gpu_nodes_complete_a_sweep_with_every_trial_run_exactly_once()
@@ -65,7 +57,7 @@ public class MultiProcessClusterTests
               alpha: { values: [0.25, 0.5, 0.75] }
             seeds: [1, 2]
             """);
-        int port = FreePort();
+        int port = Loopback.FreePort();
         string seed = $"akka.tcp://orchestrator@127.0.0.1:{port}";
         using var coordinator = Running.Start("serve", "--port", port.ToString(), "--out", directory, "--sweep", sweep);
         using var first = Running.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "first");

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+
+using Orchestrator.Tests;
 
 namespace Orchestrator.Coordinator.Tests;
 
@@ -25,7 +25,7 @@ public sealed class PostgresServer : IDisposable
         data = Path.Combine(root, "data");
         Directory.CreateDirectory(root);
         if (Environment.UserName == "root") Run("chown", "postgres", root);
-        int port = FreePort();
+        int port = Loopback.FreePort();
         Postgres("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync");
         Postgres("pg_ctl", "-D", data, "-w", "-l", Path.Combine(root, "server.log"),
             "-o", $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off", "start");
@@ -51,10 +51,4 @@ public sealed class PostgresServer : IDisposable
         if (process.ExitCode != 0) throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}): {output}");
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,0 +1,62 @@
+// Akka TestKit expectations carry their own timeouts; passing the test token to each would add nothing.
+#pragma warning disable xUnit1051
+using Akka.Actor;
+using Akka.TestKit.Xunit;
+using Orchestrator.GpuNode;
+using Orchestrator.Protocol.V1;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>The node agent alone, with a probe for the scheduler and a job runner that the test controls.</summary>
+public class NodeAgentTests : TestKit
+{
+    static RunJob Run(string job, int slot) => new() { Slot = slot, Job = new JobSpec { SweepId = "s", JobId = job } };
+
+    [Fact]
+    public void Offers_each_slot_then_runs_jobs_off_the_actor_thread_and_offers_the_slot_again()
+    {
+        var scheduler = CreateTestProbe();
+        var threads = new System.Collections.Concurrent.ConcurrentBag<string?>();
+        JobRunner runner = (job, device, _, _) =>
+        {
+            threads.Add(Thread.CurrentThread.Name);
+            return new TrialSummary { Name = job.JobId, Status = TrialStatus.Completed, Device = device };
+        };
+        var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu", "cuda:0"], scheduler, runner: runner));
+        scheduler.ExpectMsg<SlotFree>().Slot.ShouldBe(0);
+        var second = scheduler.ExpectMsg<SlotFree>();
+        (second.Slot, second.Device).ShouldBe((1, "cuda:0"));
+
+        agent.Tell(Run("j1", 1));
+        var finished = scheduler.ExpectMsg<JobFinished>();
+        (finished.JobId, finished.Summary.Device).ShouldBe(("j1", "cuda:0"));
+        scheduler.ExpectMsg<SlotFree>().Slot.ShouldBe(1);
+        threads.ShouldBe(["n1-slot1"]);
+    }
+
+    [Fact]
+    public async Task A_busy_slot_refuses_a_second_job_and_stopping_the_agent_cancels_the_running_one()
+    {
+        var scheduler = CreateTestProbe();
+        var cancelled = new TaskCompletionSource();
+        var started = 0;
+        JobRunner runner = (job, _, _, token) =>
+        {
+            Interlocked.Increment(ref started);
+            token.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+            if (token.IsCancellationRequested) cancelled.TrySetResult();
+            return new TrialSummary { Name = job.JobId, Status = TrialStatus.Cancelled };
+        };
+        var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu"], scheduler, runner: runner));
+        scheduler.ExpectMsg<SlotFree>();
+        agent.Tell(Run("long", 0));
+        AwaitCondition(() => Volatile.Read(ref started) == 1);
+        agent.Tell(Run("second", 0));
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Volatile.Read(ref started).ShouldBe(1);
+
+        Sys.Stop(agent);
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10)); // throws TimeoutException when the running job was not cancelled
+    }
+}

@@ -1,0 +1,110 @@
+// Akka TestKit expectations carry their own timeouts; passing the test token to each would add nothing.
+#pragma warning disable xUnit1051
+using Akka.Actor;
+using Akka.TestKit.Xunit;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.Models;
+using Orchestrator.Distillation.Training;
+using TrialStatus = Orchestrator.Protocol.V1.TrialStatus;
+using Orchestrator.Protocol.V1;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>The sweep entity alone (TestKit's in-memory journal), with a probe for the scheduler.</summary>
+public class SweepEntityTests : TestKit
+{
+    static readonly string Trial = TrialJson.Write(new TrialConfig("t", new DataOptions("synthetic"), new ModelSpec("mlp-16"), null,
+        LossRecipe.LabelsOnly, new TrainingOptions(1, 32, new OptimizerOptions(), new ScheduleOptions(), 1), "cpu"));
+
+    static SubmitSweep Sweep() => new()
+    {
+        SweepId = "s", Name = "s", Metric = "val_accuracy", Maximize = true, OutputRoot = "/out",
+        Jobs =
+        {
+            new PlannedJob { JobId = "teacher-1", TrialJson = Trial },
+            new PlannedJob { JobId = "trial-a", TrialJson = Trial, TeacherJobId = "teacher-1" },
+            new PlannedJob { JobId = "trial-b", TrialJson = Trial, TeacherJobId = "teacher-1" },
+            new PlannedJob { JobId = "trial-c", TrialJson = Trial },
+        },
+    };
+
+    static JobFinished Finished(string job, TrialStatus status, string checkpoint = "") =>
+        new() { SweepId = "s", JobId = job, Summary = new TrialSummary { Name = job, Status = status, BestCheckpoint = checkpoint, FailureReason = status == TrialStatus.Failed ? "boom" : "" } };
+
+    [Fact]
+    public void Students_are_queued_only_after_their_teacher_with_its_best_checkpoint()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        entity.Tell(Sweep());
+        ExpectMsg<SweepAccepted>().Jobs.ShouldBe(4);
+        var first = new[] { scheduler.ExpectMsg<EnqueueJob>(), scheduler.ExpectMsg<EnqueueJob>() }.Select(e => e.Job.JobId).Order();
+        first.ShouldBe(["teacher-1", "trial-c"]);
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        entity.Tell(Finished("teacher-1", TrialStatus.Completed, "/out/teacher-1/best.ckpt"));
+        var students = new[] { scheduler.ExpectMsg<EnqueueJob>(), scheduler.ExpectMsg<EnqueueJob>() }.Select(e => e.Job).ToList();
+        students.Select(s => s.JobId).Order().ShouldBe(["trial-a", "trial-b"]);
+        students.ShouldAllBe(s => TrialJson.Read(s.TrialJson).TeacherCheckpoint == "/out/teacher-1/best.ckpt");
+        students.ShouldAllBe(s => s.OutputDirectory == Path.Combine("/out", s.JobId));
+    }
+
+    [Fact]
+    public void A_failed_teacher_fails_its_students_with_the_reason()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        entity.Tell(Sweep());
+        ExpectMsg<SweepAccepted>();
+        entity.Tell(Finished("teacher-1", TrialStatus.Failed));
+        AwaitAssert(() =>
+        {
+            entity.Tell(new GetSweepStatus { SweepId = "s" });
+            var status = ExpectMsg<SweepStatus>();
+            status.Jobs.Where(j => j.TeacherJobId == "teacher-1").ShouldAllBe(j => j.State == SweepEntity.Failed && j.Summary.FailureReason.Contains("teacher teacher-1 failed"));
+        });
+    }
+
+    [Fact]
+    public void After_a_restart_the_entity_replays_its_events_and_queues_only_unfinished_jobs()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        entity.Tell(Sweep());
+        ExpectMsg<SweepAccepted>();
+        scheduler.ReceiveN(2);
+        entity.Tell(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 });
+        entity.Tell(Finished("trial-c", TrialStatus.Completed));
+        entity.Tell(new JobAssigned { SweepId = "s", JobId = "teacher-1", Node = "n1", Slot = 1 });
+        AwaitAssert(() =>
+        {
+            entity.Tell(new GetSweepStatus { SweepId = "s" });
+            ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(SweepEntity.Done);
+        });
+        Watch(entity);
+        Sys.Stop(entity);
+        ExpectTerminated(entity);
+
+        var restarted = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("teacher-1"); // was running when the coordinator stopped
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        restarted.Tell(Sweep());
+        ExpectMsg<SweepAccepted>().AlreadyDone.ShouldBe(1);
+    }
+
+    [Fact]
+    public void A_job_cancelled_by_its_node_is_queued_again()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        entity.Tell(Sweep());
+        ExpectMsg<SweepAccepted>();
+        scheduler.ReceiveN(2);
+        entity.Tell(Finished("trial-c", TrialStatus.Cancelled));
+        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c");
+    }
+}
