@@ -13,12 +13,7 @@ public class LocalSweepTests
 {
     static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    static SweepPlan Plan(string yaml)
-    {
-        string path = Path.Combine(TestData.TemporaryDirectory(), "sweep.yaml");
-        File.WriteAllText(path, yaml);
-        return SweepPlanner.Plan(SweepFile.Load(path));
-    }
+    static SweepPlan Plan(string yaml) => SweepPlanner.Plan(SweepFile.Load(TestData.WriteFile("sweep.yaml", yaml)));
 
     static string Sweep(int epochs, string teacherModel = "mlp-64") => $$"""
         name: local-test

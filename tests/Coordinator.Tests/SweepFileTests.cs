@@ -8,13 +8,6 @@ namespace Orchestrator.Coordinator.Tests;
 
 public class SweepFileTests
 {
-    static string Write(string yaml)
-    {
-        string path = Path.Combine(TestData.TemporaryDirectory(), "sweep.yaml");
-        File.WriteAllText(path, yaml);
-        return path;
-    }
-
     // Line numbers in the tests below refer to this text.
     const string Grid = """
         name: kd-grid
@@ -32,7 +25,7 @@ public class SweepFileTests
         seeds: [1, 2, 3]
         """;
 
-    static SweepPlan Plan(string yaml) => SweepPlanner.Plan(SweepFile.Load(Write(yaml)));
+    static SweepPlan Plan(string yaml) => SweepPlanner.Plan(SweepFile.Load(TestData.WriteFile("sweep.yaml", yaml)));
 
     static UserInputException Error(string yaml) => Should.Throw<UserInputException>(() => Plan(yaml));
 
@@ -135,11 +128,11 @@ public class SweepFileTests
     [Fact]
     public async Task Validate_command_prints_the_plan_and_exits_0_or_2()
     {
-        var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("validate", Write(Grid), "--show", "2");
+        var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", Grid), "--show", "2");
         code.ShouldBe(0, stderr);
         stdout.ShouldContain("kd-grid: valid. grid search, 12 point(s) x 3 seed(s) = 36 student trial(s), 1 teacher job(s); chooses on val_accuracy (maximize).");
         stdout.ShouldContain("... and 34 more");
-        (code, _, stderr) = await OrchestratorProcess.RunAsync("validate", Write(Grid.Replace("seeds: [1, 2, 3]", "seeds: []")));
+        (code, _, stderr) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", Grid.Replace("seeds: [1, 2, 3]", "seeds: []")));
         code.ShouldBe(2);
         stderr.ShouldContain("seeds: is empty");
     }

@@ -8,13 +8,6 @@ public class TrialCommandTests
 {
     static readonly string DataRoot = TestData.FashionMnistSubset(train: 2400, test: 400);
 
-    static string WriteTrial(string yaml)
-    {
-        string path = Path.Combine(TestData.TemporaryDirectory(), "trial.yaml");
-        File.WriteAllText(path, yaml);
-        return path;
-    }
-
     const string Teacher = """
         name: cli-teacher
         dataset: { name: fashion-mnist, validation: 400 }
@@ -28,7 +21,7 @@ public class TrialCommandTests
     public async Task Trial_prints_one_line_per_epoch_and_writes_its_outputs()
     {
         string output = TestData.TemporaryDirectory();
-        var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("trial", WriteTrial(Teacher), "--data-dir", DataRoot, "--out", output);
+        var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("trial", TestData.WriteFile("trial.yaml", Teacher), "--data-dir", DataRoot, "--out", output);
         code.ShouldBe(0, stderr);
         stdout.Split('\n').Count(l => l.StartsWith("epoch ")).ShouldBe(3);
         stdout.ShouldContain("model mlp-256: 203,530 parameters");
@@ -41,7 +34,7 @@ public class TrialCommandTests
     public async Task A_killed_trial_resumes_from_its_last_checkpoint_without_repeating_epochs()
     {
         string output = TestData.TemporaryDirectory();
-        string trial = WriteTrial(Teacher.Replace("epochs: 3", "epochs: 8").Replace("mlp-256", "mlp-1200-1200").Replace("batch_size: 100", "batch_size: 16"));
+        string trial = TestData.WriteFile("trial.yaml", Teacher.Replace("epochs: 3", "epochs: 8").Replace("mlp-256", "mlp-1200-1200").Replace("batch_size: 100", "batch_size: 16"));
         string metrics = Path.Combine(output, "metrics.jsonl");
         using (var running = OrchestratorProcess.Start("trial", trial, "--data-dir", DataRoot, "--out", output))
         {
@@ -71,7 +64,7 @@ public class TrialCommandTests
     [InlineData("dataset: { name: fashion-mnist, validation: 400 }\nmodel: mlp-400\nepochs: 1\ndevice: cuda:0\n", "CUDA is not available here")]
     public async Task Bad_input_exits_with_code_2_and_a_message(string yaml, string message)
     {
-        var (code, _, stderr) = await OrchestratorProcess.RunAsync("trial", WriteTrial(yaml), "--data-dir", DataRoot, "--out", TestData.TemporaryDirectory());
+        var (code, _, stderr) = await OrchestratorProcess.RunAsync("trial", TestData.WriteFile("trial.yaml", yaml), "--data-dir", DataRoot, "--out", TestData.TemporaryDirectory());
         code.ShouldBe(2);
         stderr.ShouldContain(message);
     }
@@ -79,7 +72,7 @@ public class TrialCommandTests
     [Fact]
     public async Task Missing_dataset_exits_2_and_names_the_package()
     {
-        var (code, _, stderr) = await OrchestratorProcess.RunAsync("trial", WriteTrial(Teacher), "--data-dir", TestData.TemporaryDirectory());
+        var (code, _, stderr) = await OrchestratorProcess.RunAsync("trial", TestData.WriteFile("trial.yaml", Teacher), "--data-dir", TestData.TemporaryDirectory());
         code.ShouldBe(2);
         stderr.ShouldContain("apt-get install dataset-fashion-mnist");
     }
@@ -87,7 +80,7 @@ public class TrialCommandTests
     [Fact]
     public async Task Unknown_flag_exits_2()
     {
-        var (code, _, stderr) = await OrchestratorProcess.RunAsync("trial", WriteTrial(Teacher), "--epoch", "3");
+        var (code, _, stderr) = await OrchestratorProcess.RunAsync("trial", TestData.WriteFile("trial.yaml", Teacher), "--epoch", "3");
         code.ShouldBe(2);
         stderr.ShouldContain("--epoch");
     }

@@ -7,13 +7,6 @@ namespace Orchestrator.Distillation.Tests;
 
 public class TrialConfigTests
 {
-    static string Write(string yaml)
-    {
-        string path = Path.Combine(TestData.TemporaryDirectory(), "trial.yaml");
-        File.WriteAllText(path, yaml);
-        return path;
-    }
-
     const string Student = """
         name: student
         dataset: { name: fashion-mnist, validation: 1000 }
@@ -30,7 +23,7 @@ public class TrialConfigTests
     [Fact]
     public void A_full_trial_file_reads_into_typed_options()
     {
-        string path = Write(Student);
+        string path = TestData.WriteFile("trial.yaml", Student);
         var config = TrialConfig.Load(path);
         config.Name.ShouldBe("student");
         config.Data.Validation.ShouldBe(1000);
@@ -48,7 +41,7 @@ public class TrialConfigTests
     [Fact]
     public void Explicit_weights_per_term_are_accepted()
     {
-        var config = TrialConfig.Load(Write("dataset: mnist\nmodel: mlp-400\nepochs: 1\nloss: { weights: { ce: 0.5, triplet: 1.0, rkd-da: 0.1 }, features: embedding }\n"));
+        var config = TrialConfig.Load(TestData.WriteFile("trial.yaml", "dataset: mnist\nmodel: mlp-400\nepochs: 1\nloss: { weights: { ce: 0.5, triplet: 1.0, rkd-da: 0.1 }, features: embedding }\n"));
         config.Loss.Weights.ShouldBe(new Dictionary<string, double> { ["ce"] = 0.5, ["triplet"] = 1.0, ["rkd-da"] = 0.1 });
         config.Loss.Feature.ShouldBe(RelationFeature.Embedding);
     }
@@ -68,7 +61,7 @@ public class TrialConfigTests
     [InlineData("early_stopping: { patience: 0 }", "early_stopping.patience: must be a positive number of epochs")]
     public void Bad_values_are_reported_with_file_line_column_and_a_fix(string line, string message)
     {
-        string path = Write($"dataset: fashion-mnist\nmodel: mlp-400\nepochs: 3\nseed: 1\n{line}\n");
+        string path = TestData.WriteFile("trial.yaml", $"dataset: fashion-mnist\nmodel: mlp-400\nepochs: 3\nseed: 1\n{line}\n");
         var error = Should.Throw<UserInputException>(() => TrialConfig.Load(path));
         error.Message.ShouldStartWith(path + ":");
         error.Message.ShouldContain(message);
@@ -77,7 +70,7 @@ public class TrialConfigTests
     [Fact]
     public void Unknown_dataset_is_reported_at_its_line()
     {
-        string path = Write("model: mlp-400\nepochs: 1\ndataset: { name: fashion_mnist }\n");
+        string path = TestData.WriteFile("trial.yaml", "model: mlp-400\nepochs: 1\ndataset: { name: fashion_mnist }\n");
         Should.Throw<UserInputException>(() => TrialConfig.Load(path)).Message
             .ShouldBe($"{path}:3:18: dataset.name: unknown dataset 'fashion_mnist' (did you mean 'fashion-mnist'?); known: fashion-mnist, mnist, cifar10, synthetic.");
     }
@@ -85,7 +78,7 @@ public class TrialConfigTests
     [Fact]
     public void Yaml_syntax_error_names_the_line()
     {
-        string path = Write("model: mlp-400\nepochs: 1\ndataset: { name: fashion-mnist\n");
+        string path = TestData.WriteFile("trial.yaml", "model: mlp-400\nepochs: 1\ndataset: { name: fashion-mnist\n");
         var error = Should.Throw<UserInputException>(() => TrialConfig.Load(path));
         error.Message.ShouldStartWith(path + ":");
         error.Message.ShouldContain("YAML syntax error");
@@ -93,7 +86,7 @@ public class TrialConfigTests
 
     [Fact]
     public void Missing_required_setting_says_what_to_write() =>
-        Should.Throw<UserInputException>(() => TrialConfig.Load(Write("dataset: mnist\nmodel: mlp-400\n"))).Message.ShouldContain("epochs: missing; e.g. epochs: 10");
+        Should.Throw<UserInputException>(() => TrialConfig.Load(TestData.WriteFile("trial.yaml", "dataset: mnist\nmodel: mlp-400\n"))).Message.ShouldContain("epochs: missing; e.g. epochs: 10");
 
     [Fact]
     public void Missing_file_is_a_clear_error() =>
@@ -102,7 +95,7 @@ public class TrialConfigTests
     [Fact]
     public void Configuration_hash_changes_with_what_is_computed_but_not_with_the_device()
     {
-        var config = TrialConfig.Load(Write("dataset: mnist\nmodel: mlp-400\nepochs: 2\n"));
+        var config = TrialConfig.Load(TestData.WriteFile("trial.yaml", "dataset: mnist\nmodel: mlp-400\nepochs: 2\n"));
         (config with { Device = "cuda" }).Hash().ShouldBe(config.Hash());
         (config with { Training = config.Training with { Seed = 5 } }).Hash().ShouldNotBe(config.Hash());
     }

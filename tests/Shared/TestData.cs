@@ -31,6 +31,14 @@ public static class TestData
         return path;
     }
 
+    /// <summary>Writes <paramref name="text"/> to a file of that name in a new temporary folder; returns its path.</summary>
+    public static string WriteFile(string fileName, string text)
+    {
+        string path = Path.Combine(TemporaryDirectory(), fileName);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
     static void CopyIdx(string fileName, string directory, int count)
     {
         var source = IdxReader.Read(Path.Combine(FashionMnistDirectory, fileName), fileName.Contains("images") ? 3 : 1);
