@@ -59,9 +59,17 @@ public class MultiProcessClusterTests
             """);
         int port = Loopback.FreePort();
         string seed = $"akka.tcp://orchestrator@127.0.0.1:{port}";
-        using var coordinator = Running.Start("serve", "--port", port.ToString(), "--out", directory, "--sweep", sweep);
+        // The nodes start first (they keep trying to join), so both have offered their slot when the sweep arrives
+        // and the test can ask that both took work.
         using var first = Running.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "first");
         using var second = Running.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "second");
+        var ready = DateTime.UtcNow.AddMinutes(1);
+        while (!(first.Output.Contains("slot(s)") && second.Output.Contains("slot(s)")))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(ready, $"nodes did not start; first:\n{first.Output}\nsecond:\n{second.Output}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        using var coordinator = Running.Start("serve", "--port", port.ToString(), "--out", directory, "--sweep", sweep);
 
         string results = Path.Combine(directory, "mp-sweep", "results.csv");
         var deadline = DateTime.UtcNow.AddMinutes(3);
