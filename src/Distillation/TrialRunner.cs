@@ -9,7 +9,8 @@ using static TorchSharp.torch;
 namespace Orchestrator.Distillation;
 
 /// <summary>What a trial produced, with the facts a report needs beside the training result.</summary>
-public sealed record TrialOutcome(TrainingResult Result, string Device, long Parameters, long? TeacherParameters, double? TeacherTestAccuracy, string DatasetFingerprint);
+public sealed record TrialOutcome(TrainingResult Result, string Device, long Parameters, long? TeacherParameters, double? TeacherTestAccuracy,
+    string DatasetFingerprint, string ConfigurationHash);
 
 /// <summary>Runs one <see cref="TrialConfig"/>: loads the data and the teacher, builds the model, trains it with checkpoints in one folder.</summary>
 public static class TrialRunner
@@ -40,15 +41,16 @@ public static class TrialRunner
             CheckFeatureSizes(config.Loss, model.to(device), teacher, data.Validation);
         }
 
+        string configurationHash = config.Hash();
         var trainer = new Trainer(model, teacher, config.Loss, data, config.Training, device)
         {
             CheckpointDirectory = outputDirectory,
-            ConfigurationHash = config.Hash(),
+            ConfigurationHash = configurationHash,
             ModelSpec = config.Model,
             OnEpoch = onEpoch,
         };
         var result = trainer.Run(cancellation);
-        return new TrialOutcome(result, device.ToString(), model.ParameterCount, teacher?.ParameterCount, teacherAccuracy, data.Fingerprint);
+        return new TrialOutcome(result, device.ToString(), model.ParameterCount, teacher?.ParameterCount, teacherAccuracy, data.Fingerprint, configurationHash);
     }
 
     /// <summary>Rebuilds a model from a checkpoint written by a trial, frozen in evaluation mode.</summary>

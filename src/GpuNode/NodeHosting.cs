@@ -1,6 +1,8 @@
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orchestrator.Protocol;
 
 namespace Orchestrator.GpuNode;
@@ -19,6 +21,15 @@ public sealed record NodeSettings(string Hostname, int Port, string[] Roles, str
 
 public static class NodeHosting
 {
+    /// <summary>A generic host running one cluster member, configured by <paramref name="configure"/>; Akka logs warnings and errors itself.</summary>
+    public static IHost BuildHost(Action<AkkaConfigurationBuilder> configure)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddAkka(NodeSettings.SystemName, configure);
+        return builder.Build();
+    }
+
     /// <summary>
     /// Where the scheduler singleton lives. Its proxies buffer messages until they find it; the identification-failure
     /// warning is off because a node that starts before its coordinator would print it at every start.

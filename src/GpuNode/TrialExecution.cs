@@ -29,7 +29,7 @@ public static class TrialExecution
             onEpoch?.Invoke(metrics);
         }, log, cancellation);
 
-        var summary = outcome.ToSummary(config.Name, config.Model.Name, config.Hash(), clock.Elapsed.TotalSeconds,
+        var summary = outcome.ToSummary(config.Name, config.Model.Name, clock.Elapsed.TotalSeconds,
             Path.Combine(outputDirectory, Trainer.BestCheckpoint));
         AtomicFile.WriteText(Path.Combine(outputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n");
         return summary;

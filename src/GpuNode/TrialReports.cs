@@ -27,7 +27,7 @@ public static class TrialReports
         Seconds = m.Seconds,
     };
 
-    public static Proto.TrialSummary ToSummary(this TrialOutcome outcome, string name, string model, string configurationHash, double seconds, string bestCheckpoint)
+    public static Proto.TrialSummary ToSummary(this TrialOutcome outcome, string name, string model, double seconds, string bestCheckpoint)
     {
         var result = outcome.Result;
         var summary = new Proto.TrialSummary
@@ -49,7 +49,7 @@ public static class TrialReports
             Model = model,
             Parameters = outcome.Parameters,
             Device = outcome.Device,
-            ConfigurationHash = configurationHash,
+            ConfigurationHash = outcome.ConfigurationHash,
             DatasetFingerprint = outcome.DatasetFingerprint,
             Seconds = seconds,
             BestCheckpoint = result.BestEpoch > 0 ? bestCheckpoint : "",

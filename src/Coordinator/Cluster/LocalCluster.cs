@@ -2,14 +2,13 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orchestrator.GpuNode;
 
 namespace Orchestrator.Coordinator.Cluster;
 
 /// <summary>
 /// The whole cluster in this process, for <c>orchestrator local</c> and tests: one actor system with both roles
-/// joined to itself on a loopback port, the sweep entities journalled in a SQLite file, and one agent per simulated
+/// joined to itself on a loopback port, the sweep entities journalled (SQLite or PostgreSQL), and one agent per simulated
 /// GPU node, each with its slots.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
@@ -36,16 +35,13 @@ public sealed class LocalCluster : IAsyncDisposable
     public static async Task<LocalCluster> StartAsync(ClusterSettings journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation,
         JobRunner? runner = null)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddAkka(NodeSettings.SystemName, akka => akka
+        var host = NodeHosting.BuildHost(akka => akka
             .AddCoordinator(journal)
             .WithActors((system, registry) =>
             {
                 for (int node = 0; node < nodeDevices.Count; node++)
                     system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), runner: runner), $"agent-node{node + 1}");
             }));
-        var host = builder.Build();
         await host.StartAsync(cancellation);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Akka.Cluster.Cluster.Get(system);

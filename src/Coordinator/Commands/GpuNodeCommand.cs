@@ -1,7 +1,5 @@
 using System.CommandLine;
-using Akka.Hosting;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orchestrator.Distillation;
 using Orchestrator.GpuNode;
 using static TorchSharp.torch;
@@ -38,10 +36,7 @@ public static class GpuNodeCommand
             string nodeName = parse.GetValue(name) ?? $"{Environment.MachineName}-{Environment.ProcessId}";
             var settings = new NodeSettings(parse.GetRequiredValue(hostname), parse.GetValue(port), [NodeSettings.GpuRole], seedNodes);
 
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
-            builder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine));
-            using var host = builder.Build();
+            using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine));
             await host.StartAsync(cancellation);
             Console.WriteLine($"{nodeName}: {slotDevices.Count} slot(s) ({string.Join(", ", slotDevices)}), joining {string.Join(", ", seedNodes)}");
             try { await Task.Delay(Timeout.Infinite, cancellation); }

@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Distillation;
@@ -50,10 +49,7 @@ public static class ServeCommand
 
     static async Task<int> ServeAsync(ClusterSettings journal, IReadOnlyList<SweepPlan> plans, string directory, CancellationToken cancellation)
     {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddCoordinator(journal));
-        using var host = builder.Build();
+        using var host = NodeHosting.BuildHost(akka => akka.AddCoordinator(journal));
         await host.StartAsync(cancellation);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var region = host.Services.GetRequiredService<ActorRegistry>().Get<SweepEntity>();
