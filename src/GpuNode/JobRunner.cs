@@ -8,7 +8,13 @@ public delegate TrialSummary JobRunner(JobSpec job, string device, Action<Distil
 
 public static class JobRunners
 {
-    /// <summary>Trains the job's trial on the slot's device, into the job's output folder (resuming from its last checkpoint).</summary>
-    public static TrialSummary Train(JobSpec job, string device, Action<Distillation.Training.EpochMetrics> onEpoch, CancellationToken cancellation) =>
-        TrialExecution.Run(TrialJson.Read(job.TrialJson) with { Device = device }, job.OutputDirectory, onEpoch, log: null, cancellation);
+    /// <summary>
+    /// Runs the job on the slot's device, into the job's output folder: a teacher or student trial (resuming from
+    /// its last checkpoint), or a soft-target job.
+    /// </summary>
+    public static TrialSummary Run(JobSpec job, string device, Action<Distillation.Training.EpochMetrics> onEpoch, CancellationToken cancellation) => job.Kind switch
+    {
+        JobKind.SoftTargetShard or JobKind.SoftTargets => SoftTargetExecution.Run(job, device),
+        _ => TrialExecution.Run(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, onEpoch, log: null, cancellation, job.SoftTargetStore),
+    };
 }

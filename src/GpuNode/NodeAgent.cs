@@ -22,14 +22,14 @@ public sealed class NodeAgent : ReceiveActor
     readonly JobRunner runner;
 
     /// <param name="report">Where to say which job starts and ends on which slot (the gpunode command's console); null: silent.</param>
-    /// <param name="runner">What a slot does with a job; null: train it (<see cref="JobRunners.Train"/>).</param>
+    /// <param name="runner">What a slot does with a job; null: <see cref="JobRunners.Run"/>.</param>
     public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null)
     {
         this.node = node;
         this.slotDevices = slotDevices;
         this.scheduler = scheduler;
         this.report = report;
-        this.runner = runner ?? JobRunners.Train;
+        this.runner = runner ?? JobRunners.Run;
         Receive<RunJob>(Start);
         Receive<SlotDone>(done =>
         {

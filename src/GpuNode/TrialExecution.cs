@@ -16,7 +16,7 @@ public static class TrialExecution
     public const string SummaryFile = "summary.json";
 
     public static Proto.TrialSummary Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
-        Action<string>? log = null, CancellationToken cancellation = default)
+        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null)
     {
         Directory.CreateDirectory(outputDirectory);
         var clock = Stopwatch.StartNew();
@@ -27,7 +27,7 @@ public static class TrialExecution
         {
             File.AppendAllText(metricsPath, TrialReports.ToJsonLine(metrics.ToProto()) + "\n");
             onEpoch?.Invoke(metrics);
-        }, log, cancellation);
+        }, log, cancellation, softTargetDirectory);
 
         var summary = outcome.ToSummary(config.Name, config.Model.Name, clock.Elapsed.TotalSeconds,
             Path.Combine(outputDirectory, Trainer.BestCheckpoint));

@@ -53,6 +53,8 @@ public static class TrialReports
             DatasetFingerprint = outcome.DatasetFingerprint,
             Seconds = seconds,
             BestCheckpoint = result.BestEpoch > 0 ? bestCheckpoint : "",
+            SoftTargets = outcome.SoftTargets,
+            Notes = { outcome.Notes },
         };
         if (result.TestAccuracy is { } test) summary.TestAccuracy = test;
         if (outcome.TeacherTestAccuracy is { } teacherAccuracy) summary.TeacherTestAccuracy = teacherAccuracy;

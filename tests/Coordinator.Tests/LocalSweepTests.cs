@@ -13,12 +13,17 @@ public class LocalSweepTests
 {
     static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    static SweepPlan Plan(string yaml) => SweepPlanner.Plan(SweepFile.Load(TestData.WriteFile("sweep.yaml", yaml)));
+    static SweepPlan Plan(string yaml, string directory) => SweepPlanner.Plan(SweepFile.Load(TestData.WriteFile("sweep.yaml", yaml)), directory);
+
+    static SubmitSweep Submit(SweepPlan plan) => SweepSubmission.From(plan, Path.Combine(plan.Directory, "soft-targets"));
+
+    static bool IsTrial(JobStatus job) => job.Kind is JobKind.Teacher or JobKind.Student;
 
     static string Sweep(int epochs, string teacherModel = "mlp-64") => $$"""
         name: local-test
         dataset: { name: synthetic, validation: 200 }
         teacher: { model: {{teacherModel}}, epochs: {{epochs}}, device: cpu }
+        soft_targets: { shards: 2 }
         student:
           model: mlp-16
           epochs: {{epochs}}
@@ -54,31 +59,34 @@ public class LocalSweepTests
         File.ReadAllLines(Path.Combine(trialDirectory, "metrics.jsonl")).Select(l => JsonParser.Default.Parse<EpochMetrics>(l).Epoch).ToList();
 
     [Fact]
-    public async Task A_sweep_runs_every_trial_once_teacher_first_and_a_restart_runs_nothing_again()
+    public async Task A_sweep_runs_every_job_once_in_dependency_order_and_a_restart_runs_nothing_again()
     {
-        var plan = Plan(Sweep(epochs: 3));
         string directory = TestData.TemporaryDirectory();
+        var plan = Plan(Sweep(epochs: 3), directory);
         string journal = Path.Combine(directory, "journal.db");
-        string trials = Path.Combine(directory, "trials");
+        string trials = plan.JobsDirectory;
 
         await using (var cluster = await LocalCluster.StartAsync(Sqlite(journal), Nodes(2, 2), TestContext.Current.CancellationToken))
         {
-            var accepted = await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
-            accepted.Jobs.ShouldBe(1 + 8);
+            var accepted = await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
+            accepted.Jobs.ShouldBe(1 + 2 + 1 + 8); // teacher, its two shards, their aggregation, students
             cluster.System.Serialization.FindSerializerFor(new JobStarted()).ShouldBeOfType<Protocol.ProtobufSerializer>();
             var status = await WaitUntil(cluster, "local-test", s => s.Complete);
             status.Jobs.ShouldAllBe(j => j.State == SweepEntity.Done);
-            var students = status.Jobs.Where(j => j.JobId.StartsWith("trial-")).ToList();
+            var softTargets = status.Jobs.Single(j => j.Kind == JobKind.SoftTargets).Summary;
+            softTargets.SoftTargetsCached.ShouldBeFalse();
+            softTargets.Teachers.Single().Checkpoint.ShouldBe(Path.Combine(trials, plan.Teachers[0].Id, "best.ckpt"));
+            var students = status.Jobs.Where(j => j.Kind == JobKind.Student).ToList();
             students.Count.ShouldBe(8);
-            students.ShouldAllBe(j => j.Summary.HasTeacherTestAccuracy); // each loaded the teacher's checkpoint
-            foreach (var job in status.Jobs) Epochs(Path.Combine(trials, job.JobId)).ShouldBe([1, 2, 3]);
+            students.ShouldAllBe(j => j.Summary.SoftTargets == softTargets.SoftTargets && j.Summary.TeacherTestAccuracy == softTargets.TestAccuracy);
+            foreach (var job in status.Jobs.Where(IsTrial)) Epochs(Path.Combine(trials, job.JobId)).ShouldBe([1, 2, 3]);
         }
         var finishedAt = Directory.GetFiles(trials, "summary.json", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
 
         await using (var restarted = await LocalCluster.StartAsync(Sqlite(journal), Nodes(1, 1), TestContext.Current.CancellationToken))
         {
-            var again = await restarted.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
-            again.AlreadyDone.ShouldBe(9);
+            var again = await restarted.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
+            again.AlreadyDone.ShouldBe(12);
             (await Status(restarted, "local-test")).Complete.ShouldBeTrue();
         }
         foreach (var (file, time) in finishedAt) File.GetLastWriteTimeUtc(file).ShouldBe(time, file);
@@ -87,25 +95,57 @@ public class LocalSweepTests
     [Fact]
     public async Task A_sweep_stopped_mid_way_resumes_from_its_journal_and_checkpoints()
     {
-        var plan = Plan(Sweep(epochs: 40, teacherModel: "mlp-1200-1200"));
         string directory = TestData.TemporaryDirectory();
+        var plan = Plan(Sweep(epochs: 40, teacherModel: "mlp-1200-1200"), directory);
         string journal = Path.Combine(directory, "journal.db");
-        string trials = Path.Combine(directory, "trials");
+        string trials = plan.JobsDirectory;
 
         await using (var cluster = await LocalCluster.StartAsync(Sqlite(journal), Nodes(1, 1), TestContext.Current.CancellationToken))
         {
-            await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
+            await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
             string teacherMetrics = Path.Combine(trials, plan.Teachers[0].Id, "metrics.jsonl");
             await WaitUntil(cluster, "local-test", _ => File.Exists(teacherMetrics) && File.ReadAllLines(teacherMetrics).Length >= 2);
         } // stops the cluster with the teacher part-trained
 
         await using (var resumed = await LocalCluster.StartAsync(Sqlite(journal), Nodes(1, 2), TestContext.Current.CancellationToken))
         {
-            await resumed.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, trials), AskTimeout, TestContext.Current.CancellationToken);
+            await resumed.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
             var status = await WaitUntil(resumed, "local-test", s => s.Complete);
             status.Jobs.ShouldAllBe(j => j.State == SweepEntity.Done);
-            foreach (var job in status.Jobs) Epochs(Path.Combine(trials, job.JobId)).ShouldBe(Enumerable.Range(1, 40));
+            foreach (var job in status.Jobs.Where(IsTrial)) Epochs(Path.Combine(trials, job.JobId)).ShouldBe(Enumerable.Range(1, 40));
         }
+    }
+
+    [Fact]
+    public async Task A_second_sweep_with_the_same_teachers_generates_no_soft_targets()
+    {
+        string directory = TestData.TemporaryDirectory();
+        string store = Path.Combine(directory, "soft-targets");
+        const string Common = """
+            dataset: { name: synthetic, validation: 200 }
+            soft_targets: { shards: 2 }
+            student: { model: mlp-16, epochs: 1, device: cpu, loss: { terms: [ce, hinton], alpha: 0.5 } }
+            seeds: [1]
+            """;
+        var first = Plan($"name: reuse-a\nteacher: {{ model: mlp-64, epochs: 2, device: cpu, count: 2 }}\n{Common}", Path.Combine(directory, "a"));
+        var checkpoints = first.Teachers.Select(t => Path.Combine(first.JobsDirectory, t.Id, "best.ckpt")).ToList();
+
+        await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 2), TestContext.Current.CancellationToken);
+        await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(first, store), AskTimeout, TestContext.Current.CancellationToken);
+        var made = await WaitUntil(cluster, "reuse-a", s => s.Complete);
+        made.Jobs.Where(j => j.Kind is JobKind.SoftTargets or JobKind.SoftTargetShard).ShouldAllBe(j => !j.Summary.SoftTargetsCached);
+        var files = Directory.GetFiles(store, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        files.Keys.Count(f => f.EndsWith(".soft")).ShouldBe(1);
+        files.Keys.Count(f => f.EndsWith(".part")).ShouldBe(2 * 2);
+
+        var second = Plan($"name: reuse-b\nteacher: [ {string.Join(", ", checkpoints.Select(c => $"{{ checkpoint: {c} }}"))} ]\n{Common}", Path.Combine(directory, "b"));
+        await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(second, store), AskTimeout, TestContext.Current.CancellationToken);
+        var reused = await WaitUntil(cluster, "reuse-b", s => s.Complete);
+        reused.Jobs.ShouldAllBe(j => j.State == SweepEntity.Done);
+        reused.Jobs.Where(j => j.Kind is JobKind.SoftTargets or JobKind.SoftTargetShard).ShouldAllBe(j => j.Summary.SoftTargetsCached);
+        string key = made.Jobs.Single(j => j.Kind == JobKind.SoftTargets).Summary.SoftTargets;
+        reused.Jobs.Single(j => j.Kind == JobKind.Student).Summary.SoftTargets.ShouldBe(key);
+        Directory.GetFiles(store, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc).ShouldBe(files);
     }
 
     [Fact]
@@ -113,9 +153,9 @@ public class LocalSweepTests
     {
         string directory = TestData.TemporaryDirectory();
         await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
-        await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(Plan(Sweep(epochs: 1)), directory), AskTimeout, TestContext.Current.CancellationToken);
+        await cluster.Sweeps.Ask<SweepAccepted>(Submit(Plan(Sweep(epochs: 1), directory)), AskTimeout, TestContext.Current.CancellationToken);
         var error = await Should.ThrowAsync<Exception>(() =>
-            cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(Plan(Sweep(epochs: 2)), directory), AskTimeout, TestContext.Current.CancellationToken));
+            cluster.Sweeps.Ask<SweepAccepted>(Submit(Plan(Sweep(epochs: 2), directory)), AskTimeout, TestContext.Current.CancellationToken));
         error.Message.ShouldContain("was submitted before with other trials");
     }
 }

@@ -52,6 +52,7 @@ public class MultiProcessClusterTests
             name: mp-sweep
             dataset: { name: synthetic, validation: 200 }
             teacher: { model: mlp-64, epochs: 3 }
+            soft_targets: { shards: 2 }
             student: { model: mlp-16, epochs: 3, loss: { terms: [ce, hinton], alpha: 0.5 } }
             parameters:
               alpha: { values: [0.25, 0.5, 0.75] }
@@ -69,7 +70,8 @@ public class MultiProcessClusterTests
             DateTime.UtcNow.ShouldBeLessThan(ready, $"nodes did not start; first:\n{first.Output}\nsecond:\n{second.Output}");
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
-        using var coordinator = Running.Start("serve", "--port", port.ToString(), "--out", directory, "--sweep", sweep);
+        string store = Path.Combine(directory, "soft-targets");
+        using var coordinator = Running.Start("serve", "--port", port.ToString(), "--out", directory, "--sweep", sweep, "--soft-targets", store);
 
         string results = Path.Combine(directory, "mp-sweep", "results.csv");
         var deadline = DateTime.UtcNow.AddMinutes(3);
@@ -88,10 +90,12 @@ public class MultiProcessClusterTests
             .SelectMany(node => Regex.Matches(node.Output, @"slot \d+: starting (\S+)").Select(m => (Node: node, Job: m.Groups[1].Value)))
             .ToList();
         var jobs = File.ReadAllLines(results).Skip(1).Select(line => line.Split(',')[0]).ToList();
-        jobs.Count.ShouldBe(1 + 3 * 2);
+        jobs.Count.ShouldBe(1 + 2 + 1 + 3 * 2); // teacher, two soft-target shards, their aggregation, students
         started.Select(s => s.Job).Order().ShouldBe(jobs.Order()); // every job started once, on one node
         started.Select(s => s.Node).Distinct().Count().ShouldBe(2, "both nodes took work");
         File.ReadAllLines(results).Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
         coordinator.Output.ShouldContain("mp-sweep: best recipe on val_accuracy");
+        coordinator.Output.ShouldContain("mp-sweep: ensemble soft-targets-");
+        Directory.GetFiles(store, "*.soft").Length.ShouldBe(1); // written by a node, into the store the coordinator named
     }
 }

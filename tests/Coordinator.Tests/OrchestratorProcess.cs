@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Orchestrator.Tests;
 
 namespace Orchestrator.Coordinator.Tests;
 
@@ -9,7 +10,11 @@ public static class OrchestratorProcess
 
     public static Process Start(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // A fresh working folder: whatever a command writes by default (runs/..., the soft-target store) stays out of the build output.
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = TestData.TemporaryDirectory(),
+        };
         info.ArgumentList.Add(Dll);
         foreach (var arg in args) info.ArgumentList.Add(arg);
         return Process.Start(info)!;

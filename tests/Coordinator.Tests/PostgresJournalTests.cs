@@ -24,8 +24,8 @@ public class PostgresJournalTests(PostgresServer postgres) : IClassFixture<Postg
               lr: { values: [0.001, 0.01] }
             seeds: [1, 2]
             """);
-        var plan = SweepPlanner.Plan(SweepFile.Load(sweepFile));
-        var submit = SweepSubmission.From(plan, Path.Combine(directory, "trials"));
+        var plan = SweepPlanner.Plan(SweepFile.Load(sweepFile), directory);
+        var submit = SweepSubmission.From(plan, Path.Combine(directory, "soft-targets"));
         var timeout = TimeSpan.FromSeconds(30);
         var token = TestContext.Current.CancellationToken;
         var journal = ClusterSettings.Postgres(postgres.ConnectionString, LocalCluster.Node);

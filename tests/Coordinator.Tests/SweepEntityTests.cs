@@ -23,38 +23,47 @@ public class SweepEntityTests : TestKit
     static SubmitSweep Sweep() => new()
     {
         SweepId = "s", Name = "s", Metric = "val_accuracy", Maximize = true, OutputRoot = "/out",
+        SoftTargetStore = "/store",
         Jobs =
         {
-            new PlannedJob { JobId = "teacher-1", TrialJson = Trial },
-            new PlannedJob { JobId = "trial-a", TrialJson = Trial, TeacherJobId = "teacher-1" },
-            new PlannedJob { JobId = "trial-b", TrialJson = Trial, TeacherJobId = "teacher-1" },
-            new PlannedJob { JobId = "trial-c", TrialJson = Trial },
+            new PlannedJob { JobId = "teacher-1", Kind = JobKind.Teacher, WorkJson = Trial },
+            new PlannedJob { JobId = "soft-targets-1", Kind = JobKind.SoftTargets, WorkJson = "{}", DependsOn = { "teacher-1" } },
+            new PlannedJob { JobId = "trial-a", Kind = JobKind.Student, WorkJson = Trial, DependsOn = { "soft-targets-1" } },
+            new PlannedJob { JobId = "trial-b", Kind = JobKind.Student, WorkJson = Trial, DependsOn = { "soft-targets-1", "teacher-1" } },
+            new PlannedJob { JobId = "trial-c", Kind = JobKind.Student, WorkJson = Trial },
         },
     };
 
-    static JobFinished Finished(string job, TrialStatus status, string checkpoint = "") =>
-        new() { SweepId = "s", JobId = job, Summary = new TrialSummary { Name = job, Status = status, BestCheckpoint = checkpoint, FailureReason = status == TrialStatus.Failed ? "boom" : "" } };
+    static JobFinished Finished(string job, TrialStatus status) =>
+        new() { SweepId = "s", JobId = job, Summary = new TrialSummary { Name = job, Status = status, FailureReason = status == TrialStatus.Failed ? "boom" : "" } };
 
     [Fact]
-    public void Students_are_queued_only_after_their_teacher_with_its_best_checkpoint()
+    public void A_job_is_queued_only_after_every_job_it_depends_on_has_finished()
     {
         var scheduler = CreateTestProbe();
         var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
         entity.Tell(Sweep());
-        ExpectMsg<SweepAccepted>().Jobs.ShouldBe(4);
+        ExpectMsg<SweepAccepted>().Jobs.ShouldBe(5);
         var first = new[] { scheduler.ExpectMsg<EnqueueJob>(), scheduler.ExpectMsg<EnqueueJob>() }.Select(e => e.Job.JobId).Order();
         first.ShouldBe(["teacher-1", "trial-c"]);
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
-        entity.Tell(Finished("teacher-1", TrialStatus.Completed, "/out/teacher-1/best.ckpt"));
+        entity.Tell(Finished("teacher-1", TrialStatus.Completed));
+        var softTargets = scheduler.ExpectMsg<EnqueueJob>().Job;
+        softTargets.JobId.ShouldBe("soft-targets-1");
+        softTargets.Kind.ShouldBe(JobKind.SoftTargets);
+        softTargets.SoftTargetStore.ShouldBe("/store");
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        entity.Tell(Finished("soft-targets-1", TrialStatus.Completed));
         var students = new[] { scheduler.ExpectMsg<EnqueueJob>(), scheduler.ExpectMsg<EnqueueJob>() }.Select(e => e.Job).ToList();
         students.Select(s => s.JobId).Order().ShouldBe(["trial-a", "trial-b"]);
-        students.ShouldAllBe(s => TrialJson.Read(s.TrialJson).TeacherCheckpoint == "/out/teacher-1/best.ckpt");
+        students.ShouldAllBe(s => s.WorkJson == Trial && s.Kind == JobKind.Student);
         students.ShouldAllBe(s => s.OutputDirectory == Path.Combine("/out", s.JobId));
     }
 
     [Fact]
-    public void A_failed_teacher_fails_its_students_with_the_reason()
+    public void A_failed_teacher_fails_every_job_that_depends_on_it_directly_or_not_with_the_reason()
     {
         var scheduler = CreateTestProbe();
         var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
@@ -64,9 +73,14 @@ public class SweepEntityTests : TestKit
         AwaitAssert(() =>
         {
             entity.Tell(new GetSweepStatus { SweepId = "s" });
-            var status = ExpectMsg<SweepStatus>();
-            status.Jobs.Where(j => j.TeacherJobId == "teacher-1").ShouldAllBe(j => j.State == SweepEntity.Failed && j.Summary.FailureReason.Contains("teacher teacher-1 failed"));
+            var jobs = ExpectMsg<SweepStatus>().Jobs.ToDictionary(j => j.JobId);
+            jobs["soft-targets-1"].Summary.FailureReason.ShouldBe("teacher-1 failed: boom");
+            jobs["trial-a"].Summary.FailureReason.ShouldBe("soft-targets-1 failed: teacher-1 failed: boom");
+            new[] { "soft-targets-1", "trial-a", "trial-b" }.ShouldAllBe(id => jobs[id].State == SweepEntity.Failed);
+            jobs["trial-c"].State.ShouldNotBe(SweepEntity.Failed);
         });
+        scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["teacher-1", "trial-c"]);
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]

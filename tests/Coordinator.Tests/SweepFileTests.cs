@@ -1,5 +1,6 @@
 using System.Globalization;
 using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Protocol.V1;
 using Orchestrator.Distillation;
 using Orchestrator.Tests;
 using Shouldly;
@@ -25,7 +26,7 @@ public class SweepFileTests
         seeds: [1, 2, 3]
         """;
 
-    static SweepPlan Plan(string yaml) => SweepPlanner.Plan(SweepFile.Load(TestData.WriteFile("sweep.yaml", yaml)));
+    static SweepPlan Plan(string yaml) => SweepPlanner.Plan(SweepFile.Load(TestData.WriteFile("sweep.yaml", yaml)), TestData.TemporaryDirectory());
 
     static UserInputException Error(string yaml) => Should.Throw<UserInputException>(() => Plan(yaml));
 
@@ -36,13 +37,89 @@ public class SweepFileTests
         plan.Points.ShouldBe(3 * 2 * 2);
         plan.Students.Count.ShouldBe(3 * 2 * 2 * 3);
         plan.Teachers.Count.ShouldBe(1);
-        plan.Students.ShouldAllBe(s => s.TeacherJob == plan.Teachers[0].Id);
+        var softTargets = plan.Jobs.Single(j => j.Kind == JobKind.SoftTargets);
+        softTargets.DependsOn.Count.ShouldBe(SweepPlanner.DefaultShards);
+        plan.SoftTargetJobs.Where(j => j.Kind == JobKind.SoftTargetShard).ShouldAllBe(j => j.DependsOn.SequenceEqual(new[] { plan.Teachers[0].Id }));
+        plan.Students.ShouldAllBe(s => s.DependsOn.SequenceEqual(new[] { softTargets.Id }));
         plan.Students.Select(s => s.Id).Distinct().Count().ShouldBe(plan.Students.Count);
-        var tripletAtT2 = plan.Students.Where(s => s.Config.Loss.Weights.ContainsKey("triplet") && s.Config.Loss.Temperature == 2).ToList();
+        var tripletAtT2 = plan.Students.Where(s => s.Config!.Loss.Weights.ContainsKey("triplet") && s.Config!.Loss.Temperature == 2).ToList();
         tripletAtT2.Count.ShouldBe(3 * 3);
-        tripletAtT2.Select(s => s.Config.Loss.Weights["hinton"]).Distinct().Order().ShouldBe([0.25, 0.5, 0.75]);
-        plan.Students.Select(s => s.Config.Training.Seed).Distinct().Order().ShouldBe([1, 2, 3]);
+        tripletAtT2.Select(s => s.Config!.Loss.Weights["hinton"]).Distinct().Order().ShouldBe([0.25, 0.5, 0.75]);
+        plan.Students.Select(s => s.Config!.Training.Seed).Distinct().Order().ShouldBe([1, 2, 3]);
     }
+
+    const string Ensemble = """
+        name: ens
+        dataset: { name: fashion-mnist, validation: 5000 }
+        teacher: { model: mlp-1200-1200, epochs: 10, count: 3 }
+        soft_targets: { aggregation: mean-probs, shards: 2 }
+        student:
+          model: mlp-400
+          epochs: 20
+          loss: { terms: [ce, hinton], alpha: 0.7, temperature: 4 }
+        parameters:
+          teacher.count: { values: [1, 3] }
+          losses: { values: [[ce], [ce, hinton]] }
+        seeds: [1, 2]
+        """;
+
+    [Fact]
+    public void An_ensemble_plans_teachers_then_a_generation_job_per_teacher_and_shard_then_one_aggregation_per_ensemble()
+    {
+        var plan = Plan(Ensemble);
+        plan.Teachers.Select(t => t.Config!.Training.Seed).Order().ShouldBe([0, 1, 2]); // count 1 shares the first of count 3
+        var shards = plan.Jobs.Where(j => j.Kind == JobKind.SoftTargetShard).ToList();
+        shards.Count.ShouldBe(3 * 2);
+        shards.Select(j => j.DependsOn.Single()).Distinct().Order().ShouldBe(plan.Teachers.Select(t => t.Id).Order());
+        var aggregations = plan.Jobs.Where(j => j.Kind == JobKind.SoftTargets).ToList();
+        aggregations.Select(a => a.SoftTargets!.Teachers.Members.Count).Order().ShouldBe([1, 3]);
+        aggregations.ShouldAllBe(a => a.SoftTargets!.Teachers.Aggregation == Distillation.SoftTargets.Aggregation.MeanProbs && a.SoftTargets.Teachers.AggregationTemperature == 4);
+        aggregations.Single(a => a.SoftTargets!.Teachers.Members.Count == 3).DependsOn.Count.ShouldBe(6);
+        aggregations.SelectMany(a => a.SoftTargets!.Teachers.Members).ShouldAllBe(m => m.Checkpoint.StartsWith(plan.JobsDirectory) && m.Checkpoint.EndsWith("best.ckpt"));
+
+        var students = plan.Students;
+        students.Count.ShouldBe(2 + 2 * 2); // labels only: one per seed whatever the teachers; distilled: per ensemble and seed
+        students.Where(s => !s.Config!.Loss.NeedsTeacher).ShouldAllBe(s => s.DependsOn.Count == 0 && s.Config!.Teacher == null);
+        students.Where(s => s.Config!.Loss.NeedsTeacher).ShouldAllBe(s => aggregations.Any(a => s.DependsOn.SequenceEqual(new[] { a.Id })));
+        plan.Jobs.Select(j => j.Kind).ShouldBe(plan.Jobs.Select(j => j.Kind).OrderBy(k => k == JobKind.Student ? 9 : (int)k)); // in the order they can run
+    }
+
+    [Fact]
+    public void Online_students_wait_for_their_teachers_and_need_no_soft_target_jobs()
+    {
+        var plan = Plan(Ensemble.Replace("aggregation: mean-probs, shards: 2", "mode: online"));
+        plan.SoftTargetJobs.ShouldBeEmpty();
+        plan.Students.Where(s => s.Config!.Loss.NeedsTeacher && s.Config.Teacher!.Members.Count == 3)
+            .ShouldAllBe(s => s.DependsOn.Order().SequenceEqual(plan.Teachers.Select(t => t.Id).Order()));
+    }
+
+    [Fact]
+    public void A_list_of_teachers_mixes_given_checkpoints_with_teachers_trained_in_the_sweep()
+    {
+        string checkpoint = TestData.WriteFile("given.ckpt", "a teacher checkpoint");
+        string hash = Distillation.SoftTargets.TeacherSource.FileSha256(checkpoint);
+        var plan = Plan(Ensemble.Replace("teacher: { model: mlp-1200-1200, epochs: 10, count: 3 }",
+                $"teacher:\n  - {{ checkpoint: {checkpoint}, sha256: {hash} }}\n  - {{ model: mlp-400, epochs: 5, count: 2 }}")
+            .Replace("  teacher.count: { values: [1, 3] }\n", ""));
+        plan.Teachers.Count.ShouldBe(2);
+        var ensemble = plan.Jobs.Single(j => j.Kind == JobKind.SoftTargets).SoftTargets!.Teachers;
+        ensemble.Members.Count.ShouldBe(3);
+        ensemble.Members[0].ShouldBe(new Distillation.SoftTargets.TeacherSource(checkpoint, hash)); // verified again when its soft targets are made
+        plan.Jobs.Where(j => j.Kind == JobKind.SoftTargetShard).Count(j => j.DependsOn.Count == 0).ShouldBe(2); // the given teacher's shards wait for nothing
+
+        var wrongPin = Ensemble.Replace("teacher: { model: mlp-1200-1200, epochs: 10, count: 3 }", $"teacher: [ {{ checkpoint: {checkpoint}, sha256: {new string('0', 64)} }} ]")
+            .Replace("  teacher.count: { values: [1, 3] }\n", "");
+        Error(wrongPin).Message.ShouldContain($"3:{36 + checkpoint.Length}: teacher.sha256: {checkpoint} has sha256 {hash}");
+    }
+
+    [Theory]
+    [InlineData("soft_targets: { aggregation: mean-probs, shards: 2 }", "soft_targets: { aggregation: mean-probs, shard: 2 }", "4:42: unknown key 'soft_targets.shard' (did you mean 'shards'?)")]
+    [InlineData("soft_targets: { aggregation: mean-probs, shards: 2 }", "soft_targets: { aggregation: median }", "4:30: soft_targets.aggregation: unknown value 'median'")]
+    [InlineData("soft_targets: { aggregation: mean-probs, shards: 2 }", "soft_targets: { shards: 0 }", "4:25: soft_targets.shards: must be between 1 and 1024")]
+    [InlineData("teacher.count: { values: [1, 3] }", "teacher.count: { values: [0, 3] }", "10:29: teacher.count: must be at least 1")]
+    [InlineData("teacher: { model: mlp-1200-1200, epochs: 10, count: 3 }", "teacher: [ { model: mlp-64, epochs: 1 } ]", "10:18: parameters.teacher.count: sweeps a teacher setting, but teacher is a list")]
+    public void Bad_ensemble_settings_are_reported_at_their_line(string from, string to, string message) =>
+        Error(Ensemble.Replace(from, to)).Message.ShouldContain(message);
 
     [Fact]
     public void Trial_ids_are_stable_across_submissions_and_change_with_the_configuration()
@@ -72,10 +149,10 @@ public class SweepFileTests
         var plan = Plan(random);
         plan.Students.Count.ShouldBe(25);
         Plan(random).Students.Select(s => s.Id).ShouldBe(plan.Students.Select(s => s.Id));
-        plan.Students.ShouldAllBe(s => s.Config.Training.Optimizer.LearningRate >= 0.0001 && s.Config.Training.Optimizer.LearningRate <= 0.01);
-        plan.Students.ShouldAllBe(s => s.Config.Loss.Weights["hinton"] >= 0.1 && s.Config.Loss.Weights["hinton"] <= 0.9);
-        plan.Students.ShouldAllBe(s => s.Config.Training.BatchSize >= 32 && s.Config.Training.BatchSize <= 64);
-        plan.Students.Select(s => s.Config.Loss.Temperature).Distinct().Count().ShouldBeGreaterThan(1);
+        plan.Students.ShouldAllBe(s => s.Config!.Training.Optimizer.LearningRate >= 0.0001 && s.Config!.Training.Optimizer.LearningRate <= 0.01);
+        plan.Students.ShouldAllBe(s => s.Config!.Loss.Weights["hinton"] >= 0.1 && s.Config!.Loss.Weights["hinton"] <= 0.9);
+        plan.Students.ShouldAllBe(s => s.Config!.Training.BatchSize >= 32 && s.Config!.Training.BatchSize <= 64);
+        plan.Students.Select(s => s.Config!.Loss.Temperature).Distinct().Count().ShouldBeGreaterThan(1);
         Plan(random.Replace("run_cap: 25", "run_cap: 25\nsampling_seed: 9")).Students[0].Id.ShouldNotBe(plan.Students[0].Id);
     }
 
@@ -130,7 +207,7 @@ public class SweepFileTests
     {
         var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", Grid), "--show", "2");
         code.ShouldBe(0, stderr);
-        stdout.ShouldContain("kd-grid: valid. grid search, 12 point(s) x 3 seed(s) = 36 student trial(s), 1 teacher job(s); chooses on val_accuracy (maximize).");
+        stdout.ShouldContain("kd-grid: valid. grid search, 12 point(s) x 3 seed(s) = 36 student trial(s), 1 teacher job(s), 5 soft-target job(s); chooses on val_accuracy (maximize).");
         stdout.ShouldContain("... and 34 more");
         (code, _, stderr) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", Grid.Replace("seeds: [1, 2, 3]", "seeds: []")));
         code.ShouldBe(2);
@@ -141,7 +218,7 @@ public class SweepFileTests
     public void The_example_grid_sweep_is_valid()
     {
         string example = Path.Combine(RepositoryRoot(), "examples", "sweeps", "fmnist-kd-grid.yaml");
-        SweepPlanner.Plan(SweepFile.Load(example)).Students.Count.ShouldBe(3 * 3 * 2 * 3);
+        SweepPlanner.Plan(SweepFile.Load(example), TestData.TemporaryDirectory()).Students.Count.ShouldBe(3 * 3 * 2 * 3);
     }
 
     static string RepositoryRoot()

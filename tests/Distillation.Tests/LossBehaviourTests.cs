@@ -1,4 +1,5 @@
 using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.SoftTargets;
 using Shouldly;
 using static TorchSharp.torch;
 
@@ -62,7 +63,7 @@ public class LossBehaviourTests
         var recipe = new LossRecipe(new Dictionary<string, double> { ["ce"] = 0.25, ["hinton"] = 0.5, ["rkd-da"] = 2 }, 4, 1, RelationFeature.Logits);
         var labels = tensor(new long[] { 0, 1, 2, 1, 0, 3 });
         var (student, teacher) = (randn(6, 10, generator: new Generator(5)), randn(6, 10, generator: new Generator(6)));
-        var (total, terms) = recipe.Compute(labels, student, student, teacher, teacher);
+        var (total, terms) = recipe.Compute(labels, student, student, [new TeacherView(teacher, teacher)]);
         double expected = 0.25 * DistillationLosses.CrossEntropy(student, labels).item<float>()
                           + 0.5 * DistillationLosses.Hinton(student, teacher, 4).item<float>()
                           + 2 * (DistillationLosses.RkdDistance(student, teacher) + 2 * DistillationLosses.RkdAngle(student, teacher)).item<float>();

@@ -2,6 +2,7 @@ using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
+using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
@@ -9,30 +10,39 @@ using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Tests;
 
-/// <summary>A small real Fashion-MNIST cut and a teacher trained on it once for the whole class.</summary>
+/// <summary>A small real Fashion-MNIST cut and two teachers (seeds 1 and 2) trained on it once for the whole class.</summary>
 public sealed class TeacherFixture
 {
     public string DataRoot { get; } = TestData.FashionMnistSubset(train: 2400, test: 600);
     public string TeacherCheckpoint { get; }
     public TrainingResult TeacherResult { get; }
+    /// <summary>The soft-target store of this class's students.</summary>
+    public string SoftTargets { get; } = TestData.TemporaryDirectory();
 
     public TeacherFixture()
     {
         string directory = TestData.TemporaryDirectory();
         TeacherResult = TrialRunner.Run(TrainingTests.Config(DataRoot, "mlp-512", epochs: 4), directory, cancellation: CancellationToken.None).Result;
         TeacherCheckpoint = Path.Combine(directory, Trainer.BestCheckpoint);
+        string second = TestData.TemporaryDirectory();
+        TrialRunner.Run(TrainingTests.Config(DataRoot, "mlp-256", epochs: 3, seed: 2), second, cancellation: CancellationToken.None);
+        SecondTeacherCheckpoint = Path.Combine(second, Trainer.BestCheckpoint);
     }
+
+    /// <summary>Another architecture and seed: with the first, an ensemble of two.</summary>
+    public string SecondTeacherCheckpoint { get; }
 }
 
 public class TrainingTests(TeacherFixture fixture) : IClassFixture<TeacherFixture>
 {
     public static TrialConfig Config(string dataRoot, string model, int epochs, LossRecipe? loss = null, string? teacher = null,
         OptimizerOptions? optimizer = null, int seed = 1, double? dropout = null, int? patience = null) =>
-        new("test", new DataOptions("fashion-mnist", dataRoot, Validation: 400), new ModelSpec(model, dropout), teacher, loss ?? LossRecipe.LabelsOnly,
+        new("test", new DataOptions("fashion-mnist", dataRoot, Validation: 400), new ModelSpec(model, dropout),
+            teacher is null ? null : TeacherEnsemble.Single(teacher), loss ?? LossRecipe.LabelsOnly,
             new TrainingOptions(epochs, 128, optimizer ?? new OptimizerOptions("adam", 1e-3), new ScheduleOptions("cosine"), seed, patience), "cpu");
 
-    static TrialOutcome Run(TrialConfig config, string directory, Action<EpochMetrics>? onEpoch = null, CancellationToken? cancellation = null) =>
-        TrialRunner.Run(config, directory, onEpoch, log: null, cancellation ?? TestContext.Current.CancellationToken);
+    TrialOutcome Run(TrialConfig config, string directory, Action<EpochMetrics>? onEpoch = null, CancellationToken? cancellation = null) =>
+        TrialRunner.Run(config, directory, onEpoch, log: null, cancellation ?? TestContext.Current.CancellationToken, fixture.SoftTargets);
 
     static readonly LossRecipe KdWithTriplet = new(LossRecipe.WeightsFromAlpha(["ce", "hinton", "triplet"], 0.5), 4, 1, RelationFeature.Logits);
 

@@ -1,5 +1,6 @@
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Tests;
 using Shouldly;
 
@@ -28,7 +29,7 @@ public class TrialConfigTests
         config.Name.ShouldBe("student");
         config.Data.Validation.ShouldBe(1000);
         config.Model.Name.ShouldBe("mlp-400");
-        config.TeacherCheckpoint.ShouldBe(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "../teacher/best.ckpt")));
+        config.Teacher!.Members.Single().Checkpoint.ShouldBe(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "../teacher/best.ckpt")));
         config.Loss.Weights["ce"].ShouldBe(0.3, tolerance: 1e-12);
         config.Loss.Weights["hinton"].ShouldBe(0.7);
         config.Loss.Temperature.ShouldBe(4);
@@ -46,6 +47,21 @@ public class TrialConfigTests
         config.Loss.Feature.ShouldBe(RelationFeature.Embedding);
     }
 
+    [Fact]
+    public void An_ensemble_teacher_lists_its_checkpoints_and_how_to_combine_and_deliver_them()
+    {
+        string path = TestData.WriteFile("trial.yaml", Student.Replace("teacher: ../teacher/best.ckpt",
+            "teacher: { checkpoints: [t1/best.ckpt, t2/best.ckpt], aggregation: mean-probs, soft_targets: online, dtype: float16 }"));
+        var teacher = TrialConfig.Load(path).Teacher!;
+        teacher.Members.Select(m => m.Checkpoint).ShouldBe(new[] { "t1", "t2" }.Select(t => Path.Combine(Path.GetDirectoryName(path)!, t, "best.ckpt")));
+        teacher.Aggregation.ShouldBe(Aggregation.MeanProbs);
+        teacher.AggregationTemperature.ShouldBe(4); // the loss temperature, unless aggregation_temperature says otherwise
+        teacher.Mode.ShouldBe(SoftTargetMode.Online);
+        teacher.Dtype.ShouldBe(SoftTargetDtype.Float16);
+        var single = TrialConfig.Load(TestData.WriteFile("trial.yaml", Student)).Teacher!;
+        (single.Aggregation, single.Mode, single.Dtype).ShouldBe((Aggregation.MeanLogits, SoftTargetMode.Cached, SoftTargetDtype.Float32));
+    }
+
     [Theory]
     [InlineData("epoch: 5", "5:1: unknown key 'epoch' (did you mean 'epochs'?)")]
     [InlineData("batch_size: five", "5:13: batch_size: expected a whole number, found 'five'")]
@@ -59,6 +75,12 @@ public class TrialConfigTests
     [InlineData("optimizer: { name: sgd, momentum: 0, nesterov: true }", "optimizer.nesterov: Nesterov momentum needs momentum > 0")]
     [InlineData("schedule: linear", "5:11: schedule.name: unknown schedule 'linear'")]
     [InlineData("early_stopping: { patience: 0 }", "early_stopping.patience: must be a positive number of epochs")]
+    [InlineData("teacher: { checkpoints: [a.ckpt, b.ckpt], aggregation: mean-prob }", "5:56: teacher.aggregation: unknown value 'mean-prob' (did you mean 'mean-probs'?)")]
+    [InlineData("teacher: { checkpoint: a.ckpt, aggregation_temperature: 2 }", "teacher.aggregation_temperature: only mean-probs uses a temperature")]
+    [InlineData("teacher: { checkpoints: [a.ckpt, b.ckpt], sha256: [00] }", "teacher.sha256: gives 1 hash(es) for 2 checkpoint(s)")]
+    [InlineData("teacher: { checkpoint: a.ckpt, sha256: abc }", "teacher.sha256: 'abc' is not a SHA-256")]
+    [InlineData("teacher: { checkpoint: a.ckpt, soft_targets: live }", "teacher.soft_targets: unknown value 'live'; use cached, online")]
+    [InlineData("teacher: { checkpoint: a.ckpt, checkpoints: [b.ckpt] }", "teacher.checkpoints: give checkpoint (one teacher) or checkpoints (an ensemble), not both")]
     public void Bad_values_are_reported_with_file_line_column_and_a_fix(string line, string message)
     {
         string path = TestData.WriteFile("trial.yaml", $"dataset: fashion-mnist\nmodel: mlp-400\nepochs: 3\nseed: 1\n{line}\n");

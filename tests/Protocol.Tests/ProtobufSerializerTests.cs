@@ -18,7 +18,7 @@ public sealed class ProtobufSerializerTests : IDisposable
         var summary = new TrialSummary { Name = "t", Status = TrialStatus.Completed, TestAccuracy = 0.9, BestCheckpoint = "/x/best.ckpt" };
         IMessage[] messages =
         [
-            new SubmitSweep { SweepId = "s", Name = "s", Metric = "val_accuracy", Maximize = true, Jobs = { new PlannedJob { JobId = "j", TrialJson = "{}", Seed = 3, Parameters = { ["alpha"] = "0.5" } } } },
+            new SubmitSweep { SweepId = "s", Name = "s", Metric = "val_accuracy", Maximize = true, Jobs = { new PlannedJob { JobId = "j", Kind = JobKind.Student, WorkJson = "{}", Seed = 3, DependsOn = { "soft-targets-1" }, Parameters = { ["alpha"] = "0.5" } } } },
             new JobFinished { SweepId = "s", JobId = "j", Summary = summary },
             new JobCompleted { JobId = "j", Summary = summary },
             new RunJob { Slot = 2, Job = new JobSpec { SweepId = "s", JobId = "j", OutputDirectory = "/out" } },

@@ -1,13 +1,13 @@
 using Akka.Actor;
 using Akka.Persistence;
-using Orchestrator.Distillation.Configuration;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Cluster;
 
 /// <summary>
-/// One sweep, sharded by sweep id and event-sourced: the single source of truth for its jobs. It persists every
-/// state change (submitted, started, completed, re-queued) and hands the scheduler each job whose teacher is done.
+/// One sweep, sharded by sweep id and event-sourced: the single source of truth for its job graph. It persists every
+/// state change (submitted, started, completed, re-queued) and hands the scheduler each job whose dependencies are
+/// done (a student's soft targets, a soft-target job's teacher); a job whose dependency failed fails with the reason.
 /// After a restart it replays its events and queues again every job that has not finished.
 /// </summary>
 public sealed class SweepEntity : ReceivePersistentActor
@@ -25,7 +25,7 @@ public sealed class SweepEntity : ReceivePersistentActor
     readonly IActorRef scheduler;
     SubmitSweep? sweep;
     readonly Dictionary<string, Job> jobs = [];
-    /// <summary>Student jobs by the teacher job they wait for.</summary>
+    /// <summary>Jobs by each job they wait for.</summary>
     readonly Dictionary<string, List<Job>> dependents = [];
     /// <summary>Jobs handed to the scheduler by this incarnation (not persisted: after a restart everything unfinished is handed over again).</summary>
     readonly HashSet<string> handedOver = [];
@@ -82,11 +82,7 @@ public sealed class SweepEntity : ReceivePersistentActor
                 });
                 return;
             }
-            PersistAsync(new JobCompleted { JobId = finished.JobId, Summary = finished.Summary }, completed =>
-            {
-                Apply(completed);
-                if (dependents.TryGetValue(completed.JobId, out var waiting)) HandOver(waiting);
-            });
+            PersistAsync(new JobCompleted { JobId = finished.JobId, Summary = finished.Summary }, Complete);
         });
         Command<JobLost>(lost =>
         {
@@ -106,8 +102,16 @@ public sealed class SweepEntity : ReceivePersistentActor
     {
         sweep = submitted.Sweep;
         foreach (var plan in sweep.Jobs) jobs[plan.JobId] = new Job(plan);
-        foreach (var job in jobs.Values.Where(j => j.Plan.TeacherJobId.Length > 0))
-            (dependents.TryGetValue(job.Plan.TeacherJobId, out var list) ? list : dependents[job.Plan.TeacherJobId] = []).Add(job);
+        foreach (var job in jobs.Values)
+            foreach (string dependency in job.Plan.DependsOn)
+                (dependents.TryGetValue(dependency, out var list) ? list : dependents[dependency] = []).Add(job);
+    }
+
+    /// <summary>Applies a completion and offers the jobs that waited for it.</summary>
+    void Complete(JobCompleted completed)
+    {
+        Apply(completed);
+        if (dependents.TryGetValue(completed.JobId, out var waiting)) HandOver(waiting);
     }
 
     void Apply(JobStarted started) => jobs[started.JobId].State = Running;
@@ -123,39 +127,40 @@ public sealed class SweepEntity : ReceivePersistentActor
 
     void HandOverRunnable() => HandOver(jobs.Values);
 
-    /// <summary>Hands the scheduler each of <paramref name="candidates"/> that is unfinished and whose teacher has finished; fails the students of a failed teacher.</summary>
+    /// <summary>
+    /// Hands the scheduler each of <paramref name="candidates"/> that is unfinished and whose dependencies have all
+    /// finished; fails (and persists as failed) each one with a failed dependency, which fails its own dependents in turn.
+    /// </summary>
     void HandOver(IEnumerable<Job> candidates)
     {
         if (sweep is null) return;
         var orphaned = new List<JobCompleted>();
         foreach (var job in candidates.Where(j => !j.Finished && !handedOver.Contains(j.Plan.JobId)).ToList())
         {
-            string? checkpoint = null;
-            if (job.Plan.TeacherJobId is { Length: > 0 } teacherId)
+            var dependencies = job.Plan.DependsOn.Select(id => jobs[id]).ToList();
+            if (dependencies.FirstOrDefault(d => d.State == Failed) is { } failedDependency)
             {
-                var teacher = jobs[teacherId];
-                if (teacher.State == Failed)
+                var failed = new TrialSummary
                 {
-                    var failed = new TrialSummary { Name = job.Plan.JobId, Status = TrialStatus.Failed, FailureReason = $"teacher {teacherId} failed: {teacher.Summary?.FailureReason}" };
-                    orphaned.Add(new JobCompleted { JobId = job.Plan.JobId, Summary = failed });
-                    handedOver.Add(job.Plan.JobId);
-                    continue;
-                }
-                if (teacher.State != Done) continue;
-                checkpoint = teacher.Summary!.BestCheckpoint;
+                    Name = job.Plan.JobId, Status = TrialStatus.Failed,
+                    FailureReason = $"{failedDependency.Plan.JobId} failed: {failedDependency.Summary?.FailureReason}",
+                };
+                orphaned.Add(new JobCompleted { JobId = job.Plan.JobId, Summary = failed });
+                handedOver.Add(job.Plan.JobId);
+                continue;
             }
-            string trial = checkpoint is null ? job.Plan.TrialJson : TrialJson.Write(TrialJson.Read(job.Plan.TrialJson) with { TeacherCheckpoint = checkpoint });
+            if (dependencies.Any(d => d.State != Done)) continue;
             handedOver.Add(job.Plan.JobId);
             scheduler.Tell(new EnqueueJob
             {
                 Job = new JobSpec
                 {
-                    SweepId = sweep.SweepId, JobId = job.Plan.JobId, TrialJson = trial, Epochs = job.Plan.Epochs,
-                    OutputDirectory = Path.Combine(sweep.OutputRoot, job.Plan.JobId),
+                    SweepId = sweep.SweepId, JobId = job.Plan.JobId, Kind = job.Plan.Kind, WorkJson = job.Plan.WorkJson, Epochs = job.Plan.Epochs,
+                    OutputDirectory = Path.Combine(sweep.OutputRoot, job.Plan.JobId), SoftTargetStore = sweep.SoftTargetStore,
                 },
             });
         }
-        if (orphaned.Count > 0) PersistAll(orphaned, Apply);
+        if (orphaned.Count > 0) PersistAll(orphaned, Complete);
     }
 
     SweepAccepted Accepted() => new() { SweepId = sweep!.SweepId, Jobs = jobs.Count, AlreadyDone = jobs.Values.Count(j => j.Finished) };
@@ -170,7 +175,10 @@ public sealed class SweepEntity : ReceivePersistentActor
         status.Complete = jobs.Values.All(j => j.Finished);
         foreach (var job in jobs.Values)
         {
-            var entry = new JobStatus { JobId = job.Plan.JobId, State = job.State, TeacherJobId = job.Plan.TeacherJobId, Seed = job.Plan.Seed, Parameters = { job.Plan.Parameters } };
+            var entry = new JobStatus
+            {
+                JobId = job.Plan.JobId, Kind = job.Plan.Kind, State = job.State, DependsOn = { job.Plan.DependsOn }, Seed = job.Plan.Seed, Parameters = { job.Plan.Parameters },
+            };
             if (job.Summary is not null) entry.Summary = job.Summary;
             status.Jobs.Add(entry);
         }

@@ -30,7 +30,7 @@ public static class BenchSchedulerCommand
     static async Task<double> RunSweepAsync(LocalCluster cluster, string name, int trials, string directory, CancellationToken cancellation)
     {
         var submit = new SubmitSweep { SweepId = name, Name = name, Metric = "val_accuracy", Maximize = true, OutputRoot = directory };
-        for (int i = 0; i < trials; i++) submit.Jobs.Add(new PlannedJob { JobId = $"job-{i:D6}", TrialJson = "{}" });
+        for (int i = 0; i < trials; i++) submit.Jobs.Add(new PlannedJob { JobId = $"job-{i:D6}", Kind = JobKind.Student, WorkJson = "{}" });
         var clock = Stopwatch.StartNew();
         await cluster.Sweeps.Ask<SweepAccepted>(submit, TimeSpan.FromSeconds(60), cancellation);
         double submitted = clock.Elapsed.TotalSeconds;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Distillation.SoftTargets;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -17,21 +18,23 @@ public static class LocalCommand
         var device = new Option<string>("--device") { Description = "auto (a GPU per node when there are GPUs, else CPU) | cpu.", DefaultValueFactory = _ => "auto" };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder: journal, trials, results; default runs/<sweep name>. Running again with it resumes." };
         var postgres = new Option<string?>("--postgres") { Description = "Journal the sweep in PostgreSQL (an Npgsql connection string) instead of <out>/journal.db." };
+        var softTargets = SoftTargetStoreOption();
         var command = new Command("local", "Run a whole sweep on this machine (an in-process cluster) and write results.csv / results.json.")
         {
-            file, nodes, slots, device, output, postgres,
+            file, nodes, slots, device, output, postgres, softTargets,
         };
         command.SetAction((parse, cancellation) =>
         {
-            var plan = SweepPlanner.Plan(SweepFile.Load(parse.GetRequiredValue(file).FullName));
+            var sweep = SweepFile.Load(parse.GetRequiredValue(file).FullName);
             int nodeCount = parse.GetValue(nodes), slotCount = parse.GetValue(slots);
             if (nodeCount < 1 || slotCount < 1) throw new Distillation.UserInputException("--nodes and --slots must be at least 1.");
-            string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", plan.Sweep.Name);
+            string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", sweep.Name);
+            var plan = SweepPlanner.Plan(sweep, directory);
             string? connection = parse.GetValue(postgres);
             var journal = connection is null
                 ? ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), LocalCluster.Node)
                 : ClusterSettings.Postgres(connection, LocalCluster.Node);
-            return RunAsync(plan, directory, journal, Devices(parse.GetRequiredValue(device), nodeCount, slotCount), cancellation);
+            return RunAsync(plan, parse.GetRequiredValue(softTargets).FullName, journal, Devices(parse.GetRequiredValue(device), nodeCount, slotCount), cancellation);
         });
         return command;
     }
@@ -43,18 +46,27 @@ public static class LocalCommand
         return Enumerable.Range(0, nodes).Select(n => (IReadOnlyList<string>)Enumerable.Repeat(gpus > 0 ? $"cuda:{n % gpus}" : "cpu", slots).ToList()).ToList();
     }
 
-    public static async Task<int> RunAsync(SweepPlan plan, string directory, ClusterSettings journal,
+    /// <summary>--soft-targets: the soft-target store, shared by every run that names it.</summary>
+    public static Option<DirectoryInfo> SoftTargetStoreOption() => new("--soft-targets")
+    {
+        Description = $"Soft-target store, shared by sweeps and trials (default ${SoftTargetStore.DirectoryVariable}, else runs/soft-targets).",
+        DefaultValueFactory = _ => new DirectoryInfo(SoftTargetStore.DefaultDirectory),
+    };
+
+    public static async Task<int> RunAsync(SweepPlan plan, string softTargetStore, ClusterSettings journal,
         IReadOnlyList<IReadOnlyList<string>> devices, CancellationToken cancellation)
     {
+        string directory = plan.Directory;
         Directory.CreateDirectory(directory);
-        Console.WriteLine($"{plan.Sweep.Name}: {plan.Teachers.Count} teacher job(s), {plan.Students.Count} student trial(s) on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");
+        Console.WriteLine($"{plan.Sweep.Name}: {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s), {plan.Students.Count} student trial(s) " +
+                          $"on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");
         await using var cluster = await LocalCluster.StartAsync(journal, devices, cancellation);
         var view = new SweepProgressView();
         cluster.SubscribeProgress(view.OnProgress);
         try
         {
             bool live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
-            var status = await SweepWatch.SubmitAndFollowAsync(cluster.Sweeps, plan, directory, view, live, cancellation);
+            var status = await SweepWatch.SubmitAndFollowAsync(cluster.Sweeps, plan, softTargetStore, view, live, cancellation);
             return SweepWatch.Report(status, directory);
         }
         catch (OperationCanceledException)

@@ -28,26 +28,27 @@ public static class ServeCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_POSTGRES"),
         };
         var sweeps = new Option<FileInfo[]>("--sweep") { Description = "Sweep files to submit at start.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
+        var softTargets = LocalCommand.SoftTargetStoreOption();
         var command = new Command("serve", "Run the coordinator: sweep state, scheduling and results, for GPU nodes that join it.")
         {
-            hostname, port, output, postgres, sweeps,
+            hostname, port, output, postgres, sweeps, softTargets,
         };
         command.SetAction(async (parse, cancellation) =>
         {
-            var plans = parse.GetRequiredValue(sweeps).Select(f => SweepPlanner.Plan(SweepFile.Load(f.FullName))).ToList();
             string host = parse.GetRequiredValue(hostname), directory = parse.GetRequiredValue(output).FullName;
+            var plans = parse.GetRequiredValue(sweeps).Select(f => SweepFile.Load(f.FullName)).Select(s => SweepPlanner.Plan(s, Path.Combine(directory, s.Name))).ToList();
             int listenPort = parse.GetValue(port);
             if (listenPort <= 0) throw new UserInputException("--port: the coordinator needs a fixed port, which GPU nodes give as --seed-nodes.");
             Directory.CreateDirectory(directory);
             var node = new NodeSettings(host, listenPort, [NodeSettings.CoordinatorRole], [ClusterFlags.Address(host, listenPort)]);
             string? connection = parse.GetValue(postgres);
             var journal = connection is null ? ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), node) : ClusterSettings.Postgres(connection, node);
-            return await ServeAsync(journal, plans, directory, cancellation);
+            return await ServeAsync(journal, plans, parse.GetRequiredValue(softTargets).FullName, cancellation);
         });
         return command;
     }
 
-    static async Task<int> ServeAsync(ClusterSettings journal, IReadOnlyList<SweepPlan> plans, string directory, CancellationToken cancellation)
+    static async Task<int> ServeAsync(ClusterSettings journal, IReadOnlyList<SweepPlan> plans, string softTargetStore, CancellationToken cancellation)
     {
         using var host = NodeHosting.BuildHost(akka => akka.AddCoordinator(journal));
         await host.StartAsync(cancellation);
@@ -59,9 +60,8 @@ public static class ServeCommand
 
         var followers = plans.Select(async plan =>
         {
-            string sweepDirectory = Path.Combine(directory, plan.Sweep.Name);
-            var status = await SweepWatch.SubmitAndFollowAsync(region, plan, sweepDirectory, view, live: false, cancellation);
-            SweepWatch.Report(status, sweepDirectory);
+            var status = await SweepWatch.SubmitAndFollowAsync(region, plan, softTargetStore, view, live: false, cancellation);
+            SweepWatch.Report(status, plan.Directory);
         }).ToList();
         try
         {

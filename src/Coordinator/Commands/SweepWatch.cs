@@ -11,26 +11,38 @@ public static class SweepWatch
 {
     static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Submits (or resumes) the sweep with its trials under <paramref name="directory"/>/trials and waits until every job has finished.</summary>
-    public static async Task<SweepStatus> SubmitAndFollowAsync(IActorRef sweeps, SweepPlan plan, string directory, SweepProgressView view,
+    /// <summary>Submits (or resumes) the sweep, its jobs writing under its plan's folder, and waits until every job has finished.</summary>
+    public static async Task<SweepStatus> SubmitAndFollowAsync(IActorRef sweeps, SweepPlan plan, string softTargetStore, SweepProgressView view,
         bool live, CancellationToken cancellation)
     {
-        var accepted = await sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, Path.Combine(directory, "trials")), AskTimeout, cancellation);
+        var accepted = await sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation);
         if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
         return live ? await FollowLive(sweeps, plan.Sweep.Name, view, cancellation) : await FollowLines(sweeps, plan.Sweep.Name, view, cancellation);
     }
 
-    /// <summary>Writes results.csv and results.json, prints the best recipe, and returns the exit code.</summary>
+    /// <summary>Writes results.csv and results.json, prints the teachers, ensembles and best recipe, and returns the exit code.</summary>
     public static int Report(SweepStatus status, string directory)
     {
         SweepResults.Write(status, directory);
         Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")} and results.json");
+        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == SweepEntity.Done))
+            Console.WriteLine($"{status.Name}: {Describe(job)}");
         var best = SweepResults.Best(status);
         Console.WriteLine(best is null
             ? $"{status.Name}: no student trial finished."
             : $"{status.Name}: best recipe on {status.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
               $"{status.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}");
         return status.Jobs.Any(j => j.State == SweepEntity.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
+    }
+
+    static string Describe(JobStatus job)
+    {
+        var s = job.Summary;
+        string accuracy = $"val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}";
+        if (job.Kind == JobKind.Teacher) return $"teacher {job.JobId}: {accuracy}";
+        string members = string.Join("; ", s.Teachers.Select(t => $"{t.ValidationAccuracy:P2} / {t.TestAccuracy:P2}"));
+        return $"ensemble {job.JobId} ({s.Teachers.Count} teacher(s), {job.Parameters.GetValueOrDefault("aggregation")}): {accuracy}; each teacher val / test: {members}" +
+               (s.SoftTargetsCached ? "; soft targets were already in the store" : "");
     }
 
     static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using Orchestrator.GpuNode;
 using Proto = Orchestrator.Protocol.V1;
@@ -16,13 +17,14 @@ public static class TrialCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder (checkpoints, metrics.jsonl, summary.json); default runs/<name>. An existing run there is resumed." };
         var device = new Option<string?>("--device") { Description = "auto | cpu | cuda | cuda:N (overrides the file)." };
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = $"Root folder of datasets (overrides the file and ${Distillation.Data.DataOptions.DataDirVariable})." };
-        var teacher = new Option<FileInfo?>("--teacher") { Description = "Teacher checkpoint (overrides the file)." };
+        var teacher = new Option<FileInfo?>("--teacher") { Description = "Teacher checkpoint (overrides the file's checkpoint(s); keeps its other teacher settings)." };
+        var softTargets = LocalCommand.SoftTargetStoreOption();
         var seed = new Option<int?>("--seed") { Description = "Seed for initialisation, shuffling and dropout (overrides the file)." };
         var epochs = new Option<int?>("--epochs") { Description = "Number of epochs (overrides the file)." };
         var name = new Option<string?>("--name") { Description = "Trial name, used in reports and the default output folder (overrides the file)." };
         var command = new Command("trial", "Train a teacher, or distil a student from a teacher checkpoint, as described by a trial file.")
         {
-            file, output, device, dataDir, teacher, seed, epochs, name,
+            file, output, device, dataDir, teacher, seed, epochs, name, softTargets,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -32,7 +34,9 @@ public static class TrialCommand
                 Name = parse.GetValue(name) ?? config.Name,
                 Device = parse.GetValue(device) ?? config.Device,
                 Data = config.Data with { DataDir = parse.GetValue(dataDir)?.FullName ?? config.Data.DataDir },
-                TeacherCheckpoint = parse.GetValue(teacher)?.FullName ?? config.TeacherCheckpoint,
+                Teacher = parse.GetValue(teacher) is { } checkpoint
+                    ? (config.Teacher ?? TeacherEnsemble.Single(checkpoint.FullName)) with { Members = [new TeacherSource(checkpoint.FullName)] }
+                    : config.Teacher,
                 Training = config.Training with
                 {
                     Seed = parse.GetValue(seed) ?? config.Training.Seed,
@@ -40,16 +44,17 @@ public static class TrialCommand
                 },
             };
             string outputDirectory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", config.Name);
-            return Task.Run(() => Run(config, outputDirectory, cancellation), cancellation);
+            string store = parse.GetRequiredValue(softTargets).FullName;
+            return Task.Run(() => Run(config, outputDirectory, store, cancellation), cancellation);
         });
         return command;
     }
 
-    static int Run(TrialConfig config, string outputDirectory, CancellationToken cancellation)
+    static int Run(TrialConfig config, string outputDirectory, string softTargetStore, CancellationToken cancellation)
     {
         Console.WriteLine($"trial {config.Name} -> {outputDirectory}");
         var summary = TrialExecution.Run(config, outputDirectory, m => Console.WriteLine(Format(m, config.Training.Epochs)),
-            line => Console.WriteLine($"  {line}"), cancellation);
+            line => Console.WriteLine($"  {line}"), cancellation, softTargetStore);
         Console.WriteLine(Describe(summary, outputDirectory));
         return summary.Status switch
         {

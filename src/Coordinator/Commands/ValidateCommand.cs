@@ -13,7 +13,8 @@ public static class ValidateCommand
         var command = new Command("validate", "Check a sweep file and show what it expands to; runs nothing.") { file, show };
         command.SetAction(parse =>
         {
-            var plan = SweepPlanner.Plan(SweepFile.Load(parse.GetRequiredValue(file).FullName));
+            var sweep = SweepFile.Load(parse.GetRequiredValue(file).FullName);
+            var plan = SweepPlanner.Plan(sweep, Path.Combine("runs", sweep.Name));
             Console.Write(Describe(plan, parse.GetValue(show)));
             return CommandLineRunner.Ok;
         });
@@ -25,14 +26,17 @@ public static class ValidateCommand
         var sweep = plan.Sweep;
         var text = new System.Text.StringBuilder();
         text.AppendLine($"{sweep.Name}: valid. {sweep.Method} search, {plan.Points} point(s) x {sweep.Seeds.Count} seed(s) = {plan.Students.Count} student trial(s), " +
-                        $"{plan.Teachers.Count} teacher job(s); chooses on {sweep.Metric.Name} ({(sweep.Metric.Maximize ? "maximize" : "minimize")}).");
+                        $"{plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s); chooses on {sweep.Metric.Name} ({(sweep.Metric.Maximize ? "maximize" : "minimize")}).");
         foreach (var parameter in sweep.Parameters)
             text.AppendLine($"  {parameter.Name} -> {string.Join('.', parameter.Path)}: " +
                             (parameter.IsDistribution ? $"{parameter.Distribution} [{parameter.Min}, {parameter.Max}]" : $"{parameter.Values.Count} value(s)"));
         foreach (var job in plan.Teachers)
-            text.AppendLine($"  {job.Id}  {job.Config.Model.Name}, {job.Config.Training.Epochs} epochs{Format(job.Parameters)}");
+            text.AppendLine($"  {job.Id}  {job.Config!.Model.Name}, seed {job.Config.Training.Seed}, {job.Config.Training.Epochs} epochs{Format(job.Parameters)}");
+        foreach (var job in plan.Jobs.Where(j => j.Kind == Protocol.V1.JobKind.SoftTargets))
+            text.AppendLine($"  {job.Id}  {job.SoftTargets!.Teachers.Members.Count} teacher(s), {Distillation.SoftTargets.TeacherEnsemble.NameOf(job.SoftTargets.Teachers.Aggregation)}, " +
+                            $"{job.DependsOn.Count} generation job(s)");
         foreach (var job in plan.Students.Take(show))
-            text.AppendLine($"  {job.Id}  seed {job.Config.Training.Seed}{Format(job.Parameters)}{(job.TeacherJob is null ? "" : $"  <- {job.TeacherJob}")}");
+            text.AppendLine($"  {job.Id}  seed {job.Config!.Training.Seed}{Format(job.Parameters)}{(job.DependsOn.Count == 0 ? "" : $"  <- {string.Join(", ", job.DependsOn)}")}");
         if (plan.Students.Count > show) text.AppendLine($"  ... and {plan.Students.Count - show} more");
         return text.ToString();
     }

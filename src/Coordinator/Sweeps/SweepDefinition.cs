@@ -12,6 +12,8 @@ public sealed record SweepMetric(string Name, bool Maximize)
 /// A parsed, validated sweep file (docs/sweep-file.md). The trial templates stay YAML so that every expanded point is
 /// read by the same parser as a trial file, and its errors point at the line of the sweep file that caused them.
 /// </summary>
+/// <param name="Teacher">One teacher mapping (optionally with count), or a list of them (an ensemble); null without a teacher.</param>
+/// <param name="SoftTargets">How students receive the teachers' outputs (aggregation, cached or online, dtype, shards).</param>
 public sealed record SweepDefinition(
     string Name,
     string File,
@@ -24,4 +26,5 @@ public sealed record SweepDefinition(
     int SamplingSeed,
     YamlNode Dataset,
     YamlMappingNode Student,
-    YamlMappingNode? Teacher);
+    YamlNode? Teacher,
+    YamlMappingNode? SoftTargets);

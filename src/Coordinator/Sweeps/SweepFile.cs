@@ -39,12 +39,19 @@ public static partial class SweepFile
         if (student.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value is "seed" or "dataset" or "teacher" or "name") is { } misplaced)
             throw new UserInputException($"{root.Where(misplaced)}: student.{misplaced.Value}: set {misplaced.Value} at the top level of the sweep{(misplaced.Value == "seed" ? " as seeds: [...]" : "")}.");
         var teacherNode = root.Node("teacher");
-        if (teacherNode is not null and not YamlMappingNode)
-            throw root.Error("teacher", "expected a mapping: { checkpoint: <file> } for an existing teacher, or a teacher's trial settings (model, epochs, ...) to train one.");
+        if (teacherNode is not null and not (YamlMappingNode or YamlSequenceNode { Children.Count: > 0 }))
+            throw root.Error("teacher", "expected a mapping: { checkpoint: <file> } for an existing teacher, or a teacher's trial settings (model, epochs, count, ...) " +
+                                        "to train one or more; or a list of such mappings for an ensemble of different teachers.");
+        if (teacherNode is YamlSequenceNode members && members.Children.FirstOrDefault(m => m is not YamlMappingNode) is { } notMapping)
+            throw new UserInputException($"{root.Where(notMapping)}: teacher: every member of the list must be a mapping ({{ checkpoint: <file> }} or a teacher's trial settings).");
+        var softTargets = root.Node("soft_targets");
+        if (softTargets is not null and not YamlMappingNode)
+            throw root.Error("soft_targets", "expected a mapping, e.g. soft_targets: { aggregation: mean-logits, mode: cached, shards: 4 }.");
 
-        var parameters = ReadParameters(root, method, teacherNode is not null);
+        var parameters = ReadParameters(root, method, teacherNode);
         root.RejectUnknownKeys();
-        return new SweepDefinition(name, path, method, metric, parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode as YamlMappingNode);
+        return new SweepDefinition(name, path, method, metric, parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode,
+            softTargets as YamlMappingNode);
     }
 
     static SweepMetric ReadMetric(ConfigMap root)
@@ -79,7 +86,7 @@ public static partial class SweepFile
         return seeds;
     }
 
-    static List<SweepParameter> ReadParameters(ConfigMap root, string method, bool hasTeacher)
+    static List<SweepParameter> ReadParameters(ConfigMap root, string method, YamlNode? teacher)
     {
         var section = root.Section("parameters");
         var parameters = new List<SweepParameter>();
@@ -88,11 +95,13 @@ public static partial class SweepFile
         {
             string full = SweepParameter.Shorthands.TryGetValue(name, out var expanded) ? expanded : name;
             var path = full.Split('.');
-            if (path.Length < 2 || path[0] is not ("student" or "teacher") || path.Any(string.IsNullOrEmpty))
-                throw section.Error(name, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr or teacher.epochs, " +
-                                          $"or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
-            if (path[0] == "teacher" && !hasTeacher)
+            if (path.Length < 2 || path[0] is not ("student" or "teacher" or "soft_targets") || path.Any(string.IsNullOrEmpty))
+                throw section.Error(name, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr, teacher.epochs or " +
+                                          $"soft_targets.aggregation, or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
+            if (path[0] == "teacher" && teacher is null)
                 throw section.Error(name, "sweeps a teacher setting, but the sweep has no teacher section.");
+            if (path[0] == "teacher" && teacher is YamlSequenceNode)
+                throw section.Error(name, "sweeps a teacher setting, but teacher is a list; parameters can change a single teacher mapping (use count: N for copies of one teacher).");
             var spec = section.Section(name) ?? throw section.Error(name, "expected { value: x }, { values: [...] } or { min, max, distribution }.");
             parameters.Add(ReadParameter(spec, name, path, keyNode, method));
         }

@@ -1,14 +1,34 @@
 using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.SoftTargets;
+using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Sweeps;
 
 /// <summary>
-/// One job of a sweep. Its id is a hash of everything it computes (for a student, including which teacher job),
-/// so submitting the same sweep twice plans the same ids and nothing runs twice.
+/// One job of a sweep: a teacher or student trial (<see cref="Config"/>), or a soft-target job (<see cref="SoftTargets"/>).
+/// Its id is a hash of everything it computes (for a student, including which teachers), so submitting the same
+/// sweep twice plans the same ids and nothing runs twice.
 /// </summary>
-/// <param name="TeacherJob">The teacher job whose best checkpoint this student learns from; null for teachers and students without one.</param>
+/// <param name="DependsOn">The jobs that must finish first: a shard's teacher, an aggregation's shards, a student's soft targets (or its teachers when online).</param>
 /// <param name="Parameters">The swept values of this point, as written (for tables).</param>
-public sealed record PlannedJob(string Id, TrialConfig Config, string? TeacherJob, IReadOnlyDictionary<string, string> Parameters);
+public sealed record PlannedJob(string Id, JobKind Kind, TrialConfig? Config, SoftTargetJob? SoftTargets, IReadOnlyList<string> DependsOn,
+    IReadOnlyDictionary<string, string> Parameters)
+{
+    public string WorkJson => Config is not null ? TrialJson.Write(Config) : SoftTargets!.ToJson();
+}
 
-/// <summary>A sweep expanded into jobs: teacher trainings first, then student trials that depend on them.</summary>
-public sealed record SweepPlan(SweepDefinition Sweep, IReadOnlyList<PlannedJob> Teachers, IReadOnlyList<PlannedJob> Students, int Points);
+/// <summary>
+/// A sweep expanded into a job graph: teacher trainings, soft-target shards and aggregations, then student trials.
+/// Every job writes into <see cref="JobsDirectory"/>/&lt;id&gt;, so a teacher's checkpoint path is known before it is trained.
+/// </summary>
+public sealed record SweepPlan(SweepDefinition Sweep, string Directory, IReadOnlyList<PlannedJob> Jobs, int Points)
+{
+    public const string JobsFolder = "trials";
+
+    public string JobsDirectory => Path.Combine(Directory, JobsFolder);
+    public IReadOnlyList<PlannedJob> Teachers => Of(JobKind.Teacher);
+    public IReadOnlyList<PlannedJob> Students => Of(JobKind.Student);
+    public IReadOnlyList<PlannedJob> SoftTargetJobs => Jobs.Where(j => j.Kind is JobKind.SoftTargetShard or JobKind.SoftTargets).ToList();
+
+    IReadOnlyList<PlannedJob> Of(JobKind kind) => Jobs.Where(j => j.Kind == kind).ToList();
+}

@@ -1,84 +1,179 @@
 using System.Globalization;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.SoftTargets;
+using Orchestrator.Distillation.Training;
+using Orchestrator.Protocol.V1;
 using YamlDotNet.RepresentationModel;
 
 namespace Orchestrator.Coordinator.Sweeps;
 
 /// <summary>
-/// Expands a sweep into jobs: grid (every combination of the listed values) or random (run_cap points drawn with
-/// sampling_seed), each point crossed with every seed. Every point is read by the trial-file parser, so a bad
+/// Expands a sweep into a job graph: grid (every combination of the listed values) or random (run_cap points drawn
+/// with sampling_seed), each point crossed with every seed; teachers (one, count copies, or a list), the soft-target
+/// jobs of cached students (a generation job per teacher and shard, an aggregation per ensemble), and students. Every point is read by the trial-file parser, so a bad
 /// value fails here, before anything runs, at the line of the sweep file that produced it.
 /// </summary>
 public static class SweepPlanner
 {
-    public static SweepPlan Plan(SweepDefinition sweep)
+    /// <summary>Options of the soft_targets section: how students receive their teachers' outputs.</summary>
+    sealed record SoftTargetOptions(Aggregation Aggregation, double? AggregationTemperature, SoftTargetMode Mode, SoftTargetDtype Dtype, int Shards);
+
+    /// <summary>A teacher of a point: its checkpoint (where a teacher job will write it, or a given file), what identifies it, and its job if trained here.</summary>
+    sealed record Member(TeacherSource Source, string Identity, PlannedJob? Job);
+
+    /// <param name="directory">The sweep's output folder: jobs write into its <see cref="SweepPlan.JobsFolder"/>.</param>
+    public static SweepPlan Plan(SweepDefinition sweep, string directory)
     {
         var points = sweep.Method == "grid" ? GridPoints(sweep) : RandomPoints(sweep);
         if (sweep.Method == "random") CheckRangeEndpoints(sweep);
+        string jobsDirectory = Path.Combine(Path.GetFullPath(directory), SweepPlan.JobsFolder);
 
-        var teachers = new Dictionary<string, PlannedJob>();
+        var jobs = new Dictionary<string, PlannedJob>();
         var students = new Dictionary<string, PlannedJob>();
+        var checkpointHashes = new Dictionary<string, string>();
         foreach (var point in points)
         {
             var origins = new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
             var student = sweep.Student;
             var teacher = sweep.Teacher;
+            var softTargets = sweep.SoftTargets ?? new YamlMappingNode();
             foreach (var (parameter, value) in point)
             {
                 if (parameter.IsDistribution) origins[value] = parameter.Origin; // drawn, not written in the file
-                if (parameter.Path[0] == "student") student = YamlPaths.With(student, parameter.Path.Skip(1).ToList(), value, parameter.Origin, origins);
-                else teacher = YamlPaths.With(teacher!, parameter.Path.Skip(1).ToList(), value, parameter.Origin, origins);
+                var rest = parameter.Path.Skip(1).ToList();
+                switch (parameter.Path[0])
+                {
+                    case "student": student = YamlPaths.With(student, rest, value, parameter.Origin, origins); break;
+                    case "teacher": teacher = YamlPaths.With((YamlMappingNode)teacher!, rest, value, parameter.Origin, origins); break;
+                    default: softTargets = YamlPaths.With(softTargets, rest, value, parameter.Origin, origins); break;
+                }
             }
             var shown = point.ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
-            var (teacherJob, teacherCheckpoint) = PlanTeacher(sweep, teacher, origins, teachers, shown);
+            var teacherShown = point.Where(p => p.Parameter.Path[0] == "teacher").ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
+            var members = PlanTeachers(sweep, teacher, origins, jobs, jobsDirectory, teacherShown, checkpointHashes);
+            var options = ReadSoftTargetOptions(sweep, softTargets, origins);
             foreach (int seed in sweep.Seeds)
             {
-                var config = ParseTrial(sweep, student, origins, extra: ("seed", seed.ToString(CultureInfo.InvariantCulture)), teacherCheckpoint);
-                string id = "trial-" + (teacherJob is null ? config.Hash() : config.Identity(teacherJob.Id));
-                students.TryAdd(id, new PlannedJob(id, config with { Name = $"{sweep.Name}/{id}" }, teacherJob?.Id, shown));
+                var config = ParseTrial(sweep, student, origins, extra: ("seed", seed.ToString(CultureInfo.InvariantCulture)));
+                PlannedJob job;
+                if (!config.Loss.NeedsTeacher)
+                    job = Student("trial-" + config.Identity(null), config, [], shown);
+                else if (members.Count == 0)
+                    throw new UserInputException($"{sweep.File}: the student's loss uses {string.Join(", ", config.Loss.Weights.Keys.Where(k => k != "ce"))}, which need a teacher; " +
+                                                 "add a teacher section (a checkpoint, or settings to train one).");
+                else
+                {
+                    var ensemble = new TeacherEnsemble(members.Select(m => m.Source).ToList(), options.Aggregation,
+                        options.AggregationTemperature ?? config.Loss.Temperature, options.Mode, options.Dtype);
+                    config = config with { Teacher = ensemble };
+                    var dependsOn = options.Mode == SoftTargetMode.Cached
+                        ? [PlanSoftTargets(members, ensemble, config, options.Shards, jobs, jobsDirectory)]
+                        : members.Where(m => m.Job is not null).Select(m => m.Job!.Id).ToList();
+                    job = Student("trial-" + config.Identity(string.Join(",", members.Select(m => m.Identity))), config, dependsOn, shown);
+                }
+                students.TryAdd(job.Id, job);
             }
         }
-        foreach (var job in students.Values)
-            if (job.Config.Loss.NeedsTeacher && job.TeacherJob is null && job.Config.TeacherCheckpoint is null)
-                throw new UserInputException($"{sweep.File}: the student's loss uses {string.Join(", ", job.Config.Loss.Weights.Keys.Where(k => k != "ce"))}, which need a teacher; " +
-                                             "add a teacher section (a checkpoint, or settings to train one).");
-        return new SweepPlan(sweep, teachers.Values.ToList(), students.Values.ToList(), points.Count);
+        return new SweepPlan(sweep, Path.GetFullPath(directory), jobs.Values.OrderBy(j => j.Kind).Concat(students.Values).ToList(), points.Count);
+
+        PlannedJob Student(string id, TrialConfig config, IReadOnlyList<string> dependsOn, IReadOnlyDictionary<string, string> shown) =>
+            new(id, JobKind.Student, config with { Name = $"{sweep.Name}/{id}" }, null, dependsOn, shown);
     }
 
-    /// <summary>The teacher job of this point (shared by every point with the same teacher settings), or an existing checkpoint.</summary>
-    static (PlannedJob? Job, string? Checkpoint) PlanTeacher(SweepDefinition sweep, YamlMappingNode? teacher, Dictionary<YamlNode, YamlNode> origins,
-        Dictionary<string, PlannedJob> teachers, IReadOnlyDictionary<string, string> shown)
+    /// <summary>
+    /// The teachers of a point: a mapping (count copies with consecutive seeds, or a checkpoint) or a list of them.
+    /// Teacher jobs are shared by every point and student with the same settings.
+    /// </summary>
+    static List<Member> PlanTeachers(SweepDefinition sweep, YamlNode? teacher, Dictionary<YamlNode, YamlNode> origins, Dictionary<string, PlannedJob> jobs,
+        string jobsDirectory, IReadOnlyDictionary<string, string> shown, Dictionary<string, string> checkpointHashes)
     {
-        if (teacher is null) return (null, null);
-        var checkpointKey = teacher.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value == "checkpoint");
-        if (checkpointKey is not null)
+        var members = new List<Member>();
+        var items = teacher switch { null => [], YamlSequenceNode list => list.Children.Cast<YamlMappingNode>().ToList(), _ => [(YamlMappingNode)teacher] };
+        foreach (var item in items)
         {
-            var map = ConfigMap.FromNode(teacher, sweep.File, origins);
-            string path = Path.GetFullPath(map.String("checkpoint")!, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!);
-            map.RejectUnknownKeys();
-            if (!File.Exists(path)) throw map.Error("checkpoint", $"teacher checkpoint {path} does not exist.");
-            return (null, path);
+            var map = ConfigMap.FromNode(item, sweep.File, origins, "teacher.");
+            if (map.String("checkpoint") is { } checkpoint)
+            {
+                string path = Path.GetFullPath(checkpoint, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!);
+                string? pinned = map.String("sha256");
+                map.RejectUnknownKeys();
+                if (!File.Exists(path)) throw map.Error("checkpoint", $"teacher checkpoint {path} does not exist.");
+                if (!checkpointHashes.TryGetValue(path, out string? hash)) checkpointHashes[path] = hash = TeacherSource.FileSha256(path);
+                if (pinned is not null && !string.Equals(pinned, hash, StringComparison.OrdinalIgnoreCase))
+                    throw map.Error("sha256", $"{path} has sha256 {hash}, not {pinned}: the file is not the pinned teacher. Restore it, or update the pin.");
+                members.Add(new Member(new TeacherSource(path, hash), "sha256:" + hash, null));
+                continue;
+            }
+            int count = map.Int("count") ?? 1;
+            if (count < 1) throw map.Error("count", "must be at least 1: the number of copies of this teacher, trained with seeds seed, seed + 1, ...");
+            int firstSeed = map.Int("seed") ?? 0;
+            var template = new YamlMappingNode(item.Children.Where(c => c.Key is not YamlScalarNode { Value: "count" }));
+            origins.TryAdd(template, item);
+            for (int copy = 0; copy < count; copy++)
+            {
+                var config = ParseTrial(sweep, template, origins, extra: ("seed", (firstSeed + copy).ToString(CultureInfo.InvariantCulture)));
+                if (config.Loss.NeedsTeacher) throw new UserInputException($"{sweep.File}: teacher.loss: a teacher is trained on labels; use terms: [ce] or leave loss out.");
+                string id = "teacher-" + config.Identity(null);
+                if (!jobs.TryGetValue(id, out var job))
+                    jobs[id] = job = new PlannedJob(id, JobKind.Teacher, config with { Name = $"{sweep.Name}/{id}" }, null, [], shown);
+                members.Add(new Member(new TeacherSource(Path.Combine(jobsDirectory, id, Trainer.BestCheckpoint)), id, job));
+            }
         }
-        var config = ParseTrial(sweep, teacher, origins, extra: null, teacherCheckpoint: null);
-        if (config.Loss.NeedsTeacher) throw new UserInputException($"{sweep.File}: teacher.loss: a teacher is trained on labels; use terms: [ce] or leave loss out.");
-        string id = "teacher-" + config.Identity(null);
-        var teacherShown = shown.Where(p => sweep.Parameters.First(q => q.Name == p.Key).Path[0] == "teacher").ToDictionary();
-        if (!teachers.TryGetValue(id, out var job))
-            teachers[id] = job = new PlannedJob(id, config with { Name = $"{sweep.Name}/{id}" }, null, teacherShown);
-        return (job, null);
+        return members;
+    }
+
+    static SoftTargetOptions ReadSoftTargetOptions(SweepDefinition sweep, YamlMappingNode section, Dictionary<YamlNode, YamlNode> origins)
+    {
+        var map = ConfigMap.FromNode(section, sweep.File, origins, "soft_targets.");
+        var aggregation = map.Choice("aggregation", TeacherEnsemble.AggregationNames, Aggregation.MeanLogits);
+        double? temperature = map.Double("aggregation_temperature");
+        if (temperature is not null && aggregation != Aggregation.MeanProbs)
+            throw map.Error("aggregation_temperature", "only mean-probs uses a temperature to combine teachers; remove it, or set aggregation: mean-probs.");
+        if (temperature is { } t) map.Check("aggregation_temperature", () => LossRecipe.CheckTemperature(t));
+        var mode = map.Choice("mode", TeacherEnsemble.ModeNames, SoftTargetMode.Cached);
+        var dtype = map.Choice("dtype", TeacherEnsemble.DtypeNames, SoftTargetDtype.Float32);
+        int shards = map.Int("shards") ?? DefaultShards;
+        if (shards is < 1 or > 1024) throw map.Error("shards", "must be between 1 and 1024: how many generation jobs split each teacher's pass over the data.");
+        map.RejectUnknownKeys();
+        return new SoftTargetOptions(aggregation, temperature, mode, dtype, shards);
+    }
+
+    /// <summary>Generation jobs per teacher when the sweep does not say: enough to spread a teacher over a few slots.</summary>
+    public const int DefaultShards = 4;
+
+    /// <summary>
+    /// The soft-target jobs a cached student needs: per teacher and shard a generation job (shared by every
+    /// ensemble with that teacher), and one aggregation job for this ensemble and recipe. Returns the aggregation's id.
+    /// </summary>
+    static string PlanSoftTargets(IReadOnlyList<Member> members, TeacherEnsemble ensemble, TrialConfig student, int shards,
+        Dictionary<string, PlannedJob> jobs, string jobsDirectory)
+    {
+        bool embeddings = student.Loss.NeedsTeacherEmbedding;
+        var shardIds = new List<string>();
+        foreach (var member in members)
+            for (int shard = 0; shard < shards; shard++)
+            {
+                string id = "shard-" + ContentHash.Of(new { member.Identity, student.Data, embeddings, shard, shards });
+                var work = new SoftTargetJob(student.Data, new TeacherEnsemble([member.Source]), embeddings, shards, Member: 0, Shard: shard);
+                jobs.TryAdd(id, new PlannedJob(id, JobKind.SoftTargetShard, null, work, member.Job is null ? [] : [member.Job.Id], new Dictionary<string, string>()));
+                shardIds.Add(id);
+            }
+        string aggregateId = "soft-targets-" + ContentHash.Of(new { Members = members.Select(m => m.Identity), ensemble.Recipe, student.Data, embeddings, shards });
+        jobs.TryAdd(aggregateId, new PlannedJob(aggregateId, JobKind.SoftTargets, null, new SoftTargetJob(student.Data, ensemble, embeddings, shards),
+            shardIds, new Dictionary<string, string> { ["teachers"] = members.Count.ToString(CultureInfo.InvariantCulture), ["aggregation"] = TeacherEnsemble.NameOf(ensemble.Aggregation) }));
+        return aggregateId;
     }
 
     /// <summary>A trial mapping: the sweep's dataset, the template's settings, and extra keys; read by the trial-file parser.</summary>
-    static TrialConfig ParseTrial(SweepDefinition sweep, YamlMappingNode template, Dictionary<YamlNode, YamlNode> origins,
-        (string Key, string Value)? extra, string? teacherCheckpoint)
+    static TrialConfig ParseTrial(SweepDefinition sweep, YamlMappingNode template, Dictionary<YamlNode, YamlNode> origins, (string Key, string Value)? extra)
     {
         var trial = new YamlMappingNode(template.Children);
         origins.TryAdd(trial, template);
         trial.Children[new YamlScalarNode("dataset")] = sweep.Dataset;
         if (extra is { } e) trial.Children[new YamlScalarNode(e.Key)] = new YamlScalarNode(e.Value);
-        var config = TrialConfig.Parse(ConfigMap.FromNode(trial, sweep.File, origins), sweep.Name);
-        return teacherCheckpoint is null ? config : config with { TeacherCheckpoint = teacherCheckpoint };
+        return TrialConfig.Parse(ConfigMap.FromNode(trial, sweep.File, origins), sweep.Name);
     }
 
     static List<List<(SweepParameter Parameter, YamlNode Value)>> GridPoints(SweepDefinition sweep)
@@ -117,8 +212,13 @@ public static class SweepPlanner
                 var origins = new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
                 var value = new YamlScalarNode(end.ToString("R", CultureInfo.InvariantCulture));
                 origins[value] = parameter.Origin;
-                var template = parameter.Path[0] == "student" ? sweep.Student : sweep.Teacher!;
-                ParseTrial(sweep, YamlPaths.With(template, parameter.Path.Skip(1).ToList(), value, parameter.Origin, origins), origins, null, null);
+                var rest = parameter.Path.Skip(1).ToList();
+                switch (parameter.Path[0])
+                {
+                    case "soft_targets": ReadSoftTargetOptions(sweep, YamlPaths.With(sweep.SoftTargets ?? new YamlMappingNode(), rest, value, parameter.Origin, origins), origins); break;
+                    case "teacher": PlanTeachers(sweep, YamlPaths.With((YamlMappingNode)sweep.Teacher!, rest, value, parameter.Origin, origins), origins, [], "", new Dictionary<string, string>(), []); break;
+                    default: ParseTrial(sweep, YamlPaths.With(sweep.Student, rest, value, parameter.Origin, origins), origins, null); break;
+                }
             }
     }
 

@@ -13,7 +13,14 @@ public static class SweepResults
     /// <summary>One point of the search space with its runs over seeds.</summary>
     public sealed record Recipe(IReadOnlyDictionary<string, string> Parameters, int Runs, double MetricMean, double MetricStd, double TestMean, double TestStd);
 
-    static bool IsTeacher(JobStatus job) => job.JobId.StartsWith("teacher-", StringComparison.Ordinal);
+    /// <summary>How results name each kind of job, in the order the table lists them.</summary>
+    public static readonly IReadOnlyDictionary<JobKind, string> KindNames = new Dictionary<JobKind, string>
+    {
+        [JobKind.Teacher] = "teacher",
+        [JobKind.SoftTargets] = "soft-targets",
+        [JobKind.Student] = "student",
+        [JobKind.SoftTargetShard] = "soft-target-shard",
+    };
 
     static double Metric(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
 
@@ -21,7 +28,7 @@ public static class SweepResults
     public static Recipe? Best(SweepStatus status)
     {
         var recipes = status.Jobs
-            .Where(j => !IsTeacher(j) && j.State == SweepEntity.Done && j.Summary is not null)
+            .Where(j => j.Kind == JobKind.Student && j.State == SweepEntity.Done && j.Summary is not null)
             .GroupBy(j => string.Join(", ", j.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")))
             .Select(group =>
             {
@@ -41,21 +48,26 @@ public static class SweepResults
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 
-    /// <summary>results.csv and results.json: every job with its parameters, status, metrics and failure reason.</summary>
+    /// <summary>
+    /// results.csv and results.json: every job with its parameters, status, metrics and failure reason; for students,
+    /// the soft targets they read; for soft-target aggregations, the ensemble's accuracy and each teacher's.
+    /// </summary>
     public static void Write(SweepStatus status, string directory)
     {
         var parameterNames = status.Jobs.SelectMany(j => j.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         var csv = new StringBuilder();
         csv.AppendLine(string.Join(",", new[] { "job", "kind", "state" }.Concat(parameterNames)
-            .Concat(["seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "seconds", "teacher_job", "failure_reason"])));
+            .Concat(["seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "seconds", "soft_targets", "soft_targets_cached",
+                "teachers", "depends_on", "notes", "failure_reason"])));
         var rows = new List<Dictionary<string, object?>>();
-        foreach (var job in status.Jobs.OrderBy(j => IsTeacher(j) ? 0 : 1).ThenBy(j => j.JobId, StringComparer.Ordinal))
+        var order = KindNames.Keys.ToList();
+        foreach (var job in status.Jobs.OrderBy(j => order.IndexOf(j.Kind)).ThenBy(j => j.JobId, StringComparer.Ordinal))
         {
             var s = job.Summary;
             var row = new Dictionary<string, object?>
             {
                 ["job"] = job.JobId,
-                ["kind"] = IsTeacher(job) ? "teacher" : "student",
+                ["kind"] = KindNames.GetValueOrDefault(job.Kind, "unknown"),
                 ["state"] = job.State,
             };
             foreach (var name in parameterNames) row[name] = job.Parameters.TryGetValue(name, out var v) ? v : null;
@@ -66,7 +78,11 @@ public static class SweepResults
             row["best_val_loss"] = s?.BestValidationLoss;
             row["test_accuracy"] = s is { HasTestAccuracy: true } ? s.TestAccuracy : null;
             row["seconds"] = s?.Seconds;
-            row["teacher_job"] = job.TeacherJobId;
+            row["soft_targets"] = s?.SoftTargets;
+            row["soft_targets_cached"] = job.Kind is JobKind.SoftTargets or JobKind.SoftTargetShard ? s?.SoftTargetsCached : null;
+            row["teachers"] = s is { Teachers.Count: > 0 } ? string.Join("; ", s.Teachers.Select(Describe)) : null;
+            row["depends_on"] = string.Join(" ", job.DependsOn);
+            row["notes"] = s is { Notes.Count: > 0 } ? string.Join("; ", s.Notes) : null;
             row["failure_reason"] = s?.FailureReason;
             rows.Add(row);
             csv.AppendLine(string.Join(",", row.Values.Select(Csv)));
@@ -74,6 +90,10 @@ public static class SweepResults
         AtomicFile.WriteText(Path.Combine(directory, "results.csv"), csv.ToString());
         AtomicFile.WriteText(Path.Combine(directory, "results.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
+
+    /// <summary>One teacher of an ensemble, as the results table shows it.</summary>
+    public static string Describe(TeacherAccuracy teacher) =>
+        string.Create(CultureInfo.InvariantCulture, $"{teacher.Checkpoint} val {teacher.ValidationAccuracy:P2} test {teacher.TestAccuracy:P2}");
 
     static string Csv(object? value)
     {

@@ -1,4 +1,3 @@
-using Orchestrator.Distillation.Configuration;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Sweeps;
@@ -6,7 +5,8 @@ namespace Orchestrator.Coordinator.Sweeps;
 public static class SweepSubmission
 {
     /// <summary>The command that hands a planned sweep to its entity; the sweep's name is its id.</summary>
-    public static SubmitSweep From(SweepPlan plan, string outputRoot)
+    /// <param name="softTargetStore">The soft-target store the sweep's jobs read and write (shared by all nodes).</param>
+    public static SubmitSweep From(SweepPlan plan, string softTargetStore)
     {
         var submit = new SubmitSweep
         {
@@ -14,17 +14,19 @@ public static class SweepSubmission
             Name = plan.Sweep.Name,
             Metric = plan.Sweep.Metric.Name,
             Maximize = plan.Sweep.Metric.Maximize,
-            OutputRoot = Path.GetFullPath(outputRoot),
+            OutputRoot = plan.JobsDirectory,
+            SoftTargetStore = Path.GetFullPath(softTargetStore),
         };
-        foreach (var job in plan.Teachers.Concat(plan.Students))
+        foreach (var job in plan.Jobs)
             submit.Jobs.Add(new Protocol.V1.PlannedJob
             {
                 JobId = job.Id,
-                TrialJson = TrialJson.Write(job.Config),
-                TeacherJobId = job.TeacherJob ?? "",
+                Kind = job.Kind,
+                WorkJson = job.WorkJson,
+                DependsOn = { job.DependsOn },
                 Parameters = { job.Parameters.ToDictionary() },
-                Seed = job.Config.Training.Seed,
-                Epochs = job.Config.Training.Epochs,
+                Seed = job.Config?.Training.Seed ?? 0,
+                Epochs = job.Config?.Training.Epochs ?? 0,
             });
         return submit;
     }

@@ -44,7 +44,8 @@ public sealed class ConfigMap
     }
 
     /// <summary>A mapping built in code (e.g. one point of a sweep) whose nodes keep the marks of the file they came from.</summary>
-    public static ConfigMap FromNode(YamlMappingNode node, string file, IReadOnlyDictionary<YamlNode, YamlNode> origins) => new(node, file, "", origins);
+    /// <param name="prefix">How errors name this mapping's keys, e.g. "soft_targets." for a section of a larger file.</param>
+    public static ConfigMap FromNode(YamlMappingNode node, string file, IReadOnlyDictionary<YamlNode, YamlNode> origins, string prefix = "") => new(node, file, prefix, origins);
 
     public string FilePath => file;
 
@@ -84,6 +85,15 @@ public sealed class ConfigMap
         "false" or "False" or "no" => false,
         _ => (bool?)null,
     });
+
+    /// <summary>A named option from a fixed set (<paramref name="fallback"/> when absent); an unknown name is an error listing the known ones.</summary>
+    public T Choice<T>(string key, IReadOnlyDictionary<string, T> names, T fallback)
+    {
+        string? value = String(key);
+        if (value is null) return fallback;
+        return names.TryGetValue(value, out var choice) ? choice
+            : throw Error(key, $"unknown value '{value}'{Suggest.Nearest(value, names.Keys)}; use {string.Join(", ", names.Keys)}.");
+    }
 
     /// <summary>A nested mapping, or null when absent. A scalar is accepted as shorthand for { shorthandKey: value }.</summary>
     public ConfigMap? Section(string key, string? shorthandKey = null)

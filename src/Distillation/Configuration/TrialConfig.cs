@@ -1,8 +1,8 @@
-using System.Security.Cryptography;
-using System.Text.Json;
+using System.Text.RegularExpressions;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
+using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 
 namespace Orchestrator.Distillation.Configuration;
@@ -11,31 +11,28 @@ namespace Orchestrator.Distillation.Configuration;
 /// One training run: a teacher trained on labels, or a student trained from a teacher checkpoint with a loss
 /// combination. The YAML schema is documented in docs/trial-file.md.
 /// </summary>
-/// <param name="TeacherCheckpoint">A checkpoint written by an earlier trial; required when the loss has distillation terms.</param>
+/// <param name="Teacher">The teacher (or ensemble) checkpoints written by earlier trials and how their outputs are used; required when the loss has distillation terms.</param>
 /// <param name="Device">auto | cpu | cuda | cuda:N</param>
-public sealed record TrialConfig(
+public sealed partial record TrialConfig(
     string Name,
     DataOptions Data,
     ModelSpec Model,
-    string? TeacherCheckpoint,
+    TeacherEnsemble? Teacher,
     LossRecipe Loss,
     TrainingOptions Training,
     string Device)
 {
     /// <summary>Identifies what the run computes (not where it runs or what it is called), for safe resume.</summary>
-    public string Hash() => Identity(TeacherCheckpoint is null ? null : FileHash(TeacherCheckpoint));
+    public string Hash() => Identity(Teacher is null || !Loss.NeedsTeacher ? null : string.Join(",", Teacher.Members.Select(m => m.Verify())));
 
-    /// <summary>A hash of everything the run computes, with the teacher given by <paramref name="teacher"/> (a content hash, or a planned job's id).</summary>
-    public string Identity(string? teacher)
+    /// <summary>
+    /// A hash of everything the run computes, with its teachers given by <paramref name="teachers"/> (content hashes,
+    /// or planned jobs' ids); teachers count only when the loss uses them.
+    /// </summary>
+    public string Identity(string? teachers)
     {
-        var identity = new { Data, Model, Teacher = teacher, Loss, Training };
-        return Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(identity)))[..16];
-    }
-
-    static string FileHash(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        var teacher = Loss.NeedsTeacher && teachers is not null ? new { Members = teachers, Teacher?.Recipe } : null;
+        return ContentHash.Of(new { Data, Model, Teacher = teacher, Loss, Training });
     }
 
     public static TrialConfig Load(string path) => Parse(ConfigMap.Load(path), Path.GetFileNameWithoutExtension(path));
@@ -59,11 +56,8 @@ public sealed record TrialConfig(
         model.Check("name", () => ModelRegistry.Validate(modelSpec));
         model.RejectUnknownKeys();
 
-        var teacher = root.Section("teacher", shorthandKey: "checkpoint");
-        string? teacherCheckpoint = ResolvePath(path, teacher?.String("checkpoint"));
-        teacher?.RejectUnknownKeys();
-
         var loss = ReadLoss(root);
+        var teacher = ReadTeacher(root, loss);
         var optimizer = ReadOptimizer(root);
         var schedule = ReadSchedule(root);
         var stopping = root.Section("early_stopping", shorthandKey: "patience");
@@ -78,13 +72,53 @@ public sealed record TrialConfig(
         int seed = root.Int("seed") ?? 0;
         string device = root.String("device") ?? "auto";
         root.RejectUnknownKeys();
-        return new TrialConfig(name, data, modelSpec, teacherCheckpoint, loss,
+        return new TrialConfig(name, data, modelSpec, teacher, loss,
             new TrainingOptions(epochs, batch, optimizer, schedule, seed, patience), device);
     }
 
     /// <summary>Relative paths in a trial file are relative to the file's folder.</summary>
     static string? ResolvePath(string configPath, string? value) =>
         value is null ? null : Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+
+    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
+    private static partial Regex Sha256Pattern();
+
+    /// <summary>
+    /// teacher: a checkpoint (one teacher) or checkpoints (an ensemble), optional sha256 pins, and how the outputs
+    /// are combined and delivered. mean-probs averages probabilities at the loss temperature unless told otherwise.
+    /// </summary>
+    static TeacherEnsemble? ReadTeacher(ConfigMap root, LossRecipe loss)
+    {
+        var teacher = root.Section("teacher", shorthandKey: "checkpoint");
+        if (teacher is null) return null;
+        string? single = teacher.String("checkpoint");
+        var list = teacher.StringList("checkpoints");
+        if (single is not null && list is not null) throw teacher.Error("checkpoints", "give checkpoint (one teacher) or checkpoints (an ensemble), not both.");
+        var paths = single is not null ? [single] : list ?? throw teacher.Error("checkpoint", "missing; e.g. checkpoint: runs/teacher/best.ckpt, or checkpoints: [a/best.ckpt, b/best.ckpt] for an ensemble.");
+        if (paths.Count == 0) throw teacher.Error("checkpoints", "is empty; list at least one teacher checkpoint.");
+        var pins = teacher.Node("sha256") switch
+        {
+            null => null,
+            YamlDotNet.RepresentationModel.YamlSequenceNode => teacher.StringList("sha256"),
+            _ => [teacher.String("sha256")!],
+        };
+        if (pins is not null && pins.Count != paths.Count)
+            throw teacher.Error("sha256", $"gives {pins.Count} hash(es) for {paths.Count} checkpoint(s); give one per checkpoint, in the same order.");
+        if (pins?.FirstOrDefault(p => !Sha256Pattern().IsMatch(p)) is { } bad)
+            throw teacher.Error("sha256", $"'{bad}' is not a SHA-256 (64 hex digits; sha256sum <file> prints it).");
+        var members = paths.Select((p, i) => new TeacherSource(ResolvePath(root.FilePath, p)!, pins?[i].ToLowerInvariant())).ToList();
+
+        var aggregation = teacher.Choice("aggregation", TeacherEnsemble.AggregationNames, Aggregation.MeanLogits);
+        double? aggregationTemperature = teacher.Double("aggregation_temperature");
+        if (aggregationTemperature is not null && aggregation != Aggregation.MeanProbs)
+            throw teacher.Error("aggregation_temperature", "only mean-probs uses a temperature to combine teachers; remove it, or set aggregation: mean-probs.");
+        double temperature = aggregationTemperature ?? loss.Temperature;
+        teacher.Check("aggregation_temperature", () => LossRecipe.CheckTemperature(temperature));
+        var mode = teacher.Choice("soft_targets", TeacherEnsemble.ModeNames, SoftTargetMode.Cached);
+        var dtype = teacher.Choice("dtype", TeacherEnsemble.DtypeNames, SoftTargetDtype.Float32);
+        teacher.RejectUnknownKeys();
+        return new TeacherEnsemble(members, aggregation, temperature, mode, dtype);
+    }
 
     static LossRecipe ReadLoss(ConfigMap root)
     {

@@ -1,3 +1,4 @@
+using Orchestrator.Distillation.SoftTargets;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Losses;
@@ -31,6 +32,9 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
 
     public bool NeedsTeacher => Weights.Keys.Any(t => t != CrossEntropyTerm);
 
+    /// <summary>Whether a relational or triplet term compares embeddings, so the teachers' embeddings must be kept.</summary>
+    public bool NeedsTeacherEmbedding => Feature == RelationFeature.Embedding && Weights.Keys.Any(t => t is "triplet" or "rkd-d" or "rkd-a" or "rkd-da");
+
     /// <summary>Builds weights from a term list and alpha; errors say how to fix them.</summary>
     public static IReadOnlyDictionary<string, double> WeightsFromAlpha(IReadOnlyList<string> terms, double? alpha)
     {
@@ -58,18 +62,25 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
             throw new UserInputException($"temperature = {temperature} must be a positive number (T = 1 is the plain softmax; Hinton et al. used up to 20).");
     }
 
-    /// <summary>The weighted total and each unweighted term, for one batch.</summary>
-    public (Tensor Total, Dictionary<string, Tensor> Terms) Compute(
-        Tensor labels, Tensor studentLogits, Tensor studentEmbedding, Tensor? teacherLogits, Tensor? teacherEmbedding)
+    /// <summary>
+    /// The weighted total and each unweighted term, for one batch. With several teacher views (per-teacher
+    /// aggregation) each distillation term is the mean of that term against every teacher.
+    /// </summary>
+    public (Tensor Total, Dictionary<string, Tensor> Terms) Compute(Tensor labels, Tensor studentLogits, Tensor studentEmbedding, IReadOnlyList<TeacherView> teachers)
     {
         var terms = new Dictionary<string, Tensor>();
         Tensor? total = null;
         foreach (var (name, weight) in Weights)
         {
-            var value = name == CrossEntropyTerm
-                ? DistillationLosses.CrossEntropy(studentLogits, labels)
-                : Distillation(name, labels, studentLogits, studentEmbedding,
-                    teacherLogits ?? throw new InvalidOperationException($"loss '{name}' needs teacher outputs"), teacherEmbedding!);
+            Tensor value;
+            if (name == CrossEntropyTerm) value = DistillationLosses.CrossEntropy(studentLogits, labels);
+            else if (teachers.Count == 0) throw new InvalidOperationException($"loss '{name}' needs teacher outputs");
+            else
+            {
+                value = Distillation(name, labels, studentLogits, studentEmbedding, teachers[0]);
+                for (int k = 1; k < teachers.Count; k++) value = value + Distillation(name, labels, studentLogits, studentEmbedding, teachers[k]);
+                if (teachers.Count > 1) value = value / teachers.Count;
+            }
             terms[name] = value;
             var weighted = value * weight;
             total = total is null ? weighted : total + weighted;
@@ -77,10 +88,12 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
         return (total!, terms);
     }
 
-    Tensor Distillation(string name, Tensor labels, Tensor studentLogits, Tensor studentEmbedding, Tensor teacherLogits, Tensor teacherEmbedding)
+    Tensor Distillation(string name, Tensor labels, Tensor studentLogits, Tensor studentEmbedding, TeacherView teacherView)
     {
+        var teacherLogits = teacherView.Logits;
         var student = Feature == RelationFeature.Logits ? studentLogits : studentEmbedding;
-        var teacher = Feature == RelationFeature.Logits ? teacherLogits : teacherEmbedding;
+        var teacher = Feature == RelationFeature.Logits ? teacherLogits
+            : teacherView.Embedding ?? throw new InvalidOperationException($"loss '{name}' compares embeddings, but the teacher outputs have none");
         return name switch
         {
             "hinton" => DistillationLosses.Hinton(studentLogits, teacherLogits, Temperature),

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
+using Orchestrator.Distillation.SoftTargets;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,13 +10,13 @@ using static TorchSharp.torch;
 namespace Orchestrator.Distillation.Training;
 
 /// <summary>
-/// Trains one model, optionally against a frozen teacher, and keeps the weights of the epoch with the best
+/// Trains one model, optionally against teacher outputs (cached soft targets or frozen teachers), and keeps the weights of the epoch with the best
 /// validation accuracy; the test set is evaluated once, on those weights.
 /// Reproducibility: the global RNGs (shuffle, dropout, triplet negatives) are re-seeded from (seed, epoch) at the
 /// start of every epoch and the learning rate is a function of the epoch, so a run resumed from an epoch's
 /// checkpoint continues exactly as the uninterrupted run would have.
 /// </summary>
-public sealed class Trainer(Classifier model, Classifier? teacher, LossRecipe loss, DistillationData data, TrainingOptions options, Device device)
+public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossRecipe loss, DistillationData data, TrainingOptions options, Device device)
 {
     public const string LastCheckpoint = "last.ckpt";
     public const string BestCheckpoint = "best.ckpt";
@@ -30,7 +31,6 @@ public sealed class Trainer(Classifier model, Classifier? teacher, LossRecipe lo
     public TrainingResult Run(CancellationToken cancellation = default)
     {
         model.to(device);
-        teacher?.to(device).eval();
         using var optimizer = Optimizers.Create(options.Optimizer, model.parameters());
         var progress = Resume(optimizer);
         using var best = new BestWeights(model);
@@ -126,8 +126,9 @@ public sealed class Trainer(Classifier model, Classifier? teacher, LossRecipe lo
                 if (cancellation.IsCancellationRequested) return null;
                 using var scope = NewDisposeScope();
                 long size = Math.Min(options.BatchSize, count - start);
-                var (images, labels) = data.Train.Batch(order.narrow(0, start, size));
-                var (total, terms, logits) = step.Run(images, labels);
+                var indices = order.narrow(0, start, size);
+                var (images, labels) = data.Train.Batch(indices);
+                var (total, terms, logits) = step.Run(images, labels, indices);
                 using (no_grad())
                 {
                     lossSum.add_(total * size);

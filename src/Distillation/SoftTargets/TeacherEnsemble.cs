@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+
+namespace Orchestrator.Distillation.SoftTargets;
+
+/// <summary>How the outputs of several teachers become one target: averaged logits, averaged probabilities, or kept apart.</summary>
+public enum Aggregation { MeanLogits, MeanProbs, PerTeacher }
+
+/// <summary>Where a student's teacher outputs come from: the soft-target store (computed once), or a teacher forward every step.</summary>
+public enum SoftTargetMode { Cached, Online }
+
+/// <summary>The element type soft targets are stored in; float16 halves the store and the memory, float32 is exact.</summary>
+public enum SoftTargetDtype { Float32, Float16 }
+
+/// <summary>One teacher: a checkpoint file and, when known in advance, the SHA-256 it must have.</summary>
+public sealed record TeacherSource(string Checkpoint, string? Sha256 = null)
+{
+    /// <summary>The checkpoint's SHA-256, checked against <see cref="Sha256"/> when that is given.</summary>
+    public string Verify()
+    {
+        if (!File.Exists(Checkpoint))
+            throw new UserInputException($"teacher checkpoint {Checkpoint} does not exist; train the teacher first (orchestrator trial <teacher.yaml>).");
+        string actual = FileSha256(Checkpoint);
+        if (Sha256 is { } expected && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
+            throw new UserInputException($"teacher checkpoint {Checkpoint} has sha256 {actual}, but {expected} was expected: the file changed since it was " +
+                                         "pinned or planned. Restore the file, or update the sha256.");
+        return actual;
+    }
+
+    public static string FileSha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
+
+/// <summary>
+/// The teachers a student learns from (one or more) and how their outputs are combined and delivered.
+/// <see cref="AggregationTemperature"/> is the T of mean-probs (the ensemble's probabilities are averaged at that T).
+/// </summary>
+public sealed record TeacherEnsemble(
+    IReadOnlyList<TeacherSource> Members,
+    Aggregation Aggregation = Aggregation.MeanLogits,
+    double AggregationTemperature = 1,
+    SoftTargetMode Mode = SoftTargetMode.Cached,
+    SoftTargetDtype Dtype = SoftTargetDtype.Float32)
+{
+    public static readonly IReadOnlyDictionary<string, Aggregation> AggregationNames = new Dictionary<string, Aggregation>
+    {
+        ["mean-logits"] = Aggregation.MeanLogits,
+        ["mean-probs"] = Aggregation.MeanProbs,
+        ["per-teacher"] = Aggregation.PerTeacher,
+    };
+
+    public static readonly IReadOnlyDictionary<string, SoftTargetMode> ModeNames = new Dictionary<string, SoftTargetMode>
+    {
+        ["cached"] = SoftTargetMode.Cached,
+        ["online"] = SoftTargetMode.Online,
+    };
+
+    public static readonly IReadOnlyDictionary<string, SoftTargetDtype> DtypeNames = new Dictionary<string, SoftTargetDtype>
+    {
+        ["float32"] = SoftTargetDtype.Float32,
+        ["float16"] = SoftTargetDtype.Float16,
+    };
+
+    public static TeacherEnsemble Single(string checkpoint) => new([new TeacherSource(checkpoint)]);
+
+    public static string NameOf(Aggregation aggregation) => AggregationNames.First(p => p.Value == aggregation).Key;
+    public static string NameOf(SoftTargetMode mode) => ModeNames.First(p => p.Value == mode).Key;
+    public static string NameOf(SoftTargetDtype dtype) => DtypeNames.First(p => p.Value == dtype).Key;
+
+    /// <summary>What the student computes from its teachers, apart from which teachers: part of a trial's identity.</summary>
+    public object Recipe => new
+    {
+        Aggregation = NameOf(Aggregation),
+        Temperature = Aggregation == Aggregation.MeanProbs ? AggregationTemperature : (double?)null,
+        Mode = NameOf(Mode),
+        Dtype = Mode == SoftTargetMode.Cached ? NameOf(Dtype) : null,
+    };
+}

@@ -1,0 +1,69 @@
+using Orchestrator.Distillation.Models;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.SoftTargets;
+
+/// <summary>The teachers' outputs for one training batch, as the losses read them (one view, or one per teacher for per-teacher).</summary>
+public interface ITeacherOutputs : IDisposable
+{
+    /// <param name="images">The batch's images.</param>
+    /// <param name="indices">The batch's positions in the training split: the same indices that picked the images.</param>
+    IReadOnlyList<TeacherView> For(Tensor images, Tensor indices);
+}
+
+/// <summary>Teacher outputs read from a soft-target artifact by sample index: no teacher forward at all.</summary>
+public sealed class CachedTeacherOutputs(IReadOnlyList<TeacherView> train) : ITeacherOutputs
+{
+    public IReadOnlyList<TeacherView> For(Tensor images, Tensor indices) =>
+        train.Select(v => new TeacherView(v.Logits.index_select(0, indices), v.Embedding?.index_select(0, indices))).ToList();
+
+    public void Dispose()
+    {
+        foreach (var view in train)
+        {
+            view.Logits.Dispose();
+            view.Embedding?.Dispose();
+        }
+    }
+}
+
+/// <summary>
+/// Teacher outputs computed every step by running every teacher on the batch (for augmentation, and to compare
+/// with the cache), combined by the same functions as the store.
+/// </summary>
+public sealed class OnlineTeacherOutputs(IReadOnlyList<Classifier> teachers, TeacherEnsemble ensemble, bool embeddings) : ITeacherOutputs
+{
+    public IReadOnlyList<TeacherView> For(Tensor images, Tensor indices)
+    {
+        using var _ = no_grad();
+        var members = teachers.Select(t =>
+        {
+            var (logits, embedding) = t.Features(images);
+            return new TeacherView(logits, embeddings ? embedding : null);
+        }).ToList();
+        return SoftTargetAggregation.Combine(members, ensemble.Aggregation, ensemble.AggregationTemperature)
+            .Select(v => SoftTargetAggregation.ForLoss(v, ensemble.Aggregation, ensemble.AggregationTemperature)).ToList();
+    }
+
+    /// <summary>The ensemble's accuracy on a whole split (reported beside the student's).</summary>
+    public double Accuracy(Data.ImageSet set, int batchSize)
+    {
+        using var _ = no_grad();
+        long correct = 0;
+        for (long start = 0; start < set.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            long size = Math.Min(batchSize, set.Count - start);
+            var views = For(set.Images.narrow(0, start, size), arange(start, start + size, device: set.Images.device));
+            correct += SoftTargetAggregation.Predictions(views, ensemble.Aggregation).eq(set.Labels.narrow(0, start, size)).sum().item<long>();
+        }
+        return (double)correct / set.Count;
+    }
+
+    public long Parameters => teachers.Sum(t => t.ParameterCount);
+
+    public void Dispose()
+    {
+        foreach (var teacher in teachers) teacher.Dispose();
+    }
+}
