@@ -11,5 +11,6 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
     LocalCommand.Create(),
     ServeCommand.Create(),
     GpuNodeCommand.Create(),
+    SoftTargetsCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args);

@@ -120,6 +120,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
         { "flip", "checksum mismatch" },
         { "truncate", "truncated" },
         { "swap", "holds soft targets" },
+        { "samples", "train samples, the dataset split has" },
     };
 
     [Theory]
@@ -136,6 +137,13 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
         {
             case "flip": bytes[^5] ^= 0x40; File.WriteAllBytes(path, bytes); break;
             case "truncate": File.WriteAllBytes(path, bytes[..^100]); break;
+            case "samples":
+                // A well-formed file under the right key whose rows do not match the split: one training row short.
+                var (manifest, tensors) = SoftTargetFile.Read(path, good.Key, CPU);
+                var shorter = tensors.Select(t => (t.Key, t.Key.StartsWith("train") ? t.Value.narrow(0, 0, t.Value.shape[0] - 1) : t.Value)).ToList();
+                SoftTargetFile.Write(path, manifest.Kind, manifest.Inputs, new() { ["train"] = data.Train.Count - 1, ["validation"] = data.Validation.Count },
+                    manifest.Classes, shorter, SoftTargetDtype.Float32);
+                break;
             default:
                 var other = Builder(directory).Aggregate(ensemble with { Aggregation = Aggregation.MeanProbs }, embeddings: false, shards: 1);
                 File.Copy(store.ArtifactPath(other.Key), path, overwrite: true);

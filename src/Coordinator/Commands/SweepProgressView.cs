@@ -39,11 +39,25 @@ public sealed class SweepProgressView
     {
         foreach (var job in status.Jobs.Where(j => j.State is SweepEntity.Done or SweepEntity.Failed && reported.Add(j.JobId)))
         {
-            string parameters = job.Parameters.Count == 0 ? "" : $" ({string.Join(", ", job.Parameters.Select(p => $"{p.Key}={p.Value}"))}, seed {job.Seed})";
+            bool trial = job.Kind is JobKind.Teacher or JobKind.Student;
+            var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
+            string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
             yield return job.State == SweepEntity.Failed
                 ? $"failed {job.JobId}{parameters}: {job.Summary?.FailureReason}"
-                : $"done   {job.JobId}{parameters}: val {job.Summary?.BestValidationAccuracy:P2}, test {job.Summary?.TestAccuracy:P2}";
+                : $"done   {job.JobId}{parameters}: {Outcome(job)}";
         }
+    }
+
+    static string Outcome(JobStatus job)
+    {
+        var s = job.Summary;
+        string soft = $"soft targets {s.SoftTargets} {(s.SoftTargetsCached ? "found in the store" : "generated")} in {s.Seconds:F0} s";
+        return job.Kind switch
+        {
+            JobKind.SoftTargetShard => soft,
+            JobKind.SoftTargets => $"ensemble val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}; {soft}",
+            _ => $"val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}",
+        };
     }
 
     public IRenderable Table(SweepStatus status)

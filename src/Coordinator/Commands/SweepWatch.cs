@@ -27,12 +27,34 @@ public static class SweepWatch
         Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")} and results.json");
         foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == SweepEntity.Done))
             Console.WriteLine($"{status.Name}: {Describe(job)}");
-        var best = SweepResults.Best(status);
-        Console.WriteLine(best is null
-            ? $"{status.Name}: no student trial finished."
-            : $"{status.Name}: best recipe on {status.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
-              $"{status.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}");
+        var recipes = SweepResults.Recipes(status);
+        if (recipes.Count == 0)
+        {
+            Console.WriteLine($"{status.Name}: no student trial finished.");
+        }
+        else
+        {
+            Console.WriteLine(PointsTable(status, recipes.Take(ShownPoints).ToList()));
+            if (recipes.Count > ShownPoints) Console.WriteLine($"... and {recipes.Count - ShownPoints} more point(s) in results.csv");
+            var best = recipes[0];
+            Console.WriteLine($"{status.Name}: best recipe on {status.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
+                              $"{status.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}");
+        }
         return status.Jobs.Any(j => j.State == SweepEntity.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
+    }
+
+    const int ShownPoints = 20;
+
+    /// <summary>The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy.</summary>
+    static string PointsTable(SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
+    {
+        var names = recipes.SelectMany(r => r.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var table = new System.Text.StringBuilder();
+        table.AppendLine($"| {string.Join(" | ", names.Append("seeds").Append(status.Metric).Append("test accuracy"))} |");
+        table.AppendLine($"|{string.Concat(Enumerable.Repeat("---|", names.Count))}---:|---:|---:|");
+        foreach (var r in recipes)
+            table.AppendLine($"| {string.Join(" | ", names.Select(n => r.Parameters.GetValueOrDefault(n, "")))} | {r.Runs} | {r.MetricMean:F4} ± {r.MetricStd:F4} | {r.TestMean:P2} ± {r.TestStd:P2} |");
+        return table.ToString().TrimEnd();
     }
 
     static string Describe(JobStatus job)

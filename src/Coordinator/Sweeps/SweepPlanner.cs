@@ -12,8 +12,9 @@ namespace Orchestrator.Coordinator.Sweeps;
 /// <summary>
 /// Expands a sweep into a job graph: grid (every combination of the listed values) or random (run_cap points drawn
 /// with sampling_seed), each point crossed with every seed; teachers (one, count copies, or a list), the soft-target
-/// jobs of cached students (a generation job per teacher and shard, an aggregation per ensemble), and students. Every point is read by the trial-file parser, so a bad
-/// value fails here, before anything runs, at the line of the sweep file that produced it.
+/// jobs of cached students (a generation job per teacher and shard, an aggregation per ensemble), and students.
+/// Every point is read by the trial-file parser, so a bad value fails here, before anything runs, at the line of
+/// the sweep file that produced it.
 /// </summary>
 public static class SweepPlanner
 {
@@ -58,8 +59,8 @@ public static class SweepPlanner
             {
                 var config = ParseTrial(sweep, student, origins, extra: ("seed", seed.ToString(CultureInfo.InvariantCulture)));
                 PlannedJob job;
-                if (!config.Loss.NeedsTeacher)
-                    job = Student("trial-" + config.Identity(null), config, [], shown);
+                if (!config.Loss.NeedsTeacher) // teachers do not change it: its table row shows only the settings that do
+                    job = Student("trial-" + config.Identity(null), config, [], point.Where(p => p.Parameter.Path[0] == "student").ToDictionary(p => p.Parameter.Name, p => Show(p.Value)));
                 else if (members.Count == 0)
                     throw new UserInputException($"{sweep.File}: the student's loss uses {string.Join(", ", config.Loss.Weights.Keys.Where(k => k != "ce"))}, which need a teacher; " +
                                                  "add a teacher section (a checkpoint, or settings to train one).");
@@ -69,7 +70,7 @@ public static class SweepPlanner
                         options.AggregationTemperature ?? config.Loss.Temperature, options.Mode, options.Dtype);
                     config = config with { Teacher = ensemble };
                     var dependsOn = options.Mode == SoftTargetMode.Cached
-                        ? [PlanSoftTargets(members, ensemble, config, options.Shards, jobs, jobsDirectory)]
+                        ? [PlanSoftTargets(members, ensemble, config, options.Shards, jobs)]
                         : members.Where(m => m.Job is not null).Select(m => m.Job!.Id).ToList();
                     job = Student("trial-" + config.Identity(string.Join(",", members.Select(m => m.Identity))), config, dependsOn, shown);
                 }
@@ -147,8 +148,7 @@ public static class SweepPlanner
     /// The soft-target jobs a cached student needs: per teacher and shard a generation job (shared by every
     /// ensemble with that teacher), and one aggregation job for this ensemble and recipe. Returns the aggregation's id.
     /// </summary>
-    static string PlanSoftTargets(IReadOnlyList<Member> members, TeacherEnsemble ensemble, TrialConfig student, int shards,
-        Dictionary<string, PlannedJob> jobs, string jobsDirectory)
+    static string PlanSoftTargets(IReadOnlyList<Member> members, TeacherEnsemble ensemble, TrialConfig student, int shards, Dictionary<string, PlannedJob> jobs)
     {
         bool embeddings = student.Loss.NeedsTeacherEmbedding;
         var shardIds = new List<string>();

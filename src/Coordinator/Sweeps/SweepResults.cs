@@ -25,7 +25,10 @@ public static class SweepResults
     static double Metric(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
 
     /// <summary>The best point on the validation metric (never the test set), or null when no student trial finished.</summary>
-    public static Recipe? Best(SweepStatus status)
+    public static Recipe? Best(SweepStatus status) => Recipes(status).FirstOrDefault();
+
+    /// <summary>Every point with a finished student trial, best first on the mean validation metric over seeds.</summary>
+    public static IReadOnlyList<Recipe> Recipes(SweepStatus status)
     {
         var recipes = status.Jobs
             .Where(j => j.Kind == JobKind.Student && j.State == SweepEntity.Done && j.Summary is not null)
@@ -35,10 +38,8 @@ public static class SweepResults
                 var metric = group.Select(j => Metric(j.Summary, status.Metric)).ToList();
                 var test = group.Select(j => j.Summary.TestAccuracy).ToList();
                 return new Recipe(group.First().Parameters, group.Count(), metric.Average(), Std(metric), test.Average(), Std(test));
-            })
-            .ToList();
-        if (recipes.Count == 0) return null;
-        return status.Maximize ? recipes.MaxBy(r => r.MetricMean) : recipes.MinBy(r => r.MetricMean);
+            });
+        return (status.Maximize ? recipes.OrderByDescending(r => r.MetricMean) : recipes.OrderBy(r => r.MetricMean)).ToList();
     }
 
     static double Std(IReadOnlyList<double> values)
