@@ -95,7 +95,7 @@ public class MultiProcessClusterTests
         started.Select(s => s.Node).Distinct().Count().ShouldBe(2, "both nodes took work");
         File.ReadAllLines(results).Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
         coordinator.Output.ShouldContain("mp-sweep: best recipe on val_accuracy");
-        coordinator.Output.ShouldContain("mp-sweep: ensemble soft-targets-");
+        coordinator.Output.ShouldContain("mp-sweep: soft targets soft-targets-");
         Directory.GetFiles(store, "*.soft").Length.ShouldBe(1); // written by a node, into the store the coordinator named
     }
 }

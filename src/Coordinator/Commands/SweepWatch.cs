@@ -63,8 +63,9 @@ public static class SweepWatch
         string accuracy = $"val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}";
         if (job.Kind == JobKind.Teacher) return $"teacher {job.JobId}: {accuracy}";
         string members = string.Join("; ", s.Teachers.Select(t => $"{t.ValidationAccuracy:P2} / {t.TestAccuracy:P2}"));
-        return $"ensemble {job.JobId} ({s.Teachers.Count} teacher(s), {job.Parameters.GetValueOrDefault("aggregation")}): {accuracy}; each teacher val / test: {members}" +
-               (s.SoftTargetsCached ? "; soft targets were already in the store" : "");
+        string cached = s.SoftTargetsCached ? "; soft targets were already in the store" : "";
+        if (s.Teachers.Count == 1) return $"soft targets {job.JobId} of one teacher ({s.Teachers[0].Checkpoint}){cached}";
+        return $"ensemble {job.JobId} ({s.Teachers.Count} teachers, {job.Parameters.GetValueOrDefault("aggregation")}): {accuracy}; each teacher val / test: {members}{cached}";
     }
 
     static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
