@@ -11,12 +11,19 @@ public static class SweepWatch
 {
     static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>Hands the plan to its sweep entity; a changed sweep under a used name fails (InvalidOperationException).</summary>
+    public static async Task<SweepAccepted> SubmitAsync(IActorRef sweeps, SweepPlan plan, string softTargetStore, CancellationToken cancellation)
+    {
+        var accepted = await sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation);
+        if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
+        return accepted;
+    }
+
     /// <summary>Submits (or resumes) the sweep, its jobs writing under its plan's folder, and waits until every job has finished.</summary>
     public static async Task<SweepStatus> SubmitAndFollowAsync(IActorRef sweeps, SweepPlan plan, string softTargetStore, SweepProgressView view,
         bool live, CancellationToken cancellation)
     {
-        var accepted = await sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation);
-        if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
+        await SubmitAsync(sweeps, plan, softTargetStore, cancellation);
         return live ? await FollowLive(sweeps, plan.Sweep.Name, view, cancellation) : await FollowLines(sweeps, plan.Sweep.Name, view, cancellation);
     }
 
@@ -68,10 +75,11 @@ public static class SweepWatch
         return $"ensemble {job.JobId} ({s.Teachers.Count} teachers, {job.Parameters.GetValueOrDefault("aggregation")}): {accuracy}; each teacher val / test: {members}{cached}";
     }
 
-    static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
+    public static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
         sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, cancellation);
 
-    static async Task<SweepStatus> FollowLines(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
+    /// <summary>Prints each newly finished job and changed counts until the sweep is complete.</summary>
+    public static async Task<SweepStatus> FollowLines(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
     {
         string last = "";
         while (true)

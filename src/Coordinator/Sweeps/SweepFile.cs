@@ -14,9 +14,14 @@ public static partial class SweepFile
     [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
     private static partial Regex NamePattern();
 
-    public static SweepDefinition Load(string path)
+    public static SweepDefinition Load(string path) => Read(ConfigMap.Load(path));
+
+    /// <summary>A sweep file's text received from a client; <paramref name="path"/> names it in errors and anchors its relative paths.</summary>
+    public static SweepDefinition Parse(string text, string path) => Read(ConfigMap.Parse(text, path));
+
+    static SweepDefinition Read(ConfigMap root)
     {
-        var root = ConfigMap.Load(path);
+        string path = root.FilePath;
         string name = root.String("name") ?? throw root.Error("name", "missing; a sweep needs a name, e.g. name: fmnist-kd (it identifies the sweep across restarts).");
         if (!NamePattern().IsMatch(name))
             throw root.Error("name", $"'{name}' may hold only lower-case letters, digits, '.', '_' and '-', and must start with a letter or digit.");

@@ -28,10 +28,16 @@ public sealed class ConfigMap
     public static ConfigMap Load(string path)
     {
         if (!File.Exists(path)) throw new UserInputException($"{path}: file not found.");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>YAML text that did not come from a local file (a submitted sweep); <paramref name="path"/> names it in errors and anchors relative paths.</summary>
+    public static ConfigMap Parse(string text, string path)
+    {
         var stream = new YamlStream();
         try
         {
-            using var reader = new StreamReader(path);
+            using var reader = new StringReader(text);
             stream.Load(reader);
         }
         catch (YamlException e)
