@@ -12,5 +12,9 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
     ServeCommand.Create(),
     GpuNodeCommand.Create(),
     SoftTargetsCommand.Create(),
+    SubmitCommand.Create(),
+    WatchCommand.Create(),
+    StatusCommand.Create(),
+    ResultsCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using System.Text.RegularExpressions;
 using Orchestrator.Tests;
 using Shouldly;
@@ -9,40 +7,6 @@ namespace Orchestrator.Coordinator.Tests;
 /// <summary>A coordinator and two GPU nodes as separate processes on loopback ports, stopped with SIGTERM.</summary>
 public class MultiProcessClusterTests
 {
-    sealed class Running(Process process) : IDisposable
-    {
-        readonly StringBuilder output = new();
-
-        public Process Process { get; } = process;
-
-        public string Output { get { lock (output) return output.ToString(); } }
-
-        public static Running Start(params string[] args)
-        {
-            var running = new Running(OrchestratorProcess.Start(args));
-            running.Process.OutputDataReceived += (_, e) => { lock (running.output) running.output.AppendLine(e.Data); };
-            running.Process.ErrorDataReceived += (_, e) => { lock (running.output) running.output.AppendLine(e.Data); };
-            running.Process.BeginOutputReadLine();
-            running.Process.BeginErrorReadLine();
-            return running;
-        }
-
-        /// <summary>SIGTERM, as Kubernetes stops a pod; then the exit code.</summary>
-        public async Task<int> TerminateAsync()
-        {
-            using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString()])) await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
-            await Process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
-            return Process.ExitCode;
-        }
-
-        public void Dispose()
-        {
-            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
-            Process.Dispose();
-        }
-    }
-
-
     [Fact]
     public async Task Serve_and_two_gpu_nodes_complete_a_sweep_with_every_trial_run_exactly_once()
     {
@@ -62,8 +26,8 @@ public class MultiProcessClusterTests
         string seed = $"akka.tcp://orchestrator@127.0.0.1:{port}";
         // The nodes start first (they keep trying to join), so both have offered their slot when the sweep arrives
         // and the test can ask that both took work.
-        using var first = Running.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "first");
-        using var second = Running.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "second");
+        using var first = RunningProcess.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "first");
+        using var second = RunningProcess.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "second");
         var ready = DateTime.UtcNow.AddMinutes(1);
         while (!(first.Output.Contains("slot(s)") && second.Output.Contains("slot(s)")))
         {
@@ -71,7 +35,8 @@ public class MultiProcessClusterTests
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
         string store = Path.Combine(directory, "soft-targets");
-        using var coordinator = Running.Start("serve", "--port", port.ToString(), "--out", directory, "--sweep", sweep, "--soft-targets", store);
+        using var coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", Loopback.FreePort().ToString(),
+            "--out", directory, "--sweep", sweep, "--soft-targets", store);
 
         string results = Path.Combine(directory, "mp-sweep", "results.csv");
         var deadline = DateTime.UtcNow.AddMinutes(3);

@@ -10,6 +10,8 @@ public static class CommandLineRunner
     public const int TrialFailed = 1;
     /// <summary>Bad input: a wrong flag, a malformed file, an unknown name. Nothing was changed.</summary>
     public const int BadInput = 2;
+    /// <summary>The coordinator's API could not be reached.</summary>
+    public const int Unreachable = 3;
     public const int Cancelled = 130;
 
     public static async Task<int> RunAsync(RootCommand root, string[] args)
@@ -29,6 +31,11 @@ public static class CommandLineRunner
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return BadInput;
+        }
+        catch (CoordinatorUnreachableException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return Unreachable;
         }
         catch (OperationCanceledException)
         {

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orchestrator.Coordinator.Api;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Distillation;
@@ -29,9 +30,17 @@ public static class ServeCommand
         };
         var sweeps = new Option<FileInfo[]>("--sweep") { Description = "Sweep files to submit at start.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var softTargets = LocalCommand.SoftTargetStoreOption();
-        var command = new Command("serve", "Run the coordinator: sweep state, scheduling and results, for GPU nodes that join it.")
+        var grpcPort = new Option<int>("--grpc-port")
         {
-            hostname, port, output, postgres, sweeps, softTargets,
+            Description = "Port of the gRPC API (Sweeps, health, reflection; $ORCHESTRATOR_GRPC_PORT; default 50051).",
+            DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_GRPC_PORT"), out int p) ? p : 50051,
+        };
+        var tokenFile = ApiFlags.TokenFile();
+        var certificate = new Option<FileInfo?>("--tls-cert") { Description = "Serve the API over TLS with this PEM certificate (and --tls-key)." };
+        var key = new Option<FileInfo?>("--tls-key") { Description = "The PEM private key of --tls-cert." };
+        var command = new Command("serve", "Run the coordinator: sweep state, scheduling, results and the gRPC API, for GPU nodes that join it.")
+        {
+            hostname, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -43,33 +52,37 @@ public static class ServeCommand
             var node = new NodeSettings(host, listenPort, [NodeSettings.CoordinatorRole], [ClusterFlags.Address(host, listenPort)]);
             string? connection = parse.GetValue(postgres);
             var journal = connection is null ? ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), node) : ClusterSettings.Postgres(connection, node);
-            return await ServeAsync(journal, plans, parse.GetRequiredValue(softTargets).FullName, cancellation);
+            if (parse.GetValue(certificate) is null != parse.GetValue(key) is null) throw new UserInputException("--tls-cert and --tls-key go together.");
+            var api = new ApiOptions(parse.GetValue(grpcPort), ApiOptions.ReadToken(parse.GetValue(tokenFile)?.FullName),
+                parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName);
+            return await ServeAsync(journal, api, plans, directory, parse.GetRequiredValue(softTargets).FullName, cancellation);
         });
         return command;
     }
 
-    static async Task<int> ServeAsync(ClusterSettings journal, IReadOnlyList<SweepPlan> plans, string softTargetStore, CancellationToken cancellation)
+    static async Task<int> ServeAsync(ClusterSettings journal, ApiOptions api, IReadOnlyList<SweepPlan> plans, string directory, string softTargetStore,
+        CancellationToken cancellation)
     {
-        using var host = NodeHosting.BuildHost(akka => akka.AddCoordinator(journal));
-        await host.StartAsync(cancellation);
-        var system = host.Services.GetRequiredService<ActorSystem>();
-        var region = host.Services.GetRequiredService<ActorRegistry>().Get<SweepEntity>();
         var view = new SweepProgressView();
-        system.ActorOf(ProgressForwarder.Props(view.OnProgress));
+        await using var server = CoordinatorServer.Build(journal, api, directory, softTargetStore, view);
+        await server.StartAsync(cancellation);
+        server.Services.GetRequiredService<ActorSystem>().ActorOf(ProgressForwarder.Props(view.OnProgress));
         Console.WriteLine($"coordinator at {ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port)}; journal {journal.JournalProvider}; GPU nodes join with --seed-nodes");
+        Console.WriteLine($"gRPC API on port {api.Port} ({(api.CertificateFile is null ? "plaintext HTTP/2" : "TLS")}, {(api.Token is null ? "no token" : "bearer token required")})");
 
-        var followers = plans.Select(async plan =>
+        var coordinator = server.Services.GetRequiredService<CoordinatorContext>();
+        foreach (var plan in plans)
         {
-            var status = await SweepWatch.SubmitAndFollowAsync(region, plan, softTargetStore, view, live: false, cancellation);
-            SweepWatch.Report(status, plan.Directory);
-        }).ToList();
+            await SweepWatch.SubmitAsync(coordinator.Sweeps, plan, softTargetStore, cancellation);
+            _ = coordinator.Follow(plan);
+        }
         try
         {
-            await Task.WhenAll(followers.Append(Task.Delay(Timeout.Infinite, cancellation)));
+            await Task.Delay(Timeout.Infinite, cancellation);
         }
         catch (OperationCanceledException) { }
         Console.WriteLine("coordinator stopping.");
-        await host.StopAsync(CancellationToken.None);
+        await server.StopAsync(CancellationToken.None);
         return CommandLineRunner.Ok;
     }
 }

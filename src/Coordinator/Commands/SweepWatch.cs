@@ -43,14 +43,17 @@ public static class SweepWatch
         {
             Console.WriteLine(PointsTable(status, recipes.Take(ShownPoints).ToList()));
             if (recipes.Count > ShownPoints) Console.WriteLine($"... and {recipes.Count - ShownPoints} more point(s) in results.csv");
-            var best = recipes[0];
-            Console.WriteLine($"{status.Name}: best recipe on {status.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
-                              $"{status.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}");
+            Console.WriteLine(BestLine(status, recipes[0]));
         }
         return status.Jobs.Any(j => j.State == SweepEntity.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
     }
 
     const int ShownPoints = 20;
+
+    /// <summary>The best recipe, as every command prints it.</summary>
+    public static string BestLine(SweepStatus status, SweepResults.Recipe best) =>
+        $"{status.Name}: best recipe on {status.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
+        $"{status.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}";
 
     /// <summary>The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy.</summary>
     static string PointsTable(SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
@@ -79,12 +82,17 @@ public static class SweepWatch
         sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, cancellation);
 
     /// <summary>Prints each newly finished job and changed counts until the sweep is complete.</summary>
-    public static async Task<SweepStatus> FollowLines(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
+    public static Task<SweepStatus> FollowLines(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation) =>
+        FollowLines(token => Status(sweeps, sweep, token), sweep, view, cancellation);
+
+    /// <summary>The same, reading the sweep's state with <paramref name="getStatus"/> (an Ask in process, a gRPC call from the CLI).</summary>
+    public static async Task<SweepStatus> FollowLines(Func<CancellationToken, Task<SweepStatus>> getStatus, string sweep, SweepProgressView view,
+        CancellationToken cancellation)
     {
         string last = "";
         while (true)
         {
-            var status = await Status(sweeps, sweep, cancellation);
+            var status = await getStatus(cancellation);
             foreach (string line in view.NewlyFinished(status)) Console.WriteLine(line);
             string summary = view.Summary(status);
             string counts = summary[..summary.LastIndexOf(';')]; // without the clock, which changes every second

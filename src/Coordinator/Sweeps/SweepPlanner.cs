@@ -162,7 +162,7 @@ public static class SweepPlanner
             }
         string aggregateId = "soft-targets-" + ContentHash.Of(new { Members = members.Select(m => m.Identity), ensemble.Recipe, student.Data, embeddings, shards });
         jobs.TryAdd(aggregateId, new PlannedJob(aggregateId, JobKind.SoftTargets, null, new SoftTargetJob(student.Data, ensemble, embeddings, shards),
-            shardIds, new Dictionary<string, string> { ["teachers"] = members.Count.ToString(CultureInfo.InvariantCulture), ["aggregation"] = TeacherEnsemble.NameOf(ensemble.Aggregation) }));
+            shardIds, new Dictionary<string, string> { ["aggregation"] = TeacherEnsemble.NameOf(ensemble.Aggregation) }));
         return aggregateId;
     }
 

@@ -55,14 +55,18 @@ public static class SweepResults
     /// </summary>
     public static void Write(SweepStatus status, string directory)
     {
-        var parameterNames = status.Jobs.SelectMany(j => j.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-        var csv = new StringBuilder();
-        csv.AppendLine(string.Join(",", new[] { "job", "kind", "state" }.Concat(parameterNames)
-            .Concat(["seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "seconds", "soft_targets", "soft_targets_cached",
-                "teachers", "depends_on", "notes", "failure_reason"])));
+        var rows = Rows(status.Jobs);
+        AtomicFile.WriteText(Path.Combine(directory, "results.csv"), ToCsv(rows));
+        AtomicFile.WriteText(Path.Combine(directory, "results.json"), ToJson(rows));
+    }
+
+    /// <summary>One row per job, in table order, with the same columns for every row (a parameter a job lacks is null).</summary>
+    public static IReadOnlyList<Dictionary<string, object?>> Rows(IEnumerable<JobStatus> jobs)
+    {
+        var all = InTableOrder(jobs).ToList();
+        var parameterNames = all.SelectMany(j => j.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         var rows = new List<Dictionary<string, object?>>();
-        var order = KindNames.Keys.ToList();
-        foreach (var job in status.Jobs.OrderBy(j => order.IndexOf(j.Kind)).ThenBy(j => j.JobId, StringComparer.Ordinal))
+        foreach (var job in all)
         {
             var s = job.Summary;
             var row = new Dictionary<string, object?>
@@ -86,10 +90,27 @@ public static class SweepResults
             row["notes"] = s is { Notes.Count: > 0 } ? string.Join("; ", s.Notes) : null;
             row["failure_reason"] = s?.FailureReason;
             rows.Add(row);
-            csv.AppendLine(string.Join(",", row.Values.Select(Csv)));
         }
-        AtomicFile.WriteText(Path.Combine(directory, "results.csv"), csv.ToString());
-        AtomicFile.WriteText(Path.Combine(directory, "results.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return rows;
+    }
+
+    public static string ToCsv(IReadOnlyList<Dictionary<string, object?>> rows)
+    {
+        if (rows.Count == 0) return "";
+        var csv = new StringBuilder();
+        csv.AppendLine(string.Join(",", rows[0].Keys));
+        foreach (var row in rows) csv.AppendLine(string.Join(",", row.Values.Select(Csv)));
+        return csv.ToString();
+    }
+
+    public static string ToJson(IReadOnlyList<Dictionary<string, object?>> rows) =>
+        JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+
+    /// <summary>Jobs as results list them: teachers, soft targets, students, generation shards; by id within a kind.</summary>
+    public static IEnumerable<JobStatus> InTableOrder(IEnumerable<JobStatus> jobs)
+    {
+        var order = KindNames.Keys.ToList();
+        return jobs.OrderBy(j => order.IndexOf(j.Kind)).ThenBy(j => j.JobId, StringComparer.Ordinal);
     }
 
     /// <summary>One teacher of an ensemble, as the results table shows it.</summary>

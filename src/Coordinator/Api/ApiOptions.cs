@@ -1,0 +1,20 @@
+using Orchestrator.Distillation;
+
+namespace Orchestrator.Coordinator.Api;
+
+/// <summary>How the coordinator serves its gRPC API: the port, an optional bearer token, an optional TLS certificate (PEM).</summary>
+public sealed record ApiOptions(int Port, string? Token = null, string? CertificateFile = null, string? KeyFile = null)
+{
+    public const string TokenVariable = "ORCHESTRATOR_TOKEN";
+    /// <summary>Requests larger than this are refused (RESOURCE_EXHAUSTED): a sweep file is a few kilobytes.</summary>
+    public const int MaxRequestBytes = 4 * 1024 * 1024;
+
+    /// <summary>The token from a file (its first line), else from $ORCHESTRATOR_TOKEN, else none.</summary>
+    public static string? ReadToken(string? tokenFile)
+    {
+        if (tokenFile is null) return Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+        if (!File.Exists(tokenFile)) throw new UserInputException($"--token-file {tokenFile}: file not found.");
+        string token = File.ReadLines(tokenFile).FirstOrDefault()?.Trim() ?? "";
+        return token.Length > 0 ? token : throw new UserInputException($"--token-file {tokenFile}: the file is empty; put the token on its first line.");
+    }
+}

@@ -1,0 +1,57 @@
+using System.Security.Cryptography.X509Certificates;
+using MemberStatus = Akka.Cluster.MemberStatus;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Commands;
+using Orchestrator.GpuNode;
+
+namespace Orchestrator.Coordinator.Api;
+
+/// <summary>
+/// The coordinator process as one host: its cluster member (sweep entities, scheduler) and, on Kestrel (HTTP/2,
+/// TLS when a certificate is given), the Sweeps service, the standard gRPC health service (SERVING while this
+/// member is Up in the cluster) and server reflection. Health and reflection need no token; the Sweeps service does when one is set.
+/// </summary>
+public static class CoordinatorServer
+{
+    public static WebApplication Build(ClusterSettings journal, ApiOptions api, string outputDirectory, string softTargetStore, SweepProgressView view)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(api.Port, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (api.CertificateFile is { } certificate) listen.UseHttps(X509Certificate2.CreateFromPemFile(certificate, api.KeyFile));
+        }));
+        builder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddCoordinator(journal));
+        builder.Services.AddSingleton(api);
+        builder.Services.AddSingleton(services => new CoordinatorContext(services.GetRequiredService<ActorRegistry>().Get<SweepEntity>(), outputDirectory,
+            softTargetStore, view, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = ApiOptions.MaxRequestBytes)
+            .AddServiceOptions<SweepService>(service => service.Interceptors.Add<BearerTokenInterceptor>());
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks().AddCheck<ClusterMemberCheck>("cluster");
+
+        var app = builder.Build();
+        app.MapGrpcService<SweepService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+
+    /// <summary>Healthy while this process is an Up member of the cluster.</summary>
+    sealed class ClusterMemberCheck(Akka.Actor.ActorSystem system) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("not an Up member of the cluster yet"));
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using Grpc.Core;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Commands;
+using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Distillation;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Api;
+
+/// <summary>
+/// The Sweeps gRPC service (src/Protocol/protos/orchestrator/v1/sweeps.proto) over the sweep entities. Calls honour
+/// their deadline and cancellation (they reach every Ask); bad input is INVALID_ARGUMENT with the file's positions.
+/// </summary>
+public sealed class SweepService(CoordinatorContext coordinator) : Protocol.V1.Sweeps.SweepsBase
+{
+    const int DefaultPageSize = 100, MaxPageSize = 1000;
+
+    public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.Content)) throw Invalid("content is empty: send the sweep file's text.");
+        string fileName = string.IsNullOrWhiteSpace(request.FileName) ? "submitted-sweep.yaml" : request.FileName;
+        SweepPlan plan;
+        try
+        {
+            var sweep = SweepFile.Parse(request.Content, Path.GetFullPath(fileName));
+            plan = SweepPlanner.Plan(sweep, Path.Combine(coordinator.OutputDirectory, sweep.Name));
+        }
+        catch (UserInputException e)
+        {
+            throw Invalid(e.Message);
+        }
+        SweepAccepted accepted;
+        try
+        {
+            accepted = await SweepWatch.SubmitAsync(coordinator.Sweeps, plan, coordinator.SoftTargetStore, context.CancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
+        }
+        AtomicFile.WriteText(Path.Combine(plan.Directory, "sweep.yaml"), request.Content);
+        _ = coordinator.Follow(plan);
+        return new SubmitResponse
+        {
+            SweepId = accepted.SweepId, Jobs = accepted.Jobs, AlreadyDone = accepted.AlreadyDone, OutputDirectory = plan.Directory,
+            Teachers = plan.Teachers.Count, SoftTargetJobs = plan.SoftTargetJobs.Count, Students = plan.Students.Count,
+        };
+    }
+
+    public override async Task<SweepStatus> Get(GetRequest request, ServerCallContext context) => await Status(request.SweepId, context);
+
+    public override async Task<ListResponse> List(ListRequest request, ServerCallContext context)
+    {
+        var response = new ListResponse();
+        foreach (string id in await coordinator.SweepIds(context.CancellationToken))
+        {
+            var status = await SweepWatch.Status(coordinator.Sweeps, id, context.CancellationToken);
+            var summary = new SweepSummary
+            {
+                SweepId = id, Complete = status.Complete, Jobs = status.Jobs.Count, Metric = status.Metric,
+                Queued = status.Jobs.Count(j => j.State == SweepEntity.Queued), Running = status.Jobs.Count(j => j.State == SweepEntity.Running),
+                Done = status.Jobs.Count(j => j.State == SweepEntity.Done), Failed = status.Jobs.Count(j => j.State == SweepEntity.Failed),
+            };
+            if (SweepResults.Best(status) is { } best) summary.BestMetric = best.MetricMean;
+            response.Sweeps.Add(summary);
+        }
+        return response;
+    }
+
+    public override async Task<ResultsPage> Results(ResultsRequest request, ServerCallContext context)
+    {
+        int size = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
+        if (size is < 1 or > MaxPageSize) throw Invalid($"page_size {request.PageSize}: must be between 1 and {MaxPageSize}.");
+        int offset = 0;
+        if (request.PageToken.Length > 0 && !(int.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out offset)))
+            throw Invalid($"page_token '{request.PageToken}' is not one this server gave out; pass the previous page's next_page_token, or none for the first page.");
+        var status = await Status(request.SweepId, context);
+        var jobs = SweepResults.InTableOrder(status.Jobs).ToList();
+        var page = new ResultsPage { TotalJobs = jobs.Count, Metric = status.Metric, Jobs = { jobs.Skip(offset).Take(size) } };
+        if (offset + size < jobs.Count) page.NextPageToken = (offset + size).ToString(CultureInfo.InvariantCulture);
+        if (SweepResults.Best(status) is { } best)
+            page.Best = new Recipe
+            {
+                Parameters = { best.Parameters.ToDictionary() }, Runs = best.Runs, MetricMean = best.MetricMean, MetricStd = best.MetricStd,
+                TestAccuracyMean = best.TestMean, TestAccuracyStd = best.TestStd,
+            };
+        return page;
+    }
+
+    /// <summary>A sweep's status; NOT_FOUND (rather than a new, empty sweep entity) for a name the coordinator does not hold.</summary>
+    async Task<SweepStatus> Status(string sweepId, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(sweepId)) throw Invalid("sweep_id is empty.");
+        var known = await coordinator.SweepIds(context.CancellationToken);
+        if (!known.Contains(sweepId))
+            throw new RpcException(new Status(StatusCode.NotFound,
+                $"no sweep '{sweepId}'{Suggest.Nearest(sweepId, known)}; the coordinator holds {(known.Count == 0 ? "none" : string.Join(", ", known))}."));
+        return await SweepWatch.Status(coordinator.Sweeps, sweepId, context.CancellationToken);
+    }
+
+    static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}

@@ -1,0 +1,63 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Orchestrator.Coordinator.Api;
+using Orchestrator.Distillation;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Commands;
+
+/// <summary>The coordinator could not be reached (down, wrong address, or too slow): exit code 3.</summary>
+public sealed class CoordinatorUnreachableException(string message) : Exception(message);
+
+/// <summary>
+/// A client of a coordinator's gRPC API for the CLI: the token on every call, a deadline on every call, and errors
+/// turned into what a user can act on (bad input: exit 2; unreachable: exit 3).
+/// </summary>
+public sealed class ApiClient : IDisposable
+{
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    readonly GrpcChannel channel;
+    readonly Metadata headers = [];
+    readonly string endpoint;
+
+    ApiClient(string endpoint, string? token)
+    {
+        this.endpoint = endpoint;
+        channel = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        if (token is not null) headers.Add("authorization", $"Bearer {token}");
+        Sweeps = new Protocol.V1.Sweeps.SweepsClient(channel);
+    }
+
+    public Protocol.V1.Sweeps.SweepsClient Sweeps { get; }
+
+    public static ApiClient Connect(string endpoint, FileInfo? tokenFile)
+    {
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new UserInputException($"--endpoint {endpoint}: expected a URL such as http://127.0.0.1:50051 (https:// when the coordinator serves TLS).");
+        return new ApiClient(endpoint, ApiOptions.ReadToken(tokenFile?.FullName));
+    }
+
+    /// <summary>Runs one call with the token and a deadline; maps its failure to what the user should do.</summary>
+    public async Task<T> Call<T>(Func<CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellation)
+    {
+        try
+        {
+            return await call(new CallOptions(headers, DateTime.UtcNow + Deadline, cancellation));
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition)
+        {
+            throw new UserInputException(e.Status.Detail);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+        {
+            throw new UserInputException($"{endpoint}: {e.Status.Detail}");
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            throw new CoordinatorUnreachableException(
+                $"cannot reach the coordinator at {endpoint} ({e.Status.Detail}); is `orchestrator serve` running there, and is --endpoint (or $ORCHESTRATOR_ENDPOINT) right?");
+        }
+    }
+
+    public void Dispose() => channel.Dispose();
+}

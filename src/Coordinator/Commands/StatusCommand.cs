@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Commands;
+
+/// <summary><c>orchestrator status [&lt;sweep&gt;]</c>: the sweeps of a running coordinator, or one sweep's jobs by state.</summary>
+public static class StatusCommand
+{
+    public static Command Create()
+    {
+        var sweep = new Argument<string?>("sweep") { Description = "A sweep's name; without it, every sweep.", Arity = ArgumentArity.ZeroOrOne };
+        var endpoint = ApiFlags.Endpoint();
+        var token = ApiFlags.TokenFile();
+        var command = new Command("status", "Show a running coordinator's sweeps, or one sweep's jobs by kind and state.") { sweep, endpoint, token };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            using var client = ApiClient.Connect(parse.GetRequiredValue(endpoint), parse.GetValue(token));
+            if (parse.GetValue(sweep) is { } id)
+            {
+                var status = await client.Call(options => client.Sweeps.GetAsync(new GetRequest { SweepId = id }, options), cancellation);
+                Console.WriteLine($"{id}: {(status.Complete ? "complete" : "running")}, {status.Jobs.Count} job(s)");
+                Console.WriteLine("| kind | queued | running | done | failed |");
+                Console.WriteLine("|---|---:|---:|---:|---:|");
+                foreach (var (kind, name) in Sweeps.SweepResults.KindNames)
+                {
+                    var jobs = status.Jobs.Where(j => j.Kind == kind).ToList();
+                    if (jobs.Count == 0) continue;
+                    int Count(string state) => jobs.Count(j => j.State == state);
+                    Console.WriteLine($"| {name} | {Count(Cluster.SweepEntity.Queued)} | {Count(Cluster.SweepEntity.Running)} | {Count(Cluster.SweepEntity.Done)} | {Count(Cluster.SweepEntity.Failed)} |");
+                }
+                if (Sweeps.SweepResults.Best(status) is { } best) Console.WriteLine(SweepWatch.BestLine(status, best));
+                return CommandLineRunner.Ok;
+            }
+            var list = await client.Call(options => client.Sweeps.ListAsync(new ListRequest(), options), cancellation);
+            if (list.Sweeps.Count == 0)
+            {
+                Console.WriteLine("no sweeps yet; submit one with: orchestrator submit <sweep.yaml>");
+                return CommandLineRunner.Ok;
+            }
+            Console.WriteLine("| sweep | state | jobs | queued | running | done | failed | best |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var s in list.Sweeps)
+                Console.WriteLine($"| {s.SweepId} | {(s.Complete ? "complete" : "running")} | {s.Jobs} | {s.Queued} | {s.Running} | {s.Done} | {s.Failed} | " +
+                                  $"{(s.HasBestMetric ? $"{s.Metric} {s.BestMetric:F4}" : "")} |");
+            return CommandLineRunner.Ok;
+        });
+        return command;
+    }
+}

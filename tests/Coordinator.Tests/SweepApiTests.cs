@@ -1,0 +1,152 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Grpc.Reflection.V1Alpha;
+using Orchestrator.Protocol.V1;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>A real coordinator process (Kestrel on a loopback port, bearer token) and a GPU node, shared by the API tests.</summary>
+public sealed class CoordinatorFixture : IAsyncLifetime
+{
+    public const string Token = "test-token-4711";
+    public string Directory { get; } = TestData.TemporaryDirectory();
+    public string TokenFile { get; private set; } = "";
+    public string Endpoint { get; private set; } = "";
+    public RunningProcess Coordinator { get; private set; } = null!;
+    RunningProcess node = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        TokenFile = Path.Combine(Directory, "token");
+        await File.WriteAllTextAsync(TokenFile, Token + "\n");
+        int port = Loopback.FreePort(), grpcPort = Loopback.FreePort();
+        Endpoint = $"http://127.0.0.1:{grpcPort}";
+        Coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", Path.Combine(Directory, "out"),
+            "--soft-targets", Path.Combine(Directory, "store"), "--token-file", TokenFile);
+        node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2");
+        var ready = DateTime.UtcNow.AddMinutes(1);
+        while (!Coordinator.Output.Contains("gRPC API on port"))
+        {
+            if (DateTime.UtcNow > ready || Coordinator.Process.HasExited) throw new InvalidOperationException($"the coordinator did not start:\n{Coordinator.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    public Protocol.V1.Sweeps.SweepsClient Client(GrpcChannel channel) => new(channel);
+
+    public static Metadata Authorized => [new Metadata.Entry("authorization", $"Bearer {Token}")];
+
+    public ValueTask DisposeAsync()
+    {
+        node.Dispose();
+        Coordinator.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
+
+public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<CoordinatorFixture>
+{
+    static string Sweep(string name, int epochs = 2) => $"""
+        name: {name}
+        dataset: {"{"} name: synthetic, validation: 200 {"}"}
+        teacher: {"{"} model: mlp-64, epochs: {epochs} {"}"}
+        soft_targets: {"{"} shards: 2 {"}"}
+        student: {"{"} model: mlp-16, epochs: {epochs}, loss: {"{"} terms: [ce, hinton], alpha: 0.5 {"}"} {"}"}
+        parameters:
+          alpha: {"{"} values: [0.25, 0.75] {"}"}
+        seeds: [1, 2]
+        """;
+
+    Task<(int ExitCode, string Output, string Error)> Cli(params string[] args) =>
+        OrchestratorProcess.RunAsync([.. args, "--endpoint", coordinator.Endpoint, "--token-file", coordinator.TokenFile]);
+
+    [Fact]
+    public async Task Submit_watch_status_and_results_from_the_cli_end_to_end()
+    {
+        string file = TestData.WriteFile("api-e2e.yaml", Sweep("api-e2e"));
+        var (code, output, error) = await Cli("submit", file, "--watch");
+        code.ShouldBe(0, error + coordinator.Coordinator.Output);
+        output.ShouldContain("api-e2e: submitted, 8 job(s) (1 teacher(s), 3 soft-target job(s), 4 student trial(s))");
+        output.ShouldContain("api-e2e: 8 done, 0 failed, 0 running, 0 queued of 8");
+        output.ShouldContain("api-e2e: best recipe on val_accuracy (mean over 2 seed(s)): alpha=");
+
+        (code, output, error) = await Cli("status");
+        code.ShouldBe(0, error);
+        output.ShouldContain("| api-e2e | complete | 8 | 0 | 0 | 8 | 0 | val_accuracy");
+
+        (code, output, error) = await Cli("results", "api-e2e", "--format", "csv");
+        code.ShouldBe(0, error);
+        var lines = output.TrimEnd().Split('\n');
+        lines.Length.ShouldBe(1 + 8);
+        lines.Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
+        // The coordinator writes the same table to results.csv when the sweep completes.
+        string written = Path.Combine(coordinator.Directory, "out", "api-e2e", "results.csv");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(written) && DateTime.UtcNow < deadline) await Task.Delay(100, TestContext.Current.CancellationToken);
+        (await File.ReadAllTextAsync(written, TestContext.Current.CancellationToken)).ShouldBe(output);
+
+        (code, output, _) = await Cli("submit", file);
+        code.ShouldBe(0);
+        output.ShouldContain("8 already finished"); // idempotent: nothing runs twice
+    }
+
+    [Fact]
+    public async Task Without_the_token_every_call_is_unauthenticated_and_changes_nothing()
+    {
+        using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
+        var client = coordinator.Client(channel);
+        var request = new SubmitRequest { FileName = "unauthorised.yaml", Content = Sweep("api-unauthorised") };
+        var refused = await Should.ThrowAsync<RpcException>(async () => await client.SubmitAsync(request, cancellationToken: TestContext.Current.CancellationToken));
+        refused.StatusCode.ShouldBe(StatusCode.Unauthenticated);
+        var wrong = await Should.ThrowAsync<RpcException>(async () =>
+            await client.ListAsync(new ListRequest(), [new Metadata.Entry("authorization", "Bearer not-it")], cancellationToken: TestContext.Current.CancellationToken));
+        wrong.StatusCode.ShouldBe(StatusCode.Unauthenticated);
+
+        var sweeps = await client.ListAsync(new ListRequest(), CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken);
+        sweeps.Sweeps.ShouldNotContain(s => s.SweepId == "api-unauthorised");
+        System.IO.Directory.Exists(Path.Combine(coordinator.Directory, "out", "api-unauthorised")).ShouldBeFalse();
+
+        var (code, _, error) = await OrchestratorProcess.RunAsync("status", "--endpoint", coordinator.Endpoint);
+        code.ShouldBe(2);
+        error.ShouldContain("this coordinator needs a token");
+    }
+
+    [Fact]
+    public async Task Bad_sweeps_unknown_names_and_changed_sweeps_get_clear_errors()
+    {
+        var (code, _, error) = await Cli("submit", TestData.WriteFile("api-bad.yaml", Sweep("api-bad").Replace("values: [0.25, 0.75]", "values: [0.25, 1.75]")));
+        code.ShouldBe(2);
+        error.ShouldContain("api-bad.yaml:7:27: loss.alpha: alpha = 1.75 is outside [0, 1]");
+
+        (code, _, error) = await Cli("results", "api-nonexistent");
+        code.ShouldBe(2);
+        error.ShouldContain("no sweep 'api-nonexistent'");
+
+        (code, _, error) = await Cli("submit", TestData.WriteFile("api-changed.yaml", Sweep("api-changed", epochs: 1)));
+        code.ShouldBe(0, error);
+        (code, _, error) = await Cli("submit", TestData.WriteFile("api-changed.yaml", Sweep("api-changed", epochs: 3)));
+        code.ShouldBe(2);
+        error.ShouldContain("was submitted before with other trials");
+
+        (code, _, error) = await OrchestratorProcess.RunAsync("status", "--endpoint", $"http://127.0.0.1:{Loopback.FreePort()}");
+        code.ShouldBe(3);
+        error.ShouldContain("cannot reach the coordinator");
+    }
+
+    [Fact]
+    public async Task Health_is_serving_and_reflection_lists_the_services_without_a_token()
+    {
+        using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), cancellationToken: TestContext.Current.CancellationToken);
+        health.Status.ShouldBe(HealthCheckResponse.Types.ServingStatus.Serving);
+
+        using var reflection = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(cancellationToken: TestContext.Current.CancellationToken);
+        await reflection.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" }, TestContext.Current.CancellationToken);
+        await reflection.RequestStream.CompleteAsync();
+        (await reflection.ResponseStream.MoveNext(TestContext.Current.CancellationToken)).ShouldBeTrue();
+        reflection.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ShouldContain("orchestrator.v1.Sweeps");
+    }
+}
