@@ -16,5 +16,6 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
     WatchCommand.Create(),
     StatusCommand.Create(),
     ResultsCommand.Create(),
+    CancelCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args);

@@ -7,7 +7,8 @@ namespace Orchestrator.GpuNode;
 /// <summary>
 /// One GPU node: owns its device slots, offers every free slot to the scheduler (work-pulling), and runs each job
 /// it is given on a dedicated thread per slot, never on the actor dispatcher. Progress and the result come back as
-/// messages; when the agent stops, running trials are cancelled within one batch and resume from their last epoch.
+/// messages; when the agent stops, running trials are cancelled within one batch and resume from their last epoch,
+/// and a job of a cancelled sweep is stopped the same way.
 /// </summary>
 public sealed class NodeAgent : ReceiveActor
 {
@@ -16,7 +17,7 @@ public sealed class NodeAgent : ReceiveActor
     readonly string node;
     readonly IReadOnlyList<string> slotDevices;
     readonly IActorRef scheduler;
-    readonly Dictionary<int, CancellationTokenSource> running = [];
+    readonly Dictionary<int, (JobSpec Job, CancellationTokenSource Cancellation)> running = [];
     readonly ILoggingAdapter log = Context.GetLogger();
     readonly Action<string>? report;
     readonly JobRunner runner;
@@ -31,10 +32,17 @@ public sealed class NodeAgent : ReceiveActor
         this.report = report;
         this.runner = runner ?? JobRunners.Run;
         Receive<RunJob>(Start);
+        Receive<CancelJob>(cancel =>
+        {
+            foreach (var (job, cancellation) in running.Values.Where(r => r.Job.SweepId == cancel.SweepId && r.Job.JobId == cancel.JobId))
+            {
+                report?.Invoke($"{node}: cancelling {job.JobId} (its sweep was cancelled)");
+                cancellation.Cancel();
+            }
+        });
         Receive<SlotDone>(done =>
         {
-            running.Remove(done.Slot, out var cancellation);
-            cancellation?.Dispose();
+            if (running.Remove(done.Slot, out var finished)) finished.Cancellation.Dispose();
             report?.Invoke($"{node} slot {done.Slot}: {done.Job.JobId} {done.Summary.Status}{(done.Summary.FailureReason is { Length: > 0 } reason ? $" ({reason})" : "")}");
             scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary });
             scheduler.Tell(Free(done.Slot));
@@ -51,7 +59,7 @@ public sealed class NodeAgent : ReceiveActor
 
     protected override void PostStop()
     {
-        foreach (var cancellation in running.Values) cancellation.Cancel();
+        foreach (var (_, cancellation) in running.Values) cancellation.Cancel();
     }
 
     SlotFree Free(int slot) => new() { Node = node, Slot = slot, Device = slotDevices[slot] };
@@ -64,7 +72,7 @@ public sealed class NodeAgent : ReceiveActor
             return;
         }
         var cancellation = new CancellationTokenSource();
-        running[run.Slot] = cancellation;
+        running[run.Slot] = (run.Job, cancellation);
         report?.Invoke($"{node} slot {run.Slot}: starting {run.Job.JobId}");
         var self = Self;
         var job = run.Job;

@@ -38,6 +38,31 @@ public class SchedulerTests : TestKit
     }
 
     [Fact]
+    public void Cancelling_a_sweep_drops_its_queued_jobs_and_stops_its_running_ones_only()
+    {
+        var sweeps = CreateTestProbe();
+        var agent = CreateTestProbe();
+        var scheduler = Sys.ActorOf(Scheduler.Props(sweeps));
+        scheduler.Tell(Job("s", "running"));
+        scheduler.Tell(Job("s", "queued"));
+        scheduler.Tell(Job("other", "kept"));
+        scheduler.Tell(Slot("n1", 0), agent);
+        agent.ExpectMsg<RunJob>().Job.JobId.ShouldBe("running");
+
+        scheduler.Tell(new CancelSweepJobs { SweepId = "s" });
+        var cancel = agent.ExpectMsg<CancelJob>();
+        (cancel.SweepId, cancel.JobId).ShouldBe(("s", "running"));
+
+        scheduler.Tell(new JobFinished { SweepId = "s", JobId = "running", Summary = new TrialSummary { Status = TrialStatus.Cancelled } }, agent);
+        scheduler.Tell(Slot("n1", 0), agent);
+        agent.ExpectMsg<RunJob>().Job.JobId.ShouldBe("kept"); // "queued" was dropped
+        scheduler.Tell(Slot("n1", 1), agent);
+        agent.ExpectNoMsg(Quiet);
+        scheduler.Tell(Job("s", "queued")); // a resumed sweep queues it again
+        agent.ExpectMsg<RunJob>().Job.JobId.ShouldBe("queued");
+    }
+
+    [Fact]
     public void Jobs_are_taken_round_robin_across_sweeps()
     {
         var sweeps = CreateTestProbe();

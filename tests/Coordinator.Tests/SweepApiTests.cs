@@ -16,7 +16,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     public string TokenFile { get; private set; } = "";
     public string Endpoint { get; private set; } = "";
     public RunningProcess Coordinator { get; private set; } = null!;
-    RunningProcess node = null!;
+    public RunningProcess Node { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
@@ -26,7 +26,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
         Endpoint = $"http://127.0.0.1:{grpcPort}";
         Coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", Path.Combine(Directory, "out"),
             "--soft-targets", Path.Combine(Directory, "store"), "--token-file", TokenFile);
-        node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2");
+        Node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2");
         var ready = DateTime.UtcNow.AddMinutes(1);
         while (!Coordinator.Output.Contains("gRPC API on port"))
         {
@@ -41,7 +41,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
-        node.Dispose();
+        Node.Dispose();
         Coordinator.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -75,7 +75,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
 
         (code, output, error) = await Cli("status");
         code.ShouldBe(0, error);
-        output.ShouldContain("| api-e2e | complete | 8 | 0 | 0 | 8 | 0 | val_accuracy");
+        output.ShouldContain("| api-e2e | complete | 8 | 0 | 0 | 8 | 0 | 0 | val_accuracy");
 
         (code, output, error) = await Cli("results", "api-e2e", "--format", "csv");
         code.ShouldBe(0, error);
@@ -148,5 +148,45 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         await reflection.RequestStream.CompleteAsync();
         (await reflection.ResponseStream.MoveNext(TestContext.Current.CancellationToken)).ShouldBeTrue();
         reflection.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ShouldContain("orchestrator.v1.Sweeps");
+    }
+
+    [Fact]
+    public async Task Cancel_stops_a_running_sweep_and_submitting_it_again_resumes_it()
+    {
+        string file = TestData.WriteFile("api-cancel.yaml", Sweep("api-cancel").Replace("model: mlp-64, epochs: 2", "model: mlp-1200-1200, epochs: 500"));
+        var (code, _, error) = await Cli("submit", file);
+        code.ShouldBe(0, error);
+        using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
+        var client = coordinator.Client(channel);
+        async Task<SweepStatus> Get() => await client.GetAsync(new GetRequest { SweepId = "api-cancel" }, CoordinatorFixture.Authorized,
+            cancellationToken: TestContext.Current.CancellationToken);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while ((await Get()).Jobs.All(j => j.State != "running")) // the teacher has started on the node
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, coordinator.Coordinator.Output);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        string output;
+        (code, output, error) = await Cli("cancel", "api-cancel", "--reason", "test over");
+        code.ShouldBe(0, error + coordinator.Coordinator.Output);
+        output.ShouldContain("api-cancel: cancelled 8 unfinished job(s)");
+        var cancelled = await Get();
+        (cancelled.Cancelled, cancelled.CancelReason, cancelled.Complete).ShouldBe((true, "test over", true));
+        cancelled.Jobs.ShouldAllBe(j => j.State == "cancelled");
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!coordinator.Node.Output.Contains("cancelling teacher-")) // the node stopped the running teacher, within a batch
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, coordinator.Node.Output);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        (code, output, _) = await Cli("status");
+        output.ShouldContain("| api-cancel | cancelled | 8 | 0 | 0 | 0 | 0 | 8 |");
+
+        (code, output, error) = await Cli("submit", file); // resumes: the teacher is queued (or running) again
+        code.ShouldBe(0, error);
+        (await Get()).Jobs.ShouldContain(j => j.State == "queued" || j.State == "running");
+        (code, _, error) = await Cli("cancel", "api-cancel"); // leave the node free for the other tests
+        code.ShouldBe(0, error);
     }
 }

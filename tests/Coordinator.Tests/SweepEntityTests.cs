@@ -84,6 +84,39 @@ public class SweepEntityTests : TestKit
     }
 
     [Fact]
+    public void Cancelling_stops_every_unfinished_job_survives_a_restart_and_a_resubmission_resumes()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        entity.Tell(Sweep());
+        ExpectMsg<SweepAccepted>();
+        scheduler.ReceiveN(2);
+        entity.Tell(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 });
+        entity.Tell(Finished("teacher-1", TrialStatus.Completed));
+        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("soft-targets-1");
+
+        entity.Tell(new CancelSweep { SweepId = "s", Reason = "test" });
+        var accepted = ExpectMsg<SweepCancelAccepted>();
+        (accepted.Cancelled, accepted.WasRunning).ShouldBe((4, true));
+        scheduler.ExpectMsg<CancelSweepJobs>().SweepId.ShouldBe("s");
+        entity.Tell(Finished("trial-c", TrialStatus.Cancelled)); // its node stopped it: not queued again
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        entity.Tell(new GetSweepStatus { SweepId = "s" });
+        var status = ExpectMsg<SweepStatus>();
+        (status.Cancelled, status.CancelReason, status.Complete).ShouldBe((true, "test", true));
+        status.Jobs.Where(j => j.JobId != "teacher-1").ShouldAllBe(j => j.State == SweepEntity.Cancelled);
+
+        Watch(entity);
+        Sys.Stop(entity);
+        ExpectTerminated(entity);
+        var restarted = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // still cancelled after replay
+        restarted.Tell(Sweep());
+        ExpectMsg<SweepAccepted>().AlreadyDone.ShouldBe(1);
+        scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["soft-targets-1", "trial-c"]);
+    }
+
+    [Fact]
     public void After_a_restart_the_entity_replays_its_events_and_queues_only_unfinished_jobs()
     {
         var scheduler = CreateTestProbe();

@@ -61,6 +61,7 @@ public sealed class SweepService(CoordinatorContext coordinator) : Protocol.V1.S
                 SweepId = id, Complete = status.Complete, Jobs = status.Jobs.Count, Metric = status.Metric,
                 Queued = status.Jobs.Count(j => j.State == SweepEntity.Queued), Running = status.Jobs.Count(j => j.State == SweepEntity.Running),
                 Done = status.Jobs.Count(j => j.State == SweepEntity.Done), Failed = status.Jobs.Count(j => j.State == SweepEntity.Failed),
+                Cancelled = status.Jobs.Count(j => j.State == SweepEntity.Cancelled), CancelledSweep = status.Cancelled,
             };
             if (SweepResults.Best(status) is { } best) summary.BestMetric = best.MetricMean;
             response.Sweeps.Add(summary);
@@ -86,6 +87,15 @@ public sealed class SweepService(CoordinatorContext coordinator) : Protocol.V1.S
                 TestAccuracyMean = best.TestMean, TestAccuracyStd = best.TestStd,
             };
         return page;
+    }
+
+    public override async Task<CancelResponse> Cancel(CancelRequest request, ServerCallContext context)
+    {
+        await Status(request.SweepId, context); // NOT_FOUND for an unknown sweep, before anything is created
+        string reason = request.Reason.Length > 0 ? request.Reason : $"cancelled through the API by {context.Peer}";
+        var accepted = await Akka.Actor.Futures.Ask<SweepCancelAccepted>(coordinator.Sweeps, new CancelSweep { SweepId = request.SweepId, Reason = reason },
+            TimeSpan.FromSeconds(30), context.CancellationToken);
+        return new CancelResponse { SweepId = accepted.SweepId, Cancelled = accepted.Cancelled, WasRunning = accepted.WasRunning };
     }
 
     /// <summary>A sweep's status; NOT_FOUND (rather than a new, empty sweep entity) for a name the coordinator does not hold.</summary>

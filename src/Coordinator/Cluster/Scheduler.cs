@@ -7,6 +7,7 @@ namespace Orchestrator.Coordinator.Cluster;
 /// Matches runnable jobs with free GPU slots (work-pulling: a node offers a slot only when it is free, so a slot
 /// never runs two jobs). Jobs are taken round-robin across sweeps, so one large sweep cannot starve another.
 /// When a node's agent dies, its running jobs go back to the front of their queue and resume from their last checkpoint.
+/// A cancelled sweep's queued jobs are dropped and its running ones stopped by their nodes.
 /// </summary>
 public sealed class Scheduler : ReceiveActor
 {
@@ -41,6 +42,17 @@ public sealed class Scheduler : ReceiveActor
             running.Remove(key);
             known.Remove(key);
             sweeps.Tell(finished);
+        });
+        Receive<CancelSweepJobs>(cancel =>
+        {
+            if (queues.TryGetValue(cancel.SweepId, out var queue))
+            {
+                foreach (var job in queue) known.Remove(Key(job));
+                queue.Clear();
+            }
+            // Running jobs stay in `running` until their node reports them finished (cancelled), as any job does.
+            foreach (var (slot, job) in running.Values.Where(r => r.Job.SweepId == cancel.SweepId))
+                slot.Agent.Tell(new CancelJob { SweepId = job.SweepId, JobId = job.JobId });
         });
         Receive<JobProgress>(progress => Context.System.EventStream.Publish(progress));
         Receive<Terminated>(terminated => NodeLost(terminated.ActorRef));

@@ -12,18 +12,19 @@ namespace Orchestrator.Coordinator.Cluster;
 /// </summary>
 public sealed class SweepEntity : ReceivePersistentActor
 {
-    public const string Queued = "queued", Running = "running", Done = "done", Failed = "failed";
+    public const string Queued = "queued", Running = "running", Done = "done", Failed = "failed", Cancelled = "cancelled";
 
     sealed class Job(PlannedJob plan)
     {
         public PlannedJob Plan { get; } = plan;
         public string State { get; set; } = Queued;
         public TrialSummary? Summary { get; set; }
-        public bool Finished => State is Done or Failed;
+        public bool Finished => State is Done or Failed or Cancelled;
     }
 
     readonly IActorRef scheduler;
     SubmitSweep? sweep;
+    SweepCancelled? cancelled;
     readonly Dictionary<string, Job> jobs = [];
     /// <summary>Jobs by each job they wait for.</summary>
     readonly Dictionary<string, List<Job>> dependents = [];
@@ -39,6 +40,8 @@ public sealed class SweepEntity : ReceivePersistentActor
         Recover<JobStarted>(Apply);
         Recover<JobCompleted>(Apply);
         Recover<JobRequeued>(Apply);
+        Recover<SweepCancelled>(Apply);
+        Recover<SweepResumed>(Apply);
 
         Command<SubmitSweep>(submit =>
         {
@@ -51,6 +54,17 @@ public sealed class SweepEntity : ReceivePersistentActor
                         $"sweep '{sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.")));
                     return;
                 }
+                if (cancelled is not null)
+                {
+                    Persist(new SweepResumed(), resumed =>
+                    {
+                        Apply(resumed);
+                        PublishSweep("resumed");
+                        HandOverRunnable();
+                        sender.Tell(Accepted());
+                    });
+                    return;
+                }
                 HandOverRunnable();
                 sender.Tell(Accepted());
                 return;
@@ -58,6 +72,7 @@ public sealed class SweepEntity : ReceivePersistentActor
             Persist(new SweepSubmitted { Sweep = submit }, submitted =>
             {
                 Apply(submitted);
+                PublishSweep("submitted");
                 HandOverRunnable();
                 sender.Tell(Accepted());
             });
@@ -67,7 +82,11 @@ public sealed class SweepEntity : ReceivePersistentActor
         Command<JobAssigned>(assigned =>
         {
             if (jobs.TryGetValue(assigned.JobId, out var job) && !job.Finished)
-                PersistAsync(new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }, Apply);
+                PersistAsync(new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }, started =>
+                {
+                    Apply(started);
+                    Publish(job, started.Node, started.Slot);
+                });
         });
         Command<JobFinished>(finished =>
         {
@@ -78,6 +97,7 @@ public sealed class SweepEntity : ReceivePersistentActor
                 PersistAsync(new JobRequeued { JobId = finished.JobId, Reason = "cancelled by its node" }, requeued =>
                 {
                     Apply(requeued);
+                    Publish(job);
                     HandOver([job]);
                 });
                 return;
@@ -87,7 +107,33 @@ public sealed class SweepEntity : ReceivePersistentActor
         Command<JobLost>(lost =>
         {
             if (jobs.TryGetValue(lost.JobId, out var job) && !job.Finished)
-                PersistAsync(new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }, Apply);
+                PersistAsync(new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }, requeued =>
+                {
+                    Apply(requeued);
+                    Publish(job);
+                });
+        });
+        Command<CancelSweep>(cancel =>
+        {
+            var sender = Sender;
+            if (sweep is null)
+            {
+                sender.Tell(new Status.Failure(new KeyNotFoundException($"no sweep '{cancel.SweepId}'")));
+                return;
+            }
+            int unfinished = jobs.Values.Count(j => !j.Finished);
+            if (unfinished == 0)
+            {
+                sender.Tell(new SweepCancelAccepted { SweepId = sweep.SweepId, WasRunning = false });
+                return;
+            }
+            Persist(new SweepCancelled { Reason = cancel.Reason }, sweepCancelled =>
+            {
+                Apply(sweepCancelled);
+                PublishSweep("cancelled");
+                scheduler.Tell(new CancelSweepJobs { SweepId = sweep.SweepId });
+                sender.Tell(new SweepCancelAccepted { SweepId = sweep.SweepId, Cancelled = unfinished, WasRunning = true });
+            });
         });
         Command<GetSweepStatus>(_ => Sender.Tell(Status()));
     }
@@ -111,10 +157,38 @@ public sealed class SweepEntity : ReceivePersistentActor
     void Complete(JobCompleted completed)
     {
         Apply(completed);
+        Publish(jobs[completed.JobId]);
+        if (jobs.Values.All(j => j.Finished)) PublishSweep("complete");
         if (dependents.TryGetValue(completed.JobId, out var waiting)) HandOver(waiting);
     }
 
+    /// <summary>Tells this process's watchers (the gRPC Watch streams) a job's new state; never during recovery.</summary>
+    void Publish(Job job, string node = "", int slot = 0) => Context.System.EventStream.Publish(new JobStateChanged
+    {
+        SweepId = sweep!.SweepId, JobId = job.Plan.JobId, Kind = job.Plan.Kind, State = job.State, Node = node, Slot = slot, Summary = job.Summary,
+    });
+
+    void PublishSweep(string state) => Context.System.EventStream.Publish(new SweepStateChanged { SweepId = sweep!.SweepId, State = state });
+
     void Apply(JobStarted started) => jobs[started.JobId].State = Running;
+
+    /// <summary>Every unfinished job is cancelled; the scheduler drops them and stops those running (told by the command handler).</summary>
+    void Apply(SweepCancelled sweepCancelled)
+    {
+        cancelled = sweepCancelled;
+        foreach (var job in jobs.Values.Where(j => !j.Finished))
+        {
+            job.State = Cancelled;
+            handedOver.Remove(job.Plan.JobId);
+        }
+    }
+
+    /// <summary>The cancelled jobs are queued again; they resume from their last checkpoints.</summary>
+    void Apply(SweepResumed _)
+    {
+        cancelled = null;
+        foreach (var job in jobs.Values.Where(j => j.State == Cancelled)) job.State = Queued;
+    }
 
     void Apply(JobRequeued requeued) => jobs[requeued.JobId].State = Queued;
 
@@ -133,7 +207,7 @@ public sealed class SweepEntity : ReceivePersistentActor
     /// </summary>
     void HandOver(IEnumerable<Job> candidates)
     {
-        if (sweep is null) return;
+        if (sweep is null || cancelled is not null) return;
         var orphaned = new List<JobCompleted>();
         foreach (var job in candidates.Where(j => !j.Finished && !handedOver.Contains(j.Plan.JobId)).ToList())
         {
@@ -173,6 +247,8 @@ public sealed class SweepEntity : ReceivePersistentActor
         status.Metric = sweep.Metric;
         status.Maximize = sweep.Maximize;
         status.Complete = jobs.Values.All(j => j.Finished);
+        status.Cancelled = cancelled is not null;
+        status.CancelReason = cancelled?.Reason ?? "";
         foreach (var job in jobs.Values)
         {
             var entry = new JobStatus

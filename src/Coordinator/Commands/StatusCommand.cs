@@ -18,15 +18,16 @@ public static class StatusCommand
             if (parse.GetValue(sweep) is { } id)
             {
                 var status = await client.Call(options => client.Sweeps.GetAsync(new GetRequest { SweepId = id }, options), cancellation);
-                Console.WriteLine($"{id}: {(status.Complete ? "complete" : "running")}, {status.Jobs.Count} job(s)");
-                Console.WriteLine("| kind | queued | running | done | failed |");
-                Console.WriteLine("|---|---:|---:|---:|---:|");
+                Console.WriteLine($"{id}: {State(status.Complete, status.Cancelled)}, {status.Jobs.Count} job(s){(status.Cancelled ? $" ({status.CancelReason})" : "")}");
+                Console.WriteLine("| kind | queued | running | done | failed | cancelled |");
+                Console.WriteLine("|---|---:|---:|---:|---:|---:|");
                 foreach (var (kind, name) in Sweeps.SweepResults.KindNames)
                 {
                     var jobs = status.Jobs.Where(j => j.Kind == kind).ToList();
                     if (jobs.Count == 0) continue;
                     int Count(string state) => jobs.Count(j => j.State == state);
-                    Console.WriteLine($"| {name} | {Count(Cluster.SweepEntity.Queued)} | {Count(Cluster.SweepEntity.Running)} | {Count(Cluster.SweepEntity.Done)} | {Count(Cluster.SweepEntity.Failed)} |");
+                    Console.WriteLine($"| {name} | {Count(Cluster.SweepEntity.Queued)} | {Count(Cluster.SweepEntity.Running)} | {Count(Cluster.SweepEntity.Done)} | " +
+                                      $"{Count(Cluster.SweepEntity.Failed)} | {Count(Cluster.SweepEntity.Cancelled)} |");
                 }
                 if (Sweeps.SweepResults.Best(status) is { } best) Console.WriteLine(SweepWatch.BestLine(status, best));
                 return CommandLineRunner.Ok;
@@ -37,13 +38,15 @@ public static class StatusCommand
                 Console.WriteLine("no sweeps yet; submit one with: orchestrator submit <sweep.yaml>");
                 return CommandLineRunner.Ok;
             }
-            Console.WriteLine("| sweep | state | jobs | queued | running | done | failed | best |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| sweep | state | jobs | queued | running | done | failed | cancelled | best |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var s in list.Sweeps)
-                Console.WriteLine($"| {s.SweepId} | {(s.Complete ? "complete" : "running")} | {s.Jobs} | {s.Queued} | {s.Running} | {s.Done} | {s.Failed} | " +
+                Console.WriteLine($"| {s.SweepId} | {State(s.Complete, s.CancelledSweep)} | {s.Jobs} | {s.Queued} | {s.Running} | {s.Done} | {s.Failed} | {s.Cancelled} | " +
                                   $"{(s.HasBestMetric ? $"{s.Metric} {s.BestMetric:F4}" : "")} |");
             return CommandLineRunner.Ok;
         });
         return command;
     }
+
+    static string State(bool complete, bool cancelled) => cancelled ? "cancelled" : complete ? "complete" : "running";
 }

@@ -30,8 +30,9 @@ public sealed class SweepProgressView
         string eta = finishedHere > 0 && remaining > 0 ? $", about {Format(clock.Elapsed / finishedHere * remaining)} left" : "";
         var best = SweepResults.Best(status);
         string bestText = best is null ? "" : $"; best {status.Metric} {best.MetricMean:F4}";
+        string cancelled = status.Cancelled ? $", {Count(SweepEntity.Cancelled)} cancelled" : "";
         return $"{Count(SweepEntity.Done)} done, {Count(SweepEntity.Failed)} failed, {Count(SweepEntity.Running)} running, " +
-               $"{Count(SweepEntity.Queued)} queued of {status.Jobs.Count}{bestText}; {Format(clock.Elapsed)} elapsed{eta}";
+               $"{Count(SweepEntity.Queued)} queued{cancelled} of {status.Jobs.Count}{bestText}; {Format(clock.Elapsed)} elapsed{eta}";
     }
 
     /// <summary>One line for each job that finished since the last call.</summary>

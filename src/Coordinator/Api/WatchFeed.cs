@@ -1,0 +1,44 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Api;
+
+/// <summary>
+/// Records in the <see cref="WatchHub"/> what the coordinator's actors publish (sweep and job state changes from the
+/// sweep entities, epoch progress from the scheduler) and cluster members coming up and leaving.
+/// </summary>
+public sealed class WatchFeed : ReceiveActor
+{
+    public WatchFeed(WatchHub hub)
+    {
+        Receive<SweepStateChanged>(e => hub.Append(new WatchEvent { Sweep = e }));
+        Receive<JobStateChanged>(e => hub.Append(new WatchEvent { Job = e }));
+        Receive<JobProgress>(p => hub.Append(new WatchEvent
+        {
+            Metrics = new EpochMetricsEvent { SweepId = p.SweepId, JobId = p.JobId, Node = p.Node, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics },
+        }));
+        Receive<ClusterEvent.MemberUp>(up => hub.Append(Node(up.Member, "up")));
+        Receive<ClusterEvent.MemberRemoved>(removed => hub.Append(Node(removed.Member, "left")));
+        Receive<ClusterEvent.IMemberEvent>(_ => { });
+    }
+
+    public static Props Props(WatchHub hub) => Akka.Actor.Props.Create(() => new WatchFeed(hub));
+
+    static WatchEvent Node(Member member, string state) =>
+        new() { Node = new NodeEvent { Address = member.Address.ToString(), Roles = { member.Roles }, State = state } };
+
+    protected override void PreStart()
+    {
+        foreach (var type in new[] { typeof(SweepStateChanged), typeof(JobStateChanged), typeof(JobProgress) })
+            Context.System.EventStream.Subscribe(Self, type);
+        Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
+            typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));
+    }
+
+    protected override void PostStop()
+    {
+        Context.System.EventStream.Unsubscribe(Self);
+        Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+}
