@@ -70,7 +70,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         var (code, output, error) = await Cli("submit", file, "--watch");
         code.ShouldBe(0, error + coordinator.Coordinator.Output);
         output.ShouldContain("api-e2e: submitted, 8 job(s) (1 teacher(s), 3 soft-target job(s), 4 student trial(s))");
-        output.ShouldContain("api-e2e: 8 done, 0 failed, 0 running, 0 queued of 8");
+        output.ShouldContain("api-e2e: complete; 8 done, 0 failed, 0 running, 0 queued of 8");
         output.ShouldContain("api-e2e: best recipe on val_accuracy (mean over 2 seed(s)): alpha=");
 
         (code, output, error) = await Cli("status");
@@ -188,5 +188,86 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         (await Get()).Jobs.ShouldContain(j => j.State == "queued" || j.State == "running");
         (code, _, error) = await Cli("cancel", "api-cancel"); // leave the node free for the other tests
         code.ShouldBe(0, error);
+    }
+
+    /// <summary>Reads a sweep's Watch stream after <paramref name="after"/> until <paramref name="stop"/> says so, or for at most <paramref name="limit"/> events (then disconnects).</summary>
+    static async Task<List<WatchEvent>> ReadWatch(Protocol.V1.Sweeps.SweepsClient client, string sweep, long after, Func<WatchEvent, bool> stop, int limit = int.MaxValue)
+    {
+        var events = new List<WatchEvent>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        using var call = client.Watch(new WatchRequest { SweepId = sweep, AfterCursor = after }, CoordinatorFixture.Authorized, cancellationToken: timeout.Token);
+        while (events.Count < limit && await call.ResponseStream.MoveNext(timeout.Token))
+        {
+            events.Add(call.ResponseStream.Current);
+            if (stop(call.ResponseStream.Current)) break;
+        }
+        return events; // disposing the call cancels it: a forced disconnect
+    }
+
+    [Fact]
+    public async Task A_watcher_that_reconnects_with_its_last_cursor_misses_nothing_and_sees_nothing_twice()
+    {
+        using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
+        var client = coordinator.Client(channel);
+        await client.SubmitAsync(new SubmitRequest { FileName = "api-watch.yaml", Content = Sweep("api-watch", epochs: 10) }, CoordinatorFixture.Authorized,
+            cancellationToken: TestContext.Current.CancellationToken);
+        static bool Completes(WatchEvent e) => e.Sweep is { SweepId: "api-watch", State: "complete" };
+
+        // One watcher, never interrupted: a snapshot stamped with the cursor it is current up to, then every event.
+        var whole = await ReadWatch(client, "api-watch", after: 0, Completes);
+        whole[0].EventCase.ShouldBe(WatchEvent.EventOneofCase.Snapshot);
+        var events = whole.Skip(1).ToList();
+        events.ShouldContain(e => e.EventCase == WatchEvent.EventOneofCase.Metrics && e.Metrics.Metrics.Epoch == 10);
+        events.Last().ShouldSatisfyAllConditions(e => Completes(e).ShouldBeTrue());
+        events.Select(e => e.Cursor).ShouldBeInOrder(SortDirection.Ascending);
+
+        // Another, cut off after every 5 events and reconnecting after the last cursor it received.
+        var pieces = new List<WatchEvent>();
+        long cursor = whole[0].Cursor;
+        int connections = 0;
+        while (!pieces.Any(Completes))
+        {
+            var part = await ReadWatch(client, "api-watch", cursor, Completes, limit: 5);
+            part.ShouldNotBeEmpty();
+            pieces.AddRange(part);
+            cursor = part[^1].Cursor;
+            connections++;
+        }
+        connections.ShouldBeGreaterThan(3);
+        pieces.Select(e => e.ToString()).ShouldBe(events.Select(e => e.ToString())); // the same events, none lost, none twice
+
+        // Every job's final state is among them, once.
+        var finished = events.Where(e => e.EventCase == WatchEvent.EventOneofCase.Job && e.Job.State == "done").Select(e => e.Job.JobId).ToList();
+        finished.Count.ShouldBe(8);
+        finished.Distinct().Count().ShouldBe(8);
+    }
+
+    [Fact]
+    public async Task An_independent_python_client_generated_from_the_same_protos_submits_watches_and_reads_results()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[]
+        {
+            Path.Combine(TestData.RepositoryRoot(), "tests", "Coordinator.Tests", "python", "sweep_client.py"),
+            "--protos", Path.Combine(TestData.RepositoryRoot(), "src", "Protocol", "protos"),
+            "--endpoint", new Uri(coordinator.Endpoint).Authority, "--token-file", coordinator.TokenFile,
+            "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python")),
+        }) info.ArgumentList.Add(arg);
+        using var python = System.Diagnostics.Process.Start(info)!;
+        var output = python.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = python.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await python.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+        python.ExitCode.ShouldBe(0, await error);
+
+        using var summary = System.Text.Json.JsonDocument.Parse(await output);
+        var root = summary.RootElement;
+        root.GetProperty("jobs").GetInt32().ShouldBe(8);
+        root.GetProperty("submitted_jobs").GetInt32().ShouldBe(8);
+        var done = root.GetProperty("done").EnumerateArray().Select(e => e.GetString()).ToList();
+        done.Count.ShouldBe(8);
+        root.GetProperty("watched_done").EnumerateArray().Select(e => e.GetString()).ShouldBe(done); // the watch saw every job finish
+        root.GetProperty("epoch_events").GetInt32().ShouldBeGreaterThan(0);
+        root.GetProperty("best").GetProperty("alpha").GetString().ShouldBeOneOf("0.25", "0.75");
     }
 }

@@ -217,14 +217,7 @@ public class SweepFileTests
     [Fact]
     public void The_example_grid_sweep_is_valid()
     {
-        string example = Path.Combine(RepositoryRoot(), "examples", "sweeps", "fmnist-kd-grid.yaml");
+        string example = Path.Combine(TestData.RepositoryRoot(), "examples", "sweeps", "fmnist-kd-grid.yaml");
         SweepPlanner.Plan(SweepFile.Load(example), TestData.TemporaryDirectory()).Students.Count.ShouldBe(3 * 3 * 2 * 3);
-    }
-
-    static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(directory!.FullName, "Orchestrator.sln"))) directory = directory.Parent;
-        return directory.FullName;
     }
 }

@@ -24,6 +24,14 @@ public static class TestData
         return root;
     }
 
+    /// <summary>The checkout's root (the folder holding Orchestrator.sln), found from the test's output folder.</summary>
+    public static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory!.FullName, "Orchestrator.sln"))) directory = directory.Parent;
+        return directory.FullName;
+    }
+
     public static string TemporaryDirectory()
     {
         string path = Path.Combine(Path.GetTempPath(), "orchestrator-tests", Guid.NewGuid().ToString("N")[..12]);

@@ -15,9 +15,9 @@ using Orchestrator.GpuNode;
 namespace Orchestrator.Coordinator.Api;
 
 /// <summary>
-/// The coordinator process as one host: its cluster member (sweep entities, scheduler) and, on Kestrel (HTTP/2,
-/// TLS when a certificate is given), the Sweeps service, the standard gRPC health service (SERVING while this
-/// member is Up in the cluster) and server reflection. Health and reflection need no token; the Sweeps service does when one is set.
+/// The coordinator process as one host: its cluster member (sweep entities, scheduler), the watch feed that records
+/// their events for Watch streams, and, on Kestrel (HTTP/2, TLS when a certificate is given), the Sweeps service,
+/// the standard gRPC health service (SERVING while this member is Up in the cluster) and server reflection. Health and reflection need no token; the Sweeps service does when one is set.
 /// </summary>
 public static class CoordinatorServer
 {
@@ -32,6 +32,7 @@ public static class CoordinatorServer
         }));
         builder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddCoordinator(journal));
         builder.Services.AddSingleton(api);
+        builder.Services.AddSingleton<WatchHub>();
         builder.Services.AddSingleton(services => new CoordinatorContext(services.GetRequiredService<ActorRegistry>().Get<SweepEntity>(), outputDirectory,
             softTargetStore, view, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = ApiOptions.MaxRequestBytes)
@@ -40,6 +41,8 @@ public static class CoordinatorServer
         builder.Services.AddGrpcHealthChecks().AddCheck<ClusterMemberCheck>("cluster");
 
         var app = builder.Build();
+        app.Lifetime.ApplicationStarted.Register(() =>
+            app.Services.GetRequiredService<Akka.Actor.ActorSystem>().ActorOf(WatchFeed.Props(app.Services.GetRequiredService<WatchHub>()), "watch-feed"));
         app.MapGrpcService<SweepService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();

@@ -12,9 +12,9 @@ namespace Orchestrator.Coordinator.Api;
 /// The Sweeps gRPC service (src/Protocol/protos/orchestrator/v1/sweeps.proto) over the sweep entities. Calls honour
 /// their deadline and cancellation (they reach every Ask); bad input is INVALID_ARGUMENT with the file's positions.
 /// </summary>
-public sealed class SweepService(CoordinatorContext coordinator) : Protocol.V1.Sweeps.SweepsBase
+public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub) : Protocol.V1.Sweeps.SweepsBase
 {
-    const int DefaultPageSize = 100, MaxPageSize = 1000;
+    const int DefaultPageSize = 100, MaxPageSize = 1000, WatchBatch = 256;
 
     public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
     {
@@ -97,6 +97,54 @@ public sealed class SweepService(CoordinatorContext coordinator) : Protocol.V1.S
             TimeSpan.FromSeconds(30), context.CancellationToken);
         return new CancelResponse { SweepId = accepted.SweepId, Cancelled = accepted.Cancelled, WasRunning = accepted.WasRunning };
     }
+
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> stream, ServerCallContext context)
+    {
+        var cancellation = context.CancellationToken;
+        if (request.SweepId.Length > 0) await Status(request.SweepId, context);
+        if (request.AfterCursor < 0) throw Invalid($"after_cursor {request.AfterCursor}: give 0 to start now, or the last cursor received.");
+        long cursor = request.AfterCursor > 0 ? request.AfterCursor : await WriteSnapshots(request.SweepId, stream, context);
+        while (!cancellation.IsCancellationRequested)
+        {
+            var (events, resumeFrom) = hub.Read(cursor, WatchBatch);
+            if (resumeFrom is { } resume)
+            {
+                await stream.WriteAsync(new WatchEvent
+                {
+                    Cursor = resume, UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                    FellBehind = new FellBehind { ResumeFrom = resume, Reason = $"cursor {cursor} is no longer held (the coordinator keeps the last {WatchHub.DefaultCapacity:N0} events, and restarts from 1)" },
+                }, cancellation);
+                cursor = await WriteSnapshots(request.SweepId, stream, context);
+                continue;
+            }
+            foreach (var watchEvent in events.Where(e => Concerns(e, request.SweepId)))
+                await stream.WriteAsync(watchEvent, cancellation);
+            if (events.Count > 0) cursor = events[^1].Cursor;
+            else await hub.WaitAfter(cursor, cancellation);
+        }
+    }
+
+    /// <summary>The current state of the sweep (or of every sweep), each stamped with the cursor it is current up to; returns that cursor.</summary>
+    async Task<long> WriteSnapshots(string sweepId, IServerStreamWriter<WatchEvent> stream, ServerCallContext context)
+    {
+        long cursor = hub.Head; // taken first: events after it may repeat what a snapshot shows, none before it are missed
+        var ids = sweepId.Length > 0 ? [sweepId] : await coordinator.SweepIds(context.CancellationToken);
+        foreach (string id in ids)
+        {
+            var status = await SweepWatch.Status(coordinator.Sweeps, id, context.CancellationToken);
+            await stream.WriteAsync(new WatchEvent { Cursor = cursor, UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Snapshot = status }, context.CancellationToken);
+        }
+        return cursor;
+    }
+
+    /// <summary>Whether a watcher of <paramref name="sweepId"/> (empty: of every sweep) wants the event; node events concern everyone.</summary>
+    static bool Concerns(WatchEvent watchEvent, string sweepId) => sweepId.Length == 0 || watchEvent.EventCase switch
+    {
+        WatchEvent.EventOneofCase.Sweep => watchEvent.Sweep.SweepId == sweepId,
+        WatchEvent.EventOneofCase.Job => watchEvent.Job.SweepId == sweepId,
+        WatchEvent.EventOneofCase.Metrics => watchEvent.Metrics.SweepId == sweepId,
+        _ => true,
+    };
 
     /// <summary>A sweep's status; NOT_FOUND (rather than a new, empty sweep entity) for a name the coordinator does not hold.</summary>
     async Task<SweepStatus> Status(string sweepId, ServerCallContext context)

@@ -166,6 +166,7 @@ public sealed class SweepEntity : ReceivePersistentActor
     void Publish(Job job, string node = "", int slot = 0) => Context.System.EventStream.Publish(new JobStateChanged
     {
         SweepId = sweep!.SweepId, JobId = job.Plan.JobId, Kind = job.Plan.Kind, State = job.State, Node = node, Slot = slot, Summary = job.Summary,
+        Parameters = { job.Plan.Parameters }, Seed = job.Plan.Seed,
     });
 
     void PublishSweep(string state) => Context.System.EventStream.Publish(new SweepStateChanged { SweepId = sweep!.SweepId, State = state });

@@ -44,20 +44,27 @@ public sealed class ApiClient : IDisposable
         {
             return await call(new CallOptions(headers, DateTime.UtcNow + Deadline, cancellation));
         }
-        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition)
+        catch (RpcException e)
         {
-            throw new UserInputException(e.Status.Detail);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
-        {
-            throw new UserInputException($"{endpoint}: {e.Status.Detail}");
-        }
-        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
-        {
-            throw new CoordinatorUnreachableException(
-                $"cannot reach the coordinator at {endpoint} ({e.Status.Detail}); is `orchestrator serve` running there, and is --endpoint (or $ORCHESTRATOR_ENDPOINT) right?");
+            throw Translate(e);
         }
     }
+
+    /// <summary>Options for a stream: the token, no deadline (a watch lasts as long as its sweep).</summary>
+    public CallOptions StreamOptions(CancellationToken cancellation) => new(headers, cancellationToken: cancellation);
+
+    /// <summary>Whether a failed call is worth repeating (the connection dropped, the coordinator is restarting).</summary>
+    public static bool IsTransient(RpcException e) => e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown;
+
+    /// <summary>What a failed call means to the user: bad input (exit 2), or an unreachable coordinator (exit 3); others as they are.</summary>
+    public Exception Translate(RpcException e) => e.StatusCode switch
+    {
+        StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition => new UserInputException(e.Status.Detail),
+        StatusCode.Unauthenticated => new UserInputException($"{endpoint}: {e.Status.Detail}"),
+        StatusCode.Unavailable or StatusCode.DeadlineExceeded => new CoordinatorUnreachableException(
+            $"cannot reach the coordinator at {endpoint} ({e.Status.Detail}); is `orchestrator serve` running there, and is --endpoint (or $ORCHESTRATOR_ENDPOINT) right?"),
+        _ => e,
+    };
 
     public void Dispose() => channel.Dispose();
 }

@@ -39,14 +39,18 @@ public sealed class SweepProgressView
     public IEnumerable<string> NewlyFinished(SweepStatus status)
     {
         foreach (var job in status.Jobs.Where(j => j.State is SweepEntity.Done or SweepEntity.Failed && reported.Add(j.JobId)))
-        {
-            bool trial = job.Kind is JobKind.Teacher or JobKind.Student;
-            var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
-            string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
-            yield return job.State == SweepEntity.Failed
-                ? $"failed {job.JobId}{parameters}: {job.Summary?.FailureReason}"
-                : $"done   {job.JobId}{parameters}: {Outcome(job)}";
-        }
+            yield return Line(job);
+    }
+
+    /// <summary>A finished job as one line: its parameters and seed, and its result or failure.</summary>
+    public static string Line(JobStatus job)
+    {
+        bool trial = job.Kind is JobKind.Teacher or JobKind.Student;
+        var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
+        string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
+        return job.State == SweepEntity.Failed
+            ? $"failed {job.JobId}{parameters}: {job.Summary?.FailureReason}"
+            : $"done   {job.JobId}{parameters}: {Outcome(job)}";
     }
 
     static string Outcome(JobStatus job)
