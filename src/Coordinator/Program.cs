@@ -6,6 +6,7 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
     TrialCommand.Create(),
     BenchCommand.Create(),
     BenchSchedulerCommand.Create(),
+    BenchIngestCommand.Create(),
     SummarizeCommand.Create(),
     ValidateCommand.Create(),
     LocalCommand.Create(),

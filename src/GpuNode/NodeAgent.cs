@@ -21,16 +21,20 @@ public sealed class NodeAgent : ReceiveActor
     readonly ILoggingAdapter log = Context.GetLogger();
     readonly Action<string>? report;
     readonly JobRunner runner;
+    readonly Action<JobProgress> publishProgress;
 
     /// <param name="report">Where to say which job starts and ends on which slot (the gpunode command's console); null: silent.</param>
     /// <param name="runner">What a slot does with a job; null: <see cref="JobRunners.Run"/>.</param>
-    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null)
+    /// <param name="progress">Where epoch progress goes (the coordinator's metrics stream); null: to the scheduler, over the cluster.</param>
+    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null,
+        Action<JobProgress>? progress = null)
     {
         this.node = node;
         this.slotDevices = slotDevices;
         this.scheduler = scheduler;
         this.report = report;
         this.runner = runner ?? JobRunners.Run;
+        publishProgress = progress ?? (p => scheduler.Tell(p));
         Receive<RunJob>(Start);
         Receive<CancelJob>(cancel =>
         {
@@ -49,8 +53,9 @@ public sealed class NodeAgent : ReceiveActor
         });
     }
 
-    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, report, runner));
+    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null,
+        Action<JobProgress>? progress = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, report, runner, progress));
 
     protected override void PreStart()
     {
@@ -82,7 +87,7 @@ public sealed class NodeAgent : ReceiveActor
             TrialSummary summary;
             try
             {
-                summary = runner(job, device, metrics => scheduler.Tell(new JobProgress
+                summary = runner(job, device, metrics => publishProgress(new JobProgress
                 {
                     SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics.ToProto(), Epochs = job.Epochs,
                 }), cancellation.Token);

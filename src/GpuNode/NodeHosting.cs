@@ -4,6 +4,7 @@ using Akka.Remote.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Protocol;
+using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.GpuNode;
 
@@ -44,9 +45,11 @@ public static class NodeHosting
         .WithCustomSerializer("orchestrator-protobuf", ProtobufSerializer.MessageTypes, system => new ProtobufSerializer(system));
 
     /// <summary>A GPU node joining a cluster: the agent that offers this node's slots to the coordinator's scheduler.</summary>
+    /// <param name="progress">Where epoch progress goes (a <see cref="MetricsUplink"/>); null: to the scheduler, over the cluster.</param>
     public static AkkaConfigurationBuilder AddGpuNode(this AkkaConfigurationBuilder builder, NodeSettings settings, string nodeName,
-        IReadOnlyList<string> slotDevices, Action<string>? report) => builder
+        IReadOnlyList<string> slotDevices, Action<string>? report, Action<JobProgress>? progress = null) => builder
         .AddOrchestratorNode(settings)
         .WithSingletonProxy<SchedulerProxy>(NodeSettings.SchedulerName, SchedulerSingleton)
-        .WithActors((system, registry) => system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), report), "agent"));
+        .WithActors((system, registry) =>
+            system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), report, progress: progress), "agent"));
 }

@@ -26,7 +26,9 @@ public sealed class CoordinatorFixture : IAsyncLifetime
         Endpoint = $"http://127.0.0.1:{grpcPort}";
         Coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", Path.Combine(Directory, "out"),
             "--soft-targets", Path.Combine(Directory, "store"), "--token-file", TokenFile);
-        Node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2");
+        // The node sends its metrics over the Metrics stream (not the cluster), with the token.
+        Node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2",
+            "--api", Endpoint, "--token-file", TokenFile);
         var ready = DateTime.UtcNow.AddMinutes(1);
         while (!Coordinator.Output.Contains("gRPC API on port"))
         {
@@ -161,9 +163,9 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         async Task<SweepStatus> Get() => await client.GetAsync(new GetRequest { SweepId = "api-cancel" }, CoordinatorFixture.Authorized,
             cancellationToken: TestContext.Current.CancellationToken);
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while ((await Get()).Jobs.All(j => j.State != "running")) // the teacher has started on the node
+        while (!(await Get()).Jobs.Any(j => j.State == "running" && j.Latest is { Epoch: >= 2 })) // the teacher runs, and its node's metric stream reached the status
         {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, coordinator.Coordinator.Output);
+            DateTime.UtcNow.ShouldBeLessThan(deadline, coordinator.Coordinator.Output + coordinator.Node.Output);
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
 

@@ -2,8 +2,8 @@ using Orchestrator.Distillation;
 
 namespace Orchestrator.Coordinator.Api;
 
-/// <summary>How the coordinator serves its gRPC API: the port, an optional bearer token, an optional TLS certificate (PEM).</summary>
-public sealed record ApiOptions(int Port, string? Token = null, string? CertificateFile = null, string? KeyFile = null)
+/// <summary>How the coordinator serves its gRPC API: the port, an optional bearer token, an optional TLS certificate (PEM), and how many events Watch streams can resume from.</summary>
+public sealed record ApiOptions(int Port, string? Token = null, string? CertificateFile = null, string? KeyFile = null, int WatchHistory = WatchHub.DefaultCapacity)
 {
     public const string TokenVariable = "ORCHESTRATOR_TOKEN";
     /// <summary>Requests larger than this are refused (RESOURCE_EXHAUSTED): a sweep file is a few kilobytes.</summary>

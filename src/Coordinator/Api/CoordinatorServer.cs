@@ -17,7 +17,7 @@ namespace Orchestrator.Coordinator.Api;
 /// <summary>
 /// The coordinator process as one host: its cluster member (sweep entities, scheduler), the watch feed that records
 /// their events for Watch streams, and, on Kestrel (HTTP/2, TLS when a certificate is given), the Sweeps service,
-/// the standard gRPC health service (SERVING while this member is Up in the cluster) and server reflection. Health and reflection need no token; the Sweeps service does when one is set.
+/// the Metrics ingest service, the standard gRPC health service (SERVING while this member is Up in the cluster) and server reflection. Health and reflection need no token; the Sweeps service does when one is set.
 /// </summary>
 public static class CoordinatorServer
 {
@@ -32,18 +32,22 @@ public static class CoordinatorServer
         }));
         builder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddCoordinator(journal));
         builder.Services.AddSingleton(api);
-        builder.Services.AddSingleton<WatchHub>();
+        builder.Services.AddSingleton(new WatchHub(api.WatchHistory));
+        builder.Services.AddSingleton<MetricsSink>();
         builder.Services.AddSingleton(services => new CoordinatorContext(services.GetRequiredService<ActorRegistry>().Get<SweepEntity>(), outputDirectory,
             softTargetStore, view, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = ApiOptions.MaxRequestBytes)
-            .AddServiceOptions<SweepService>(service => service.Interceptors.Add<BearerTokenInterceptor>());
+            .AddServiceOptions<SweepService>(service => service.Interceptors.Add<BearerTokenInterceptor>())
+            .AddServiceOptions<MetricsService>(service => service.Interceptors.Add<BearerTokenInterceptor>());
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<ClusterMemberCheck>("cluster");
 
         var app = builder.Build();
         app.Lifetime.ApplicationStarted.Register(() =>
-            app.Services.GetRequiredService<Akka.Actor.ActorSystem>().ActorOf(WatchFeed.Props(app.Services.GetRequiredService<WatchHub>()), "watch-feed"));
+            app.Services.GetRequiredService<Akka.Actor.ActorSystem>().ActorOf(
+                WatchFeed.Props(app.Services.GetRequiredService<WatchHub>(), app.Services.GetRequiredService<MetricsSink>()), "watch-feed"));
         app.MapGrpcService<SweepService>();
+        app.MapGrpcService<MetricsService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         return app;

@@ -12,9 +12,10 @@ namespace Orchestrator.Coordinator.Api;
 /// The Sweeps gRPC service (src/Protocol/protos/orchestrator/v1/sweeps.proto) over the sweep entities. Calls honour
 /// their deadline and cancellation (they reach every Ask); bad input is INVALID_ARGUMENT with the file's positions.
 /// </summary>
-public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub) : Protocol.V1.Sweeps.SweepsBase
+public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, MetricsSink metrics) : Protocol.V1.Sweeps.SweepsBase
 {
     const int DefaultPageSize = 100, MaxPageSize = 1000, WatchBatch = 256;
+    static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
 
     public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
     {
@@ -112,13 +113,18 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub) :
                 await stream.WriteAsync(new WatchEvent
                 {
                     Cursor = resume, UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                    FellBehind = new FellBehind { ResumeFrom = resume, Reason = $"cursor {cursor} is no longer held (the coordinator keeps the last {WatchHub.DefaultCapacity:N0} events, and restarts from 1)" },
+                    FellBehind = new FellBehind { ResumeFrom = resume, Reason = $"cursor {cursor} is no longer held (the coordinator keeps its last {hub.Capacity:N0} events, and counts from 1 again when it restarts)" },
                 }, cancellation);
                 cursor = await WriteSnapshots(request.SweepId, stream, context);
                 continue;
             }
-            foreach (var watchEvent in events.Where(e => Concerns(e, request.SweepId)))
-                await stream.WriteAsync(watchEvent, cancellation);
+            // All but the last event of a batch may wait in the buffer: one flush per batch, not one per event.
+            var wanted = events.Where(e => Concerns(e, request.SweepId)).ToList();
+            for (int i = 0; i < wanted.Count; i++)
+            {
+                stream.WriteOptions = i < wanted.Count - 1 ? BufferedWrite : null;
+                await stream.WriteAsync(wanted[i], cancellation);
+            }
             if (events.Count > 0) cursor = events[^1].Cursor;
             else await hub.WaitAfter(cursor, cancellation);
         }
@@ -154,7 +160,7 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub) :
         if (!known.Contains(sweepId))
             throw new RpcException(new Status(StatusCode.NotFound,
                 $"no sweep '{sweepId}'{Suggest.Nearest(sweepId, known)}; the coordinator holds {(known.Count == 0 ? "none" : string.Join(", ", known))}."));
-        return await SweepWatch.Status(coordinator.Sweeps, sweepId, context.CancellationToken);
+        return metrics.WithLatest(await SweepWatch.Status(coordinator.Sweeps, sweepId, context.CancellationToken));
     }
 
     static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));

@@ -6,24 +6,22 @@ namespace Orchestrator.Coordinator.Api;
 
 /// <summary>
 /// Records in the <see cref="WatchHub"/> what the coordinator's actors publish (sweep and job state changes from the
-/// sweep entities, epoch progress from the scheduler) and cluster members coming up and leaving.
+/// sweep entities, epoch progress that nodes without a metrics stream send over the cluster) and cluster members
+/// coming up and leaving.
 /// </summary>
 public sealed class WatchFeed : ReceiveActor
 {
-    public WatchFeed(WatchHub hub)
+    public WatchFeed(WatchHub hub, MetricsSink metrics)
     {
         Receive<SweepStateChanged>(e => hub.Append(new WatchEvent { Sweep = e }));
         Receive<JobStateChanged>(e => hub.Append(new WatchEvent { Job = e }));
-        Receive<JobProgress>(p => hub.Append(new WatchEvent
-        {
-            Metrics = new EpochMetricsEvent { SweepId = p.SweepId, JobId = p.JobId, Node = p.Node, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics },
-        }));
+        Receive<JobProgress>(p => metrics.Apply(p.Node, [new MetricPoint { SweepId = p.SweepId, JobId = p.JobId, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics }]));
         Receive<ClusterEvent.MemberUp>(up => hub.Append(Node(up.Member, "up")));
         Receive<ClusterEvent.MemberRemoved>(removed => hub.Append(Node(removed.Member, "left")));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
     }
 
-    public static Props Props(WatchHub hub) => Akka.Actor.Props.Create(() => new WatchFeed(hub));
+    public static Props Props(WatchHub hub, MetricsSink metrics) => Akka.Actor.Props.Create(() => new WatchFeed(hub, metrics));
 
     static WatchEvent Node(Member member, string state) =>
         new() { Node = new NodeEvent { Address = member.Address.ToString(), Roles = { member.Roles }, State = state } };

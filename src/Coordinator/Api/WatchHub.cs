@@ -10,12 +10,20 @@ namespace Orchestrator.Coordinator.Api;
 /// </summary>
 public sealed class WatchHub(int capacity = WatchHub.DefaultCapacity)
 {
-    public const int DefaultCapacity = 100_000;
+    /// <summary>
+    /// Enough for hours of a real sweep's events (a trial reports once an epoch), and small enough that the ring's
+    /// objects keep garbage collection short: at a benchmark's 50,000 points/s, 100,000 events held made gen-2 pauses
+    /// of 300 ms (docs/benchmarks.md). `serve --watch-history` sets it.
+    /// </summary>
+    public const int DefaultCapacity = 20_000;
 
     readonly WatchEvent[] ring = new WatchEvent[capacity];
     readonly Lock gate = new();
     long head;
     TaskCompletionSource appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How many of the newest events are held.</summary>
+    public int Capacity => capacity;
 
     /// <summary>The cursor of the newest event (0 before the first).</summary>
     public long Head
@@ -26,17 +34,27 @@ public sealed class WatchHub(int capacity = WatchHub.DefaultCapacity)
     /// <summary>Gives the event the next cursor and the current time, keeps it, and wakes the watchers.</summary>
     public long Append(WatchEvent watchEvent)
     {
+        AppendAll([watchEvent]);
+        return watchEvent.Cursor;
+    }
+
+    /// <summary>Appends a batch under one lock and wakes the watchers once (what a node's metric batch needs).</summary>
+    public void AppendAll(IEnumerable<WatchEvent> watchEvents)
+    {
         TaskCompletionSource signal;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         lock (gate)
         {
-            watchEvent.Cursor = ++head;
-            watchEvent.UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            ring[head % capacity] = watchEvent;
+            foreach (var watchEvent in watchEvents)
+            {
+                watchEvent.Cursor = ++head;
+                watchEvent.UnixMs = now;
+                ring[head % capacity] = watchEvent;
+            }
             signal = appended;
             appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         signal.SetResult();
-        return watchEvent.Cursor;
     }
 
     /// <summary>

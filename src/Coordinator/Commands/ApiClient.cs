@@ -30,12 +30,12 @@ public sealed class ApiClient : IDisposable
 
     public Protocol.V1.Sweeps.SweepsClient Sweeps { get; }
 
-    public static ApiClient Connect(string endpoint, FileInfo? tokenFile)
-    {
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new UserInputException($"--endpoint {endpoint}: expected a URL such as http://127.0.0.1:50051 (https:// when the coordinator serves TLS).");
-        return new ApiClient(endpoint, ApiOptions.ReadToken(tokenFile?.FullName));
-    }
+    public static ApiClient Connect(string endpoint, FileInfo? tokenFile) => new(CheckEndpoint(endpoint, "--endpoint"), ApiOptions.ReadToken(tokenFile?.FullName));
+
+    /// <summary>The endpoint, if it is an http(s) URL; else a clear error naming <paramref name="flag"/>.</summary>
+    public static string CheckEndpoint(string endpoint, string flag) =>
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? endpoint
+            : throw new UserInputException($"{flag} {endpoint}: expected a URL such as http://127.0.0.1:50051 (https:// when the coordinator serves TLS).");
 
     /// <summary>Runs one call with the token and a deadline; maps its failure to what the user should do.</summary>
     public async Task<T> Call<T>(Func<CallOptions, AsyncUnaryCall<T>> call, CancellationToken cancellation)

@@ -22,9 +22,16 @@ public static class GpuNodeCommand
         var devices = new Option<string>("--devices") { Description = "auto (every GPU, else the CPU) | cpu | cuda:0,cuda:1,...", DefaultValueFactory = _ => "auto" };
         var slots = new Option<int>("--slots-per-device") { Description = "Concurrent trials per device.", DefaultValueFactory = _ => 1 };
         var name = new Option<string?>("--name") { Description = "This node's name in logs and results (default: machine name and process id)." };
+        var api = new Option<string?>("--api")
+        {
+            Description = "The coordinator's gRPC API, e.g. http://coordinator:50051 ($ORCHESTRATOR_API): metrics go there over one stream; " +
+                          "without it, over the cluster.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_API"),
+        };
+        var token = ApiFlags.TokenFile();
         var command = new Command("gpunode", "Join a cluster as a GPU node and run the trials its scheduler hands out, until stopped.")
         {
-            seeds, hostname, port, devices, slots, name,
+            seeds, hostname, port, devices, slots, name, api, token,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -36,9 +43,17 @@ public static class GpuNodeCommand
             string nodeName = parse.GetValue(name) ?? $"{Environment.MachineName}-{Environment.ProcessId}";
             var settings = new NodeSettings(parse.GetRequiredValue(hostname), parse.GetValue(port), [NodeSettings.GpuRole], seedNodes);
 
-            using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine));
+            await using var uplink = parse.GetValue(api) is { } endpoint
+                ? new MetricsUplink(ApiClient.CheckEndpoint(endpoint, "--api"), Api.ApiOptions.ReadToken(parse.GetValue(token)?.FullName), nodeName, Console.WriteLine)
+                : null;
+            Action<Protocol.V1.JobProgress>? progress = uplink is null ? null : p => uplink.Post(new Protocol.V1.MetricPoint
+            {
+                SweepId = p.SweepId, JobId = p.JobId, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics,
+            });
+            using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine, progress));
             await host.StartAsync(cancellation);
-            Console.WriteLine($"{nodeName}: {slotDevices.Count} slot(s) ({string.Join(", ", slotDevices)}), joining {string.Join(", ", seedNodes)}");
+            Console.WriteLine($"{nodeName}: {slotDevices.Count} slot(s) ({string.Join(", ", slotDevices)}), joining {string.Join(", ", seedNodes)}" +
+                              (uplink is null ? "" : $"; metrics to {parse.GetValue(api)}"));
             try { await Task.Delay(Timeout.Infinite, cancellation); }
             catch (OperationCanceledException) { }
             Console.WriteLine($"{nodeName}: leaving the cluster; running trials keep their last epoch's checkpoint.");

@@ -38,9 +38,14 @@ public static class ServeCommand
         var tokenFile = ApiFlags.TokenFile();
         var certificate = new Option<FileInfo?>("--tls-cert") { Description = "Serve the API over TLS with this PEM certificate (and --tls-key)." };
         var key = new Option<FileInfo?>("--tls-key") { Description = "The PEM private key of --tls-cert." };
+        var watchHistory = new Option<int>("--watch-history")
+        {
+            Description = "Events kept for Watch streams to resume from (a watcher further behind gets a snapshot instead).",
+            DefaultValueFactory = _ => WatchHub.DefaultCapacity,
+        };
         var command = new Command("serve", "Run the coordinator: sweep state, scheduling, results and the gRPC API, for GPU nodes that join it.")
         {
-            hostname, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key,
+            hostname, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -53,8 +58,9 @@ public static class ServeCommand
             string? connection = parse.GetValue(postgres);
             var journal = connection is null ? ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), node) : ClusterSettings.Postgres(connection, node);
             if (parse.GetValue(certificate) is null != parse.GetValue(key) is null) throw new UserInputException("--tls-cert and --tls-key go together.");
+            if (parse.GetValue(watchHistory) < 100) throw new UserInputException("--watch-history: keep at least 100 events.");
             var api = new ApiOptions(parse.GetValue(grpcPort), ApiOptions.ReadToken(parse.GetValue(tokenFile)?.FullName),
-                parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName);
+                parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName, parse.GetValue(watchHistory));
             return await ServeAsync(journal, api, plans, directory, parse.GetRequiredValue(softTargets).FullName, cancellation);
         });
         return command;

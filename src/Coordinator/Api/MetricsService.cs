@@ -1,0 +1,20 @@
+using Grpc.Core;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Api;
+
+/// <summary>The Metrics gRPC service: each GPU node's client stream of metric batches, applied as they arrive.</summary>
+public sealed class MetricsService(MetricsSink sink) : Metrics.MetricsBase
+{
+    public override async Task<IngestSummary> Ingest(IAsyncStreamReader<MetricBatch> batches, ServerCallContext context)
+    {
+        var summary = new IngestSummary();
+        await foreach (var batch in batches.ReadAllAsync(context.CancellationToken))
+        {
+            sink.Apply(batch.Node, batch.Points);
+            summary.Batches++;
+            summary.Points += batch.Points.Count;
+        }
+        return summary;
+    }
+}
