@@ -117,6 +117,18 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     }
 
     [Fact]
+    public async Task A_request_over_the_size_limit_is_refused_before_it_does_anything()
+    {
+        using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
+        var huge = new SubmitRequest { FileName = "huge.yaml", Content = Sweep("api-huge") + "\n# " + new string('x', 5 * 1024 * 1024) + "\n" };
+        var refused = await Should.ThrowAsync<RpcException>(async () =>
+            await coordinator.Client(channel).SubmitAsync(huge, CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken));
+        refused.StatusCode.ShouldBe(StatusCode.ResourceExhausted);
+        var sweeps = await coordinator.Client(channel).ListAsync(new ListRequest(), CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken);
+        sweeps.Sweeps.ShouldNotContain(s => s.SweepId == "api-huge");
+    }
+
+    [Fact]
     public async Task Bad_sweeps_unknown_names_and_changed_sweeps_get_clear_errors()
     {
         var (code, _, error) = await Cli("submit", TestData.WriteFile("api-bad.yaml", Sweep("api-bad").Replace("values: [0.25, 0.75]", "values: [0.25, 1.75]")));

@@ -1,3 +1,5 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Orchestrator.Coordinator.Api;
@@ -20,17 +22,40 @@ public sealed class ApiClient : IDisposable
     readonly Metadata headers = [];
     readonly string endpoint;
 
-    ApiClient(string endpoint, string? token)
+    ApiClient(string endpoint, string? token, X509Certificate2? trusted)
     {
         this.endpoint = endpoint;
-        channel = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        var options = new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 };
+        if (trusted is not null)
+            options.HttpHandler = new SocketsHttpHandler
+            {
+                SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => IsTrusted(certificate, errors, trusted) },
+            };
+        channel = GrpcChannel.ForAddress(endpoint, options);
         if (token is not null) headers.Add("authorization", $"Bearer {token}");
         Sweeps = new Protocol.V1.Sweeps.SweepsClient(channel);
     }
 
     public Protocol.V1.Sweeps.SweepsClient Sweeps { get; }
 
-    public static ApiClient Connect(string endpoint, FileInfo? tokenFile) => new(CheckEndpoint(endpoint, "--endpoint"), ApiOptions.ReadToken(tokenFile?.FullName));
+    public static ApiClient Connect(string endpoint, FileInfo? tokenFile, FileInfo? caFile = null)
+    {
+        if (caFile is not null && !caFile.Exists) throw new UserInputException($"--ca-file {caFile.FullName}: file not found.");
+        return new ApiClient(CheckEndpoint(endpoint, "--endpoint"), ApiOptions.ReadToken(tokenFile?.FullName),
+            caFile is null ? null : X509Certificate2.CreateFromPem(File.ReadAllText(caFile.FullName)));
+    }
+
+    /// <summary>A server certificate for the endpoint's name that chains to <paramref name="trusted"/> (and nothing else).</summary>
+    static bool IsTrusted(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2 trusted)
+    {
+        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+            return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(trusted);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(new X509Certificate2(certificate));
+    }
 
     /// <summary>The endpoint, if it is an http(s) URL; else a clear error naming <paramref name="flag"/>.</summary>
     public static string CheckEndpoint(string endpoint, string flag) =>
@@ -61,10 +86,16 @@ public sealed class ApiClient : IDisposable
     {
         StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.FailedPrecondition => new UserInputException(e.Status.Detail),
         StatusCode.Unauthenticated => new UserInputException($"{endpoint}: {e.Status.Detail}"),
-        StatusCode.Unavailable or StatusCode.DeadlineExceeded => new CoordinatorUnreachableException(
-            $"cannot reach the coordinator at {endpoint} ({e.Status.Detail}); is `orchestrator serve` running there, and is --endpoint (or $ORCHESTRATOR_ENDPOINT) right?"),
+        StatusCode.ResourceExhausted => new UserInputException($"{e.Status.Detail} (the coordinator takes requests of up to {ApiOptions.MaxRequestBytes / 1048576} MiB)"),
+        StatusCode.Unavailable or StatusCode.DeadlineExceeded => Unreachable(e),
+        // A connection that fails below gRPC (e.g. plaintext to a TLS port) surfaces as INTERNAL with the transport's exception.
+        StatusCode.Internal or StatusCode.Unknown when e.Status.DebugException is HttpRequestException or IOException => Unreachable(e),
         _ => e,
     };
+
+    CoordinatorUnreachableException Unreachable(RpcException e) => new(
+        $"cannot reach the coordinator at {endpoint} ({e.Status.Detail}{(e.Status.DebugException?.InnerException?.Message is { } cause ? $": {cause}" : "")}); " +
+        "is `orchestrator serve` running there, is --endpoint (or $ORCHESTRATOR_ENDPOINT) right, and for https:// with a private certificate, --ca-file?");
 
     public void Dispose() => channel.Dispose();
 }

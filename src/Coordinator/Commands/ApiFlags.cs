@@ -17,3 +17,25 @@ public static class ApiFlags
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_ENDPOINT") ?? "http://127.0.0.1:50051",
     };
 }
+
+/// <summary>The flags of every client command of the API (endpoint, token, trusted CA), and the client they make.</summary>
+public sealed class ApiClientFlags
+{
+    readonly Option<string> endpoint = ApiFlags.Endpoint();
+    readonly Option<FileInfo?> tokenFile = ApiFlags.TokenFile();
+    readonly Option<FileInfo?> caFile = new("--ca-file")
+    {
+        Description = "Trust an https:// coordinator whose certificate this PEM file signed (a private CA, or a self-signed certificate itself).",
+    };
+
+    /// <summary>Adds the flags to <paramref name="command"/> and returns it.</summary>
+    public Command AddTo(Command command)
+    {
+        command.Options.Add(endpoint);
+        command.Options.Add(tokenFile);
+        command.Options.Add(caFile);
+        return command;
+    }
+
+    public ApiClient Connect(ParseResult parse) => ApiClient.Connect(parse.GetRequiredValue(endpoint), parse.GetValue(tokenFile), parse.GetValue(caFile));
+}

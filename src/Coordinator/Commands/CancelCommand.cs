@@ -10,15 +10,15 @@ public static class CancelCommand
     {
         var sweep = new Argument<string>("sweep") { Description = "The sweep's name." };
         var reason = new Option<string?>("--reason") { Description = "Recorded with the sweep (default: who cancelled it)." };
-        var endpoint = ApiFlags.Endpoint();
-        var token = ApiFlags.TokenFile();
+        var api = new ApiClientFlags();
         var command = new Command("cancel", "Cancel a sweep: drop its queued jobs and stop its running ones (they keep their last checkpoint).")
         {
-            sweep, reason, endpoint, token,
+            sweep, reason,
         };
+        api.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
-            using var client = ApiClient.Connect(parse.GetRequiredValue(endpoint), parse.GetValue(token));
+            using var client = api.Connect(parse);
             var request = new CancelRequest { SweepId = parse.GetRequiredValue(sweep), Reason = parse.GetValue(reason) ?? $"cancelled by {Environment.UserName} with orchestrator cancel" };
             var response = await client.Call(options => client.Sweeps.CancelAsync(request, options), cancellation);
             Console.WriteLine(response.WasRunning

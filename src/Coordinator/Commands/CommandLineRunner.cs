@@ -37,6 +37,11 @@ public static class CommandLineRunner
             Console.Error.WriteLine($"error: {e.Message}");
             return Unreachable;
         }
+        catch (Grpc.Core.RpcException e)
+        {
+            Console.Error.WriteLine($"error: the coordinator answered {e.StatusCode}: {e.Status.Detail}");
+            return TrialFailed;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("cancelled.");

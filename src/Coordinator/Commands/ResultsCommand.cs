@@ -14,12 +14,12 @@ public static class ResultsCommand
         var sweep = new Argument<string>("sweep") { Description = "The sweep's name." };
         var format = new Option<string>("--format") { Description = "table (Markdown), csv or json: the columns of results.csv.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong(Formats);
-        var endpoint = ApiFlags.Endpoint();
-        var token = ApiFlags.TokenFile();
-        var command = new Command("results", "Print a sweep's jobs (finished ones with their metrics) and its best recipe.") { sweep, format, endpoint, token };
+        var api = new ApiClientFlags();
+        var command = new Command("results", "Print a sweep's jobs (finished ones with their metrics) and its best recipe.") { sweep, format };
+        api.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
-            using var client = ApiClient.Connect(parse.GetRequiredValue(endpoint), parse.GetValue(token));
+            using var client = api.Connect(parse);
             string id = parse.GetRequiredValue(sweep);
             var jobs = new List<JobStatus>();
             ResultsPage page;

@@ -9,12 +9,12 @@ public static class StatusCommand
     public static Command Create()
     {
         var sweep = new Argument<string?>("sweep") { Description = "A sweep's name; without it, every sweep.", Arity = ArgumentArity.ZeroOrOne };
-        var endpoint = ApiFlags.Endpoint();
-        var token = ApiFlags.TokenFile();
-        var command = new Command("status", "Show a running coordinator's sweeps, or one sweep's jobs by kind and state.") { sweep, endpoint, token };
+        var api = new ApiClientFlags();
+        var command = new Command("status", "Show a running coordinator's sweeps, or one sweep's jobs by kind and state.") { sweep };
+        api.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
-            using var client = ApiClient.Connect(parse.GetRequiredValue(endpoint), parse.GetValue(token));
+            using var client = api.Connect(parse);
             if (parse.GetValue(sweep) is { } id)
             {
                 var status = await client.Call(options => client.Sweeps.GetAsync(new GetRequest { SweepId = id }, options), cancellation);

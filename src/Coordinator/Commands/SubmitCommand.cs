@@ -10,15 +10,15 @@ public static class SubmitCommand
     public static Command Create()
     {
         var file = new Argument<FileInfo>("sweep.yaml") { Description = "The sweep file (docs/sweep-file.md); paths in it are read by the coordinator." };
-        var endpoint = ApiFlags.Endpoint();
-        var token = ApiFlags.TokenFile();
+        var api = new ApiClientFlags();
         var watch = new Option<bool>("--watch") { Description = "Follow the sweep until it completes, then print its best recipe." };
-        var command = new Command("submit", "Submit a sweep to a running coordinator (orchestrator serve); submitting it again resumes it.") { file, endpoint, token, watch };
+        var command = new Command("submit", "Submit a sweep to a running coordinator (orchestrator serve); submitting it again resumes it.") { file, watch };
+        api.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
             var sweep = parse.GetRequiredValue(file);
             if (!sweep.Exists) throw new UserInputException($"{sweep.FullName}: file not found.");
-            using var client = ApiClient.Connect(parse.GetRequiredValue(endpoint), parse.GetValue(token));
+            using var client = api.Connect(parse);
             var request = new SubmitRequest { FileName = sweep.FullName, Content = await File.ReadAllTextAsync(sweep.FullName, cancellation) };
             var submitted = await client.Call(options => client.Sweeps.SubmitAsync(request, options), cancellation);
             Console.WriteLine($"{submitted.SweepId}: submitted, {submitted.Jobs} job(s) ({submitted.Teachers} teacher(s), {submitted.SoftTargetJobs} soft-target job(s), " +
