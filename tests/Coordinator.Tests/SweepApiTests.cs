@@ -15,6 +15,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     public string Directory { get; } = TestData.TemporaryDirectory();
     public string TokenFile { get; private set; } = "";
     public string Endpoint { get; private set; } = "";
+    public string MetricsUrl { get; private set; } = "";
     public RunningProcess Coordinator { get; private set; } = null!;
     public RunningProcess Node { get; private set; } = null!;
 
@@ -22,10 +23,11 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     {
         TokenFile = Path.Combine(Directory, "token");
         await File.WriteAllTextAsync(TokenFile, Token + "\n");
-        int port = Loopback.FreePort(), grpcPort = Loopback.FreePort();
+        int port = Loopback.FreePort(), grpcPort = Loopback.FreePort(), metricsPort = Loopback.FreePort();
         Endpoint = $"http://127.0.0.1:{grpcPort}";
+        MetricsUrl = $"http://127.0.0.1:{metricsPort}/metrics";
         Coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", Path.Combine(Directory, "out"),
-            "--soft-targets", Path.Combine(Directory, "store"), "--token-file", TokenFile);
+            "--soft-targets", Path.Combine(Directory, "store"), "--token-file", TokenFile, "--metrics-port", metricsPort.ToString());
         // The node sends its metrics over the Metrics stream (not the cluster), with the token.
         Node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2",
             "--api", Endpoint, "--token-file", TokenFile);
@@ -283,5 +285,24 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         root.GetProperty("watched_done").EnumerateArray().Select(e => e.GetString()).ShouldBe(done); // the watch saw every job finish
         root.GetProperty("epoch_events").GetInt32().ShouldBeGreaterThan(0);
         root.GetProperty("best").GetProperty("alpha").GetString().ShouldBeOneOf("0.25", "0.75");
+    }
+
+    [Fact]
+    public async Task Prometheus_metrics_count_finished_jobs_ingested_points_and_the_runtime()
+    {
+        var (code, _, error) = await Cli("submit", TestData.WriteFile("api-metrics.yaml", Sweep("api-metrics")), "--watch");
+        code.ShouldBe(0, error);
+        using var http = new HttpClient();
+        string text = await http.GetStringAsync(coordinator.MetricsUrl, TestContext.Current.CancellationToken);
+
+        double Sample(string name, string labels) => text.Split('\n')
+            .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) && labels.Split(',').All(line.Contains))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        Sample("orchestrator_jobs_finished_total", "kind=\"student\",state=\"done\"").ShouldBeGreaterThanOrEqualTo(4);
+        Sample("orchestrator_jobs_finished_total", "kind=\"teacher\",state=\"done\"").ShouldBeGreaterThanOrEqualTo(1);
+        Sample("orchestrator_job_duration_seconds_count", "kind=\"soft-targets\"").ShouldBeGreaterThanOrEqualTo(1);
+        Sample("orchestrator_metric_points_total", "otel_scope_name").ShouldBeGreaterThanOrEqualTo(4 * 2); // every student epoch, from the node's stream
+        Sample("dotnet_gc_collections_total", "gc_heap_generation").ShouldBeGreaterThan(0);
+        text.ShouldNotContain("api-metrics"); // no sweep, trial or hyperparameter as a label (docs/metrics.md)
     }
 }

@@ -3,7 +3,9 @@ using Orchestrator.Distillation;
 namespace Orchestrator.Coordinator.Api;
 
 /// <summary>How the coordinator serves its gRPC API: the port, an optional bearer token, an optional TLS certificate (PEM), and how many events Watch streams can resume from.</summary>
-public sealed record ApiOptions(int Port, string? Token = null, string? CertificateFile = null, string? KeyFile = null, int WatchHistory = WatchHub.DefaultCapacity)
+/// <param name="MetricsPort">Where Prometheus scrapes /metrics (plain HTTP/1.1); 0: no metrics endpoint.</param>
+public sealed record ApiOptions(int Port, string? Token = null, string? CertificateFile = null, string? KeyFile = null, int WatchHistory = WatchHub.DefaultCapacity,
+    int MetricsPort = 0)
 {
     public const string TokenVariable = "ORCHESTRATOR_TOKEN";
     /// <summary>Requests larger than this are refused (RESOURCE_EXHAUSTED): a sweep file is a few kilobytes.</summary>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Commands;
 using Orchestrator.GpuNode;
@@ -25,11 +26,20 @@ public static class CoordinatorServer
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(api.Port, listen =>
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            listen.Protocols = HttpProtocols.Http2;
-            if (api.CertificateFile is { } certificate) listen.UseHttps(X509Certificate2.CreateFromPemFile(certificate, api.KeyFile));
-        }));
+            kestrel.ListenAnyIP(api.Port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (api.CertificateFile is { } certificate) listen.UseHttps(X509Certificate2.CreateFromPemFile(certificate, api.KeyFile));
+            });
+            if (api.MetricsPort > 0) kestrel.ListenAnyIP(api.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.AddSingleton<CoordinatorMetrics>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(CoordinatorMetrics.MeterName)
+            .AddRuntimeInstrumentation()
+            .AddPrometheusExporter());
         builder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddCoordinator(journal));
         builder.Services.AddSingleton(api);
         builder.Services.AddSingleton(new WatchHub(api.WatchHistory));
@@ -45,11 +55,13 @@ public static class CoordinatorServer
         var app = builder.Build();
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Services.GetRequiredService<Akka.Actor.ActorSystem>().ActorOf(
-                WatchFeed.Props(app.Services.GetRequiredService<WatchHub>(), app.Services.GetRequiredService<MetricsSink>()), "watch-feed"));
+                WatchFeed.Props(app.Services.GetRequiredService<WatchHub>(), app.Services.GetRequiredService<MetricsSink>(),
+                    app.Services.GetRequiredService<CoordinatorMetrics>()), "watch-feed"));
         app.MapGrpcService<SweepService>();
         app.MapGrpcService<MetricsService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        if (api.MetricsPort > 0) app.MapPrometheusScrapingEndpoint().RequireHost($"*:{api.MetricsPort}");
         return app;
     }
 

@@ -8,13 +8,14 @@ namespace Orchestrator.Coordinator.Api;
 /// nodes without an API endpoint): the job's latest metrics, which Get and Results show with the job's state, and
 /// the Watch streams.
 /// </summary>
-public sealed class MetricsSink(WatchHub hub)
+public sealed class MetricsSink(WatchHub hub, CoordinatorMetrics instruments)
 {
     readonly ConcurrentDictionary<(string Sweep, string Job), EpochMetrics> latest = new();
 
     public void Apply(string node, IReadOnlyCollection<MetricPoint> points)
     {
         foreach (var point in points) latest[(point.SweepId, point.JobId)] = point.Metrics;
+        instruments.Ingested(points.Count);
         hub.AppendAll(points.Select(point => new WatchEvent
         {
             Metrics = new EpochMetricsEvent { SweepId = point.SweepId, JobId = point.JobId, Node = node, Slot = point.Slot, Epochs = point.Epochs, Metrics = point.Metrics },

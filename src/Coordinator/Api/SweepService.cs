@@ -12,7 +12,7 @@ namespace Orchestrator.Coordinator.Api;
 /// The Sweeps gRPC service (src/Protocol/protos/orchestrator/v1/sweeps.proto) over the sweep entities. Calls honour
 /// their deadline and cancellation (they reach every Ask); bad input is INVALID_ARGUMENT with the file's positions.
 /// </summary>
-public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, MetricsSink metrics) : Protocol.V1.Sweeps.SweepsBase
+public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, MetricsSink metrics, CoordinatorMetrics instruments) : Protocol.V1.Sweeps.SweepsBase
 {
     const int DefaultPageSize = 100, MaxPageSize = 1000, WatchBatch = 256;
     static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
@@ -100,6 +100,19 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, M
     }
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> stream, ServerCallContext context)
+    {
+        instruments.WatchOpened();
+        try
+        {
+            await Follow(request, stream, context);
+        }
+        finally
+        {
+            instruments.WatchClosed();
+        }
+    }
+
+    async Task Follow(WatchRequest request, IServerStreamWriter<WatchEvent> stream, ServerCallContext context)
     {
         var cancellation = context.CancellationToken;
         if (request.SweepId.Length > 0) await Status(request.SweepId, context);

@@ -7,21 +7,26 @@ namespace Orchestrator.Coordinator.Api;
 /// <summary>
 /// Records in the <see cref="WatchHub"/> what the coordinator's actors publish (sweep and job state changes from the
 /// sweep entities, epoch progress that nodes without a metrics stream send over the cluster) and cluster members
-/// coming up and leaving.
+/// coming up and leaving; and counts finished jobs for Prometheus.
 /// </summary>
 public sealed class WatchFeed : ReceiveActor
 {
-    public WatchFeed(WatchHub hub, MetricsSink metrics)
+    public WatchFeed(WatchHub hub, MetricsSink metrics, CoordinatorMetrics instruments)
     {
         Receive<SweepStateChanged>(e => hub.Append(new WatchEvent { Sweep = e }));
-        Receive<JobStateChanged>(e => hub.Append(new WatchEvent { Job = e }));
+        Receive<JobStateChanged>(e =>
+        {
+            hub.Append(new WatchEvent { Job = e });
+            instruments.JobChanged(e);
+        });
         Receive<JobProgress>(p => metrics.Apply(p.Node, [new MetricPoint { SweepId = p.SweepId, JobId = p.JobId, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics }]));
         Receive<ClusterEvent.MemberUp>(up => hub.Append(Node(up.Member, "up")));
         Receive<ClusterEvent.MemberRemoved>(removed => hub.Append(Node(removed.Member, "left")));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
     }
 
-    public static Props Props(WatchHub hub, MetricsSink metrics) => Akka.Actor.Props.Create(() => new WatchFeed(hub, metrics));
+    public static Props Props(WatchHub hub, MetricsSink metrics, CoordinatorMetrics instruments) =>
+        Akka.Actor.Props.Create(() => new WatchFeed(hub, metrics, instruments));
 
     static WatchEvent Node(Member member, string state) =>
         new() { Node = new NodeEvent { Address = member.Address.ToString(), Roles = { member.Roles }, State = state } };

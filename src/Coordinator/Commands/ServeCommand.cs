@@ -38,6 +38,11 @@ public static class ServeCommand
         var tokenFile = ApiFlags.TokenFile();
         var certificate = new Option<FileInfo?>("--tls-cert") { Description = "Serve the API over TLS with this PEM certificate (and --tls-key)." };
         var key = new Option<FileInfo?>("--tls-key") { Description = "The PEM private key of --tls-cert." };
+        var metricsPort = new Option<int>("--metrics-port")
+        {
+            Description = "Serve Prometheus metrics at http://<host>:<port>/metrics ($ORCHESTRATOR_METRICS_PORT; 0: none).",
+            DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_METRICS_PORT"), out int p) ? p : 0,
+        };
         var watchHistory = new Option<int>("--watch-history")
         {
             Description = "Events kept for Watch streams to resume from (a watcher further behind gets a snapshot instead).",
@@ -45,7 +50,7 @@ public static class ServeCommand
         };
         var command = new Command("serve", "Run the coordinator: sweep state, scheduling, results and the gRPC API, for GPU nodes that join it.")
         {
-            hostname, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory,
+            hostname, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory, metricsPort,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -60,7 +65,7 @@ public static class ServeCommand
             if (parse.GetValue(certificate) is null != parse.GetValue(key) is null) throw new UserInputException("--tls-cert and --tls-key go together.");
             if (parse.GetValue(watchHistory) < 100) throw new UserInputException("--watch-history: keep at least 100 events.");
             var api = new ApiOptions(parse.GetValue(grpcPort), ApiOptions.ReadToken(parse.GetValue(tokenFile)?.FullName),
-                parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName, parse.GetValue(watchHistory));
+                parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName, parse.GetValue(watchHistory), parse.GetValue(metricsPort));
             return await ServeAsync(journal, api, plans, directory, parse.GetRequiredValue(softTargets).FullName, cancellation);
         });
         return command;
@@ -74,7 +79,8 @@ public static class ServeCommand
         await server.StartAsync(cancellation);
         server.Services.GetRequiredService<ActorSystem>().ActorOf(ProgressForwarder.Props(view.OnProgress));
         Console.WriteLine($"coordinator at {ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port)}; journal {journal.JournalProvider}; GPU nodes join with --seed-nodes");
-        Console.WriteLine($"gRPC API on port {api.Port} ({(api.CertificateFile is null ? "plaintext HTTP/2" : "TLS")}, {(api.Token is null ? "no token" : "bearer token required")})");
+        Console.WriteLine($"gRPC API on port {api.Port} ({(api.CertificateFile is null ? "plaintext HTTP/2" : "TLS")}, {(api.Token is null ? "no token" : "bearer token required")})" +
+                          (api.MetricsPort > 0 ? $"; Prometheus metrics at :{api.MetricsPort}/metrics" : ""));
 
         var coordinator = server.Services.GetRequiredService<CoordinatorContext>();
         foreach (var plan in plans)
