@@ -36,6 +36,7 @@ public static class CoordinatorServer
             if (api.MetricsPort > 0) kestrel.ListenAnyIP(api.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddSingleton<CoordinatorMetrics>();
+        builder.Services.AddHostedService<SweepGauges>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(CoordinatorMetrics.MeterName)
             .AddRuntimeInstrumentation()

@@ -20,6 +20,8 @@ public sealed class WatchFeed : ReceiveActor
             instruments.JobChanged(e);
         });
         Receive<JobProgress>(p => metrics.Apply(p.Node, [new MetricPoint { SweepId = p.SweepId, JobId = p.JobId, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics }]));
+        Receive<Cluster.Scheduler.Load>(instruments.SchedulerLoad);
+        Receive<Cluster.Scheduler.Dispatched>(d => instruments.Dispatched(d.Waited));
         Receive<ClusterEvent.MemberUp>(up => hub.Append(Node(up.Member, "up")));
         Receive<ClusterEvent.MemberRemoved>(removed => hub.Append(Node(removed.Member, "left")));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
@@ -33,7 +35,7 @@ public sealed class WatchFeed : ReceiveActor
 
     protected override void PreStart()
     {
-        foreach (var type in new[] { typeof(SweepStateChanged), typeof(JobStateChanged), typeof(JobProgress) })
+        foreach (var type in new[] { typeof(SweepStateChanged), typeof(JobStateChanged), typeof(JobProgress), typeof(Cluster.Scheduler.Load), typeof(Cluster.Scheduler.Dispatched) })
             Context.System.EventStream.Subscribe(Self, type);
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));

@@ -9,9 +9,19 @@ namespace Orchestrator.Coordinator.Cluster;
 /// When a node's agent dies, its running jobs go back to the front of their queue and resume from their last checkpoint.
 /// A cancelled sweep's queued jobs are dropped and its running ones stopped by their nodes.
 /// </summary>
-public sealed class Scheduler : ReceiveActor
+public sealed class Scheduler : ReceiveActor, IWithTimers
 {
     sealed record Slot(IActorRef Agent, SlotFree Offer);
+    sealed class PublishLoad { public static readonly PublishLoad Instance = new(); }
+
+    /// <summary>Queued jobs and slots per node, published once a second for the metrics endpoint.</summary>
+    public sealed record Load(int Queued, IReadOnlyDictionary<string, int> FreeSlots, IReadOnlyDictionary<string, int> BusySlots);
+
+    /// <summary>Published for each job handed to a slot: how long it waited in the queue.</summary>
+    public sealed record Dispatched(TimeSpan Waited);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+    readonly Dictionary<string, DateTime> enqueuedAt = [];
 
     readonly IActorRef sweeps;
     readonly Dictionary<string, LinkedList<JobSpec>> queues = [];
@@ -27,6 +37,7 @@ public sealed class Scheduler : ReceiveActor
         Receive<EnqueueJob>(message =>
         {
             if (!known.Add(Key(message.Job))) return;
+            enqueuedAt[Key(message.Job)] = DateTime.UtcNow;
             Queue(message.Job).AddLast(message.Job);
             Dispatch();
         });
@@ -47,7 +58,11 @@ public sealed class Scheduler : ReceiveActor
         {
             if (queues.TryGetValue(cancel.SweepId, out var queue))
             {
-                foreach (var job in queue) known.Remove(Key(job));
+                foreach (var job in queue)
+                {
+                    known.Remove(Key(job));
+                    enqueuedAt.Remove(Key(job));
+                }
                 queue.Clear();
             }
             // Running jobs stay in `running` until their node reports them finished (cancelled), as any job does.
@@ -55,10 +70,15 @@ public sealed class Scheduler : ReceiveActor
                 slot.Agent.Tell(new CancelJob { SweepId = job.SweepId, JobId = job.JobId });
         });
         Receive<JobProgress>(progress => Context.System.EventStream.Publish(progress));
+        Receive<PublishLoad>(_ => Context.System.EventStream.Publish(new Load(queues.Values.Sum(q => q.Count),
+            freeSlots.GroupBy(s => s.Offer.Node).ToDictionary(g => g.Key, g => g.Count()),
+            running.Values.GroupBy(r => r.Slot.Offer.Node).ToDictionary(g => g.Key, g => g.Count()))));
         Receive<Terminated>(terminated => NodeLost(terminated.ActorRef));
     }
 
     public static Props Props(IActorRef sweeps) => Akka.Actor.Props.Create(() => new Scheduler(sweeps));
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("load", PublishLoad.Instance, TimeSpan.FromSeconds(1));
 
     static string Key(JobSpec job) => $"{job.SweepId}/{job.JobId}";
 
@@ -81,6 +101,7 @@ public sealed class Scheduler : ReceiveActor
             freeSlots.RemoveFirst();
             var slot = first.Value;
             running[Key(job)] = (slot, job);
+            if (enqueuedAt.Remove(Key(job), out var since)) Context.System.EventStream.Publish(new Dispatched(DateTime.UtcNow - since));
             slot.Agent.Tell(new RunJob { Job = job, Slot = slot.Offer.Slot });
             sweeps.Tell(new JobAssigned { SweepId = job.SweepId, JobId = job.JobId, Node = slot.Offer.Node, Slot = slot.Offer.Slot });
         }
@@ -114,6 +135,7 @@ public sealed class Scheduler : ReceiveActor
         {
             running.Remove(key);
             Queue(job).AddFirst(job);
+            enqueuedAt[key] = DateTime.UtcNow;
             sweeps.Tell(new JobLost { SweepId = job.SweepId, JobId = job.JobId, Reason = $"node {slot.Offer.Node} left" });
         }
         Dispatch();

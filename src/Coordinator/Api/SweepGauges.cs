@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Api;
+
+/// <summary>Reads every sweep's state every few seconds for the gauges (sweeps and jobs by state, best metric per sweep).</summary>
+/// <remarks>The coordinator context is resolved once the host runs: hosted services are built before the actor system starts.</remarks>
+public sealed class SweepGauges(IServiceProvider services, CoordinatorMetrics metrics) : BackgroundService
+{
+    static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stopping)
+    {
+        await Task.Delay(Interval, stopping).ContinueWith(_ => { });
+        if (stopping.IsCancellationRequested) return;
+        var coordinator = services.GetRequiredService<CoordinatorContext>();
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                var statuses = new List<SweepStatus>();
+                foreach (string id in await coordinator.SweepIds(stopping))
+                    statuses.Add(await Commands.SweepWatch.Status(coordinator.Sweeps, id, stopping));
+                metrics.SweepsChanged(statuses);
+            }
+            catch (Exception e) when (e is Akka.Actor.AskTimeoutException or TimeoutException)
+            {
+                // The coordinator is busy or still starting: keep the last values and try again.
+            }
+            await Task.Delay(Interval, stopping).ContinueWith(_ => { });
+        }
+    }
+}
