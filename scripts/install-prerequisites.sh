@@ -2,7 +2,7 @@
 # Installs what the project needs besides the .NET SDK: the real Fashion-MNIST dataset and, with --tests, the
 # PostgreSQL server that the journal tests start on loopback, and the independent Python gRPC client's tools
 # (grpcio, and protoc with the grpc_python_plugin: python3-grpc-tools 1.14 bundles protoc 3.5, which predates
-# proto3 `optional`). All Debian packages.
+# proto3 `optional`), and Prometheus with promtool, which the metrics tests run on loopback. All Debian packages.
 # Idempotent; asks apt only when something is missing.
 set -euo pipefail
 packages=()
@@ -11,6 +11,7 @@ if [[ ${1:-} == --tests ]]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
   /usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null || packages+=(python3-grpcio python3-protobuf)
   [[ -x /usr/bin/protoc && -x /usr/bin/grpc_python_plugin ]] || packages+=(protobuf-compiler protobuf-compiler-grpc)
+  [[ -x /usr/bin/prometheus && -x /usr/bin/promtool ]] || packages+=(prometheus)
 fi
 ((${#packages[@]})) || exit 0
 sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

@@ -38,10 +38,10 @@ public sealed class CoordinatorMetrics : IDisposable
         meter.CreateObservableGauge("orchestrator.jobs", () => snapshot.Sweeps.SelectMany(s => s.Jobs)
             .GroupBy(j => (Kind: SweepResults.KindNames.GetValueOrDefault(j.Kind, "unknown"), j.State))
             .Select(g => new Measurement<long>(g.Count(), new("kind", g.Key.Kind), new("state", g.Key.State))), description: "Jobs of all sweeps by kind and state.");
-        meter.CreateObservableGauge("orchestrator.sweep.best", () => snapshot.Sweeps.Where(s => !s.Complete)
+        meter.CreateObservableGauge("orchestrator.sweep.best", () => snapshot.Sweeps
             .Select(s => (s, Best: SweepResults.Best(s))).Where(p => p.Best is not null)
             .Select(p => new Measurement<double>(p.Best!.MetricMean, new("sweep", p.s.SweepId), new("metric", p.s.Metric))),
-            description: "The best point's mean validation metric so far, per running sweep.");
+            description: "The best point's mean validation metric so far, per sweep.");
         meter.CreateObservableGauge("orchestrator.scheduler.queued", () => snapshot.Load?.Queued ?? 0, description: "Runnable jobs waiting for a slot.");
         meter.CreateObservableGauge("orchestrator.slots", () => Slots(snapshot.Load), description: "GPU-node slots by node and state (free, busy).");
         meter.CreateObservableGauge("orchestrator.cluster.members", () => Akka.Cluster.Cluster.Get(system).State.Members
@@ -50,9 +50,13 @@ public sealed class CoordinatorMetrics : IDisposable
             description: "Cluster members by role and status.");
     }
 
+    /// <summary>Both states for every node the scheduler knows, zeros included, so utilisation (busy / all) is defined for an idle node.</summary>
     static IEnumerable<Measurement<long>> Slots(Cluster.Scheduler.Load? load) => load is null ? [] :
-        load.FreeSlots.Select(p => new Measurement<long>(p.Value, new("node", p.Key), new("state", "free")))
-            .Concat(load.BusySlots.Select(p => new Measurement<long>(p.Value, new("node", p.Key), new("state", "busy"))));
+        load.FreeSlots.Keys.Union(load.BusySlots.Keys).SelectMany(node => new[]
+        {
+            new Measurement<long>(load.FreeSlots.GetValueOrDefault(node), new("node", node), new("state", "free")),
+            new Measurement<long>(load.BusySlots.GetValueOrDefault(node), new("node", node), new("state", "busy")),
+        });
 
     public void SweepsChanged(IReadOnlyList<SweepStatus> sweeps) => snapshot = snapshot with { Sweeps = sweeps };
 
