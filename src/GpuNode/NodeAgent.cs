@@ -22,19 +22,27 @@ public sealed class NodeAgent : ReceiveActor
     readonly Action<string>? report;
     readonly JobRunner runner;
     readonly Action<JobProgress> publishProgress;
+    readonly NodeMetrics? metrics;
 
     /// <param name="report">Where to say which job starts and ends on which slot (the gpunode command's console); null: silent.</param>
     /// <param name="runner">What a slot does with a job; null: <see cref="JobRunners.Run"/>.</param>
     /// <param name="progress">Where epoch progress goes (the coordinator's metrics stream); null: to the scheduler, over the cluster.</param>
+    /// <param name="metrics">This node's Prometheus instruments; null: none.</param>
     public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null,
-        Action<JobProgress>? progress = null)
+        Action<JobProgress>? progress = null, NodeMetrics? metrics = null)
     {
+        this.metrics = metrics;
         this.node = node;
         this.slotDevices = slotDevices;
         this.scheduler = scheduler;
         this.report = report;
         this.runner = runner ?? JobRunners.Run;
-        publishProgress = progress ?? (p => scheduler.Tell(p));
+        var send = progress ?? (p => scheduler.Tell(p));
+        publishProgress = p =>
+        {
+            metrics?.Progress(p);
+            send(p);
+        };
         Receive<RunJob>(Start);
         Receive<CancelJob>(cancel =>
         {
@@ -47,6 +55,7 @@ public sealed class NodeAgent : ReceiveActor
         Receive<SlotDone>(done =>
         {
             if (running.Remove(done.Slot, out var finished)) finished.Cancellation.Dispose();
+            metrics?.Finished(done.Slot);
             report?.Invoke($"{node} slot {done.Slot}: {done.Job.JobId} {done.Summary.Status}{(done.Summary.FailureReason is { Length: > 0 } reason ? $" ({reason})" : "")}");
             scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary });
             scheduler.Tell(Free(done.Slot));
@@ -54,8 +63,8 @@ public sealed class NodeAgent : ReceiveActor
     }
 
     public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null,
-        Action<JobProgress>? progress = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, report, runner, progress));
+        Action<JobProgress>? progress = null, NodeMetrics? metrics = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, report, runner, progress, metrics));
 
     protected override void PreStart()
     {
@@ -78,6 +87,7 @@ public sealed class NodeAgent : ReceiveActor
         }
         var cancellation = new CancellationTokenSource();
         running[run.Slot] = (run.Job, cancellation);
+        metrics?.Started(run.Slot);
         report?.Invoke($"{node} slot {run.Slot}: starting {run.Job.JobId}");
         var self = Self;
         var job = run.Job;

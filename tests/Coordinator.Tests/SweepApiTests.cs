@@ -16,6 +16,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     public string TokenFile { get; private set; } = "";
     public string Endpoint { get; private set; } = "";
     public string MetricsUrl { get; private set; } = "";
+    public string NodeMetricsUrl { get; private set; } = "";
     public RunningProcess Coordinator { get; private set; } = null!;
     public RunningProcess Node { get; private set; } = null!;
 
@@ -23,14 +24,15 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     {
         TokenFile = Path.Combine(Directory, "token");
         await File.WriteAllTextAsync(TokenFile, Token + "\n");
-        int port = Loopback.FreePort(), grpcPort = Loopback.FreePort(), metricsPort = Loopback.FreePort();
+        int port = Loopback.FreePort(), grpcPort = Loopback.FreePort(), metricsPort = Loopback.FreePort(), nodeMetricsPort = Loopback.FreePort();
+        NodeMetricsUrl = $"http://127.0.0.1:{nodeMetricsPort}/metrics";
         Endpoint = $"http://127.0.0.1:{grpcPort}";
         MetricsUrl = $"http://127.0.0.1:{metricsPort}/metrics";
         Coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", Path.Combine(Directory, "out"),
             "--soft-targets", Path.Combine(Directory, "store"), "--token-file", TokenFile, "--metrics-port", metricsPort.ToString());
         // The node sends its metrics over the Metrics stream (not the cluster), with the token.
         Node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2",
-            "--api", Endpoint, "--token-file", TokenFile);
+            "--api", Endpoint, "--token-file", TokenFile, "--metrics-port", nodeMetricsPort.ToString());
         var ready = DateTime.UtcNow.AddMinutes(1);
         while (!Coordinator.Output.Contains("gRPC API on port"))
         {
@@ -181,6 +183,19 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, coordinator.Coordinator.Output + coordinator.Node.Output);
             await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        // While the teacher trains, the node's own /metrics shows its slot busy and the trial's last epoch (labelled by slot, not trial).
+        using (var http = new HttpClient())
+        {
+            string node = await http.GetStringAsync(coordinator.NodeMetricsUrl, TestContext.Current.CancellationToken);
+            var lines = node.Split('\n');
+            lines.ShouldContain(l => l.StartsWith("orchestrator_node_slot_busy{") && l.EndsWith(" 1"));
+            lines.ShouldContain(l => l.StartsWith("orchestrator_node_slot_samples_per_second{") && l.Contains("slot=\""));
+            lines.ShouldContain(l => l.StartsWith("orchestrator_node_slot_loss{") && l.Contains("term=\"ce\""));
+            lines.ShouldContain(l => l.StartsWith("orchestrator_node_slot_epoch_duration_seconds{"));
+            lines.ShouldContain(l => l.StartsWith("dotnet_process_memory_working_set_bytes"));
+            node.ShouldNotContain("teacher-"); // no trial id as a label
         }
 
         string output;

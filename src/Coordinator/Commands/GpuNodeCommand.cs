@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using Orchestrator.Distillation;
 using Orchestrator.GpuNode;
 using static TorchSharp.torch;
@@ -29,9 +31,14 @@ public static class GpuNodeCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_API"),
         };
         var token = ApiFlags.TokenFile();
+        var metricsPort = new Option<int>("--metrics-port")
+        {
+            Description = "Serve this node's Prometheus metrics at http://<--hostname>:<port>/metrics ($ORCHESTRATOR_METRICS_PORT; 0: none).",
+            DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_METRICS_PORT"), out int p) ? p : 0,
+        };
         var command = new Command("gpunode", "Join a cluster as a GPU node and run the trials its scheduler hands out, until stopped.")
         {
-            seeds, hostname, port, devices, slots, name, api, token,
+            seeds, hostname, port, devices, slots, name, api, token, metricsPort,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -50,10 +57,13 @@ public static class GpuNodeCommand
             {
                 SweepId = p.SweepId, JobId = p.JobId, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics,
             });
-            using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine, progress));
+            int metricsAt = parse.GetValue(metricsPort);
+            using var metrics = metricsAt > 0 ? new NodeMetrics(slotDevices) : null;
+            using var exporter = metricsAt > 0 ? MetricsEndpoint(settings.Hostname, metricsAt) : null;
+            using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine, progress, metrics));
             await host.StartAsync(cancellation);
             Console.WriteLine($"{nodeName}: {slotDevices.Count} slot(s) ({string.Join(", ", slotDevices)}), joining {string.Join(", ", seedNodes)}" +
-                              (uplink is null ? "" : $"; metrics to {parse.GetValue(api)}"));
+                              (uplink is null ? "" : $"; metrics to {parse.GetValue(api)}") + (metricsAt > 0 ? $"; Prometheus metrics at :{metricsAt}/metrics" : ""));
             try { await Task.Delay(Timeout.Infinite, cancellation); }
             catch (OperationCanceledException) { }
             Console.WriteLine($"{nodeName}: leaving the cluster; running trials keep their last epoch's checkpoint.");
@@ -61,6 +71,24 @@ public static class GpuNodeCommand
             return CommandLineRunner.Ok;
         });
         return command;
+    }
+
+    /// <summary>This node's /metrics, on the address other members reach it at (Prometheus scrapes the same address).</summary>
+    static MeterProvider MetricsEndpoint(string hostname, int port)
+    {
+        try
+        {
+            return Sdk.CreateMeterProviderBuilder().AddMeter(NodeMetrics.MeterName).AddRuntimeInstrumentation()
+                .AddPrometheusHttpListener(listener =>
+                {
+                    listener.Host = hostname;
+                    listener.Port = port;
+                }).Build();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UserInputException($"--metrics-port {port}: cannot serve metrics on {hostname}:{port} ({e.InnerException?.Message ?? e.Message}); choose a free port.");
+        }
     }
 
     static List<string> SlotDevices(string devices, int perDevice)
