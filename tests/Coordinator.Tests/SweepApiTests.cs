@@ -283,7 +283,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
             Path.Combine(TestData.RepositoryRoot(), "tests", "Coordinator.Tests", "python", "sweep_client.py"),
             "--protos", Path.Combine(TestData.RepositoryRoot(), "src", "Protocol", "protos"),
             "--endpoint", new Uri(coordinator.Endpoint).Authority, "--token-file", coordinator.TokenFile,
-            "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python")),
+            "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python", epochs: 10)), // long enough that epochs finish while it watches
         }) info.ArgumentList.Add(arg);
         using var python = System.Diagnostics.Process.Start(info)!;
         var output = python.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
