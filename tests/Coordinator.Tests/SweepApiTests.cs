@@ -313,11 +313,11 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
             .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal) && labels.Split(',').All(line.Contains))
             .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        do // the state gauges are refreshed every 5 seconds
+        do // the sweep gauges are refreshed every 5 seconds, the scheduler's load every second
         {
             await Task.Delay(500, TestContext.Current.CancellationToken);
             text = await http.GetStringAsync(coordinator.MetricsUrl, TestContext.Current.CancellationToken);
-        } while (Sample("orchestrator_sweeps", "state=\"complete\"") < 1 && DateTime.UtcNow < deadline);
+        } while (!(Sample("orchestrator_sweep_best", "sweep=\"api-metrics\"") > 0 && Sample("orchestrator_slots", "state=\"free\"") == 2) && DateTime.UtcNow < deadline);
 
         Sample("orchestrator_jobs_finished_total", "kind=\"student\",state=\"done\"").ShouldBeGreaterThanOrEqualTo(4);
         Sample("orchestrator_jobs_finished_total", "kind=\"teacher\",state=\"done\"").ShouldBeGreaterThanOrEqualTo(1);
