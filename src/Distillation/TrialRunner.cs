@@ -26,7 +26,9 @@ public static class TrialRunner
             throw new UserInputException(
                 $"trial '{config.Name}': the loss uses {string.Join(", ", config.Loss.Weights.Keys.Where(k => k != LossRecipe.CrossEntropyTerm))}, which need a teacher; " +
                 "add teacher: <path to a teacher's best.ckpt> to the trial file, or pass --teacher.");
-        string configurationHash = config.Hash();
+        // Each teacher checkpoint is read and hashed once: for the run's identity and for its soft-target key.
+        var teacherHashes = config.TeacherHashes();
+        string configurationHash = config.Hash(teacherHashes);
         var device = Devices.Resolve(config.Device);
         using var data = DistillationData.Load(config.Data, device);
         log?.Invoke($"dataset {data.Info.Name}: {data.Train.Count} train, {data.Validation.Count} validation, {data.Test.Count} test samples on {device}");
@@ -35,8 +37,8 @@ public static class TrialRunner
         using var model = ModelRegistry.Create(config.Model, data.Info);
         log?.Invoke($"model {config.Model.Name}: {model.ParameterCount:N0} parameters");
 
-        var teachers = config.Teacher is { } ensemble && config.Loss.NeedsTeacher
-            ? LoadTeachers(ensemble, config, data, device, softTargetDirectory ?? SoftTargetStore.DefaultDirectory, log)
+        var teachers = teacherHashes is not null
+            ? LoadTeachers(config.Teacher!, teacherHashes, config, data, device, softTargetDirectory ?? SoftTargetStore.DefaultDirectory, log)
             : null;
         using var outputs = teachers?.Outputs;
         if (teachers is not null)
@@ -57,18 +59,18 @@ public static class TrialRunner
     sealed record Teachers(ITeacherOutputs Outputs, long Parameters, double TestAccuracy, string SoftTargets, IReadOnlyList<string> Notes);
 
     /// <summary>The teachers' outputs for training: the cached artifact (generated first when missing), or the teachers themselves for online mode.</summary>
-    static Teachers LoadTeachers(TeacherEnsemble ensemble, TrialConfig config, DistillationData data, Device device, string softTargetDirectory, Action<string>? log)
+    static Teachers LoadTeachers(TeacherEnsemble ensemble, IReadOnlyList<string> teacherHashes, TrialConfig config, DistillationData data, Device device,
+        string softTargetDirectory, Action<string>? log)
     {
         bool embeddings = config.Loss.NeedsTeacherEmbedding;
         string what = ensemble.Members.Count == 1 ? $"teacher {ensemble.Members[0].Checkpoint}" : $"ensemble of {ensemble.Members.Count} teachers ({TeacherEnsemble.NameOf(ensemble.Aggregation)})";
         if (ensemble.Mode == SoftTargetMode.Cached)
         {
-            var loaded = new SoftTargetBuilder(new SoftTargetStore(softTargetDirectory), data, device, log).LoadForTraining(ensemble, embeddings);
+            var loaded = new SoftTargetBuilder(new SoftTargetStore(softTargetDirectory), data, device, log).LoadForTraining(ensemble, embeddings, teacherHashes);
             var accuracy = loaded.Manifest.Ensemble!;
             log?.Invoke($"{what}: {accuracy.Parameters:N0} parameters, test accuracy {accuracy.Test:P2}; soft targets {loaded.Key} from {softTargetDirectory}");
             return new Teachers(new CachedTeacherOutputs(loaded.Train), accuracy.Parameters, accuracy.Test, loaded.Key, loaded.Notes);
         }
-        foreach (var member in ensemble.Members) member.Verify();
         var online = new OnlineTeacherOutputs(ensemble.Members.Select(m => LoadTeacher(m.Checkpoint, data.Info, device)).ToList(), ensemble, embeddings);
         double test = online.Accuracy(data.Test, config.Training.EvaluationBatchSize);
         log?.Invoke($"{what}: {online.Parameters:N0} parameters, test accuracy {test:P2}; teacher outputs computed online every step");

@@ -23,6 +23,18 @@ public sealed class RunningProcess(Process process) : IDisposable
         return running;
     }
 
+    /// <summary>Waits until the process has printed <paramref name="text"/>; fails with its output when it exits first or time runs out.</summary>
+    public async Task WaitForOutput(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text))
+        {
+            Process.HasExited.ShouldBeFalse($"exited before printing '{text}':\n{Output}");
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"did not print '{text}' in {timeout}:\n{Output}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
     /// <summary>SIGTERM, as Kubernetes stops a pod; then the exit code.</summary>
     public async Task<int> TerminateAsync()
     {

@@ -33,12 +33,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
         // The node sends its metrics over the Metrics stream (not the cluster), with the token.
         Node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2",
             "--api", Endpoint, "--token-file", TokenFile, "--metrics-port", nodeMetricsPort.ToString());
-        var ready = DateTime.UtcNow.AddMinutes(1);
-        while (!Coordinator.Output.Contains("gRPC API on port"))
-        {
-            if (DateTime.UtcNow > ready || Coordinator.Process.HasExited) throw new InvalidOperationException($"the coordinator did not start:\n{Coordinator.Output}");
-            await Task.Delay(100);
-        }
+        await Coordinator.WaitForOutput("gRPC API on port", TimeSpan.FromMinutes(1));
     }
 
     public Protocol.V1.Sweeps.SweepsClient Client(GrpcChannel channel) => new(channel);
@@ -205,12 +200,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         var cancelled = await Get();
         (cancelled.Cancelled, cancelled.CancelReason, cancelled.Complete).ShouldBe((true, "test over", true));
         cancelled.Jobs.ShouldAllBe(j => j.State == "cancelled");
-        deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!coordinator.Node.Output.Contains("cancelling teacher-")) // the node stopped the running teacher, within a batch
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, coordinator.Node.Output);
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
+        await coordinator.Node.WaitForOutput("cancelling teacher-", TimeSpan.FromSeconds(30)); // the node stopped the running teacher, within a batch
         (code, output, _) = await Cli("status");
         output.ShouldContain("| api-cancel | cancelled | 8 | 0 | 0 | 0 | 0 | 8 |");
 

@@ -32,12 +32,7 @@ public class TlsApiTests
         int grpcPort = Loopback.FreePort();
         using var coordinator = RunningProcess.Start("serve", "--port", Loopback.FreePort().ToString(), "--grpc-port", grpcPort.ToString(),
             "--out", Path.Combine(directory, "out"), "--tls-cert", certificate, "--tls-key", key);
-        var ready = DateTime.UtcNow.AddMinutes(1);
-        while (!coordinator.Output.Contains("gRPC API on port"))
-        {
-            DateTime.UtcNow.ShouldBeLessThan(ready, coordinator.Output);
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
+        await coordinator.WaitForOutput("gRPC API on port", TimeSpan.FromMinutes(1));
         coordinator.Output.ShouldContain("(TLS, no token)");
         string endpoint = $"https://127.0.0.1:{grpcPort}";
 

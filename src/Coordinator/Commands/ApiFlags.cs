@@ -10,18 +10,16 @@ public static class ApiFlags
     {
         Description = $"A file whose first line is the API's bearer token (default ${ApiOptions.TokenVariable}; none: no token).",
     };
-
-    public static Option<string> Endpoint() => new("--endpoint")
-    {
-        Description = "The coordinator's gRPC API ($ORCHESTRATOR_ENDPOINT; default http://127.0.0.1:50051; https:// for TLS).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_ENDPOINT") ?? "http://127.0.0.1:50051",
-    };
 }
 
 /// <summary>The flags of every client command of the API (endpoint, token, trusted CA), and the client they make.</summary>
 public sealed class ApiClientFlags
 {
-    readonly Option<string> endpoint = ApiFlags.Endpoint();
+    readonly Option<string> endpoint = new("--endpoint")
+    {
+        Description = "The coordinator's gRPC API ($ORCHESTRATOR_ENDPOINT; default http://127.0.0.1:50051; https:// for TLS).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_ENDPOINT") ?? "http://127.0.0.1:50051",
+    };
     readonly Option<FileInfo?> tokenFile = ApiFlags.TokenFile();
     readonly Option<FileInfo?> caFile = new("--ca-file")
     {

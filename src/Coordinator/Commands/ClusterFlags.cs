@@ -14,7 +14,18 @@ public static class ClusterFlags
     public static Option<int> Port(int fallback) => new("--port")
     {
         Description = $"Akka.Remote port ($ORCHESTRATOR_PORT; 0 picks a free one; default {fallback}).",
-        DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_PORT"), out int port) ? port : fallback,
+        DefaultValueFactory = _ => IntFromEnvironment("ORCHESTRATOR_PORT", fallback),
+    };
+
+    /// <summary>The whole number in an environment variable, else <paramref name="fallback"/>: the default of a port flag.</summary>
+    public static int IntFromEnvironment(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out int value) ? value : fallback;
+
+    /// <summary>--metrics-port of the coordinator and of GPU nodes: where Prometheus scrapes this process.</summary>
+    public static Option<int> MetricsPort() => new("--metrics-port")
+    {
+        Description = "Serve this process's Prometheus metrics at http://<--hostname>:<port>/metrics ($ORCHESTRATOR_METRICS_PORT; 0: none).",
+        DefaultValueFactory = _ => IntFromEnvironment("ORCHESTRATOR_METRICS_PORT", 0),
     };
 
     public static string Address(string hostname, int port) => $"akka.tcp://{GpuNode.NodeSettings.SystemName}@{hostname}:{port}";

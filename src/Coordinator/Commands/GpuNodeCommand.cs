@@ -31,11 +31,7 @@ public static class GpuNodeCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_API"),
         };
         var token = ApiFlags.TokenFile();
-        var metricsPort = new Option<int>("--metrics-port")
-        {
-            Description = "Serve this node's Prometheus metrics at http://<--hostname>:<port>/metrics ($ORCHESTRATOR_METRICS_PORT; 0: none).",
-            DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_METRICS_PORT"), out int p) ? p : 0,
-        };
+        var metricsPort = ClusterFlags.MetricsPort();
         var command = new Command("gpunode", "Join a cluster as a GPU node and run the trials its scheduler hands out, until stopped.")
         {
             seeds, hostname, port, devices, slots, name, api, token, metricsPort,

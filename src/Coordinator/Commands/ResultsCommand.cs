@@ -43,8 +43,8 @@ public static class ResultsCommand
                     Console.WriteLine($"|{string.Concat(columns.Select(_ => "---|"))}");
                     foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", columns.Select(c => Cell(row[c])))} |");
                     if (page.Best is { } best)
-                        Console.WriteLine($"{id}: best recipe on {page.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
-                                          $"{page.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestAccuracyMean:P2} ± {best.TestAccuracyStd:P2}");
+                        Console.WriteLine(SweepWatch.BestLine(id, page.Metric, new SweepResults.Recipe(best.Parameters, best.Runs, best.MetricMean, best.MetricStd,
+                            best.TestAccuracyMean, best.TestAccuracyStd)));
                     break;
             }
             return CommandLineRunner.Ok;

@@ -33,16 +33,12 @@ public static class ServeCommand
         var grpcPort = new Option<int>("--grpc-port")
         {
             Description = "Port of the gRPC API (Sweeps, health, reflection; $ORCHESTRATOR_GRPC_PORT; default 50051).",
-            DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_GRPC_PORT"), out int p) ? p : 50051,
+            DefaultValueFactory = _ => ClusterFlags.IntFromEnvironment("ORCHESTRATOR_GRPC_PORT", 50051),
         };
         var tokenFile = ApiFlags.TokenFile();
         var certificate = new Option<FileInfo?>("--tls-cert") { Description = "Serve the API over TLS with this PEM certificate (and --tls-key)." };
         var key = new Option<FileInfo?>("--tls-key") { Description = "The PEM private key of --tls-cert." };
-        var metricsPort = new Option<int>("--metrics-port")
-        {
-            Description = "Serve Prometheus metrics at http://<host>:<port>/metrics ($ORCHESTRATOR_METRICS_PORT; 0: none).",
-            DefaultValueFactory = _ => int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_METRICS_PORT"), out int p) ? p : 0,
-        };
+        var metricsPort = ClusterFlags.MetricsPort();
         var watchHistory = new Option<int>("--watch-history")
         {
             Description = "Events kept for Watch streams to resume from (a watcher further behind gets a snapshot instead).",

@@ -51,9 +51,11 @@ public static class SweepWatch
     const int ShownPoints = 20;
 
     /// <summary>The best recipe, as every command prints it.</summary>
-    public static string BestLine(SweepStatus status, SweepResults.Recipe best) =>
-        $"{status.Name}: best recipe on {status.Metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
-        $"{status.Metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}";
+    public static string BestLine(SweepStatus status, SweepResults.Recipe best) => BestLine(status.Name, status.Metric, best);
+
+    public static string BestLine(string sweep, string metric, SweepResults.Recipe best) =>
+        $"{sweep}: best recipe on {metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
+        $"{metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}";
 
     /// <summary>The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy.</summary>
     static string PointsTable(SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)

@@ -23,7 +23,13 @@ public sealed partial record TrialConfig(
     string Device)
 {
     /// <summary>Identifies what the run computes (not where it runs or what it is called), for safe resume.</summary>
-    public string Hash() => Identity(Teacher is null || !Loss.NeedsTeacher ? null : string.Join(",", Teacher.Members.Select(m => m.Verify())));
+    public string Hash() => Hash(TeacherHashes());
+
+    /// <summary>The same, with the teachers' hashes already computed by <see cref="TeacherHashes"/>.</summary>
+    public string Hash(IReadOnlyList<string>? teacherHashes) => Identity(teacherHashes is null ? null : string.Join(",", teacherHashes));
+
+    /// <summary>The verified SHA-256 of each teacher checkpoint, or null when the loss uses no teacher.</summary>
+    public IReadOnlyList<string>? TeacherHashes() => Teacher is null || !Loss.NeedsTeacher ? null : Teacher.Members.Select(m => m.Verify()).ToList();
 
     /// <summary>
     /// A hash of everything the run computes, with its teachers given by <paramref name="teachers"/> (content hashes,

@@ -94,9 +94,10 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
     }
 
     /// <summary>The artifact a student trains from, on the training device; generated here first when the store lacks it or rejects it.</summary>
-    public LoadedSoftTargets LoadForTraining(TeacherEnsemble ensemble, bool embeddings)
+    /// <param name="teacherHashes">The members' checkpoint hashes when the caller has verified them already; null: verified here.</param>
+    public LoadedSoftTargets LoadForTraining(TeacherEnsemble ensemble, bool embeddings, IReadOnlyList<string>? teacherHashes = null)
     {
-        var hashes = ensemble.Members.Select(m => m.Verify()).ToList();
+        var hashes = teacherHashes ?? ensemble.Members.Select(m => m.Verify()).ToList();
         string key = SoftTargetFile.KeyOf(SoftTargetStore.ArtifactInputs(data, hashes, ensemble, embeddings));
         var read = Read(key);
         if (read is null)
