@@ -25,6 +25,7 @@ public static class TrialReports
         ValidationAccuracy = m.ValidationAccuracy,
         SamplesPerSecond = m.SamplesPerSecond,
         Seconds = m.Seconds,
+        StepSeconds = m.StepSeconds,
     };
 
     public static Proto.TrialSummary ToSummary(this TrialOutcome outcome, string name, string model, double seconds, string bestCheckpoint)

@@ -27,6 +27,8 @@ public class TrialExecutionTests
         string directory = TestData.TemporaryDirectory();
         var summary = TrialExecution.Run(Config(3), directory, cancellation: TestContext.Current.CancellationToken);
         ReadMetrics(directory).Select(m => m.Epoch).ShouldBe([1, 2, 3]);
+        // 1,000 training rows (1,200 less 200 for validation) at batch 100: ten steps an epoch.
+        ReadMetrics(directory).ShouldAllBe(m => m.StepSeconds > 0 && Math.Abs(m.StepSeconds * 10 - m.Seconds) < 1e-9);
         var written = JsonParser.Default.Parse<Proto.TrialSummary>(File.ReadAllText(Path.Combine(directory, TrialExecution.SummaryFile)));
         written.ShouldBe(summary);
         written.Status.ShouldBe(Proto.TrialStatus.Completed);

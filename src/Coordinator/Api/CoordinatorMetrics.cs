@@ -15,23 +15,33 @@ public sealed class CoordinatorMetrics : IDisposable
     /// <summary>What the gauges read: refreshed by <see cref="SweepGauges"/> and by the scheduler's published load.</summary>
     sealed record Snapshot(IReadOnlyList<SweepStatus> Sweeps, Cluster.Scheduler.Load? Load);
 
-    volatile Snapshot snapshot = new([], null);
-    readonly Histogram<double> dispatchLatency;
     public const string MeterName = "Orchestrator.Coordinator";
 
+    // Bucket bounds in seconds, chosen per instrument: OpenTelemetry's defaults (0 to 10,000) are meant for milliseconds.
+    static readonly double[] FastBounds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    static readonly double[] WaitBounds = [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400];
+    static readonly double[] CallBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600];
+    static readonly double[] JobBounds = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400];
+
+    volatile Snapshot snapshot = new([], null);
     readonly Meter meter = new(MeterName);
     readonly Counter<long> jobsFinished;
     readonly Histogram<double> jobDuration;
+    readonly Histogram<double> dispatchLatency;
+    readonly Histogram<double> journalLatency;
+    readonly Histogram<double> grpcCalls;
     readonly Counter<long> pointsIngested;
     readonly UpDownCounter<long> watchStreams;
 
     public CoordinatorMetrics(Akka.Actor.ActorSystem system)
     {
         jobsFinished = meter.CreateCounter<long>("orchestrator.jobs.finished", description: "Jobs that finished, by kind (teacher, student, soft-targets, soft-target-shard) and state (done, failed, cancelled).");
-        jobDuration = meter.CreateHistogram<double>("orchestrator.job.duration", unit: "s", description: "How long finished jobs ran, by kind.");
+        jobDuration = Histogram("orchestrator.job.duration", "How long finished jobs ran, by kind.", JobBounds);
         pointsIngested = meter.CreateCounter<long>("orchestrator.metric.points", description: "Metric points received from GPU nodes.");
         watchStreams = meter.CreateUpDownCounter<long>("orchestrator.watch.streams", description: "Watch streams open now.");
-        dispatchLatency = meter.CreateHistogram<double>("orchestrator.scheduler.dispatch.latency", unit: "s", description: "How long a runnable job waited for a free slot.");
+        dispatchLatency = Histogram("orchestrator.scheduler.dispatch.latency", "How long a runnable job waited for a free slot.", WaitBounds);
+        journalLatency = Histogram("orchestrator.journal.write.latency", "How long a sweep's event took to be written to the journal.", FastBounds);
+        grpcCalls = Histogram("orchestrator.grpc.server.duration", "gRPC calls served, by service, method and status code, and how long each took (streams: while open).", CallBounds);
         meter.CreateObservableGauge("orchestrator.sweeps", () => snapshot.Sweeps
             .GroupBy(s => s.Cancelled ? "cancelled" : s.Complete ? "complete" : "running")
             .Select(g => new Measurement<long>(g.Count(), new KeyValuePair<string, object?>("state", g.Key))), description: "Sweeps by state.");
@@ -49,6 +59,9 @@ public sealed class CoordinatorMetrics : IDisposable
             .GroupBy(m => m).Select(g => new Measurement<long>(g.Count(), new("role", g.Key.Role), new("status", g.Key.Status))),
             description: "Cluster members by role and status.");
     }
+
+    Histogram<double> Histogram(string name, string description, double[] bounds) =>
+        meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = bounds });
 
     /// <summary>Both states for every node the scheduler knows, zeros included, so utilisation (busy / all) is defined for an idle node.</summary>
     static IEnumerable<Measurement<long>> Slots(Cluster.Scheduler.Load? load) => load is null ? [] :
@@ -71,6 +84,15 @@ public sealed class CoordinatorMetrics : IDisposable
         var kind = new KeyValuePair<string, object?>("kind", SweepResults.KindNames.GetValueOrDefault(change.Kind, "unknown"));
         jobsFinished.Add(1, kind, new KeyValuePair<string, object?>("state", change.State));
         if (change.Summary is { Seconds: > 0 } summary) jobDuration.Record(summary.Seconds, kind);
+    }
+
+    public void JournalWritten(TimeSpan latency) => journalLatency.Record(latency.TotalSeconds);
+
+    /// <summary>One finished gRPC call; <paramref name="fullMethod"/> is "/package.Service/Method".</summary>
+    public void GrpcCall(string fullMethod, Grpc.Core.StatusCode code, TimeSpan duration)
+    {
+        int slash = fullMethod.LastIndexOf('/');
+        grpcCalls.Record(duration.TotalSeconds, new("service", fullMethod[1..Math.Max(slash, 1)]), new("method", fullMethod[(slash + 1)..]), new("code", code.ToString()));
     }
 
     public void Ingested(int points) => pointsIngested.Add(points);

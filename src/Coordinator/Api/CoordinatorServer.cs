@@ -47,7 +47,11 @@ public static class CoordinatorServer
         builder.Services.AddSingleton<MetricsSink>();
         builder.Services.AddSingleton(services => new CoordinatorContext(services.GetRequiredService<ActorRegistry>().Get<SweepEntity>(), outputDirectory,
             softTargetStore, view, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
-        builder.Services.AddGrpc(grpc => grpc.MaxReceiveMessageSize = ApiOptions.MaxRequestBytes)
+        builder.Services.AddGrpc(grpc =>
+            {
+                grpc.MaxReceiveMessageSize = ApiOptions.MaxRequestBytes;
+                grpc.Interceptors.Add<GrpcMetricsInterceptor>();
+            })
             .AddServiceOptions<SweepService>(service => service.Interceptors.Add<BearerTokenInterceptor>())
             .AddServiceOptions<MetricsService>(service => service.Interceptors.Add<BearerTokenInterceptor>());
         builder.Services.AddGrpcReflection();

@@ -7,7 +7,7 @@ namespace Orchestrator.Coordinator.Api;
 /// <summary>
 /// Records in the <see cref="WatchHub"/> what the coordinator's actors publish (sweep and job state changes from the
 /// sweep entities, epoch progress that nodes without a metrics stream send over the cluster) and cluster members
-/// coming up and leaving; and counts finished jobs for Prometheus.
+/// coming up and leaving; and hands the metrics (finished jobs, scheduler load, dispatch and journal latency) to Prometheus's instruments.
 /// </summary>
 public sealed class WatchFeed : ReceiveActor
 {
@@ -22,6 +22,7 @@ public sealed class WatchFeed : ReceiveActor
         Receive<JobProgress>(p => metrics.Apply(p.Node, [new MetricPoint { SweepId = p.SweepId, JobId = p.JobId, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics }]));
         Receive<Cluster.Scheduler.Load>(instruments.SchedulerLoad);
         Receive<Cluster.Scheduler.Dispatched>(d => instruments.Dispatched(d.Waited));
+        Receive<Cluster.SweepEntity.JournalWritten>(w => instruments.JournalWritten(w.Latency));
         Receive<ClusterEvent.MemberUp>(up => hub.Append(Node(up.Member, "up")));
         Receive<ClusterEvent.MemberRemoved>(removed => hub.Append(Node(removed.Member, "left")));
         Receive<ClusterEvent.IMemberEvent>(_ => { });
@@ -35,7 +36,9 @@ public sealed class WatchFeed : ReceiveActor
 
     protected override void PreStart()
     {
-        foreach (var type in new[] { typeof(SweepStateChanged), typeof(JobStateChanged), typeof(JobProgress), typeof(Cluster.Scheduler.Load), typeof(Cluster.Scheduler.Dispatched) })
+        Type[] published = [typeof(SweepStateChanged), typeof(JobStateChanged), typeof(JobProgress), typeof(Cluster.Scheduler.Load), typeof(Cluster.Scheduler.Dispatched),
+            typeof(Cluster.SweepEntity.JournalWritten)];
+        foreach (var type in published)
             Context.System.EventStream.Subscribe(Self, type);
         Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.MemberUp), typeof(ClusterEvent.MemberRemoved));

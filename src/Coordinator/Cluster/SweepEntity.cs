@@ -56,37 +56,37 @@ public sealed class SweepEntity : ReceivePersistentActor
                 }
                 if (cancelled is not null)
                 {
-                    Persist(new SweepResumed(), resumed =>
+                    Persist(new SweepResumed(), Timed<SweepResumed>(resumed =>
                     {
                         Apply(resumed);
                         PublishSweep("resumed");
                         HandOverRunnable();
                         sender.Tell(Accepted());
-                    });
+                    }));
                     return;
                 }
                 HandOverRunnable();
                 sender.Tell(Accepted());
                 return;
             }
-            Persist(new SweepSubmitted { Sweep = submit }, submitted =>
+            Persist(new SweepSubmitted { Sweep = submit }, Timed<SweepSubmitted>(submitted =>
             {
                 Apply(submitted);
                 PublishSweep("submitted");
                 HandOverRunnable();
                 sender.Tell(Accepted());
-            });
+            }));
         });
         // Job events are persisted asynchronously: the journal batches them and commands are not stashed meanwhile,
         // which is what lets one sweep dispatch thousands of short trials a second. Their order is still kept.
         Command<JobAssigned>(assigned =>
         {
             if (jobs.TryGetValue(assigned.JobId, out var job) && !job.Finished)
-                PersistAsync(new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }, started =>
+                PersistAsync(new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }, Timed<JobStarted>(started =>
                 {
                     Apply(started);
                     Publish(job, started.Node, started.Slot);
-                });
+                }));
         });
         Command<JobFinished>(finished =>
         {
@@ -94,24 +94,24 @@ public sealed class SweepEntity : ReceivePersistentActor
             if (finished.Summary.Status == TrialStatus.Cancelled)
             {
                 // The node stopped the trial (it is shutting down): run it again, from its last checkpoint.
-                PersistAsync(new JobRequeued { JobId = finished.JobId, Reason = "cancelled by its node" }, requeued =>
+                PersistAsync(new JobRequeued { JobId = finished.JobId, Reason = "cancelled by its node" }, Timed<JobRequeued>(requeued =>
                 {
                     Apply(requeued);
                     Publish(job);
                     HandOver([job]);
-                });
+                }));
                 return;
             }
-            PersistAsync(new JobCompleted { JobId = finished.JobId, Summary = finished.Summary }, Complete);
+            PersistAsync(new JobCompleted { JobId = finished.JobId, Summary = finished.Summary }, Timed<JobCompleted>(Complete));
         });
         Command<JobLost>(lost =>
         {
             if (jobs.TryGetValue(lost.JobId, out var job) && !job.Finished)
-                PersistAsync(new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }, requeued =>
+                PersistAsync(new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }, Timed<JobRequeued>(requeued =>
                 {
                     Apply(requeued);
                     Publish(job);
-                });
+                }));
         });
         Command<CancelSweep>(cancel =>
         {
@@ -127,13 +127,13 @@ public sealed class SweepEntity : ReceivePersistentActor
                 sender.Tell(new SweepCancelAccepted { SweepId = sweep.SweepId, WasRunning = false });
                 return;
             }
-            Persist(new SweepCancelled { Reason = cancel.Reason }, sweepCancelled =>
+            Persist(new SweepCancelled { Reason = cancel.Reason }, Timed<SweepCancelled>(sweepCancelled =>
             {
                 Apply(sweepCancelled);
                 PublishSweep("cancelled");
                 scheduler.Tell(new CancelSweepJobs { SweepId = sweep.SweepId });
                 sender.Tell(new SweepCancelAccepted { SweepId = sweep.SweepId, Cancelled = unfinished, WasRunning = true });
-            });
+            }));
         });
         Command<GetSweepStatus>(_ => Sender.Tell(Status()));
     }
@@ -143,6 +143,20 @@ public sealed class SweepEntity : ReceivePersistentActor
     public static Props Props(string sweepId, IActorRef scheduler) => Akka.Actor.Props.Create(() => new SweepEntity(sweepId, scheduler));
 
     protected override void OnReplaySuccess() => HandOverRunnable();
+
+    /// <summary>How long a journal write took, from the call to persist to its handler (which runs once the write is stored): published for the metrics.</summary>
+    public sealed record JournalWritten(TimeSpan Latency);
+
+    /// <summary><paramref name="handler"/>, first publishing how long its event took to be written.</summary>
+    Action<T> Timed<T>(Action<T> handler)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        return written =>
+        {
+            Context.System.EventStream.Publish(new JournalWritten(System.Diagnostics.Stopwatch.GetElapsedTime(start)));
+            handler(written);
+        };
+    }
 
     void Apply(SweepSubmitted submitted)
     {
@@ -235,7 +249,7 @@ public sealed class SweepEntity : ReceivePersistentActor
                 },
             });
         }
-        if (orphaned.Count > 0) PersistAll(orphaned, Complete);
+        if (orphaned.Count > 0) PersistAll(orphaned, Timed<JobCompleted>(Complete));
     }
 
     SweepAccepted Accepted() => new() { SweepId = sweep!.SweepId, Jobs = jobs.Count, AlreadyDone = jobs.Values.Count(j => j.Finished) };

@@ -1,6 +1,10 @@
 using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using OpenTelemetry;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Orchestrator.Distillation;
 using Orchestrator.GpuNode;
@@ -55,7 +59,7 @@ public static class GpuNodeCommand
             });
             int metricsAt = parse.GetValue(metricsPort);
             using var metrics = metricsAt > 0 ? new NodeMetrics(slotDevices) : null;
-            using var exporter = metricsAt > 0 ? MetricsEndpoint(settings.Hostname, metricsAt) : null;
+            await using var exporter = metricsAt > 0 ? await StartMetricsEndpoint(metricsAt, cancellation) : null;
             using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine, progress, metrics));
             await host.StartAsync(cancellation);
             Console.WriteLine($"{nodeName}: {slotDevices.Count} slot(s) ({string.Join(", ", slotDevices)}), joining {string.Join(", ", seedNodes)}" +
@@ -69,21 +73,27 @@ public static class GpuNodeCommand
         return command;
     }
 
-    /// <summary>This node's /metrics, on the address other members reach it at (Prometheus scrapes the same address).</summary>
-    static MeterProvider MetricsEndpoint(string hostname, int port)
+    /// <summary>
+    /// This node's /metrics (Kestrel, HTTP/1.1) on every interface and under any host name: Prometheus scrapes a pod
+    /// by its IP, whatever name the node gave the cluster.
+    /// </summary>
+    static async Task<WebApplication> StartMetricsEndpoint(int port, CancellationToken cancellation)
     {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(port, listen => listen.Protocols = HttpProtocols.Http1));
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(NodeMetrics.MeterName).AddRuntimeInstrumentation().AddPrometheusExporter());
+        var app = builder.Build();
+        app.MapPrometheusScrapingEndpoint();
         try
         {
-            return Sdk.CreateMeterProviderBuilder().AddMeter(NodeMetrics.MeterName).AddRuntimeInstrumentation()
-                .AddPrometheusHttpListener(listener =>
-                {
-                    listener.Host = hostname;
-                    listener.Port = port;
-                }).Build();
+            await app.StartAsync(cancellation);
+            return app;
         }
-        catch (InvalidOperationException e)
+        catch (IOException e)
         {
-            throw new UserInputException($"--metrics-port {port}: cannot serve metrics on {hostname}:{port} ({e.InnerException?.Message ?? e.Message}); choose a free port.");
+            await app.DisposeAsync();
+            throw new UserInputException($"--metrics-port {port}: cannot serve metrics there ({e.Message}); choose a free port.");
         }
     }
 

@@ -10,7 +10,8 @@ public sealed record EpochMetrics(
     double ValidationLoss,
     double ValidationAccuracy,
     double SamplesPerSecond,
-    double Seconds);
+    double Seconds,
+    double StepSeconds);
 
 public enum TrialStatus { Completed, EarlyStopped, Failed, Cancelled }
 

@@ -46,7 +46,7 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
             manual_seed(options.Seed * 1_000_003L + epoch + 1);
             var epochResult = TrainEpoch(optimizer, cancellation);
             if (epochResult is null) { status = TrialStatus.Cancelled; break; }
-            var (trainLoss, terms, trainAccuracy, seconds) = epochResult.Value;
+            var (trainLoss, terms, trainAccuracy, seconds, steps) = epochResult.Value;
             if (!double.IsFinite(trainLoss))
             {
                 status = TrialStatus.Failed;
@@ -56,7 +56,7 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
             }
             var (validationLoss, validationAccuracy) = Evaluate(data.Validation);
             var metrics = new EpochMetrics(epoch + 1, rate, trainLoss, terms, trainAccuracy, validationLoss, validationAccuracy,
-                data.Train.Count / seconds, seconds);
+                data.Train.Count / seconds, seconds, seconds / steps);
             history.Add(metrics);
 
             if (validationAccuracy > progress.BestValidationAccuracy)
@@ -109,7 +109,7 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
     }
 
     /// <summary>One pass over the shuffled training set; null when cancelled.</summary>
-    (double Loss, Dictionary<string, double> Terms, double Accuracy, double Seconds)? TrainEpoch(OptimizerHelper optimizer, CancellationToken cancellation)
+    (double Loss, Dictionary<string, double> Terms, double Accuracy, double Seconds, long Steps)? TrainEpoch(OptimizerHelper optimizer, CancellationToken cancellation)
     {
         model.train();
         var clock = Stopwatch.StartNew();
@@ -139,7 +139,7 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
             double meanLoss = lossSum.item<float>() / count;
             var meanTerms = termSums.ToDictionary(t => t.Key, t => (double)t.Value.item<float>() / count);
             double accuracy = (double)correct.item<long>() / count;
-            return (meanLoss, meanTerms, accuracy, clock.Elapsed.TotalSeconds);
+            return (meanLoss, meanTerms, accuracy, clock.Elapsed.TotalSeconds, (count + options.BatchSize - 1) / options.BatchSize);
         }
         finally
         {
