@@ -18,5 +18,6 @@ var root = new RootCommand("orchestrator: knowledge-distillation experiments on 
     StatusCommand.Create(),
     ResultsCommand.Create(),
     CancelCommand.Create(),
+    SlotWorkerCommand.Create(),
 };
 return await CommandLineRunner.RunAsync(root, args);

@@ -6,7 +6,7 @@ namespace Orchestrator.GpuNode;
 
 /// <summary>
 /// One GPU node: owns its device slots, offers every free slot to the scheduler (work-pulling), and runs each job
-/// it is given on a dedicated thread per slot, never on the actor dispatcher. Progress and the result come back as
+/// it is given on a dedicated thread per slot (which hands it to the slot's worker process), never on the actor dispatcher. Progress and the result come back as
 /// messages; when the agent stops, running trials are cancelled within one batch and resume from their last epoch,
 /// and a job of a cancelled sweep is stopped the same way.
 /// </summary>
@@ -25,10 +25,10 @@ public sealed class NodeAgent : ReceiveActor
     readonly NodeMetrics? metrics;
 
     /// <param name="report">Where to say which job starts and ends on which slot (the gpunode command's console); null: silent.</param>
-    /// <param name="runner">What a slot does with a job; null: <see cref="JobRunners.Run"/>.</param>
+    /// <param name="runner">What a slot does with a job (<see cref="SlotWorkers.Run"/>: in the slot's worker process).</param>
     /// <param name="progress">Where epoch progress goes (the coordinator's metrics stream); null: to the scheduler, over the cluster.</param>
     /// <param name="metrics">This node's Prometheus instruments; null: none.</param>
-    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null,
+    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, JobRunner runner, Action<string>? report = null,
         Action<JobProgress>? progress = null, NodeMetrics? metrics = null)
     {
         this.metrics = metrics;
@@ -36,7 +36,7 @@ public sealed class NodeAgent : ReceiveActor
         this.slotDevices = slotDevices;
         this.scheduler = scheduler;
         this.report = report;
-        this.runner = runner ?? JobRunners.Run;
+        this.runner = runner;
         var send = progress ?? (p => scheduler.Tell(p));
         publishProgress = p =>
         {
@@ -62,9 +62,9 @@ public sealed class NodeAgent : ReceiveActor
         });
     }
 
-    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, Action<string>? report = null, JobRunner? runner = null,
+    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, JobRunner runner, Action<string>? report = null,
         Action<JobProgress>? progress = null, NodeMetrics? metrics = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, report, runner, progress, metrics));
+        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, runner, report, progress, metrics));
 
     protected override void PreStart()
     {
@@ -97,9 +97,9 @@ public sealed class NodeAgent : ReceiveActor
             TrialSummary summary;
             try
             {
-                summary = runner(job, device, metrics => publishProgress(new JobProgress
+                summary = runner(job, run.Slot, device, metrics => publishProgress(new JobProgress
                 {
-                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics.ToProto(), Epochs = job.Epochs,
+                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics, Epochs = job.Epochs,
                 }), cancellation.Token);
             }
             catch (Exception e)

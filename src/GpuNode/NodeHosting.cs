@@ -45,12 +45,13 @@ public static class NodeHosting
         .WithCustomSerializer("orchestrator-protobuf", ProtobufSerializer.MessageTypes, system => new ProtobufSerializer(system));
 
     /// <summary>A GPU node joining a cluster: the agent that offers this node's slots to the coordinator's scheduler.</summary>
+    /// <param name="runner">What a slot does with a job (<see cref="SlotWorkers.Run"/>).</param>
     /// <param name="progress">Where epoch progress goes (a <see cref="MetricsUplink"/>); null: to the scheduler, over the cluster.</param>
     /// <param name="metrics">This node's Prometheus instruments; null: none.</param>
     public static AkkaConfigurationBuilder AddGpuNode(this AkkaConfigurationBuilder builder, NodeSettings settings, string nodeName,
-        IReadOnlyList<string> slotDevices, Action<string>? report, Action<JobProgress>? progress = null, NodeMetrics? metrics = null) => builder
+        IReadOnlyList<string> slotDevices, JobRunner runner, Action<string>? report, Action<JobProgress>? progress = null, NodeMetrics? metrics = null) => builder
         .AddOrchestratorNode(settings)
         .WithSingletonProxy<SchedulerProxy>(NodeSettings.SchedulerName, SchedulerSingleton)
         .WithActors((system, registry) =>
-            system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), report, progress: progress, metrics: metrics), "agent"));
+            system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), runner, report, progress, metrics), "agent"));
 }

@@ -63,4 +63,49 @@ public class MultiProcessClusterTests
         coordinator.Output.ShouldContain("mp-sweep: soft targets soft-targets-");
         Directory.GetFiles(store, "*.soft").Length.ShouldBe(1); // written by a node, into the store the coordinator named
     }
+
+    [Fact]
+    public async Task A_gpu_node_killed_with_sigkill_leaves_no_worker_training_behind()
+    {
+        string directory = TestData.TemporaryDirectory();
+        string sweep = TestData.WriteFile("orphan.yaml", """
+            name: orphan
+            dataset: { name: synthetic, validation: 200 }
+            student: { model: mlp-1200-1200, epochs: 500 }
+            seeds: [1]
+            """);
+        int port = Loopback.FreePort();
+        using var coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", Loopback.FreePort().ToString(),
+            "--out", directory, "--sweep", sweep);
+        using var node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu");
+        await node.WaitForOutput("starting", TimeSpan.FromMinutes(1));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int[] workers;
+        while ((workers = ChildrenOf(node.Process.Id)).Length == 0)
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, "the node started no worker process\n" + node.Output);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        node.Process.Kill(); // SIGKILL: the node cannot tell its worker anything
+        foreach (int pid in workers)
+        {
+            using var worker = System.Diagnostics.Process.GetProcessById(pid);
+            worker.WaitForExit(TimeSpan.FromSeconds(30)).ShouldBeTrue("the worker kept training for a node that is gone");
+        }
+    }
+
+    /// <summary>The processes whose parent is <paramref name="pid"/> (Linux /proc: the field after the command name in stat is the parent's id).</summary>
+    static int[] ChildrenOf(int pid) => Directory.GetDirectories("/proc")
+        .Select(Path.GetFileName).Where(name => name!.All(char.IsAsciiDigit))
+        .Select(name =>
+        {
+            try
+            {
+                string stat = File.ReadAllText($"/proc/{name}/stat");
+                return (Pid: int.Parse(name!), Parent: int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]));
+            }
+            catch (IOException) { return (Pid: 0, Parent: 0); } // it ended meanwhile
+        })
+        .Where(p => p.Parent == pid).Select(p => p.Pid).ToArray();
 }

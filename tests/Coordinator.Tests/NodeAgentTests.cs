@@ -18,12 +18,12 @@ public class NodeAgentTests : TestKit
     {
         var scheduler = CreateTestProbe();
         var threads = new System.Collections.Concurrent.ConcurrentBag<string?>();
-        JobRunner runner = (job, device, _, _) =>
+        JobRunner runner = (job, _, device, _, _) =>
         {
             threads.Add(Thread.CurrentThread.Name);
             return new TrialSummary { Name = job.JobId, Status = TrialStatus.Completed, Device = device };
         };
-        var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu", "cuda:0"], scheduler, runner: runner));
+        var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu", "cuda:0"], scheduler, runner));
         scheduler.ExpectMsg<SlotFree>().Slot.ShouldBe(0);
         var second = scheduler.ExpectMsg<SlotFree>();
         (second.Slot, second.Device).ShouldBe((1, "cuda:0"));
@@ -41,14 +41,14 @@ public class NodeAgentTests : TestKit
         var scheduler = CreateTestProbe();
         var cancelled = new TaskCompletionSource();
         var started = 0;
-        JobRunner runner = (job, _, _, token) =>
+        JobRunner runner = (job, _, _, _, token) =>
         {
             Interlocked.Increment(ref started);
             token.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
             if (token.IsCancellationRequested) cancelled.TrySetResult();
             return new TrialSummary { Name = job.JobId, Status = TrialStatus.Cancelled };
         };
-        var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu"], scheduler, runner: runner));
+        var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu"], scheduler, runner));
         scheduler.ExpectMsg<SlotFree>();
         agent.Tell(Run("long", 0));
         AwaitCondition(() => Volatile.Read(ref started) == 1);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orchestrator.Coordinator.Commands;
 using Orchestrator.GpuNode;
 
 namespace Orchestrator.Coordinator.Cluster;
@@ -14,10 +15,12 @@ namespace Orchestrator.Coordinator.Cluster;
 public sealed class LocalCluster : IAsyncDisposable
 {
     readonly IHost host;
+    readonly IReadOnlyList<SlotWorkers> workers;
 
-    LocalCluster(IHost host, ActorSystem system, IActorRef sweeps)
+    LocalCluster(IHost host, IReadOnlyList<SlotWorkers> workers, ActorSystem system, IActorRef sweeps)
     {
         this.host = host;
+        this.workers = workers;
         System = system;
         Sweeps = sweeps;
     }
@@ -31,16 +34,17 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <param name="journal">Where the sweep events go: <see cref="ClusterSettings.Sqlite"/> or <see cref="ClusterSettings.Postgres"/> for <see cref="Node"/>.</param>
     /// <param name="nodeDevices">For each simulated node, the device of each of its slots.</param>
-    /// <param name="runner">What slots do with jobs; null: train them.</param>
+    /// <param name="runner">What slots do with jobs; null: train them, each slot in its worker process.</param>
     public static async Task<LocalCluster> StartAsync(ClusterSettings journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation,
         JobRunner? runner = null)
     {
+        var workers = runner is null ? nodeDevices.Select(_ => new SlotWorkers(SlotWorkerCommand.StartInfo)).ToList() : [];
         var host = NodeHosting.BuildHost(akka => akka
             .AddCoordinator(journal)
             .WithActors((system, registry) =>
             {
                 for (int node = 0; node < nodeDevices.Count; node++)
-                    system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), runner: runner), $"agent-node{node + 1}");
+                    system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), runner ?? workers[node].Run), $"agent-node{node + 1}");
             }));
         await host.StartAsync(cancellation);
         var system = host.Services.GetRequiredService<ActorSystem>();
@@ -50,7 +54,7 @@ public sealed class LocalCluster : IAsyncDisposable
         cluster.Join(cluster.SelfAddress);
         await up.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellation);
         var registry = host.Services.GetRequiredService<ActorRegistry>();
-        return new LocalCluster(host, system, registry.Get<SweepEntity>());
+        return new LocalCluster(host, workers, system, registry.Get<SweepEntity>());
     }
 
     /// <summary>Calls <paramref name="onProgress"/> (on an actor thread) for every epoch any slot finishes.</summary>
@@ -60,5 +64,6 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         await host.StopAsync();
         host.Dispose();
+        foreach (var slots in workers) slots.Dispose();
     }
 }

@@ -44,7 +44,7 @@ public static class BenchSchedulerCommand
         string directory = Path.Combine(Path.GetTempPath(), "orchestrator-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
         var holdTime = TimeSpan.FromSeconds(hold);
-        JobRunner holdSlot = (job, _, _, token) =>
+        JobRunner holdSlot = (job, _, _, _, token) =>
         {
             if (holdTime > TimeSpan.Zero) token.WaitHandle.WaitOne(holdTime);
             return new TrialSummary { Name = job.JobId, Status = TrialStatus.Completed };

@@ -60,7 +60,8 @@ public static class GpuNodeCommand
             int metricsAt = parse.GetValue(metricsPort);
             using var metrics = metricsAt > 0 ? new NodeMetrics(slotDevices) : null;
             await using var exporter = metricsAt > 0 ? await StartMetricsEndpoint(metricsAt, cancellation) : null;
-            using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, Console.WriteLine, progress, metrics));
+            using var workers = new SlotWorkers(SlotWorkerCommand.StartInfo);
+            using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, workers.Run, Console.WriteLine, progress, metrics));
             await host.StartAsync(cancellation);
             Console.WriteLine($"{nodeName}: {slotDevices.Count} slot(s) ({string.Join(", ", slotDevices)}), joining {string.Join(", ", seedNodes)}" +
                               (uplink is null ? "" : $"; metrics to {parse.GetValue(api)}") + (metricsAt > 0 ? $"; Prometheus metrics at :{metricsAt}/metrics" : ""));

@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Google.Protobuf;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.GpuNode;
+
+/// <summary>
+/// Runs every slot's jobs in a child process of its own (<c>orchestrator slot-worker</c>), started on the slot's first
+/// job and reused for the next ones. Why not threads: TorchSharp 0.107 frees the implicit Scalars of tensor calls
+/// (<c>t.add_(1e-8)</c>, and inside its optimizers) from the finalizer, which a collection started by another thread
+/// can run while the native call still reads them (docs/cluster.md); a worker has one allocating thread and no
+/// background GC. A worker also has its own RNG, and a native crash ends one job, not the node.
+/// </summary>
+/// <param name="startInfo">How to start a worker process (its stdin, stdout and stderr are redirected here).</param>
+public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
+{
+    readonly ConcurrentDictionary<int, Worker> workers = new();
+
+    /// <summary>A <see cref="JobRunner"/>: runs <paramref name="job"/> in <paramref name="slot"/>'s worker, starting a new one if there is none or it died.</summary>
+    public TrialSummary Run(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
+    {
+        var worker = workers.AddOrUpdate(slot, _ => new Worker(startInfo()), (_, current) =>
+        {
+            if (!current.HasExited) return current;
+            current.Dispose();
+            return new Worker(startInfo());
+        });
+        return worker.Run(job, device, onEpoch, cancellation);
+    }
+
+    /// <summary>The process ids of the workers alive now, by slot.</summary>
+    public IReadOnlyDictionary<int, int> ProcessIds => workers.Where(w => !w.Value.HasExited).ToDictionary(w => w.Key, w => w.Value.ProcessId);
+
+    public void Dispose()
+    {
+        foreach (var worker in workers.Values) worker.Dispose();
+        workers.Clear();
+    }
+
+    sealed class Worker : IDisposable
+    {
+        const int StderrLines = 20;
+        static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
+        static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+
+        readonly Process process;
+        readonly Queue<string> stderr = new();
+
+        public Worker(ProcessStartInfo info)
+        {
+            info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
+            info.UseShellExecute = false;
+            process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start a slot worker ({info.FileName})");
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is null) return;
+                lock (stderr)
+                {
+                    stderr.Enqueue(e.Data);
+                    if (stderr.Count > StderrLines) stderr.Dequeue();
+                }
+            };
+            process.BeginErrorReadLine();
+        }
+
+        public bool HasExited => process.HasExited;
+
+        public int ProcessId => process.Id;
+
+        public TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
+        {
+            try
+            {
+                Send(new SlotWorkerInput { Run = new RunOnDevice { Job = job, Device = device } });
+            }
+            catch (IOException)
+            {
+                return Died(job);
+            }
+            using var cancelling = cancellation.Register(() =>
+            {
+                try { Send(new SlotWorkerInput { Cancel = true }); }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { } // it ended meanwhile
+            });
+            while (process.StandardOutput.ReadLine() is { } line)
+            {
+                SlotWorkerOutput output;
+                try
+                {
+                    output = Parser.Parse<SlotWorkerOutput>(line);
+                }
+                catch (InvalidProtocolBufferException)
+                {
+                    Console.Error.WriteLine(line); // something in the worker printed to stdout; not ours to lose
+                    continue;
+                }
+                if (output.KindCase == SlotWorkerOutput.KindOneofCase.Epoch) onEpoch(output.Epoch);
+                else if (output.KindCase == SlotWorkerOutput.KindOneofCase.Done) return output.Done;
+            }
+            return Died(job);
+        }
+
+        void Send(SlotWorkerInput input)
+        {
+            lock (process)
+            {
+                process.StandardInput.WriteLine(Json.Format(input));
+                process.StandardInput.Flush();
+            }
+        }
+
+        /// <summary>The worker ended in the middle of a job (a native crash, the out-of-memory killer, a signal).</summary>
+        TrialSummary Died(JobSpec job)
+        {
+            process.WaitForExit();
+            string last;
+            lock (stderr) last = string.Join(" | ", stderr.TakeLast(5));
+            return new TrialSummary
+            {
+                Name = job.JobId, Status = TrialStatus.Failed,
+                FailureReason = $"the slot's worker process ended with exit code {process.ExitCode} during the job{(last.Length > 0 ? $": {last}" : "")}",
+            };
+        }
+
+        /// <summary>
+        /// Closes the worker's stdin, which makes it cancel any job and exit; kills it if it has not within 30 s. The
+        /// Process object is left to the collector: a slot thread may still be reading the cancelled job's last lines.
+        /// </summary>
+        public void Dispose()
+        {
+            try
+            {
+                if (!process.HasExited) process.StandardInput.Close();
+                if (!process.WaitForExit(TimeSpan.FromSeconds(30))) process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException) { } // already gone
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Orchestrator.Coordinator.Commands;
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.Models;
+using Orchestrator.Distillation.Training;
+using Orchestrator.GpuNode;
+using Orchestrator.Protocol.V1;
+using EpochMetrics = Orchestrator.Protocol.V1.EpochMetrics;
+using TrialStatus = Orchestrator.Protocol.V1.TrialStatus;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>Each slot trains in a real worker process (the orchestrator binary), reused from job to job, replaced when it dies.</summary>
+public sealed class SlotWorkerTests : IDisposable
+{
+    readonly SlotWorkers workers = new(SlotWorkerCommand.StartInfo);
+
+    static JobSpec Job(string id, string model, int epochs) => new()
+    {
+        SweepId = "workers", JobId = id, Kind = JobKind.Teacher, Epochs = epochs, OutputDirectory = TestData.TemporaryDirectory(),
+        WorkJson = TrialJson.Write(new TrialConfig(id, new DataOptions("synthetic", Validation: 200), new ModelSpec(model), null, LossRecipe.LabelsOnly,
+            new TrainingOptions(epochs, 32, new OptimizerOptions(), new ScheduleOptions(), Seed: 1), "cpu")),
+    };
+
+    /// <summary>
+    /// Runs <paramref name="job"/> on <paramref name="slot"/>'s thread; <paramref name="afterFirstEpoch"/> is called
+    /// once, when its first epoch is in; <paramref name="cancel"/> cancels the job.
+    /// </summary>
+    Task<TrialSummary> Run(JobSpec job, int slot, List<EpochMetrics>? epochs = null, Action? afterFirstEpoch = null, CancellationTokenSource? cancel = null) =>
+        Task.Factory.StartNew(() => workers.Run(job, slot, "cpu", epoch =>
+        {
+            lock (job) epochs?.Add(epoch);
+            if (epoch.Epoch == 1) afterFirstEpoch?.Invoke();
+        }, cancel?.Token ?? CancellationToken.None), TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+        .WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+
+    [Fact]
+    public async Task Each_slot_trains_in_a_worker_process_of_its_own_which_also_runs_the_slots_next_jobs()
+    {
+        var epochs = new List<EpochMetrics>();
+        var first = await Run(Job("first", "mlp-16", 3), 0, epochs);
+        first.Status.ShouldBe(TrialStatus.Completed, first.FailureReason);
+        epochs.Select(e => e.Epoch).ShouldBe([1, 2, 3]); // streamed from the worker as they finished
+        int worker = workers.ProcessIds[0];
+        worker.ShouldNotBe(Environment.ProcessId);
+
+        var (again, other) = (Run(Job("again", "mlp-16", 1), 0), Run(Job("other", "mlp-16", 1), 1));
+        (await again).Status.ShouldBe(TrialStatus.Completed);
+        (await other).Status.ShouldBe(TrialStatus.Completed);
+        workers.ProcessIds[0].ShouldBe(worker); // reused
+        workers.ProcessIds[1].ShouldNotBe(worker); // a slot of its own
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_the_job_within_a_batch_keeps_its_checkpoint_and_the_worker_serves_on()
+    {
+        using var cancel = new CancellationTokenSource();
+        var job = Job("long", "mlp-1200-1200", 500);
+        var summary = await Run(job, 0, afterFirstEpoch: cancel.Cancel, cancel: cancel);
+        summary.Status.ShouldBe(TrialStatus.Cancelled);
+        summary.EpochsRun.ShouldBeLessThan(500);
+        File.Exists(Path.Combine(job.OutputDirectory, Trainer.LastCheckpoint)).ShouldBeTrue();
+        int worker = workers.ProcessIds[0];
+
+        (await Run(Job("next", "mlp-16", 1), 0)).Status.ShouldBe(TrialStatus.Completed);
+        workers.ProcessIds[0].ShouldBe(worker);
+    }
+
+    [Fact]
+    public async Task A_worker_that_dies_fails_only_its_job_and_the_next_job_gets_a_new_worker()
+    {
+        int? killed = null;
+        var summary = await Run(Job("doomed", "mlp-1200-1200", 500), 0, afterFirstEpoch: () =>
+        {
+            killed = workers.ProcessIds[0];
+            System.Diagnostics.Process.GetProcessById(killed.Value).Kill(); // SIGKILL, as the out-of-memory killer would
+        });
+        summary.Status.ShouldBe(TrialStatus.Failed);
+        summary.FailureReason.ShouldContain("the slot's worker process ended with exit code 137 during the job");
+
+        (await Run(Job("after", "mlp-16", 1), 0)).Status.ShouldBe(TrialStatus.Completed);
+        workers.ProcessIds[0].ShouldNotBe(killed!.Value);
+    }
+
+    [Fact]
+    public async Task Disposing_the_workers_ends_their_processes()
+    {
+        (await Run(Job("one", "mlp-16", 1), 0)).Status.ShouldBe(TrialStatus.Completed);
+        var process = System.Diagnostics.Process.GetProcessById(workers.ProcessIds[0]);
+        workers.Dispose(); // closes the workers' stdin, as a node that stops or dies does
+        process.WaitForExit(TimeSpan.FromSeconds(30)).ShouldBeTrue();
+    }
+
+    public void Dispose() => workers.Dispose();
+}
