@@ -121,4 +121,19 @@ public class TrialConfigTests
         (config with { Device = "cuda" }).Hash().ShouldBe(config.Hash());
         (config with { Training = config.Training with { Seed = 5 } }).Hash().ShouldNotBe(config.Hash());
     }
+
+    [Fact]
+    public void A_loss_setting_that_no_term_reads_does_not_change_the_hash_and_one_that_a_term_reads_does()
+    {
+        var alone = TrialConfig.Load(TestData.WriteFile("trial.yaml", "dataset: mnist\nmodel: mlp-400\nepochs: 2\nloss: { terms: [ce], temperature: 8, margin: 2, features: embedding }\n"));
+        (alone with { Loss = alone.Loss with { Temperature = 2, TripletMargin = 1, Feature = RelationFeature.Logits } }).Hash().ShouldBe(alone.Hash());
+
+        var hinton = alone with { Loss = alone.Loss with { Weights = new Dictionary<string, double> { ["ce"] = 0.5, ["hinton"] = 0.5 } } };
+        (hinton with { Loss = hinton.Loss with { Temperature = 2 } }).Hash().ShouldNotBe(hinton.Hash());
+        (hinton with { Loss = hinton.Loss with { TripletMargin = 1 } }).Hash().ShouldBe(hinton.Hash());
+        var triplet = alone with { Loss = alone.Loss with { Weights = new Dictionary<string, double> { ["ce"] = 0.5, ["triplet"] = 0.5 } } };
+        (triplet with { Loss = triplet.Loss with { TripletMargin = 1 } }).Hash().ShouldNotBe(triplet.Hash());
+        (triplet with { Loss = triplet.Loss with { Feature = RelationFeature.Logits } }).Hash().ShouldNotBe(triplet.Hash());
+        (triplet with { Loss = triplet.Loss with { Temperature = 2 } }).Hash().ShouldBe(triplet.Hash());
+    }
 }

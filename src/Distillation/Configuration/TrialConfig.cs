@@ -38,7 +38,7 @@ public sealed partial record TrialConfig(
     public string Identity(string? teachers)
     {
         var teacher = Loss.NeedsTeacher && teachers is not null ? new { Members = teachers, Teacher?.Recipe } : null;
-        return ContentHash.Of(new { Data, Model, Teacher = teacher, Loss, Training });
+        return ContentHash.Of(new { Data, Model, Teacher = teacher, Loss = Loss.WithoutUnusedSettings(), Training });
     }
 
     public static TrialConfig Load(string path) => Parse(ConfigMap.Load(path), Path.GetFileNameWithoutExtension(path));

@@ -30,10 +30,24 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
 
     public static LossRecipe LabelsOnly { get; } = new(new Dictionary<string, double> { [CrossEntropyTerm] = 1 }, 1, 1, RelationFeature.Logits);
 
+    static readonly string[] TemperatureTerms = ["hinton", "soft-ce"], RelationTerms = ["triplet", "rkd-d", "rkd-a", "rkd-da"];
+
     public bool NeedsTeacher => Weights.Keys.Any(t => t != CrossEntropyTerm);
 
     /// <summary>Whether a relational or triplet term compares embeddings, so the teachers' embeddings must be kept.</summary>
-    public bool NeedsTeacherEmbedding => Feature == RelationFeature.Embedding && Weights.Keys.Any(t => t is "triplet" or "rkd-d" or "rkd-a" or "rkd-da");
+    public bool NeedsTeacherEmbedding => Feature == RelationFeature.Embedding && Weights.Keys.Any(RelationTerms.Contains);
+
+    /// <summary>
+    /// This recipe with each setting that none of its terms reads (the temperature without hinton or soft-ce, the margin
+    /// without triplet, the features without a relational term) at its neutral value: what a trial's identity hashes,
+    /// so a sweep crossing [ce] with temperatures runs the student alone once per seed, not once per temperature.
+    /// </summary>
+    public LossRecipe WithoutUnusedSettings() => this with
+    {
+        Temperature = Weights.Keys.Any(TemperatureTerms.Contains) ? Temperature : LabelsOnly.Temperature,
+        TripletMargin = Weights.ContainsKey("triplet") ? TripletMargin : LabelsOnly.TripletMargin,
+        Feature = Weights.Keys.Any(RelationTerms.Contains) ? Feature : LabelsOnly.Feature,
+    };
 
     /// <summary>Builds weights from a term list and alpha; errors say how to fix them.</summary>
     public static IReadOnlyDictionary<string, double> WeightsFromAlpha(IReadOnlyList<string> terms, double? alpha)
