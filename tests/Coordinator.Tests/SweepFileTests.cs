@@ -214,10 +214,30 @@ public class SweepFileTests
         stderr.ShouldContain("seeds: is empty");
     }
 
-    [Fact]
-    public void The_example_grid_sweep_is_valid()
+    /// <summary>How many student trials each example sweep plans (fmnist-kd-random distils a checkpoint that examples/trials/fmnist-teacher-cnn.yaml trains first).</summary>
+    static readonly Dictionary<string, int> ExampleStudents = new()
     {
-        string example = Path.Combine(TestData.RepositoryRoot(), "examples", "sweeps", "fmnist-kd-grid.yaml");
-        SweepPlanner.Plan(SweepFile.Load(example), TestData.TemporaryDirectory()).Students.Count.ShouldBe(3 * 3 * 2 * 3);
-    }
+        ["fmnist-quickstart.yaml"] = 8,
+        ["fmnist-kd-grid.yaml"] = 3 * 3 * 2 * 3,
+        ["fmnist-ensemble.yaml"] = 3 * 3, // [ce] once per seed, whatever the teachers
+        ["cifar10-kd-tutorial.yaml"] = (1 + 3 * 4) * 3, // the student alone once per seed, then alpha x T
+        ["mnist-dark-knowledge.yaml"] = (1 + 3 * 3) * 3,
+        ["mnist-hinton-2015.yaml"] = (1 + 4 + 1) * 3, // [ce], [ce, hinton] x T, [logit-mse]
+        ["fmnist-triplet-rkd.yaml"] = 6 * 3,
+        ["cifar10-triplet-rkd.yaml"] = 5 * 3,
+        ["cifar10-alexnet-hard-weight.yaml"] = 3 * 2 * 3,
+    };
+
+    public static TheoryData<string> Examples => new(ExampleStudents.Keys);
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void Each_example_sweep_plans_its_students(string file) =>
+        SweepPlanner.Plan(SweepFile.Load(Path.Combine(TestData.RepositoryRoot(), "examples", "sweeps", file)), TestData.TemporaryDirectory())
+            .Students.Count.ShouldBe(ExampleStudents[file]);
+
+    [Fact]
+    public void Every_example_sweep_is_checked() =>
+        Directory.GetFiles(Path.Combine(TestData.RepositoryRoot(), "examples", "sweeps"), "*.yaml").Select(Path.GetFileName).Order()
+            .ShouldBe(ExampleStudents.Keys.Append("fmnist-kd-random.yaml").Order());
 }
