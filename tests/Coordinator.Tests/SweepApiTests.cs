@@ -88,6 +88,10 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!File.Exists(written) && DateTime.UtcNow < deadline) await Task.Delay(100, TestContext.Current.CancellationToken);
         (await File.ReadAllTextAsync(written, TestContext.Current.CancellationToken)).ShouldBe(output);
+        // ... and report.html, with the learning curves drawn from the metrics.jsonl the node wrote.
+        string report = await File.ReadAllTextAsync(Path.Combine(coordinator.Directory, "out", "api-e2e", "report.html"), TestContext.Current.CancellationToken);
+        report.ShouldContain("<h2>Best recipe</h2>");
+        report.ShouldContain("<h2>Learning curves</h2>");
 
         (code, output, _) = await Cli("submit", file);
         code.ShouldBe(0);

@@ -27,13 +27,14 @@ public static class SweepWatch
         return live ? await FollowLive(sweeps, plan.Sweep.Name, view, cancellation) : await FollowLines(sweeps, plan.Sweep.Name, view, cancellation);
     }
 
-    /// <summary>Writes results.csv and results.json, prints the teachers, ensembles and best recipe, and returns the exit code.</summary>
+    /// <summary>Writes results.csv, results.json and report.html, prints the teachers, ensembles and best recipe, and returns the exit code.</summary>
     public static int Report(SweepStatus status, string directory)
     {
         SweepResults.Write(status, directory);
-        Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")} and results.json");
+        SweepReport.Write(status, directory, Path.Combine(directory, SweepPlan.JobsFolder));
+        Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")}, results.json and {SweepReport.FileName}");
         foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == SweepEntity.Done))
-            Console.WriteLine($"{status.Name}: {Describe(job)}");
+            Console.WriteLine($"{status.Name}: {SweepResults.Describe(job)}");
         var recipes = SweepResults.Recipes(status);
         if (recipes.Count == 0)
         {
@@ -67,17 +68,6 @@ public static class SweepWatch
         foreach (var r in recipes)
             table.AppendLine($"| {string.Join(" | ", names.Select(n => r.Parameters.GetValueOrDefault(n, "")))} | {r.Runs} | {r.MetricMean:F4} ± {r.MetricStd:F4} | {r.TestMean:P2} ± {r.TestStd:P2} |");
         return table.ToString().TrimEnd();
-    }
-
-    static string Describe(JobStatus job)
-    {
-        var s = job.Summary;
-        string accuracy = $"val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}";
-        if (job.Kind == JobKind.Teacher) return $"teacher {job.JobId}: {accuracy}";
-        string members = string.Join("; ", s.Teachers.Select(t => $"{t.ValidationAccuracy:P2} / {t.TestAccuracy:P2}"));
-        string cached = s.SoftTargetsCached ? "; soft targets were already in the store" : "";
-        if (s.Teachers.Count == 1) return $"soft targets {job.JobId} of one teacher ({s.Teachers[0].Checkpoint}){cached}";
-        return $"ensemble {job.JobId} ({s.Teachers.Count} teachers, {job.Parameters.GetValueOrDefault("aggregation")}): {accuracy}; each teacher val / test: {members}{cached}";
     }
 
     public static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>

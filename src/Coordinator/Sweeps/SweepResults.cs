@@ -113,6 +113,18 @@ public static class SweepResults
         return jobs.OrderBy(j => order.IndexOf(j.Kind)).ThenBy(j => j.JobId, StringComparer.Ordinal);
     }
 
+    /// <summary>A finished teacher or soft-target job in one line: its accuracy, or its ensemble's and each member's.</summary>
+    public static string Describe(JobStatus job)
+    {
+        var s = job.Summary;
+        string accuracy = $"val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}";
+        if (job.Kind == JobKind.Teacher) return $"teacher {job.JobId}: {accuracy}";
+        string members = string.Join("; ", s.Teachers.Select(t => $"{t.ValidationAccuracy:P2} / {t.TestAccuracy:P2}"));
+        string cached = s.SoftTargetsCached ? "; soft targets were already in the store" : "";
+        if (s.Teachers.Count == 1) return $"soft targets {job.JobId} of one teacher ({s.Teachers[0].Checkpoint}){cached}";
+        return $"ensemble {job.JobId} ({s.Teachers.Count} teachers, {job.Parameters.GetValueOrDefault("aggregation")}): {accuracy}; each teacher val / test: {members}{cached}";
+    }
+
     /// <summary>One teacher of an ensemble, as the results table shows it.</summary>
     public static string Describe(TeacherAccuracy teacher) =>
         string.Create(CultureInfo.InvariantCulture, $"{teacher.Checkpoint} val {teacher.ValidationAccuracy:P2} test {teacher.TestAccuracy:P2}");

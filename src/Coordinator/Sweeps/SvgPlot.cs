@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Orchestrator.Coordinator.Sweeps;
+
+/// <summary>
+/// The two plots of a sweep report, as inline SVG (no script, no external file, so report.html opens anywhere):
+/// lines over a numeric x (learning curves), and dots with whiskers over categories (a metric by parameter value).
+/// </summary>
+public static class SvgPlot
+{
+    public sealed record Series(string Label, IReadOnlyList<(double X, double Y)> Points, string Color, bool Dashed = false, double Width = 2);
+
+    /// <summary>One dot: the category it belongs to, its value, its whisker (± spread), and whether to draw it bold.</summary>
+    public sealed record Dot(int Category, double Value, double Spread, bool Highlighted, string Title);
+
+    const int Width = 640, Height = 300, Left = 60, Right = 150, Top = 30, Bottom = 45;
+    const double PlotWidth = Width - Left - Right, PlotHeight = Height - Top - Bottom;
+
+    public static string Lines(string title, string xLabel, string yLabel, IReadOnlyList<Series> series)
+    {
+        var points = series.SelectMany(s => s.Points).ToList();
+        if (points.Count == 0) return "";
+        var x = new Axis(points.Min(p => p.X), points.Max(p => p.X));
+        var y = new Axis(points.Min(p => p.Y), points.Max(p => p.Y));
+        var svg = Frame(title, xLabel, yLabel, y);
+        foreach (double tick in x.Ticks()) XTick(svg, x.Scale(tick) * PlotWidth + Left, Number(tick));
+        for (int i = 0; i < series.Count; i++)
+        {
+            var s = series[i];
+            string path = string.Join(" ", s.Points.Select(p => $"{Px(Left + x.Scale(p.X) * PlotWidth)},{Px(Top + (1 - y.Scale(p.Y)) * PlotHeight)}"));
+            svg.Append($"<polyline points=\"{path}\" fill=\"none\" stroke=\"{s.Color}\" stroke-width=\"{Px(s.Width)}\"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : "")}><title>{Escape(s.Label)}</title></polyline>");
+        }
+        Legend(svg, series.DistinctBy(s => s.Label).Select(s => (s.Label, s.Color)).ToList());
+        return svg.Append("</svg>").ToString();
+    }
+
+    public static string Dots(string title, string xLabel, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<Dot> dots)
+    {
+        if (dots.Count == 0) return "";
+        var y = new Axis(dots.Min(d => d.Value - d.Spread), dots.Max(d => d.Value + d.Spread));
+        var svg = Frame(title, xLabel, yLabel, y);
+        double step = PlotWidth / categories.Count;
+        for (int c = 0; c < categories.Count; c++) XTick(svg, Left + step * (c + 0.5), categories[c]);
+        var placed = new Dictionary<int, int>();
+        foreach (var dot in dots.OrderBy(d => d.Highlighted))
+        {
+            // The dots of one category spread a little sideways, in a fixed pattern, so equal values stay visible.
+            int nth = placed[dot.Category] = placed.GetValueOrDefault(dot.Category, -1) + 1;
+            double cx = Left + step * (dot.Category + 0.5) + (dot.Highlighted ? 0 : (nth % 5 - 2) * step * 0.06);
+            double cy = Top + (1 - y.Scale(dot.Value)) * PlotHeight;
+            string color = dot.Highlighted ? "#d62728" : "#1f77b4";
+            if (dot.Spread > 0)
+                svg.Append($"<line x1=\"{Px(cx)}\" x2=\"{Px(cx)}\" y1=\"{Px(Top + (1 - y.Scale(dot.Value + dot.Spread)) * PlotHeight)}\" " +
+                           $"y2=\"{Px(Top + (1 - y.Scale(dot.Value - dot.Spread)) * PlotHeight)}\" stroke=\"{color}\" stroke-opacity=\"0.6\"/>");
+            svg.Append($"<circle cx=\"{Px(cx)}\" cy=\"{Px(cy)}\" r=\"{(dot.Highlighted ? 6 : 4)}\" fill=\"{color}\" fill-opacity=\"{(dot.Highlighted ? "1" : "0.6")}\"><title>{Escape(dot.Title)}</title></circle>");
+        }
+        Legend(svg, [("best point", "#d62728"), ("other points", "#1f77b4")]);
+        return svg.Append("</svg>").ToString();
+    }
+
+    static StringBuilder Frame(string title, string xLabel, string yLabel, Axis y)
+    {
+        var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" font-family=\"sans-serif\" font-size=\"11\">");
+        svg.Append($"<text x=\"{Left}\" y=\"18\" font-size=\"13\" font-weight=\"bold\">{Escape(title)}</text>");
+        svg.Append($"<rect x=\"{Left}\" y=\"{Top}\" width=\"{PlotWidth}\" height=\"{PlotHeight}\" fill=\"none\" stroke=\"#999\"/>");
+        foreach (double tick in y.Ticks())
+        {
+            double py = Top + (1 - y.Scale(tick)) * PlotHeight;
+            svg.Append($"<line x1=\"{Left}\" x2=\"{Left + PlotWidth}\" y1=\"{Px(py)}\" y2=\"{Px(py)}\" stroke=\"#eee\"/>");
+            svg.Append($"<text x=\"{Left - 6}\" y=\"{Px(py + 4)}\" text-anchor=\"end\">{Number(tick)}</text>");
+        }
+        svg.Append($"<text x=\"{Left + PlotWidth / 2}\" y=\"{Height - 8}\" text-anchor=\"middle\">{Escape(xLabel)}</text>");
+        svg.Append($"<text transform=\"translate(14 {Top + PlotHeight / 2}) rotate(-90)\" text-anchor=\"middle\">{Escape(yLabel)}</text>");
+        return svg;
+    }
+
+    static void XTick(StringBuilder svg, double x, string label) =>
+        svg.Append($"<text x=\"{Px(x)}\" y=\"{Top + PlotHeight + 16}\" text-anchor=\"middle\">{Escape(label)}</text>");
+
+    static void Legend(StringBuilder svg, IReadOnlyList<(string Label, string Color)> entries)
+    {
+        for (int i = 0; i < entries.Count && i < 12; i++)
+        {
+            double y = Top + 10 + i * 16;
+            svg.Append($"<rect x=\"{Left + PlotWidth + 12}\" y=\"{Px(y - 8)}\" width=\"10\" height=\"10\" fill=\"{entries[i].Color}\"/>");
+            svg.Append($"<text x=\"{Left + PlotWidth + 26}\" y=\"{Px(y + 1)}\">{Escape(Shorten(entries[i].Label))}</text>");
+        }
+    }
+
+    static string Shorten(string label) => label.Length <= 20 ? label : label[..19] + "…";
+
+    /// <summary>A linear axis over [min, max], padded so that a constant series still has a range, with about five round ticks.</summary>
+    sealed class Axis
+    {
+        readonly double min, max;
+
+        public Axis(double low, double high)
+        {
+            double pad = high > low ? (high - low) * 0.05 : Math.Max(Math.Abs(high) * 0.05, 0.01);
+            (min, max) = (low - pad, high + pad);
+        }
+
+        public double Scale(double value) => (value - min) / (max - min);
+
+        public IEnumerable<double> Ticks()
+        {
+            double raw = (max - min) / 5, magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+            double step = new[] { 1, 2, 5, 10 }.Select(m => m * magnitude).First(s => s >= raw);
+            for (double tick = Math.Ceiling(min / step) * step; tick <= max; tick += step) yield return Math.Round(tick / step) * step;
+        }
+    }
+
+    static string Px(double value) => value.ToString("0.#", CultureInfo.InvariantCulture);
+
+    static string Number(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+
+    public static string Escape(string text) => WebUtility.HtmlEncode(text);
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Distillation;
+using Orchestrator.GpuNode;
+using Orchestrator.Protocol.V1;
+using static Orchestrator.Coordinator.Sweeps.SvgPlot;
+
+namespace Orchestrator.Coordinator.Sweeps;
+
+/// <summary>
+/// report.html, beside results.csv: the best recipe (chosen on validation), teachers and ensembles, every point with
+/// mean ± std over seeds, the metric by each swept parameter, and learning curves (validation accuracy and loss per
+/// epoch, from each trial's metrics.jsonl) of the best point's seeds against the teachers and the other students.
+/// One self-contained file: inline SVG, no script, nothing fetched.
+/// </summary>
+public static class SweepReport
+{
+    public const string FileName = "report.html";
+
+    /// <summary>The most students drawn as grey curves (a large sweep's report stays small).</summary>
+    const int MaxOtherCurves = 200;
+
+    /// <param name="jobsDirectory">Where each job wrote its files (<c>&lt;jobs&gt;/&lt;id&gt;/metrics.jsonl</c>).</param>
+    public static void Write(SweepStatus status, string directory, string jobsDirectory) =>
+        AtomicFile.WriteText(Path.Combine(directory, FileName), Render(status, jobsDirectory, DateTime.UtcNow));
+
+    public static string Render(SweepStatus status, string jobsDirectory, DateTime generated)
+    {
+        var recipes = SweepResults.Recipes(status);
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>");
+        html.Append($"<title>{Escape(status.Name)}: sweep report</title>");
+        html.Append("<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}" +
+                    "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td.p,th.p{text-align:left}.best{background:#fdecea}" +
+                    "svg{display:block;margin:1em 0}.note{color:#666;font-size:13px}</style></head><body>");
+        int done = status.Jobs.Count(j => j.State == SweepEntity.Done), failed = status.Jobs.Count(j => j.State == SweepEntity.Failed);
+        html.Append($"<h1>{Escape(status.Name)}</h1><p class=\"note\">{done} of {status.Jobs.Count} job(s) done, {failed} failed; " +
+                    $"points ranked on {Escape(status.Metric)} ({(status.Maximize ? "higher" : "lower")} is better), mean over seeds. " +
+                    $"Test accuracy is reported, never used to choose. Generated {generated.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC.</p>");
+
+        if (recipes.Count > 0)
+        {
+            var best = recipes[0];
+            html.Append($"<h2>Best recipe</h2><p id=\"best\"><b>{Escape(Parameters(best))}</b>: {Escape(status.Metric)} {best.MetricMean:F4} ± {best.MetricStd:F4}, " +
+                        $"test accuracy {Percent(best.TestMean)} ± {Percent(best.TestStd)} over {best.Runs} seed(s)</p>");
+        }
+        var teachers = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == SweepEntity.Done).ToList();
+        if (teachers.Count > 0)
+            html.Append("<h2>Teachers</h2><ul>").AppendJoin("", teachers.Select(j => $"<li>{Escape(SweepResults.Describe(j))}</li>")).Append("</ul>");
+        if (recipes.Count > 0)
+        {
+            Points(html, status, recipes);
+            ByParameter(html, status, recipes);
+        }
+        Curves(html, status, recipes, jobsDirectory);
+        var failures = status.Jobs.Where(j => j.State == SweepEntity.Failed).ToList();
+        if (failures.Count > 0)
+            html.Append("<h2>Failed jobs</h2><ul>").AppendJoin("", failures.Select(j => $"<li>{Escape(j.JobId)}: {Escape(j.Summary?.FailureReason ?? "")}</li>")).Append("</ul>");
+        return html.Append("</body></html>\n").ToString();
+    }
+
+    static void Points(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
+    {
+        var names = ParameterNames(recipes);
+        html.Append("<h2>Points</h2><table id=\"points\"><tr><th>rank</th>").AppendJoin("", names.Select(n => $"<th class=\"p\">{Escape(n)}</th>"))
+            .Append($"<th>seeds</th><th>{Escape(status.Metric)}</th><th>test accuracy</th></tr>");
+        for (int i = 0; i < recipes.Count; i++)
+        {
+            var r = recipes[i];
+            html.Append($"<tr{(i == 0 ? " class=\"best\"" : "")}><td>{i + 1}</td>").AppendJoin("", names.Select(n => $"<td class=\"p\">{Escape(r.Parameters.GetValueOrDefault(n, ""))}</td>"))
+                .Append($"<td>{r.Runs}</td><td>{r.MetricMean:F4} ± {r.MetricStd:F4}</td><td>{Percent(r.TestMean)} ± {Percent(r.TestStd)}</td></tr>");
+        }
+        html.Append("</table>");
+    }
+
+    /// <summary>For each parameter with more than one value: every point's metric (whiskers ± std over seeds) at its value of that parameter.</summary>
+    static void ByParameter(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
+    {
+        var plots = new StringBuilder();
+        foreach (string name in ParameterNames(recipes))
+        {
+            var values = recipes.Select(r => r.Parameters.GetValueOrDefault(name, "")).Distinct().ToList();
+            if (values.Count < 2) continue;
+            values = values.All(v => double.TryParse(v, CultureInfo.InvariantCulture, out _))
+                ? values.OrderBy(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList()
+                : values.Order(StringComparer.Ordinal).ToList();
+            var dots = recipes.Select((r, i) => new Dot(values.IndexOf(r.Parameters.GetValueOrDefault(name, "")), r.MetricMean, r.MetricStd, i == 0,
+                $"{Parameters(r)}: {r.MetricMean:F4} ± {r.MetricStd:F4}")).ToList();
+            plots.Append(Dots($"{status.Metric} by {name}", name, status.Metric, values, dots));
+        }
+        if (plots.Length > 0)
+            html.Append("<h2>By parameter</h2><p class=\"note\">Each dot is a point of the sweep (mean over seeds, whiskers ± std), at its value of the parameter.</p>").Append(plots);
+    }
+
+    static void Curves(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes, string jobsDirectory)
+    {
+        var best = recipes.Count > 0 ? recipes[0] : null;
+        bool IsBest(JobStatus job) => best is not null && job.Kind == JobKind.Student && best.Parameters.All(p => job.Parameters.GetValueOrDefault(p.Key) == p.Value)
+                                      && job.Parameters.Count == best.Parameters.Count;
+        var curves = new List<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)>();
+        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == SweepEntity.Done))
+            if (ReadEpochs(Path.Combine(jobsDirectory, job.JobId, TrialExecution.MetricsFile)) is { Count: > 0 } epochs) curves.Add((job, epochs));
+        if (curves.Count == 0) return;
+
+        // Drawn in this order: other students (grey, underneath), then teachers (dashed), then the best point's seeds.
+        var ordered = curves.Where(c => c.Job.Kind == JobKind.Student && !IsBest(c.Job)).Take(MaxOtherCurves)
+            .Concat(curves.Where(c => c.Job.Kind == JobKind.Teacher)).Concat(curves.Where(c => IsBest(c.Job))).ToList();
+        Series Line(JobStatus job, IEnumerable<(double, double)> points) => job.Kind == JobKind.Teacher
+            ? new Series("teacher", points.ToList(), "#333333", Dashed: true)
+            : IsBest(job) ? new Series($"best point, seed {job.Seed}", points.ToList(), "#d62728", Width: 2.5)
+            : new Series("other students", points.ToList(), "#bbbbbb", Width: 1);
+        html.Append("<h2>Learning curves</h2><p class=\"note\">Per epoch, on the validation split: the best point's seeds, the teachers (dashed) and every other student (grey).</p>");
+        html.Append(Lines("validation accuracy", "epoch", "validation accuracy", ordered.Select(c => Line(c.Job, c.Epochs.Select(e => ((double)e.Epoch, e.Accuracy)))).ToList()));
+        html.Append(Lines("validation loss (cross-entropy)", "epoch", "validation loss", ordered.Select(c => Line(c.Job, c.Epochs.Select(e => ((double)e.Epoch, e.Loss)))).ToList()));
+    }
+
+    /// <summary>A trial's epochs from its metrics.jsonl; empty when it has none (soft-target jobs, or a folder elsewhere).</summary>
+    static List<(int Epoch, double Accuracy, double Loss)> ReadEpochs(string path)
+    {
+        if (!File.Exists(path)) return [];
+        var epochs = new List<(int, double, double)>();
+        foreach (string line in File.ReadLines(path).Where(l => l.Length > 0))
+        {
+            using var json = JsonDocument.Parse(line);
+            var root = json.RootElement;
+            epochs.Add((root.GetProperty("epoch").GetInt32(), root.GetProperty("validation_accuracy").GetDouble(), root.GetProperty("validation_loss").GetDouble()));
+        }
+        return epochs;
+    }
+
+    static List<string> ParameterNames(IReadOnlyList<SweepResults.Recipe> recipes) =>
+        recipes.SelectMany(r => r.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+
+    static string Parameters(SweepResults.Recipe recipe) =>
+        recipe.Parameters.Count == 0 ? "(no parameters)" : string.Join(", ", recipe.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+
+    static string Percent(double value) => value.ToString("P2", CultureInfo.InvariantCulture);
+}

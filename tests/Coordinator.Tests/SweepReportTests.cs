@@ -1,0 +1,83 @@
+using System.Xml.Linq;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Protocol.V1;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>report.html from a sweep's status and its trials' metrics.jsonl files.</summary>
+public class SweepReportTests
+{
+    static readonly DateTime Generated = new(2026, 11, 23, 12, 0, 0, DateTimeKind.Utc);
+
+    static JobStatus Student(string id, string alpha, int seed, double validation, double test) => new()
+    {
+        JobId = id, Kind = JobKind.Student, State = SweepEntity.Done, Seed = seed, Parameters = { ["alpha"] = alpha, ["losses"] = "[ce, <hinton>]" },
+        Summary = new TrialSummary { Name = id, Status = TrialStatus.Completed, BestValidationAccuracy = validation, TestAccuracy = test },
+    };
+
+    static void WriteEpochs(string jobs, string id, params double[] accuracies)
+    {
+        Directory.CreateDirectory(Path.Combine(jobs, id));
+        File.WriteAllLines(Path.Combine(jobs, id, "metrics.jsonl"), accuracies.Select((a, i) =>
+            $"{{\"epoch\": {i + 1}, \"validation_accuracy\": {a}, \"validation_loss\": {1 - a}, \"train_loss\": 0.5}}"));
+    }
+
+    static XElement Parse(string html) =>
+        XDocument.Parse(html.Replace("<!DOCTYPE html>", ""), LoadOptions.None).Root!; // well-formed: no unescaped text, every tag closed
+
+    [Fact]
+    public void The_report_shows_the_best_point_every_point_each_parameter_and_learning_curves()
+    {
+        string jobs = TestData.TemporaryDirectory();
+        var status = new SweepStatus
+        {
+            SweepId = "r", Name = "r", Metric = "val_accuracy", Maximize = true, Complete = true,
+            Jobs =
+            {
+                new JobStatus { JobId = "teacher-1", Kind = JobKind.Teacher, State = SweepEntity.Done,
+                    Summary = new TrialSummary { Status = TrialStatus.Completed, BestValidationAccuracy = 0.9, TestAccuracy = 0.89 } },
+                Student("trial-a1", "0.25", 1, 0.80, 0.79), Student("trial-a2", "0.25", 2, 0.82, 0.80),
+                Student("trial-b1", "0.75", 1, 0.86, 0.85), Student("trial-b2", "0.75", 2, 0.84, 0.83),
+                new JobStatus { JobId = "trial-c1", Kind = JobKind.Student, State = SweepEntity.Failed,
+                    Summary = new TrialSummary { Status = TrialStatus.Failed, FailureReason = "loss became NaN in epoch 2" } },
+            },
+        };
+        WriteEpochs(jobs, "teacher-1", 0.8, 0.9);
+        foreach (string id in new[] { "trial-a1", "trial-a2", "trial-b1", "trial-b2" }) WriteEpochs(jobs, id, 0.7, 0.8);
+
+        string html = SweepReport.Render(status, jobs, Generated);
+        var page = Parse(html);
+        var body = page.Descendants().ToList();
+        string Text(string id) => body.Single(e => (string?)e.Attribute("id") == id).Value;
+
+        Text("best").ShouldContain("alpha=0.75, losses=[ce, <hinton>]"); // 0.85 mean beats 0.81; the value is escaped in the file
+        Text("best").ShouldContain("val_accuracy 0.8500 ± 0.0141");
+        var rows = body.Single(e => (string?)e.Attribute("id") == "points").Elements("tr").Skip(1).ToList();
+        rows.Count.ShouldBe(2);
+        rows[0].Attribute("class")!.Value.ShouldBe("best");
+
+        var plots = body.Where(e => e.Name.LocalName == "svg").ToList();
+        plots.Count.ShouldBe(1 + 2); // alpha varies (losses does not), then validation accuracy and loss curves
+        plots[0].Descendants().Count(e => e.Name.LocalName == "circle").ShouldBe(2);
+        var accuracyCurves = plots[1].Descendants().Where(e => e.Name.LocalName == "polyline").ToList();
+        accuracyCurves.Count.ShouldBe(5); // the teacher and four students
+        accuracyCurves.Count(c => c.Attribute("stroke")!.Value == "#d62728").ShouldBe(2); // the best point's two seeds
+        accuracyCurves.ShouldContain(c => c.Attribute("stroke-dasharray") != null); // the teacher
+
+        html.ShouldContain("trial-c1: loss became NaN in epoch 2");
+        html.ShouldContain("teacher teacher-1: val 90.00 %, test 89.00 %");
+    }
+
+    [Fact]
+    public void A_sweep_without_finished_students_or_metrics_files_still_gets_a_report()
+    {
+        var status = new SweepStatus { SweepId = "e", Name = "e", Metric = "val_loss", Jobs = { Student("trial-a", "0.5", 1, 0.5, 0.5) } };
+        status.Jobs[0].State = SweepEntity.Running;
+        var page = Parse(SweepReport.Render(status, TestData.TemporaryDirectory(), Generated));
+        page.Descendants().ShouldNotContain(e => e.Name.LocalName == "svg");
+        page.Value.ShouldContain("0 of 1 job(s) done");
+    }
+}
