@@ -85,7 +85,7 @@ public static class SlotWorkerCommand
     {
         string assembly = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
         // A framework-dependent app's runtime lives in <dotnet root>/shared/Microsoft.NETCore.App/<version>/.
-        string host = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
+        string host = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet"));
         var info = new ProcessStartInfo(host);
         info.ArgumentList.Add(assembly);
         info.ArgumentList.Add("slot-worker");
