@@ -83,20 +83,29 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
                 try { Send(new SlotWorkerInput { Cancel = true }); }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { } // it ended meanwhile
             });
-            while (process.StandardOutput.ReadLine() is { } line)
+            try
             {
-                SlotWorkerOutput output;
-                try
+                while (process.StandardOutput.ReadLine() is { } line)
                 {
-                    output = Parser.Parse<SlotWorkerOutput>(line);
+                    SlotWorkerOutput output;
+                    try
+                    {
+                        output = Parser.Parse<SlotWorkerOutput>(line);
+                    }
+                    catch (InvalidProtocolBufferException)
+                    {
+                        Console.Error.WriteLine(line); // something in the worker printed to stdout; not ours to lose
+                        continue;
+                    }
+                    if (output.KindCase == SlotWorkerOutput.KindOneofCase.Epoch) onEpoch(output.Epoch);
+                    else if (output.KindCase == SlotWorkerOutput.KindOneofCase.Done) return output.Done;
                 }
-                catch (InvalidProtocolBufferException)
-                {
-                    Console.Error.WriteLine(line); // something in the worker printed to stdout; not ours to lose
-                    continue;
-                }
-                if (output.KindCase == SlotWorkerOutput.KindOneofCase.Epoch) onEpoch(output.Epoch);
-                else if (output.KindCase == SlotWorkerOutput.KindOneofCase.Done) return output.Done;
+            }
+            catch
+            {
+                // Whatever broke here (the epoch callback, say), the worker is mid-job: its next lines belong to no one.
+                process.Kill(entireProcessTree: true);
+                throw;
             }
             return Died(job);
         }

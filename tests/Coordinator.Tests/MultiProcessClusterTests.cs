@@ -89,10 +89,7 @@ public class MultiProcessClusterTests
 
         node.Process.Kill(); // SIGKILL: the node cannot tell its worker anything
         foreach (int pid in workers)
-        {
-            using var worker = System.Diagnostics.Process.GetProcessById(pid);
-            worker.WaitForExit(TimeSpan.FromSeconds(30)).ShouldBeTrue("the worker kept training for a node that is gone");
-        }
+            RunningProcess.Ends(pid, TimeSpan.FromSeconds(30)).ShouldBeTrue("the worker kept training for a node that is gone");
     }
 
     /// <summary>The processes whose parent is <paramref name="pid"/> (Linux /proc: the field after the command name in stat is the parent's id).</summary>

@@ -43,6 +43,20 @@ public sealed class RunningProcess(Process process) : IDisposable
         return Process.ExitCode;
     }
 
+    /// <summary>Whether the process with id <paramref name="pid"/> has ended, or ends within <paramref name="timeout"/> (one already gone counts).</summary>
+    public static bool Ends(int pid, TimeSpan timeout)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.WaitForExit(timeout);
+        }
+        catch (ArgumentException)
+        {
+            return true; // no process with that id any more
+        }
+    }
+
     public void Dispose()
     {
         if (!Process.HasExited) Process.Kill(entireProcessTree: true);

@@ -86,6 +86,22 @@ public sealed class SlotWorkerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failing_epoch_callback_ends_the_worker_so_the_next_job_reads_no_leftover_lines()
+    {
+        int? worker = null;
+        await Should.ThrowAsync<InvalidOperationException>(() => Run(Job("broken", "mlp-1200-1200", 500), 0, afterFirstEpoch: () =>
+        {
+            worker = workers.ProcessIds[0];
+            throw new InvalidOperationException("the node could not forward the epoch");
+        }));
+        RunningProcess.Ends(worker!.Value, TimeSpan.FromSeconds(10)).ShouldBeTrue();
+
+        var epochs = new List<EpochMetrics>();
+        (await Run(Job("clean", "mlp-16", 2), 0, epochs)).Status.ShouldBe(TrialStatus.Completed);
+        epochs.Select(e => e.Epoch).ShouldBe([1, 2]); // only this job's
+    }
+
+    [Fact]
     public async Task Disposing_the_workers_ends_their_processes()
     {
         (await Run(Job("one", "mlp-16", 1), 0)).Status.ShouldBe(TrialStatus.Completed);
