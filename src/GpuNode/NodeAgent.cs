@@ -14,6 +14,9 @@ public sealed class NodeAgent : ReceiveActor
 {
     sealed record SlotDone(int Slot, JobSpec Job, TrialSummary Summary);
 
+    /// <summary>A slot whose worker crashed this many jobs in a row is not offered again (its device or process is broken, not the jobs).</summary>
+    public const int MaxCrashesInARow = 3;
+
     readonly string node;
     readonly IReadOnlyList<string> slotDevices;
     readonly IActorRef scheduler;
@@ -23,6 +26,7 @@ public sealed class NodeAgent : ReceiveActor
     readonly JobRunner runner;
     readonly Action<JobProgress> publishProgress;
     readonly NodeMetrics? metrics;
+    readonly Dictionary<int, int> crashesInARow = [];
 
     /// <param name="report">Where to say which job starts and ends on which slot (the gpunode command's console); null: silent.</param>
     /// <param name="runner">What a slot does with a job (<see cref="SlotWorkers.Run"/>: in the slot's worker process).</param>
@@ -58,7 +62,9 @@ public sealed class NodeAgent : ReceiveActor
             metrics?.Finished(done.Slot);
             report?.Invoke($"{node} slot {done.Slot}: {done.Job.JobId} {done.Summary.Status}{(done.Summary.FailureReason is { Length: > 0 } reason ? $" ({reason})" : "")}");
             scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary });
-            scheduler.Tell(Free(done.Slot));
+            crashesInARow[done.Slot] = done.Summary.Crashed ? crashesInARow.GetValueOrDefault(done.Slot) + 1 : 0;
+            if (crashesInARow[done.Slot] < MaxCrashesInARow) scheduler.Tell(Free(done.Slot));
+            else (report ?? (message => log.Warning(message)))($"{node} slot {done.Slot}: {MaxCrashesInARow} jobs in a row crashed its worker; the slot takes no more jobs until this node restarts");
         });
     }
 

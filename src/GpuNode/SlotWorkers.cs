@@ -20,12 +20,20 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
     /// <summary>A <see cref="JobRunner"/>: runs <paramref name="job"/> in <paramref name="slot"/>'s worker, starting a new one if there is none or it died.</summary>
     public TrialSummary Run(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
     {
-        var worker = workers.AddOrUpdate(slot, _ => new Worker(startInfo()), (_, current) =>
+        Worker worker;
+        try
         {
-            if (!current.HasExited) return current;
-            current.Dispose();
-            return new Worker(startInfo());
-        });
+            worker = workers.AddOrUpdate(slot, _ => new Worker(startInfo()), (_, current) =>
+            {
+                if (!current.HasExited) return current;
+                current.Dispose();
+                return new Worker(startInfo());
+            });
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return Crashed(job, $"cannot start a slot worker: {e.Message}");
+        }
         return worker.Run(job, device, onEpoch, cancellation);
     }
 
@@ -37,6 +45,9 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
         foreach (var worker in workers.Values) worker.Dispose();
         workers.Clear();
     }
+
+    static TrialSummary Crashed(JobSpec job, string reason) =>
+        new() { Name = job.JobId, Status = TrialStatus.Failed, FailureReason = reason, Crashed = true };
 
     sealed class Worker : IDisposable
     {
@@ -125,11 +136,7 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
             process.WaitForExit();
             string last;
             lock (stderr) last = string.Join(" | ", stderr.TakeLast(5));
-            return new TrialSummary
-            {
-                Name = job.JobId, Status = TrialStatus.Failed,
-                FailureReason = $"the slot's worker process ended with exit code {process.ExitCode} during the job{(last.Length > 0 ? $": {last}" : "")}",
-            };
+            return Crashed(job, $"the slot's worker process ended with exit code {process.ExitCode} during the job{(last.Length > 0 ? $": {last}" : "")}");
         }
 
         /// <summary>

@@ -36,6 +36,23 @@ public class NodeAgentTests : TestKit
     }
 
     [Fact]
+    public void A_slot_whose_worker_crashes_three_jobs_in_a_row_is_not_offered_again_but_one_success_resets_the_count()
+    {
+        var scheduler = CreateTestProbe();
+        var outcomes = new System.Collections.Concurrent.ConcurrentQueue<bool>([true, true, false, true, true, true]); // crashed?
+        JobRunner runner = (job, _, _, _, _) => new TrialSummary { Name = job.JobId, Status = TrialStatus.Failed, Crashed = outcomes.TryDequeue(out bool crashed) && crashed };
+        var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu"], scheduler, runner));
+        scheduler.ExpectMsg<SlotFree>();
+        for (int i = 0; i < 6; i++)
+        {
+            agent.Tell(Run($"j{i}", 0));
+            scheduler.ExpectMsg<JobFinished>().JobId.ShouldBe($"j{i}");
+            if (i < 5) scheduler.ExpectMsg<SlotFree>(); // two crashes, a success, then two more crashes: still offered
+        }
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the third crash in a row
+    }
+
+    [Fact]
     public async Task A_busy_slot_refuses_a_second_job_and_stopping_the_agent_cancels_the_running_one()
     {
         var scheduler = CreateTestProbe();

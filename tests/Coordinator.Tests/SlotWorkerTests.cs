@@ -79,6 +79,7 @@ public sealed class SlotWorkerTests : IDisposable
             System.Diagnostics.Process.GetProcessById(killed.Value).Kill(); // SIGKILL, as the out-of-memory killer would
         });
         summary.Status.ShouldBe(TrialStatus.Failed);
+        summary.Crashed.ShouldBeTrue(); // not the job's fault: the coordinator runs it again
         summary.FailureReason.ShouldContain("the slot's worker process ended with exit code 137 during the job");
 
         (await Run(Job("after", "mlp-16", 1), 0)).Status.ShouldBe(TrialStatus.Completed);

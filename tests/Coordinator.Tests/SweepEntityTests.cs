@@ -144,6 +144,36 @@ public class SweepEntityTests : TestKit
     }
 
     [Fact]
+    public void A_job_whose_process_crashed_runs_again_until_its_third_crash_counted_across_a_restart()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        entity.Tell(Sweep());
+        ExpectMsg<SweepAccepted>();
+        scheduler.ReceiveN(2);
+        var crash = new JobFinished { SweepId = "s", JobId = "trial-c", Summary = new TrialSummary { Status = TrialStatus.Failed, FailureReason = "worker ended with exit code 137", Crashed = true } };
+        entity.Tell(crash);
+        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c");
+
+        Watch(entity);
+        Sys.Stop(entity);
+        ExpectTerminated(entity);
+        var restarted = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["teacher-1", "trial-c"]);
+        restarted.Tell(crash.Clone());
+        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c"); // second crash: runs again
+        restarted.Tell(crash.Clone());
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // third: fails
+        AwaitAssert(() =>
+        {
+            restarted.Tell(new GetSweepStatus { SweepId = "s" });
+            var job = ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c");
+            job.State.ShouldBe(SweepEntity.Failed);
+            job.Summary.FailureReason.ShouldBe("worker ended with exit code 137 (its process crashed 3 times; not run again)");
+        });
+    }
+
+    [Fact]
     public void A_job_cancelled_by_its_node_is_queued_again()
     {
         var scheduler = CreateTestProbe();

@@ -14,11 +14,15 @@ public sealed class SweepEntity : ReceivePersistentActor
 {
     public const string Queued = "queued", Running = "running", Done = "done", Failed = "failed", Cancelled = "cancelled";
 
+    /// <summary>How many times a job may crash its process (TrialSummary.crashed) before it fails for good.</summary>
+    public const int MaxCrashes = 3;
+
     sealed class Job(PlannedJob plan)
     {
         public PlannedJob Plan { get; } = plan;
         public string State { get; set; } = Queued;
         public TrialSummary? Summary { get; set; }
+        public int Crashes { get; set; }
         public bool Finished => State is Done or Failed or Cancelled;
     }
 
@@ -91,10 +95,15 @@ public sealed class SweepEntity : ReceivePersistentActor
         Command<JobFinished>(finished =>
         {
             if (!jobs.TryGetValue(finished.JobId, out var job) || job.Finished || !handedOver.Remove(finished.JobId)) return;
-            if (finished.Summary.Status == TrialStatus.Cancelled)
+            var summary = finished.Summary;
+            // A node that stops cancels its trials, and a process that crashed (out of memory, a native abort) may have
+            // had nothing wrong with its job: either way the job runs again, from its last checkpoint; a crash only MaxCrashes times.
+            if (summary.Status == TrialStatus.Cancelled || (summary.Crashed && job.Crashes + 1 < MaxCrashes))
             {
-                // The node stopped the trial (it is shutting down): run it again, from its last checkpoint.
-                PersistAsync(new JobRequeued { JobId = finished.JobId, Reason = "cancelled by its node" }, Timed<JobRequeued>(requeued =>
+                var requeue = summary.Crashed
+                    ? new JobRequeued { JobId = finished.JobId, Reason = summary.FailureReason, Crashed = true }
+                    : new JobRequeued { JobId = finished.JobId, Reason = "cancelled by its node" };
+                PersistAsync(requeue, Timed<JobRequeued>(requeued =>
                 {
                     Apply(requeued);
                     Publish(job);
@@ -102,6 +111,7 @@ public sealed class SweepEntity : ReceivePersistentActor
                 }));
                 return;
             }
+            if (summary.Crashed) summary.FailureReason += $" (its process crashed {MaxCrashes} times; not run again)";
             PersistAsync(new JobCompleted { JobId = finished.JobId, Summary = finished.Summary }, Timed<JobCompleted>(Complete));
         });
         Command<JobLost>(lost =>
@@ -205,7 +215,12 @@ public sealed class SweepEntity : ReceivePersistentActor
         foreach (var job in jobs.Values.Where(j => j.State == Cancelled)) job.State = Queued;
     }
 
-    void Apply(JobRequeued requeued) => jobs[requeued.JobId].State = Queued;
+    void Apply(JobRequeued requeued)
+    {
+        var job = jobs[requeued.JobId];
+        job.State = Queued;
+        if (requeued.Crashed) job.Crashes++;
+    }
 
     void Apply(JobCompleted completed)
     {
