@@ -22,6 +22,7 @@ public static class OrchestratorCli
         StatusCommand.Create(),
         ResultsCommand.Create(),
         CancelCommand.Create(),
+        BenchScalarRaceCommand.Create(),
         SlotWorkerCommand.Create(),
     };
 }
