@@ -1,4 +1,5 @@
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Microsoft.Extensions.Hosting;
@@ -37,11 +38,18 @@ public static class NodeHosting
     /// </summary>
     public static readonly ClusterSingletonOptions SchedulerSingleton = new() { Role = NodeSettings.CoordinatorRole, LogSingletonIdentificationFailure = false };
 
-    /// <summary>What every member of the cluster has: remoting, clustering with its roles, and the protobuf serializer for cluster messages.</summary>
+    /// <summary>What every member of the cluster has: remoting, clustering with its roles and split-brain resolver, and the protobuf serializer for cluster messages.</summary>
     public static AkkaConfigurationBuilder AddOrchestratorNode(this AkkaConfigurationBuilder builder, NodeSettings settings) => builder
         .ConfigureLoggers(loggers => loggers.LogLevel = Akka.Event.LogLevel.WarningLevel)
         .WithRemoting(settings.Hostname, settings.Port)
-        .WithClustering(new ClusterOptions { Roles = settings.Roles, SeedNodes = settings.SeedNodes })
+        .WithClustering(new ClusterOptions
+        {
+            Roles = settings.Roles, SeedNodes = settings.SeedNodes,
+            // Akka's default split-brain resolver keeps the side with most members, which after a partition between the
+            // coordinator and many GPU nodes would be the nodes, and down the coordinator. Counting only coordinators
+            // keeps the side that holds the sweeps; the nodes on the other side are downed and their jobs re-queued.
+            SplitBrainResolver = new KeepMajorityOption { Role = NodeSettings.CoordinatorRole },
+        })
         .WithCustomSerializer("orchestrator-protobuf", ProtobufSerializer.MessageTypes, system => new ProtobufSerializer(system));
 
     /// <summary>A GPU node joining a cluster: the agent that offers this node's slots to the coordinator's scheduler.</summary>

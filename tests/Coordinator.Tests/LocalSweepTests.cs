@@ -149,6 +149,16 @@ public class LocalSweepTests
     }
 
     [Fact]
+    public async Task The_split_brain_resolver_keeps_the_side_with_the_coordinator()
+    {
+        await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(TestData.TemporaryDirectory(), "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
+        var config = cluster.System.Settings.Config;
+        config.GetString("akka.cluster.downing-provider-class").ShouldContain("SplitBrainResolverProvider");
+        config.GetString("akka.cluster.split-brain-resolver.active-strategy").ShouldBe("keep-majority");
+        config.GetString("akka.cluster.split-brain-resolver.keep-majority.role").ShouldBe(GpuNode.NodeSettings.CoordinatorRole); // not "most members"
+    }
+
+    [Fact]
     public async Task Resubmitting_a_changed_sweep_under_the_same_name_is_refused()
     {
         string directory = TestData.TemporaryDirectory();
