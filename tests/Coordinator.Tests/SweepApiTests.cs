@@ -92,6 +92,12 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         string report = await File.ReadAllTextAsync(Path.Combine(coordinator.Directory, "out", "api-e2e", "report.html"), TestContext.Current.CancellationToken);
         report.ShouldContain("<h2>Best recipe</h2>");
         report.ShouldContain("<h2>Learning curves</h2>");
+        (code, output, error) = await Cli("results", "api-e2e", "--format", "html"); // the same report, from anywhere the API reaches
+        code.ShouldBe(0, error);
+        output.ShouldContain("<h2>Learning curves</h2>");
+        int Curves(string html) => System.Text.RegularExpressions.Regex.Count(html, "<polyline");
+        Curves(output).ShouldBe(Curves(report));
+        Curves(report).ShouldBe(2 * (1 + 4)); // accuracy and loss: the teacher and four students
 
         (code, output, _) = await Cli("submit", file);
         code.ShouldBe(0);

@@ -90,6 +90,13 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, M
         return page;
     }
 
+    public override async Task<ReportResponse> Report(ReportRequest request, ServerCallContext context)
+    {
+        var status = await Status(request.SweepId, context);
+        string jobs = Path.Combine(coordinator.OutputDirectory, status.Name, SweepPlan.JobsFolder); // where the coordinator planned them
+        return new ReportResponse { Html = await Task.Run(() => SweepReport.Render(status, jobs, DateTime.UtcNow), context.CancellationToken) };
+    }
+
     public override async Task<CancelResponse> Cancel(CancelRequest request, ServerCallContext context)
     {
         await Status(request.SweepId, context); // NOT_FOUND for an unknown sweep, before anything is created

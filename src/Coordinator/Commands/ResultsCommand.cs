@@ -4,15 +4,19 @@ using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Commands;
 
-/// <summary><c>orchestrator results &lt;sweep&gt; [--format table|csv|json]</c>: a sweep's jobs and results from a running coordinator.</summary>
+/// <summary><c>orchestrator results &lt;sweep&gt; [--format table|csv|json|html]</c>: a sweep's jobs and results from a running coordinator.</summary>
 public static class ResultsCommand
 {
-    static readonly string[] Formats = ["table", "csv", "json"];
+    static readonly string[] Formats = ["table", "csv", "json", "html"];
 
     public static Command Create()
     {
         var sweep = new Argument<string>("sweep") { Description = "The sweep's name." };
-        var format = new Option<string>("--format") { Description = "table (Markdown), csv or json: the columns of results.csv.", DefaultValueFactory = _ => "table" };
+        var format = new Option<string>("--format")
+        {
+            Description = "table (Markdown), csv or json: the columns of results.csv; html: the sweep's report (curves included), e.g. > report.html.",
+            DefaultValueFactory = _ => "table",
+        };
         format.AcceptOnlyFromAmong(Formats);
         var api = new ApiClientFlags();
         var command = new Command("results", "Print a sweep's jobs (finished ones with their metrics) and its best recipe.") { sweep, format };
@@ -21,6 +25,11 @@ public static class ResultsCommand
         {
             using var client = api.Connect(parse);
             string id = parse.GetRequiredValue(sweep);
+            if (parse.GetRequiredValue(format) == "html")
+            {
+                Console.Write((await client.Call(options => client.Sweeps.ReportAsync(new ReportRequest { SweepId = id }, options), cancellation)).Html);
+                return CommandLineRunner.Ok;
+            }
             var jobs = new List<JobStatus>();
             ResultsPage page;
             string pageToken = "";
