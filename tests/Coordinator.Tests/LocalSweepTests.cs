@@ -149,6 +149,29 @@ public class LocalSweepTests
     }
 
     [Fact]
+    public async Task Every_trial_computes_the_same_numbers_alone_or_beside_another_on_the_same_node()
+    {
+        // Each slot trains in its own worker process, so nothing (libtorch's global random generator above all:
+        // shuffling, dropout) is shared between trials that run at the same time.
+        var runs = new List<Dictionary<string, List<string>>>();
+        foreach (int slots in new[] { 1, 2 })
+        {
+            string directory = TestData.TemporaryDirectory();
+            var plan = Plan(Sweep(epochs: 2), directory);
+            await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, slots), TestContext.Current.CancellationToken);
+            await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
+            var status = await WaitUntil(cluster, "local-test", s => s.Complete);
+            status.Jobs.ShouldAllBe(j => j.State == SweepEntity.Done);
+            runs.Add(status.Jobs.Where(IsTrial).ToDictionary(j => j.JobId, j => File.ReadAllLines(Path.Combine(plan.JobsDirectory, j.JobId, "metrics.jsonl"))
+                .Select(line => JsonParser.Default.Parse<EpochMetrics>(line))
+                .Select(m => $"{m.Epoch} {m.TrainLoss:R} {string.Join(",", m.LossTerms.OrderBy(t => t.Key).Select(t => $"{t.Key}={t.Value:R}"))} {m.ValidationLoss:R} {m.ValidationAccuracy:R}")
+                .ToList()));
+        }
+        runs[1].Keys.Order().ShouldBe(runs[0].Keys.Order());
+        foreach (var (trial, epochs) in runs[0]) runs[1][trial].ShouldBe(epochs, trial);
+    }
+
+    [Fact]
     public async Task The_split_brain_resolver_keeps_the_side_with_the_coordinator()
     {
         await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(TestData.TemporaryDirectory(), "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
