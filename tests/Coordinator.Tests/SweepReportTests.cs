@@ -72,6 +72,29 @@ public class SweepReportTests
     }
 
     [Fact]
+    public void Two_swept_parameters_get_a_heatmap_of_the_best_mean_over_the_rest()
+    {
+        JobStatus Point(string alpha, string temperature, string losses, double validation)
+        {
+            var job = Student($"trial-{alpha}-{temperature}-{losses}", alpha, 1, validation, validation);
+            job.Parameters["temperature"] = temperature;
+            job.Parameters["losses"] = losses;
+            return job;
+        }
+        var status = new SweepStatus
+        {
+            SweepId = "h", Name = "h", Metric = "val_accuracy", Maximize = true,
+            Jobs = { Point("0.5", "2", "a", 0.80), Point("0.5", "2", "b", 0.90), Point("0.5", "4", "a", 0.70), Point("0.9", "2", "a", 0.60), Point("0.9", "4", "b", 0.85) },
+        };
+        var svgs = Parse(SweepReport.Render(status, TestData.TemporaryDirectory(), Generated)).Descendants().Where(e => e.Name.LocalName == "svg").ToList();
+        svgs.Count.ShouldBe(3 + 3); // alpha, losses, temperature; then each pair
+        var alphaByTemperature = svgs.Single(s => s.Descendants().First().Value == "val_accuracy: temperature x alpha (best over the other parameters)");
+        alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "rect").Count().ShouldBe(4);
+        alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldContain("0.9000"); // (0.5, 2): the better of a and b
+        alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldNotContain("0.8000");
+    }
+
+    [Fact]
     public void A_sweep_without_finished_students_or_metrics_files_still_gets_a_report()
     {
         var status = new SweepStatus { SweepId = "e", Name = "e", Metric = "val_loss", Jobs = { Student("trial-a", "0.5", 1, 0.5, 0.5) } };

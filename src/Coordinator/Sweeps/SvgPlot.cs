@@ -5,8 +5,9 @@ using System.Text;
 namespace Orchestrator.Coordinator.Sweeps;
 
 /// <summary>
-/// The two plots of a sweep report, as inline SVG (no script, no external file, so report.html opens anywhere):
-/// lines over a numeric x (learning curves), and dots with whiskers over categories (a metric by parameter value).
+/// The plots of a sweep report, as inline SVG (no script, no external file, so report.html opens anywhere): lines
+/// over a numeric x (learning curves), dots with whiskers over categories (a metric by parameter value), and a
+/// heatmap over two parameters.
 /// </summary>
 public static class SvgPlot
 {
@@ -57,6 +58,38 @@ public static class SvgPlot
             svg.Append($"<circle cx=\"{Px(cx)}\" cy=\"{Px(cy)}\" r=\"{(dot.Highlighted ? 6 : 4)}\" fill=\"{color}\" fill-opacity=\"{(dot.Highlighted ? "1" : "0.6")}\"><title>{Escape(dot.Title)}</title></circle>");
         }
         Legend(svg, [("best point", "#d62728"), ("other points", "#1f77b4")]);
+        return svg.Append("</svg>").ToString();
+    }
+
+    /// <summary>A grid of cells, one per (x, y) value pair, shaded by value (darker is better) and labelled with it; empty where no value.</summary>
+    public static string Heatmap(string title, string xLabel, string yLabel, IReadOnlyList<string> xs, IReadOnlyList<string> ys, double?[,] cells, bool higherIsBetter)
+    {
+        var values = cells.Cast<double?>().Where(v => v is not null).Select(v => v!.Value).ToList();
+        if (values.Count == 0) return "";
+        double low = values.Min(), high = values.Max();
+        // Sized to the labels (about 6.5 px a character at 11 px): long values such as "[ce, hinton, triplet]" stay apart.
+        const double cellHeight = 26, top = 30;
+        double cellWidth = Math.Max(70, xs.Max(x => x.Length) * 6.5 + 10), left = Math.Max(60, ys.Max(y => y.Length) * 6.5 + 30);
+        double width = Math.Max(left + cellWidth * xs.Count + 20, left + title.Length * 7.5), height = top + cellHeight * ys.Count + 45;
+        var svg = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Px(width)}\" height=\"{Px(height)}\" font-family=\"sans-serif\" font-size=\"11\">");
+        svg.Append($"<text x=\"{left}\" y=\"18\" font-size=\"13\" font-weight=\"bold\">{Escape(title)}</text>");
+        for (int yi = 0; yi < ys.Count; yi++)
+        {
+            double cy = top + yi * cellHeight;
+            svg.Append($"<text x=\"{left - 6}\" y=\"{Px(cy + cellHeight / 2 + 4)}\" text-anchor=\"end\">{Escape(ys[yi])}</text>");
+            for (int xi = 0; xi < xs.Count; xi++)
+            {
+                if (cells[xi, yi] is not { } value) continue;
+                double goodness = high > low ? (value - low) / (high - low) : 1;
+                if (!higherIsBetter) goodness = 1 - goodness;
+                svg.Append($"<rect x=\"{Px(left + xi * cellWidth)}\" y=\"{Px(cy)}\" width=\"{cellWidth - 2}\" height=\"{cellHeight - 2}\" fill=\"#1f77b4\" fill-opacity=\"{(0.1 + 0.8 * goodness).ToString("0.##", CultureInfo.InvariantCulture)}\"/>");
+                svg.Append($"<text x=\"{Px(left + xi * cellWidth + cellWidth / 2)}\" y=\"{Px(cy + cellHeight / 2 + 4)}\" text-anchor=\"middle\">{value.ToString("0.0000", CultureInfo.InvariantCulture)}</text>");
+            }
+        }
+        for (int xi = 0; xi < xs.Count; xi++)
+            svg.Append($"<text x=\"{Px(left + xi * cellWidth + cellWidth / 2)}\" y=\"{Px(top + ys.Count * cellHeight + 14)}\" text-anchor=\"middle\">{Escape(xs[xi])}</text>");
+        svg.Append($"<text x=\"{Px(left + cellWidth * xs.Count / 2)}\" y=\"{Px(height - 8)}\" text-anchor=\"middle\">{Escape(xLabel)}</text>");
+        svg.Append($"<text transform=\"translate(14 {Px(top + cellHeight * ys.Count / 2)}) rotate(-90)\" text-anchor=\"middle\">{Escape(yLabel)}</text>");
         return svg.Append("</svg>").ToString();
     }
 

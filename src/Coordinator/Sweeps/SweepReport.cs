@@ -11,7 +11,7 @@ namespace Orchestrator.Coordinator.Sweeps;
 
 /// <summary>
 /// report.html, beside results.csv: the best recipe (chosen on validation), teachers and ensembles, every point with
-/// mean ± std over seeds, the metric by each swept parameter, and learning curves (validation accuracy and loss per
+/// mean ± std over seeds, the metric by each swept parameter and by each pair of them, and learning curves (validation accuracy and loss per
 /// epoch, from each trial's metrics.jsonl) of the best point's seeds against the teachers and the other students.
 /// One self-contained file: inline SVG, no script, nothing fetched.
 /// </summary>
@@ -75,21 +75,41 @@ public static class SweepReport
         html.Append("</table>");
     }
 
-    /// <summary>For each parameter with more than one value: every point's metric (whiskers ± std over seeds) at its value of that parameter.</summary>
+    /// <summary>A parameter's values over the sweep's points: numerically ordered when they are numbers.</summary>
+    static List<string> Values(IReadOnlyList<SweepResults.Recipe> recipes, string name)
+    {
+        var values = recipes.Select(r => r.Parameters.GetValueOrDefault(name, "")).Distinct().ToList();
+        return values.All(v => double.TryParse(v, CultureInfo.InvariantCulture, out _))
+            ? values.OrderBy(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList()
+            : values.Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// For each parameter with more than one value: every point's metric (whiskers ± std over seeds) at its value of
+    /// that parameter; and for each pair of them, a heatmap of the best mean over the other parameters.
+    /// </summary>
     static void ByParameter(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
     {
         var plots = new StringBuilder();
-        foreach (string name in ParameterNames(recipes))
+        var varying = ParameterNames(recipes).Where(n => Values(recipes, n).Count > 1).ToList();
+        foreach (string name in varying)
         {
-            var values = recipes.Select(r => r.Parameters.GetValueOrDefault(name, "")).Distinct().ToList();
-            if (values.Count < 2) continue;
-            values = values.All(v => double.TryParse(v, CultureInfo.InvariantCulture, out _))
-                ? values.OrderBy(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList()
-                : values.Order(StringComparer.Ordinal).ToList();
+            var values = Values(recipes, name);
             var dots = recipes.Select((r, i) => new Dot(values.IndexOf(r.Parameters.GetValueOrDefault(name, "")), r.MetricMean, r.MetricStd, i == 0,
                 $"{Parameters(r)}: {r.MetricMean:F4} ± {r.MetricStd:F4}")).ToList();
             plots.Append(Dots($"{status.Metric} by {name}", name, status.Metric, values, dots));
         }
+        for (int i = 0; i < varying.Count; i++)
+            for (int j = i + 1; j < varying.Count; j++)
+            {
+                // recipes are ordered best first, so the first point of each cell is the best over the other parameters
+                List<string> xs = Values(recipes, varying[i]), ys = Values(recipes, varying[j]);
+                var cells = new double?[xs.Count, ys.Count];
+                foreach (var r in recipes.Reverse())
+                    cells[xs.IndexOf(r.Parameters.GetValueOrDefault(varying[i], "")), ys.IndexOf(r.Parameters.GetValueOrDefault(varying[j], ""))] = r.MetricMean;
+                string others = varying.Count > 2 ? " (best over the other parameters)" : "";
+                plots.Append(Heatmap($"{status.Metric}: {varying[j]} x {varying[i]}{others}", varying[i], varying[j], xs, ys, cells, status.Maximize));
+            }
         if (plots.Length > 0)
             html.Append("<h2>By parameter</h2><p class=\"note\">Each dot is a point of the sweep (mean over seeds, whiskers ± std), at its value of the parameter.</p>").Append(plots);
     }
