@@ -172,6 +172,30 @@ public class LocalSweepTests
     }
 
     [Fact]
+    public async Task A_job_whose_worker_is_killed_runs_again_from_its_checkpoint_and_the_sweep_completes()
+    {
+        string directory = TestData.TemporaryDirectory();
+        var plan = Plan(Sweep(epochs: 30, teacherModel: "mlp-1200-1200"), directory);
+        await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
+        await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
+        string teacher = Path.Combine(plan.JobsDirectory, plan.Teachers.Single().Id);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!(File.Exists(Path.Combine(teacher, "metrics.jsonl")) && Epochs(teacher).Count >= 1))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline);
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        var workers = cluster.WorkerProcessIds.ToList();
+        workers.Count.ShouldBe(1);
+        System.Diagnostics.Process.GetProcessById(workers[0]).Kill(); // SIGKILL, as the out-of-memory killer would
+
+        var status = await WaitUntil(cluster, "local-test", s => s.Complete);
+        status.Jobs.ShouldAllBe(j => j.State == SweepEntity.Done);
+        Epochs(teacher).ShouldBe(Enumerable.Range(1, 30)); // resumed from its last checkpoint: no epoch twice, none lost
+        cluster.WorkerProcessIds.ShouldNotContain(workers[0]); // a new worker ran the rest
+    }
+
+    [Fact]
     public async Task The_split_brain_resolver_keeps_the_side_with_the_coordinator()
     {
         await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(TestData.TemporaryDirectory(), "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);

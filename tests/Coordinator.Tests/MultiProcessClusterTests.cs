@@ -81,7 +81,7 @@ public class MultiProcessClusterTests
         await node.WaitForOutput("starting", TimeSpan.FromMinutes(1));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         int[] workers;
-        while ((workers = ChildrenOf(node.Process.Id)).Length == 0)
+        while ((workers = RunningProcess.ChildrenOf(node.Process.Id)).Length == 0)
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, "the node started no worker process\n" + node.Output);
             await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -91,18 +91,4 @@ public class MultiProcessClusterTests
         foreach (int pid in workers)
             RunningProcess.Ends(pid, TimeSpan.FromSeconds(30)).ShouldBeTrue("the worker kept training for a node that is gone");
     }
-
-    /// <summary>The processes whose parent is <paramref name="pid"/> (Linux /proc: the field after the command name in stat is the parent's id).</summary>
-    static int[] ChildrenOf(int pid) => Directory.GetDirectories("/proc")
-        .Select(Path.GetFileName).Where(name => name!.All(char.IsAsciiDigit))
-        .Select(name =>
-        {
-            try
-            {
-                string stat = File.ReadAllText($"/proc/{name}/stat");
-                return (Pid: int.Parse(name!), Parent: int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]));
-            }
-            catch (IOException) { return (Pid: 0, Parent: 0); } // it ended meanwhile
-        })
-        .Where(p => p.Parent == pid).Select(p => p.Pid).ToArray();
 }
