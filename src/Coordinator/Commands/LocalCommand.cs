@@ -19,7 +19,7 @@ public static class LocalCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder: journal, trials, results; default runs/<sweep name>. Running again with it resumes." };
         var postgres = new Option<string?>("--postgres") { Description = "Journal the sweep in PostgreSQL (an Npgsql connection string) instead of <out>/journal.db." };
         var softTargets = SoftTargetStoreOption();
-        var command = new Command("local", "Run a whole sweep on this machine (an in-process cluster) and write results.csv / results.json.")
+        var command = new Command("local", "Run a whole sweep on this machine (an in-process cluster) and write results.csv, results.json and report.html.")
         {
             file, nodes, slots, device, output, postgres, softTargets,
         };
