@@ -51,7 +51,8 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
 
     sealed class Worker : IDisposable
     {
-        const int StderrLines = 20;
+        /// <summary>The worker's last stderr lines kept, for a crash's reason.</summary>
+        const int StderrLines = 5;
         static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
         static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
@@ -135,7 +136,7 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
         {
             process.WaitForExit();
             string last;
-            lock (stderr) last = string.Join(" | ", stderr.TakeLast(5));
+            lock (stderr) last = string.Join(" | ", stderr);
             return Crashed(job, $"the slot's worker process ended with exit code {process.ExitCode} during the job{(last.Length > 0 ? $": {last}" : "")}");
         }
 

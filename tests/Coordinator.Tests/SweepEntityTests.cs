@@ -37,6 +37,26 @@ public class SweepEntityTests : TestKit
     static JobFinished Finished(string job, TrialStatus status) =>
         new() { SweepId = "s", JobId = job, Summary = new TrialSummary { Name = job, Status = status, FailureReason = status == TrialStatus.Failed ? "boom" : "" } };
 
+    /// <summary>An entity with <see cref="Sweep"/> submitted, after it handed the scheduler the two jobs that wait for nothing (teacher-1, trial-c).</summary>
+    (IActorRef Entity, Akka.TestKit.TestProbe Scheduler) Submitted()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        entity.Tell(Sweep());
+        ExpectMsg<SweepAccepted>();
+        scheduler.ReceiveN(2);
+        return (entity, scheduler);
+    }
+
+    /// <summary>Stops the entity and starts it again: it recovers from the journal.</summary>
+    IActorRef Restarted(IActorRef entity, Akka.TestKit.TestProbe scheduler)
+    {
+        Watch(entity);
+        Sys.Stop(entity);
+        ExpectTerminated(entity);
+        return Sys.ActorOf(SweepEntity.Props("s", scheduler));
+    }
+
     [Fact]
     public void A_job_is_queued_only_after_every_job_it_depends_on_has_finished()
     {
@@ -86,11 +106,7 @@ public class SweepEntityTests : TestKit
     [Fact]
     public void Cancelling_stops_every_unfinished_job_survives_a_restart_and_a_resubmission_resumes()
     {
-        var scheduler = CreateTestProbe();
-        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
-        entity.Tell(Sweep());
-        ExpectMsg<SweepAccepted>();
-        scheduler.ReceiveN(2);
+        var (entity, scheduler) = Submitted();
         entity.Tell(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 });
         entity.Tell(Finished("teacher-1", TrialStatus.Completed));
         scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("soft-targets-1");
@@ -106,10 +122,7 @@ public class SweepEntityTests : TestKit
         (status.Cancelled, status.CancelReason, status.Complete).ShouldBe((true, "test", true));
         status.Jobs.Where(j => j.JobId != "teacher-1").ShouldAllBe(j => j.State == SweepEntity.Cancelled);
 
-        Watch(entity);
-        Sys.Stop(entity);
-        ExpectTerminated(entity);
-        var restarted = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        var restarted = Restarted(entity, scheduler);
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // still cancelled after replay
         restarted.Tell(Sweep());
         ExpectMsg<SweepAccepted>().AlreadyDone.ShouldBe(1);
@@ -119,11 +132,7 @@ public class SweepEntityTests : TestKit
     [Fact]
     public void After_a_restart_the_entity_replays_its_events_and_queues_only_unfinished_jobs()
     {
-        var scheduler = CreateTestProbe();
-        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
-        entity.Tell(Sweep());
-        ExpectMsg<SweepAccepted>();
-        scheduler.ReceiveN(2);
+        var (entity, scheduler) = Submitted();
         entity.Tell(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 });
         entity.Tell(Finished("trial-c", TrialStatus.Completed));
         entity.Tell(new JobAssigned { SweepId = "s", JobId = "teacher-1", Node = "n1", Slot = 1 });
@@ -132,11 +141,8 @@ public class SweepEntityTests : TestKit
             entity.Tell(new GetSweepStatus { SweepId = "s" });
             ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(SweepEntity.Done);
         });
-        Watch(entity);
-        Sys.Stop(entity);
-        ExpectTerminated(entity);
 
-        var restarted = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        var restarted = Restarted(entity, scheduler);
         scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("teacher-1"); // was running when the coordinator stopped
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         restarted.Tell(Sweep());
@@ -146,19 +152,12 @@ public class SweepEntityTests : TestKit
     [Fact]
     public void A_job_whose_process_crashed_runs_again_until_its_third_crash_counted_across_a_restart()
     {
-        var scheduler = CreateTestProbe();
-        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
-        entity.Tell(Sweep());
-        ExpectMsg<SweepAccepted>();
-        scheduler.ReceiveN(2);
+        var (entity, scheduler) = Submitted();
         var crash = new JobFinished { SweepId = "s", JobId = "trial-c", Summary = new TrialSummary { Status = TrialStatus.Failed, FailureReason = "worker ended with exit code 137", Crashed = true } };
         entity.Tell(crash);
         scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c");
 
-        Watch(entity);
-        Sys.Stop(entity);
-        ExpectTerminated(entity);
-        var restarted = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        var restarted = Restarted(entity, scheduler);
         scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["teacher-1", "trial-c"]);
         restarted.Tell(crash.Clone());
         scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c"); // second crash: runs again
@@ -176,11 +175,7 @@ public class SweepEntityTests : TestKit
     [Fact]
     public void A_job_cancelled_by_its_node_is_queued_again()
     {
-        var scheduler = CreateTestProbe();
-        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
-        entity.Tell(Sweep());
-        ExpectMsg<SweepAccepted>();
-        scheduler.ReceiveN(2);
+        var (entity, scheduler) = Submitted();
         entity.Tell(Finished("trial-c", TrialStatus.Cancelled));
         scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c");
     }

@@ -34,7 +34,7 @@ public class SweepReportTests
         string jobs = TestData.TemporaryDirectory();
         var status = new SweepStatus
         {
-            SweepId = "r", Name = "r", Metric = "val_accuracy", Maximize = true, Complete = true,
+            SweepId = "r", Name = "r", Metric = "val_accuracy", Maximize = true, Complete = true, OutputRoot = jobs,
             Jobs =
             {
                 new JobStatus { JobId = "teacher-1", Kind = JobKind.Teacher, State = SweepEntity.Done,
@@ -48,7 +48,7 @@ public class SweepReportTests
         WriteEpochs(jobs, "teacher-1", 0.8, 0.9);
         foreach (string id in new[] { "trial-a1", "trial-a2", "trial-b1", "trial-b2" }) WriteEpochs(jobs, id, 0.7, 0.8);
 
-        string html = SweepReport.Render(status, jobs, Generated);
+        string html = SweepReport.Render(status, Generated);
         var page = Parse(html);
         var body = page.Descendants().ToList();
         string Text(string id) => body.Single(e => (string?)e.Attribute("id") == id).Value;
@@ -86,7 +86,7 @@ public class SweepReportTests
             SweepId = "h", Name = "h", Metric = "val_accuracy", Maximize = true,
             Jobs = { Point("0.5", "2", "a", 0.80), Point("0.5", "2", "b", 0.90), Point("0.5", "4", "a", 0.70), Point("0.9", "2", "a", 0.60), Point("0.9", "4", "b", 0.85) },
         };
-        var svgs = Parse(SweepReport.Render(status, TestData.TemporaryDirectory(), Generated)).Descendants().Where(e => e.Name.LocalName == "svg").ToList();
+        var svgs = Parse(SweepReport.Render(status, Generated)).Descendants().Where(e => e.Name.LocalName == "svg").ToList();
         svgs.Count.ShouldBe(3 + 3); // alpha, losses, temperature; then each pair
         var alphaByTemperature = svgs.Single(s => s.Descendants().First().Value == "val_accuracy: temperature x alpha (best over the other parameters)");
         alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "rect").Count().ShouldBe(4);
@@ -99,7 +99,7 @@ public class SweepReportTests
     {
         var status = new SweepStatus { SweepId = "e", Name = "e", Metric = "val_loss", Jobs = { Student("trial-a", "0.5", 1, 0.5, 0.5) } };
         status.Jobs[0].State = SweepEntity.Running;
-        var page = Parse(SweepReport.Render(status, TestData.TemporaryDirectory(), Generated));
+        var page = Parse(SweepReport.Render(status, Generated));
         page.Descendants().ShouldNotContain(e => e.Name.LocalName == "svg");
         page.Value.ShouldContain("0 of 1 job(s) done");
     }

@@ -93,8 +93,7 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, M
     public override async Task<ReportResponse> Report(ReportRequest request, ServerCallContext context)
     {
         var status = await Status(request.SweepId, context);
-        string jobs = Path.Combine(coordinator.OutputDirectory, status.Name, SweepPlan.JobsFolder); // where the coordinator planned them
-        return new ReportResponse { Html = await Task.Run(() => SweepReport.Render(status, jobs, DateTime.UtcNow), context.CancellationToken) };
+        return new ReportResponse { Html = await Task.Run(() => SweepReport.Render(status, DateTime.UtcNow), context.CancellationToken) };
     }
 
     public override async Task<CancelResponse> Cancel(CancelRequest request, ServerCallContext context)

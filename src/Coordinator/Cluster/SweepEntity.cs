@@ -274,6 +274,7 @@ public sealed class SweepEntity : ReceivePersistentActor
         var status = new SweepStatus { SweepId = PersistenceId["sweep-".Length..] };
         if (sweep is null) return status;
         status.Name = sweep.Name;
+        status.OutputRoot = sweep.OutputRoot;
         status.Metric = sweep.Metric;
         status.Maximize = sweep.Maximize;
         status.Complete = jobs.Values.All(j => j.Finished);

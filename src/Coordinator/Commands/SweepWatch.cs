@@ -31,7 +31,7 @@ public static class SweepWatch
     public static int Report(SweepStatus status, string directory)
     {
         SweepResults.Write(status, directory);
-        SweepReport.Write(status, directory, Path.Combine(directory, SweepPlan.JobsFolder));
+        SweepReport.Write(status, directory);
         Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")}, results.json and {SweepReport.FileName}");
         foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == SweepEntity.Done))
             Console.WriteLine($"{status.Name}: {SweepResults.Describe(job)}");

@@ -22,11 +22,11 @@ public static class SweepReport
     /// <summary>The most students drawn as grey curves (a large sweep's report stays small).</summary>
     const int MaxOtherCurves = 200;
 
-    /// <param name="jobsDirectory">Where each job wrote its files (<c>&lt;jobs&gt;/&lt;id&gt;/metrics.jsonl</c>).</param>
-    public static void Write(SweepStatus status, string directory, string jobsDirectory) =>
-        AtomicFile.WriteText(Path.Combine(directory, FileName), Render(status, jobsDirectory, DateTime.UtcNow));
+    public static void Write(SweepStatus status, string directory) =>
+        AtomicFile.WriteText(Path.Combine(directory, FileName), Render(status, DateTime.UtcNow));
 
-    public static string Render(SweepStatus status, string jobsDirectory, DateTime generated)
+    /// <summary>The page; learning curves come from each job's metrics.jsonl under the sweep's <see cref="SweepStatus.OutputRoot"/>.</summary>
+    public static string Render(SweepStatus status, DateTime generated)
     {
         var recipes = SweepResults.Recipes(status);
         var html = new StringBuilder();
@@ -54,7 +54,7 @@ public static class SweepReport
             Points(html, status, recipes);
             ByParameter(html, status, recipes);
         }
-        Curves(html, status, recipes, jobsDirectory);
+        Curves(html, status, recipes);
         var failures = status.Jobs.Where(j => j.State == SweepEntity.Failed).ToList();
         if (failures.Count > 0)
             html.Append("<h2>Failed jobs</h2><ul>").AppendJoin("", failures.Select(j => $"<li>{Escape(j.JobId)}: {Escape(j.Summary?.FailureReason ?? "")}</li>")).Append("</ul>");
@@ -114,14 +114,14 @@ public static class SweepReport
             html.Append("<h2>By parameter</h2><p class=\"note\">Each dot is a point of the sweep (mean over seeds, whiskers ± std), at its value of the parameter.</p>").Append(plots);
     }
 
-    static void Curves(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes, string jobsDirectory)
+    static void Curves(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
     {
         var best = recipes.Count > 0 ? recipes[0] : null;
         bool IsBest(JobStatus job) => best is not null && job.Kind == JobKind.Student && best.Parameters.All(p => job.Parameters.GetValueOrDefault(p.Key) == p.Value)
                                       && job.Parameters.Count == best.Parameters.Count;
         var curves = new List<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)>();
         foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == SweepEntity.Done))
-            if (ReadEpochs(Path.Combine(jobsDirectory, job.JobId, TrialExecution.MetricsFile)) is { Count: > 0 } epochs) curves.Add((job, epochs));
+            if (ReadEpochs(Path.Combine(status.OutputRoot, job.JobId, TrialExecution.MetricsFile)) is { Count: > 0 } epochs) curves.Add((job, epochs));
         if (curves.Count == 0) return;
 
         // Drawn in this order: other students (grey, underneath), then teachers (dashed), then the best point's seeds.
