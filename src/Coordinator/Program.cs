@@ -1,3 +1,4 @@
+using Orchestrator.Coordinator;
 using Orchestrator.Coordinator.Commands;
 
 return await CommandLineRunner.RunAsync(OrchestratorCli.Create(), args);

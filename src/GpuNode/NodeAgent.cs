@@ -1,5 +1,6 @@
 using Akka.Actor;
-using Akka.Event;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.GpuNode;
@@ -21,25 +22,24 @@ public sealed class NodeAgent : ReceiveActor
     readonly IReadOnlyList<string> slotDevices;
     readonly IActorRef scheduler;
     readonly Dictionary<int, (JobSpec Job, CancellationTokenSource Cancellation)> running = [];
-    readonly ILoggingAdapter log = Context.GetLogger();
-    readonly Action<string>? report;
+    readonly ILogger log;
     readonly JobRunner runner;
     readonly Action<JobProgress> publishProgress;
     readonly NodeMetrics? metrics;
     readonly Dictionary<int, int> crashesInARow = [];
 
-    /// <param name="report">Where to say which job starts and ends on which slot (the gpunode command's console); null: silent.</param>
     /// <param name="runner">What a slot does with a job (<see cref="SlotWorkers.Run"/>: in the slot's worker process).</param>
     /// <param name="progress">Where epoch progress goes (the coordinator's metrics stream); null: to the scheduler, over the cluster.</param>
     /// <param name="metrics">This node's Prometheus instruments; null: none.</param>
-    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, JobRunner runner, Action<string>? report = null,
-        Action<JobProgress>? progress = null, NodeMetrics? metrics = null)
+    /// <param name="logger">Which job starts and ends on which slot, and what went wrong; null: nowhere.</param>
+    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, JobRunner runner,
+        Action<JobProgress>? progress = null, NodeMetrics? metrics = null, ILogger? logger = null)
     {
+        log = logger ?? NullLogger.Instance;
         this.metrics = metrics;
         this.node = node;
         this.slotDevices = slotDevices;
         this.scheduler = scheduler;
-        this.report = report;
         this.runner = runner;
         var send = progress ?? (p => scheduler.Tell(p));
         publishProgress = p =>
@@ -52,7 +52,7 @@ public sealed class NodeAgent : ReceiveActor
         {
             foreach (var (job, cancellation) in running.Values.Where(r => r.Job.SweepId == cancel.SweepId && r.Job.JobId == cancel.JobId))
             {
-                report?.Invoke($"{node}: cancelling {job.JobId} (its sweep was cancelled)");
+                log.LogInformation("{Node}: cancelling {Job} (its sweep was cancelled)", node, job.JobId);
                 cancellation.Cancel();
             }
         });
@@ -60,17 +60,18 @@ public sealed class NodeAgent : ReceiveActor
         {
             if (running.Remove(done.Slot, out var finished)) finished.Cancellation.Dispose();
             metrics?.Finished(done.Slot);
-            report?.Invoke($"{node} slot {done.Slot}: {done.Job.JobId} {done.Summary.Status}{(done.Summary.FailureReason is { Length: > 0 } reason ? $" ({reason})" : "")}");
+            if (done.Summary.FailureReason is { Length: > 0 } reason) log.LogInformation("{Node} slot {Slot}: {Job} {Status} ({Reason})", node, done.Slot, done.Job.JobId, done.Summary.Status, reason);
+            else log.LogInformation("{Node} slot {Slot}: {Job} {Status}", node, done.Slot, done.Job.JobId, done.Summary.Status);
             scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary });
             crashesInARow[done.Slot] = done.Summary.Crashed ? crashesInARow.GetValueOrDefault(done.Slot) + 1 : 0;
             if (crashesInARow[done.Slot] < MaxCrashesInARow) scheduler.Tell(Free(done.Slot));
-            else (report ?? (message => log.Warning(message)))($"{node} slot {done.Slot}: {MaxCrashesInARow} jobs in a row crashed its worker; the slot takes no more jobs until this node restarts");
+            else log.LogWarning("{Node} slot {Slot}: {Crashes} jobs in a row crashed its worker; the slot takes no more jobs until this node restarts", node, done.Slot, MaxCrashesInARow);
         });
     }
 
-    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, JobRunner runner, Action<string>? report = null,
-        Action<JobProgress>? progress = null, NodeMetrics? metrics = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, runner, report, progress, metrics));
+    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, JobRunner runner,
+        Action<JobProgress>? progress = null, NodeMetrics? metrics = null, ILogger? log = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, runner, progress, metrics, log));
 
     protected override void PreStart()
     {
@@ -88,13 +89,13 @@ public sealed class NodeAgent : ReceiveActor
     {
         if (running.ContainsKey(run.Slot))
         {
-            log.Warning("Slot {Slot} of {Node} is busy; job {Job} refused", run.Slot, node, run.Job.JobId);
+            log.LogWarning("Slot {Slot} of {Node} is busy; job {Job} refused", run.Slot, node, run.Job.JobId);
             return;
         }
         var cancellation = new CancellationTokenSource();
         running[run.Slot] = (run.Job, cancellation);
         metrics?.Started(run.Slot);
-        report?.Invoke($"{node} slot {run.Slot}: starting {run.Job.JobId}");
+        log.LogInformation("{Node} slot {Slot}: starting {Job}", node, run.Slot, run.Job.JobId);
         var self = Self;
         var job = run.Job;
         string device = slotDevices[run.Slot];
@@ -110,6 +111,7 @@ public sealed class NodeAgent : ReceiveActor
             }
             catch (Exception e)
             {
+                log.LogError(e, "{Node} slot {Slot}: job {Job} failed on the node's side", node, run.Slot, job.JobId);
                 summary = new TrialSummary { Name = job.JobId, Status = TrialStatus.Failed, FailureReason = e.Message };
             }
             self.Tell(new SlotDone(run.Slot, job, summary));

@@ -1,21 +1,35 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.GpuNode;
 
 /// <summary>
-/// Runs every slot's jobs in a child process of its own (<c>orchestrator slot-worker</c>), started on the slot's first
-/// job and reused for the next ones. Why not threads: TorchSharp 0.107 frees the implicit Scalars of tensor calls
+/// Runs every slot's jobs in a child process of its own (this assembly's <c>Program</c>: <see cref="SlotWorkerLoop"/>),
+/// started on the slot's first job and reused for the next ones; what a worker prints on stderr goes to this node's log. Why not threads: TorchSharp 0.107 frees the implicit Scalars of tensor calls
 /// (<c>t.add_(1e-8)</c>, and inside its optimizers) from the finalizer, which a collection started by another thread
 /// can run while the native call still reads them (docs/cluster.md); a worker has one allocating thread and no
 /// background GC. A worker also has its own RNG, and a native crash ends one job, not the node.
 /// </summary>
-/// <param name="startInfo">How to start a worker process (its stdin, stdout and stderr are redirected here).</param>
-public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
+/// <param name="startInfo">How to start a worker process (its stdin, stdout and stderr are redirected here); default <see cref="WorkerStartInfo"/>.</param>
+public sealed class SlotWorkers(ILogger<SlotWorkers> log, Func<ProcessStartInfo>? startInfo = null) : IDisposable
 {
     readonly ConcurrentDictionary<int, Worker> workers = new();
+    readonly Func<ProcessStartInfo> start = startInfo ?? WorkerStartInfo;
+
+    /// <summary>A worker process: this assembly, on the dotnet host that runs this process.</summary>
+    public static ProcessStartInfo WorkerStartInfo()
+    {
+        string assembly = Path.Combine(AppContext.BaseDirectory, "Orchestrator.GpuNode.dll");
+        // A framework-dependent app's runtime lives in <dotnet root>/shared/Microsoft.NETCore.App/<version>/.
+        string host = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet"));
+        var info = new ProcessStartInfo(host);
+        info.ArgumentList.Add(assembly);
+        return info;
+    }
 
     /// <summary>A <see cref="JobRunner"/>: runs <paramref name="job"/> in <paramref name="slot"/>'s worker, starting a new one if there is none or it died.</summary>
     public TrialSummary Run(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
@@ -23,18 +37,19 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
         Worker worker;
         try
         {
-            worker = workers.AddOrUpdate(slot, _ => new Worker(startInfo()), (_, current) =>
+            worker = workers.AddOrUpdate(slot, _ => new Worker(start(), slot, log), (_, current) =>
             {
                 if (!current.HasExited) return current;
                 current.Dispose();
-                return new Worker(startInfo());
+                return new Worker(start(), slot, log);
             });
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
+            log.LogError(e, "Slot {Slot} cannot start a worker process", slot);
             return Crashed(job, $"cannot start a slot worker: {e.Message}");
         }
-        return worker.Run(job, device, onEpoch, cancellation);
+        return worker.Run(job, device, onEpoch, cancellation, log);
     }
 
     /// <summary>The process ids of the workers alive now, by slot.</summary>
@@ -59,7 +74,7 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
         readonly Process process;
         readonly Queue<string> stderr = new();
 
-        public Worker(ProcessStartInfo info)
+        public Worker(ProcessStartInfo info, int slot, ILogger log)
         {
             info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
             info.UseShellExecute = false;
@@ -67,6 +82,7 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
             process.ErrorDataReceived += (_, e) =>
             {
                 if (e.Data is null) return;
+                log.LogInformation("Slot {Slot} worker: {Line}", slot, e.Data);
                 lock (stderr)
                 {
                     stderr.Enqueue(e.Data);
@@ -80,7 +96,7 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
 
         public int ProcessId => process.Id;
 
-        public TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
+        public TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation, ILogger log)
         {
             try
             {
@@ -106,7 +122,7 @@ public sealed class SlotWorkers(Func<ProcessStartInfo> startInfo) : IDisposable
                     }
                     catch (InvalidProtocolBufferException)
                     {
-                        Console.Error.WriteLine(line); // something in the worker printed to stdout; not ours to lose
+                        log.LogWarning("A slot worker printed to its protocol stream: {Line}", line); // not ours to lose
                         continue;
                     }
                     if (output.KindCase == SlotWorkerOutput.KindOneofCase.Epoch) onEpoch(output.Epoch);

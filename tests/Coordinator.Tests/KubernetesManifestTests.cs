@@ -150,7 +150,7 @@ public partial class KubernetesManifestTests
         headless.Spec.ClusterIP.ShouldBe("None");
         Env(serve, "ORCHESTRATOR_HOSTNAME").ShouldBe("$(POD_NAME)." + coordinator.Spec.ServiceName);
         string akka = Env(serve, "ORCHESTRATOR_PORT");
-        Env(node, "ORCHESTRATOR_SEED_NODES").ShouldBe($"akka.tcp://{GpuNode.NodeSettings.SystemName}@{coordinator.Metadata.Name}-0.{coordinator.Spec.ServiceName}:{akka}");
+        Env(node, "ORCHESTRATOR_SEED_NODES").ShouldBe($"akka.tcp://{Hosting.NodeSettings.SystemName}@{coordinator.Metadata.Name}-0.{coordinator.Spec.ServiceName}:{akka}");
 
         // The nodes stream metrics to the API service, which reaches the coordinator's gRPC port.
         var api = new Uri(Env(node, "ORCHESTRATOR_API"));

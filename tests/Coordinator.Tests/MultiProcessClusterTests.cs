@@ -81,7 +81,7 @@ public class MultiProcessClusterTests
         await node.WaitForOutput("starting", TimeSpan.FromMinutes(1));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         int[] workers;
-        while ((workers = RunningProcess.ChildrenOf(node.Process.Id)).Length == 0)
+        while ((workers = Processes.ChildrenOf(node.Process.Id)).Length == 0)
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, "the node started no worker process\n" + node.Output);
             await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -89,6 +89,6 @@ public class MultiProcessClusterTests
 
         node.Process.Kill(); // SIGKILL: the node cannot tell its worker anything
         foreach (int pid in workers)
-            RunningProcess.Ends(pid, TimeSpan.FromSeconds(30)).ShouldBeTrue("the worker kept training for a node that is gone");
+            Processes.Ends(pid, TimeSpan.FromSeconds(30)).ShouldBeTrue("the worker kept training for a node that is gone");
     }
 }

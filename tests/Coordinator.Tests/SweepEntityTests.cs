@@ -1,5 +1,6 @@
 // Akka TestKit expectations carry their own timeouts; passing the test token to each would add nothing.
 #pragma warning disable xUnit1051
+using JobStates = Orchestrator.Coordinator.Sweeps.JobStates;
 using Akka.Actor;
 using Akka.TestKit.Xunit;
 using Orchestrator.Coordinator.Cluster;
@@ -96,8 +97,8 @@ public class SweepEntityTests : TestKit
             var jobs = ExpectMsg<SweepStatus>().Jobs.ToDictionary(j => j.JobId);
             jobs["soft-targets-1"].Summary.FailureReason.ShouldBe("teacher-1 failed: boom");
             jobs["trial-a"].Summary.FailureReason.ShouldBe("soft-targets-1 failed: teacher-1 failed: boom");
-            new[] { "soft-targets-1", "trial-a", "trial-b" }.ShouldAllBe(id => jobs[id].State == SweepEntity.Failed);
-            jobs["trial-c"].State.ShouldNotBe(SweepEntity.Failed);
+            new[] { "soft-targets-1", "trial-a", "trial-b" }.ShouldAllBe(id => jobs[id].State == JobStates.Failed);
+            jobs["trial-c"].State.ShouldNotBe(JobStates.Failed);
         });
         scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["teacher-1", "trial-c"]);
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
@@ -120,7 +121,7 @@ public class SweepEntityTests : TestKit
         entity.Tell(new GetSweepStatus { SweepId = "s" });
         var status = ExpectMsg<SweepStatus>();
         (status.Cancelled, status.CancelReason, status.Complete).ShouldBe((true, "test", true));
-        status.Jobs.Where(j => j.JobId != "teacher-1").ShouldAllBe(j => j.State == SweepEntity.Cancelled);
+        status.Jobs.Where(j => j.JobId != "teacher-1").ShouldAllBe(j => j.State == JobStates.Cancelled);
 
         var restarted = Restarted(entity, scheduler);
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // still cancelled after replay
@@ -139,7 +140,7 @@ public class SweepEntityTests : TestKit
         AwaitAssert(() =>
         {
             entity.Tell(new GetSweepStatus { SweepId = "s" });
-            ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(SweepEntity.Done);
+            ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobStates.Done);
         });
 
         var restarted = Restarted(entity, scheduler);
@@ -167,7 +168,7 @@ public class SweepEntityTests : TestKit
         {
             restarted.Tell(new GetSweepStatus { SweepId = "s" });
             var job = ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c");
-            job.State.ShouldBe(SweepEntity.Failed);
+            job.State.ShouldBe(JobStates.Failed);
             job.Summary.FailureReason.ShouldBe("worker ended with exit code 137 (its process crashed 3 times; not run again)");
         });
     }

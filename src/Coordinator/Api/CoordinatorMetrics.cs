@@ -80,7 +80,7 @@ public sealed class CoordinatorMetrics : IDisposable
     /// <summary>Counts a job that reached a final state.</summary>
     public void JobChanged(JobStateChanged change)
     {
-        if (change.State is not (SweepEntity.Done or SweepEntity.Failed or SweepEntity.Cancelled)) return;
+        if (change.State is not (JobStates.Done or JobStates.Failed or JobStates.Cancelled)) return;
         var kind = new KeyValuePair<string, object?>("kind", SweepResults.KindNames.GetValueOrDefault(change.Kind, "unknown"));
         jobsFinished.Add(1, kind, new KeyValuePair<string, object?>("state", change.State));
         if (change.Summary is { Seconds: > 0 } summary) jobDuration.Record(summary.Seconds, kind);

@@ -10,8 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Commands;
-using Orchestrator.GpuNode;
+using Orchestrator.Hosting;
 
 namespace Orchestrator.Coordinator.Api;
 
@@ -22,10 +21,10 @@ namespace Orchestrator.Coordinator.Api;
 /// </summary>
 public static class CoordinatorServer
 {
-    public static WebApplication Build(ClusterSettings journal, ApiOptions api, string outputDirectory, string softTargetStore, SweepProgressView view)
+    public static WebApplication Build(ClusterSettings journal, ApiOptions api, string outputDirectory, string softTargetStore)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        builder.Logging.AddOrchestratorConsole();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ListenAnyIP(api.Port, listen =>
@@ -45,8 +44,9 @@ public static class CoordinatorServer
         builder.Services.AddSingleton(api);
         builder.Services.AddSingleton(new WatchHub(api.WatchHistory));
         builder.Services.AddSingleton<MetricsSink>();
-        builder.Services.AddSingleton(services => new CoordinatorContext(services.GetRequiredService<ActorRegistry>().Get<SweepEntity>(), outputDirectory,
-            softTargetStore, view, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
+        builder.Services.AddSingleton(services => new CoordinatorContext(services.GetRequiredService<Akka.Actor.ActorSystem>, outputDirectory, softTargetStore));
+        builder.Services.AddSingleton(services => new SweepFollowers(services.GetRequiredService<CoordinatorContext>(), services.GetRequiredService<ILogger<SweepFollowers>>()));
+        builder.Services.AddHostedService(services => services.GetRequiredService<SweepFollowers>());
         builder.Services.AddGrpc(grpc =>
             {
                 grpc.MaxReceiveMessageSize = ApiOptions.MaxRequestBytes;

@@ -11,7 +11,7 @@ public sealed class MetricsService(MetricsSink sink) : Metrics.MetricsBase
         var summary = new IngestSummary();
         await foreach (var batch in batches.ReadAllAsync(context.CancellationToken))
         {
-            sink.Apply(batch.Node, batch.Points);
+            sink.Apply(batch.Points);
             summary.Batches++;
             summary.Points += batch.Points.Count;
         }

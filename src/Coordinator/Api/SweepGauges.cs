@@ -1,12 +1,14 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Api;
 
 /// <summary>Reads every sweep's state every few seconds for the gauges (sweeps and jobs by state, best metric per sweep).</summary>
 /// <remarks>The coordinator context is resolved once the host runs: hosted services are built before the actor system starts.</remarks>
-public sealed class SweepGauges(IServiceProvider services, CoordinatorMetrics metrics) : BackgroundService
+public sealed class SweepGauges(IServiceProvider services, CoordinatorMetrics metrics, ILogger<SweepGauges> log) : BackgroundService
 {
     static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
@@ -21,12 +23,16 @@ public sealed class SweepGauges(IServiceProvider services, CoordinatorMetrics me
             {
                 var statuses = new List<SweepStatus>();
                 foreach (string id in await coordinator.SweepIds(stopping))
-                    statuses.Add(await Commands.SweepWatch.Status(coordinator.Sweeps, id, stopping));
+                    statuses.Add(await SweepRegion.Status(coordinator.Sweeps, id, stopping));
                 metrics.SweepsChanged(statuses);
             }
             catch (Exception e) when (e is Akka.Actor.AskTimeoutException or TimeoutException)
             {
                 // The coordinator is busy or still starting: keep the last values and try again.
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                log.LogError(e, "Reading the sweeps for the gauges failed; keeping the last values and trying again");
             }
             await Task.Delay(Interval, stopping).ContinueWith(_ => { });
         }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Commands;
 using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Distillation;
 using Orchestrator.Protocol.V1;
@@ -12,7 +11,7 @@ namespace Orchestrator.Coordinator.Api;
 /// The Sweeps gRPC service (src/Protocol/protos/orchestrator/v1/sweeps.proto) over the sweep entities. Calls honour
 /// their deadline and cancellation (they reach every Ask); bad input is INVALID_ARGUMENT with the file's positions.
 /// </summary>
-public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, MetricsSink metrics, CoordinatorMetrics instruments) : Protocol.V1.Sweeps.SweepsBase
+public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers followers, WatchHub hub, MetricsSink metrics, CoordinatorMetrics instruments) : Protocol.V1.Sweeps.SweepsBase
 {
     const int DefaultPageSize = 100, MaxPageSize = 1000, WatchBatch = 256;
     static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
@@ -34,14 +33,14 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, M
         SweepAccepted accepted;
         try
         {
-            accepted = await SweepWatch.SubmitAsync(coordinator.Sweeps, plan, coordinator.SoftTargetStore, context.CancellationToken);
+            accepted = await SweepRegion.Submit(coordinator.Sweeps, plan, coordinator.SoftTargetStore, context.CancellationToken);
         }
         catch (InvalidOperationException e)
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
         }
         AtomicFile.WriteText(Path.Combine(plan.Directory, "sweep.yaml"), request.Content);
-        _ = coordinator.Follow(plan);
+        followers.Follow(plan.Sweep.Name, plan.Directory);
         return new SubmitResponse
         {
             SweepId = accepted.SweepId, Jobs = accepted.Jobs, AlreadyDone = accepted.AlreadyDone, OutputDirectory = plan.Directory,
@@ -56,13 +55,13 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, M
         var response = new ListResponse();
         foreach (string id in await coordinator.SweepIds(context.CancellationToken))
         {
-            var status = await SweepWatch.Status(coordinator.Sweeps, id, context.CancellationToken);
+            var status = await SweepRegion.Status(coordinator.Sweeps, id, context.CancellationToken);
             var summary = new SweepSummary
             {
                 SweepId = id, Complete = status.Complete, Jobs = status.Jobs.Count, Metric = status.Metric,
-                Queued = status.Jobs.Count(j => j.State == SweepEntity.Queued), Running = status.Jobs.Count(j => j.State == SweepEntity.Running),
-                Done = status.Jobs.Count(j => j.State == SweepEntity.Done), Failed = status.Jobs.Count(j => j.State == SweepEntity.Failed),
-                Cancelled = status.Jobs.Count(j => j.State == SweepEntity.Cancelled), CancelledSweep = status.Cancelled,
+                Queued = status.Jobs.Count(j => j.State == JobStates.Queued), Running = status.Jobs.Count(j => j.State == JobStates.Running),
+                Done = status.Jobs.Count(j => j.State == JobStates.Done), Failed = status.Jobs.Count(j => j.State == JobStates.Failed),
+                Cancelled = status.Jobs.Count(j => j.State == JobStates.Cancelled), CancelledSweep = status.Cancelled,
             };
             if (SweepResults.Best(status) is { } best) summary.BestMetric = best.MetricMean;
             response.Sweeps.Add(summary);
@@ -156,7 +155,7 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, M
         var ids = sweepId.Length > 0 ? [sweepId] : await coordinator.SweepIds(context.CancellationToken);
         foreach (string id in ids)
         {
-            var status = await SweepWatch.Status(coordinator.Sweeps, id, context.CancellationToken);
+            var status = await SweepRegion.Status(coordinator.Sweeps, id, context.CancellationToken);
             await stream.WriteAsync(new WatchEvent { Cursor = cursor, UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Snapshot = status }, context.CancellationToken);
         }
         return cursor;
@@ -179,7 +178,7 @@ public sealed class SweepService(CoordinatorContext coordinator, WatchHub hub, M
         if (!known.Contains(sweepId))
             throw new RpcException(new Status(StatusCode.NotFound,
                 $"no sweep '{sweepId}'{Suggest.Nearest(sweepId, known)}; the coordinator holds {(known.Count == 0 ? "none" : string.Join(", ", known))}."));
-        return metrics.WithLatest(await SweepWatch.Status(coordinator.Sweeps, sweepId, context.CancellationToken));
+        return metrics.WithLatest(await SweepRegion.Status(coordinator.Sweeps, sweepId, context.CancellationToken));
     }
 
     static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));

@@ -19,7 +19,7 @@ public sealed class WatchFeed : ReceiveActor
             hub.Append(new WatchEvent { Job = e });
             instruments.JobChanged(e);
         });
-        Receive<JobProgress>(p => metrics.Apply(p.Node, [new MetricPoint { SweepId = p.SweepId, JobId = p.JobId, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics }]));
+        Receive<JobProgress>(p => metrics.Apply([p]));
         Receive<Cluster.Scheduler.Load>(instruments.SchedulerLoad);
         Receive<Cluster.Scheduler.Dispatched>(d => instruments.Dispatched(d.Waited));
         Receive<Cluster.SweepEntity.JournalWritten>(w => instruments.JournalWritten(w.Latency));

@@ -2,8 +2,9 @@ using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orchestrator.Coordinator.Commands;
+using Microsoft.Extensions.Logging;
 using Orchestrator.GpuNode;
+using Orchestrator.Hosting;
 
 namespace Orchestrator.Coordinator.Cluster;
 
@@ -15,9 +16,9 @@ namespace Orchestrator.Coordinator.Cluster;
 public sealed class LocalCluster : IAsyncDisposable
 {
     readonly IHost host;
-    readonly IReadOnlyList<SlotWorkers> workers;
+    readonly List<SlotWorkers> workers;
 
-    LocalCluster(IHost host, IReadOnlyList<SlotWorkers> workers, ActorSystem system, IActorRef sweeps)
+    LocalCluster(IHost host, List<SlotWorkers> workers, ActorSystem system, IActorRef sweeps)
     {
         this.host = host;
         this.workers = workers;
@@ -35,17 +36,22 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <param name="journal">Where the sweep events go: <see cref="ClusterSettings.Sqlite"/> or <see cref="ClusterSettings.Postgres"/> for <see cref="Node"/>.</param>
     /// <param name="nodeDevices">For each simulated node, the device of each of its slots.</param>
     /// <param name="runner">What slots do with jobs; null: train them, each slot in its worker process.</param>
+    /// <param name="logLevel">The least level of the cluster's own log lines (on stderr): a CLI's progress view is its stdout, so only warnings by default.</param>
     public static async Task<LocalCluster> StartAsync(ClusterSettings journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation,
-        JobRunner? runner = null)
+        JobRunner? runner = null, LogLevel logLevel = LogLevel.Warning)
     {
-        var workers = runner is null ? nodeDevices.Select(_ => new SlotWorkers(SlotWorkerCommand.StartInfo)).ToList() : [];
-        var host = NodeHosting.BuildHost(akka => akka
+        var workers = new List<SlotWorkers>();
+        var host = MemberHost.Build(akka => akka
             .AddCoordinator(journal)
-            .WithActors((system, registry) =>
+            .WithActors((system, registry, resolver) =>
             {
                 for (int node = 0; node < nodeDevices.Count; node++)
-                    system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), runner ?? workers[node].Run), $"agent-node{node + 1}");
-            }));
+                {
+                    if (runner is null) workers.Add(new SlotWorkers(resolver.GetService<ILogger<SlotWorkers>>()));
+                    system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), runner ?? workers[node].Run,
+                        log: resolver.GetService<ILogger<NodeAgent>>()), $"agent-node{node + 1}");
+                }
+            }), logToStandardError: true, logLevel);
         await host.StartAsync(cancellation);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Akka.Cluster.Cluster.Get(system);

@@ -3,7 +3,8 @@ using Akka.Cluster.Sharding;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Persistence.Sql;
-using Orchestrator.GpuNode;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Hosting;
 
 namespace Orchestrator.Coordinator.Cluster;
 
@@ -19,18 +20,20 @@ public sealed record ClusterSettings(NodeSettings Node, string JournalConnection
 
 public static class OrchestratorCluster
 {
+    public const string SweepRegionName = "sweep";
+
     /// <summary>
     /// The coordinator role: the SQL journal, the sharded sweep entities, and the scheduler as a cluster singleton
     /// (GPU nodes reach it through a singleton proxy).
     /// </summary>
     public static AkkaConfigurationBuilder AddCoordinator(this AkkaConfigurationBuilder builder, ClusterSettings settings) => builder
-        .AddOrchestratorNode(settings.Node)
+        .AddOrchestratorMember(settings.Node)
         .AddHocon(Persistence(settings), HoconAddMode.Prepend)
-        .WithShardRegion<SweepEntity>("sweep", (_, registry) => sweepId => SweepEntity.Props(sweepId, registry.Get<Scheduler>()),
+        .WithShardRegion<SweepEntity>(SweepRegionName, (_, registry, resolver) => sweepId => SweepEntity.Props(sweepId, registry.Get<Scheduler>(), resolver.GetService<ILogger<SweepEntity>>()),
             new SweepMessageExtractor(),
             new ShardOptions { Role = NodeSettings.CoordinatorRole, RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
         .WithSingleton<Scheduler>(NodeSettings.SchedulerName, (_, registry, _) => Scheduler.Props(registry.Get<SweepEntity>()),
-            NodeHosting.SchedulerSingleton, createProxyToo: true);
+            ClusterMember.SchedulerSingleton, createProxyToo: true);
 
     /// <summary>Akka.Persistence.Sql has no Hosting API in this package set, so its HOCON is built here from typed settings.</summary>
     static Config Persistence(ClusterSettings settings)

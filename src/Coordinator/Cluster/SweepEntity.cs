@@ -1,6 +1,10 @@
 using Akka.Actor;
 using Akka.Persistence;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Protocol.V1;
+using JobLine = Orchestrator.Coordinator.Sweeps.JobLine;
+using JobStates = Orchestrator.Coordinator.Sweeps.JobStates;
 
 namespace Orchestrator.Coordinator.Cluster;
 
@@ -12,18 +16,16 @@ namespace Orchestrator.Coordinator.Cluster;
 /// </summary>
 public sealed class SweepEntity : ReceivePersistentActor
 {
-    public const string Queued = "queued", Running = "running", Done = "done", Failed = "failed", Cancelled = "cancelled";
-
     /// <summary>How many times a job may crash its process (TrialSummary.crashed) before it fails for good.</summary>
     public const int MaxCrashes = 3;
 
     sealed class Job(PlannedJob plan)
     {
         public PlannedJob Plan { get; } = plan;
-        public string State { get; set; } = Queued;
+        public string State { get; set; } = JobStates.Queued;
         public TrialSummary? Summary { get; set; }
         public int Crashes { get; set; }
-        public bool Finished => State is Done or Failed or Cancelled;
+        public bool Finished => JobStates.IsFinished(State);
     }
 
     readonly IActorRef scheduler;
@@ -35,10 +37,14 @@ public sealed class SweepEntity : ReceivePersistentActor
     /// <summary>Jobs handed to the scheduler by this incarnation (not persisted: after a restart everything unfinished is handed over again).</summary>
     readonly HashSet<string> handedOver = [];
 
-    public SweepEntity(string sweepId, IActorRef scheduler)
+    readonly ILogger log;
+
+    /// <param name="logger">Each job as it finishes, and the sweep as it completes; null: nowhere.</param>
+    public SweepEntity(string sweepId, IActorRef scheduler, ILogger? logger = null)
     {
         PersistenceId = "sweep-" + sweepId;
         this.scheduler = scheduler;
+        log = logger ?? NullLogger.Instance;
 
         Recover<SweepSubmitted>(Apply);
         Recover<JobStarted>(Apply);
@@ -150,9 +156,16 @@ public sealed class SweepEntity : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string sweepId, IActorRef scheduler) => Akka.Actor.Props.Create(() => new SweepEntity(sweepId, scheduler));
+    public static Props Props(string sweepId, IActorRef scheduler, ILogger? log = null) => Akka.Actor.Props.Create(() => new SweepEntity(sweepId, scheduler, log));
 
-    protected override void OnReplaySuccess() => HandOverRunnable();
+    protected override void OnReplaySuccess()
+    {
+        if (sweep is not null) Context.System.EventStream.Publish(new Recovered(sweep.SweepId, sweep.OutputRoot, jobs.Values.All(j => j.Finished)));
+        HandOverRunnable();
+    }
+
+    /// <summary>Published in this process when an entity has replayed a submitted sweep (the coordinator restarted): its followers pick it up.</summary>
+    public sealed record Recovered(string SweepId, string OutputRoot, bool Complete);
 
     /// <summary>How long a journal write took, from the call to persist to its handler (which runs once the write is stored): published for the metrics.</summary>
     public sealed record JournalWritten(TimeSpan Latency);
@@ -181,8 +194,14 @@ public sealed class SweepEntity : ReceivePersistentActor
     void Complete(JobCompleted completed)
     {
         Apply(completed);
-        Publish(jobs[completed.JobId]);
-        if (jobs.Values.All(j => j.Finished)) PublishSweep("complete");
+        var job = jobs[completed.JobId];
+        Publish(job);
+        log.LogInformation("{Sweep}: {Job}", sweep!.Name, JobLine.Of(StatusOf(job)));
+        if (jobs.Values.All(j => j.Finished))
+        {
+            PublishSweep("complete");
+            log.LogInformation("{Sweep}: complete, {Done} of {Jobs} job(s) done", sweep.Name, jobs.Values.Count(j => j.State == JobStates.Done), jobs.Count);
+        }
         if (dependents.TryGetValue(completed.JobId, out var waiting)) HandOver(waiting);
     }
 
@@ -195,7 +214,7 @@ public sealed class SweepEntity : ReceivePersistentActor
 
     void PublishSweep(string state) => Context.System.EventStream.Publish(new SweepStateChanged { SweepId = sweep!.SweepId, State = state });
 
-    void Apply(JobStarted started) => jobs[started.JobId].State = Running;
+    void Apply(JobStarted started) => jobs[started.JobId].State = JobStates.Running;
 
     /// <summary>Every unfinished job is cancelled; the scheduler drops them and stops those running (told by the command handler).</summary>
     void Apply(SweepCancelled sweepCancelled)
@@ -203,7 +222,7 @@ public sealed class SweepEntity : ReceivePersistentActor
         cancelled = sweepCancelled;
         foreach (var job in jobs.Values.Where(j => !j.Finished))
         {
-            job.State = Cancelled;
+            job.State = JobStates.Cancelled;
             handedOver.Remove(job.Plan.JobId);
         }
     }
@@ -212,13 +231,13 @@ public sealed class SweepEntity : ReceivePersistentActor
     void Apply(SweepResumed _)
     {
         cancelled = null;
-        foreach (var job in jobs.Values.Where(j => j.State == Cancelled)) job.State = Queued;
+        foreach (var job in jobs.Values.Where(j => j.State == JobStates.Cancelled)) job.State = JobStates.Queued;
     }
 
     void Apply(JobRequeued requeued)
     {
         var job = jobs[requeued.JobId];
-        job.State = Queued;
+        job.State = JobStates.Queued;
         if (requeued.Crashed) job.Crashes++;
     }
 
@@ -226,7 +245,7 @@ public sealed class SweepEntity : ReceivePersistentActor
     {
         var job = jobs[completed.JobId];
         job.Summary = completed.Summary;
-        job.State = completed.Summary.Status is TrialStatus.Completed or TrialStatus.EarlyStopped ? Done : Failed;
+        job.State = completed.Summary.Status is TrialStatus.Completed or TrialStatus.EarlyStopped ? JobStates.Done : JobStates.Failed;
     }
 
     void HandOverRunnable() => HandOver(jobs.Values);
@@ -242,7 +261,7 @@ public sealed class SweepEntity : ReceivePersistentActor
         foreach (var job in candidates.Where(j => !j.Finished && !handedOver.Contains(j.Plan.JobId)).ToList())
         {
             var dependencies = job.Plan.DependsOn.Select(id => jobs[id]).ToList();
-            if (dependencies.FirstOrDefault(d => d.State == Failed) is { } failedDependency)
+            if (dependencies.FirstOrDefault(d => d.State == JobStates.Failed) is { } failedDependency)
             {
                 var failed = new TrialSummary
                 {
@@ -253,7 +272,7 @@ public sealed class SweepEntity : ReceivePersistentActor
                 handedOver.Add(job.Plan.JobId);
                 continue;
             }
-            if (dependencies.Any(d => d.State != Done)) continue;
+            if (dependencies.Any(d => d.State != JobStates.Done)) continue;
             handedOver.Add(job.Plan.JobId);
             scheduler.Tell(new EnqueueJob
             {
@@ -280,15 +299,17 @@ public sealed class SweepEntity : ReceivePersistentActor
         status.Complete = jobs.Values.All(j => j.Finished);
         status.Cancelled = cancelled is not null;
         status.CancelReason = cancelled?.Reason ?? "";
-        foreach (var job in jobs.Values)
-        {
-            var entry = new JobStatus
-            {
-                JobId = job.Plan.JobId, Kind = job.Plan.Kind, State = job.State, DependsOn = { job.Plan.DependsOn }, Seed = job.Plan.Seed, Parameters = { job.Plan.Parameters },
-            };
-            if (job.Summary is not null) entry.Summary = job.Summary;
-            status.Jobs.Add(entry);
-        }
+        foreach (var job in jobs.Values) status.Jobs.Add(StatusOf(job));
         return status;
+    }
+
+    static JobStatus StatusOf(Job job)
+    {
+        var entry = new JobStatus
+        {
+            JobId = job.Plan.JobId, Kind = job.Plan.Kind, State = job.State, DependsOn = { job.Plan.DependsOn }, Seed = job.Plan.Seed, Parameters = { job.Plan.Parameters },
+        };
+        if (job.Summary is not null) entry.Summary = job.Summary;
+        return entry;
     }
 }

@@ -28,5 +28,5 @@ public static class ClusterFlags
         DefaultValueFactory = _ => IntFromEnvironment("ORCHESTRATOR_METRICS_PORT", 0),
     };
 
-    public static string Address(string hostname, int port) => $"akka.tcp://{GpuNode.NodeSettings.SystemName}@{hostname}:{port}";
+    public static string Address(string hostname, int port) => $"akka.tcp://{Hosting.NodeSettings.SystemName}@{hostname}:{port}";
 }

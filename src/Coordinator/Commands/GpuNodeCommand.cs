@@ -1,14 +1,10 @@
 using System.CommandLine;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 using Orchestrator.Distillation;
 using Orchestrator.GpuNode;
-using static TorchSharp.torch;
+using Orchestrator.Hosting;
 
 namespace Orchestrator.Coordinator.Commands;
 
@@ -44,68 +40,24 @@ public static class GpuNodeCommand
         {
             var seedNodes = parse.GetRequiredValue(seeds);
             if (seedNodes.Length == 0) throw new UserInputException("--seed-nodes: give the coordinator's address, e.g. akka.tcp://orchestrator@127.0.0.1:4053.");
-            int perDevice = parse.GetValue(slots);
-            if (perDevice < 1) throw new UserInputException("--slots-per-device must be at least 1.");
-            var slotDevices = SlotDevices(parse.GetRequiredValue(devices), perDevice);
+            var slotDevices = GpuNodeOptions.Slots(parse.GetRequiredValue(devices), parse.GetValue(slots));
             string nodeName = parse.GetValue(name) ?? $"{Environment.MachineName}-{Environment.ProcessId}";
-            var settings = new NodeSettings(parse.GetRequiredValue(hostname), parse.GetValue(port), [NodeSettings.GpuRole], seedNodes);
+            string? endpoint = parse.GetValue(api) is { } given ? ApiClient.CheckEndpoint(given, "--api") : null;
+            var options = new GpuNodeOptions(new NodeSettings(parse.GetRequiredValue(hostname), parse.GetValue(port), [NodeSettings.GpuRole], seedNodes),
+                nodeName, slotDevices, endpoint, Api.ApiOptions.ReadToken(parse.GetValue(token)?.FullName), parse.GetValue(metricsPort));
 
-            await using var uplink = parse.GetValue(api) is { } endpoint
-                ? new MetricsUplink(ApiClient.CheckEndpoint(endpoint, "--api"), Api.ApiOptions.ReadToken(parse.GetValue(token)?.FullName), nodeName, Console.WriteLine)
-                : null;
-            Action<Protocol.V1.JobProgress>? progress = uplink is null ? null : p => uplink.Post(new Protocol.V1.MetricPoint
-            {
-                SweepId = p.SweepId, JobId = p.JobId, Slot = p.Slot, Epochs = p.Epochs, Metrics = p.Metrics,
-            });
-            int metricsAt = parse.GetValue(metricsPort);
-            using var metrics = metricsAt > 0 ? new NodeMetrics(slotDevices) : null;
-            await using var exporter = metricsAt > 0 ? await StartMetricsEndpoint(metricsAt, cancellation) : null;
-            using var workers = new SlotWorkers(SlotWorkerCommand.StartInfo);
-            using var host = NodeHosting.BuildHost(akka => akka.AddGpuNode(settings, nodeName, slotDevices, workers.Run, Console.WriteLine, progress, metrics));
-            await host.StartAsync(cancellation);
-            Console.WriteLine($"{nodeName}: {slotDevices.Count} slot(s) ({string.Join(", ", slotDevices)}), joining {string.Join(", ", seedNodes)}" +
-                              (uplink is null ? "" : $"; metrics to {parse.GetValue(api)}") + (metricsAt > 0 ? $"; Prometheus metrics at :{metricsAt}/metrics" : ""));
+            var host = await GpuNodeHost.StartAsync(options, cancellation);
+            await using var disposing = (IAsyncDisposable)host;
+            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.GpuNode");
+            log.LogInformation("{Node}: {Slots} slot(s) ({Devices}), joining {Seeds}{Metrics}{Prometheus}", nodeName, slotDevices.Count, string.Join(", ", slotDevices),
+                string.Join(", ", seedNodes), endpoint is null ? "" : $"; metrics to {endpoint}",
+                options.MetricsPort > 0 ? $"; Prometheus metrics at :{options.MetricsPort}/metrics" : "");
             try { await Task.Delay(Timeout.Infinite, cancellation); }
             catch (OperationCanceledException) { }
-            Console.WriteLine($"{nodeName}: leaving the cluster; running trials keep their last epoch's checkpoint.");
+            log.LogInformation("{Node}: leaving the cluster; running trials keep their last epoch's checkpoint", nodeName);
             await host.StopAsync(CancellationToken.None);
             return CommandLineRunner.Ok;
         });
         return command;
-    }
-
-    /// <summary>
-    /// This node's /metrics (Kestrel, HTTP/1.1) on every interface and under any host name: Prometheus scrapes a pod
-    /// by its IP, whatever name the node gave the cluster.
-    /// </summary>
-    static async Task<WebApplication> StartMetricsEndpoint(int port, CancellationToken cancellation)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(port, listen => listen.Protocols = HttpProtocols.Http1));
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(NodeMetrics.MeterName).AddRuntimeInstrumentation().AddPrometheusExporter());
-        var app = builder.Build();
-        app.MapPrometheusScrapingEndpoint();
-        try
-        {
-            await app.StartAsync(cancellation);
-            return app;
-        }
-        catch (IOException e)
-        {
-            await app.DisposeAsync();
-            throw new UserInputException($"--metrics-port {port}: cannot serve metrics there ({e.Message}); choose a free port.");
-        }
-    }
-
-    static List<string> SlotDevices(string devices, int perDevice)
-    {
-        var list = devices switch
-        {
-            "auto" => cuda.is_available() ? Enumerable.Range(0, cuda.device_count()).Select(i => $"cuda:{i}").ToList() : ["cpu"],
-            _ => devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
-        };
-        foreach (var device in list) Distillation.Training.Devices.Resolve(device); // fails with a clear message on a bad name or a missing GPU
-        return list.SelectMany(d => Enumerable.Repeat(d, perDevice)).ToList();
     }
 }

@@ -66,8 +66,8 @@ public static class LocalCommand
         try
         {
             bool live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
-            var status = await SweepWatch.SubmitAndFollowAsync(cluster.Sweeps, plan, softTargetStore, view, live, cancellation);
-            return SweepWatch.Report(status, directory);
+            var status = await SweepConsole.SubmitAndFollowAsync(cluster.Sweeps, plan, softTargetStore, view, live, cancellation);
+            return SweepConsole.Report(status, directory);
         }
         catch (OperationCanceledException)
         {

@@ -1,13 +1,12 @@
 using System.CommandLine;
-using Akka.Actor;
-using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Orchestrator.Coordinator.Api;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Distillation;
-using Orchestrator.GpuNode;
+using Orchestrator.Hosting;
 
 namespace Orchestrator.Coordinator.Commands;
 
@@ -70,26 +69,28 @@ public static class ServeCommand
     static async Task<int> ServeAsync(ClusterSettings journal, ApiOptions api, IReadOnlyList<SweepPlan> plans, string directory, string softTargetStore,
         CancellationToken cancellation)
     {
-        var view = new SweepProgressView();
-        await using var server = CoordinatorServer.Build(journal, api, directory, softTargetStore, view);
+        await using var server = CoordinatorServer.Build(journal, api, directory, softTargetStore);
         await server.StartAsync(cancellation);
-        server.Services.GetRequiredService<ActorSystem>().ActorOf(ProgressForwarder.Props(view.OnProgress));
-        Console.WriteLine($"coordinator at {ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port)}; journal {journal.JournalProvider}; GPU nodes join with --seed-nodes");
-        Console.WriteLine($"gRPC API on port {api.Port} ({(api.CertificateFile is null ? "plaintext HTTP/2" : "TLS")}, {(api.Token is null ? "no token" : "bearer token required")})" +
-                          (api.MetricsPort > 0 ? $"; Prometheus metrics at :{api.MetricsPort}/metrics" : ""));
+        var log = server.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Coordinator");
+        log.LogInformation("coordinator at {Address}; journal {Journal}; GPU nodes join with --seed-nodes", ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port),
+            journal.JournalProvider);
+        log.LogInformation("gRPC API on port {Port} ({Transport}, {Token}){Metrics}", api.Port, api.CertificateFile is null ? "plaintext HTTP/2" : "TLS",
+            api.Token is null ? "no token" : "bearer token required", api.MetricsPort > 0 ? $"; Prometheus metrics at :{api.MetricsPort}/metrics" : "");
 
         var coordinator = server.Services.GetRequiredService<CoordinatorContext>();
+        var followers = server.Services.GetRequiredService<SweepFollowers>();
         foreach (var plan in plans)
         {
-            await SweepWatch.SubmitAsync(coordinator.Sweeps, plan, softTargetStore, cancellation);
-            _ = coordinator.Follow(plan);
+            var accepted = await SweepRegion.Submit(coordinator.Sweeps, plan, softTargetStore, cancellation);
+            if (accepted.AlreadyDone > 0) log.LogInformation("{Sweep}: resuming, {Done} of {Jobs} job(s) already finished", plan.Sweep.Name, accepted.AlreadyDone, accepted.Jobs);
+            followers.Follow(plan.Sweep.Name, plan.Directory);
         }
         try
         {
             await Task.Delay(Timeout.Infinite, cancellation);
         }
         catch (OperationCanceledException) { }
-        Console.WriteLine("coordinator stopping.");
+        log.LogInformation("coordinator stopping");
         await server.StopAsync(CancellationToken.None);
         return CommandLineRunner.Ok;
     }

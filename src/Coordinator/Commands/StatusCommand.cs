@@ -1,3 +1,4 @@
+using Orchestrator.Coordinator.Sweeps;
 using System.CommandLine;
 using Orchestrator.Protocol.V1;
 
@@ -26,10 +27,10 @@ public static class StatusCommand
                     var jobs = status.Jobs.Where(j => j.Kind == kind).ToList();
                     if (jobs.Count == 0) continue;
                     int Count(string state) => jobs.Count(j => j.State == state);
-                    Console.WriteLine($"| {name} | {Count(Cluster.SweepEntity.Queued)} | {Count(Cluster.SweepEntity.Running)} | {Count(Cluster.SweepEntity.Done)} | " +
-                                      $"{Count(Cluster.SweepEntity.Failed)} | {Count(Cluster.SweepEntity.Cancelled)} |");
+                    Console.WriteLine($"| {name} | {Count(JobStates.Queued)} | {Count(JobStates.Running)} | {Count(JobStates.Done)} | " +
+                                      $"{Count(JobStates.Failed)} | {Count(JobStates.Cancelled)} |");
                 }
-                if (Sweeps.SweepResults.Best(status) is { } best) Console.WriteLine(SweepWatch.BestLine(status, best));
+                if (Sweeps.SweepResults.Best(status) is { } best) Console.WriteLine(SweepResults.BestLine(status, best));
                 return CommandLineRunner.Ok;
             }
             var list = await client.Call(options => client.Sweeps.ListAsync(new ListRequest(), options), cancellation);

@@ -24,50 +24,27 @@ public sealed class SweepProgressView
     public string Summary(SweepStatus status)
     {
         int Count(string state) => status.Jobs.Count(j => j.State == state);
-        int finished = Count(SweepEntity.Done) + Count(SweepEntity.Failed);
+        int finished = Count(JobStates.Done) + Count(JobStates.Failed);
         if (finishedAtStart < 0) finishedAtStart = finished;
         int finishedHere = finished - finishedAtStart, remaining = status.Jobs.Count - finished;
         string eta = finishedHere > 0 && remaining > 0 ? $", about {Format(clock.Elapsed / finishedHere * remaining)} left" : "";
         var best = SweepResults.Best(status);
         string bestText = best is null ? "" : $"; best {status.Metric} {best.MetricMean:F4}";
-        string cancelled = status.Cancelled ? $", {Count(SweepEntity.Cancelled)} cancelled" : "";
-        return $"{Count(SweepEntity.Done)} done, {Count(SweepEntity.Failed)} failed, {Count(SweepEntity.Running)} running, " +
-               $"{Count(SweepEntity.Queued)} queued{cancelled} of {status.Jobs.Count}{bestText}; {Format(clock.Elapsed)} elapsed{eta}";
+        string cancelled = status.Cancelled ? $", {Count(JobStates.Cancelled)} cancelled" : "";
+        return $"{Count(JobStates.Done)} done, {Count(JobStates.Failed)} failed, {Count(JobStates.Running)} running, " +
+               $"{Count(JobStates.Queued)} queued{cancelled} of {status.Jobs.Count}{bestText}; {Format(clock.Elapsed)} elapsed{eta}";
     }
 
     /// <summary>One line for each job that finished since the last call.</summary>
     public IEnumerable<string> NewlyFinished(SweepStatus status)
     {
-        foreach (var job in status.Jobs.Where(j => j.State is SweepEntity.Done or SweepEntity.Failed && reported.Add(j.JobId)))
-            yield return Line(job);
-    }
-
-    /// <summary>A finished job as one line: its parameters and seed, and its result or failure.</summary>
-    public static string Line(JobStatus job)
-    {
-        bool trial = job.Kind is JobKind.Teacher or JobKind.Student;
-        var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
-        string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
-        return job.State == SweepEntity.Failed
-            ? $"failed {job.JobId}{parameters}: {job.Summary?.FailureReason}"
-            : $"done   {job.JobId}{parameters}: {Outcome(job)}";
-    }
-
-    static string Outcome(JobStatus job)
-    {
-        var s = job.Summary;
-        string soft = $"soft targets {s.SoftTargets} {(s.SoftTargetsCached ? "found in the store" : "generated")} in {s.Seconds:F0} s";
-        return job.Kind switch
-        {
-            JobKind.SoftTargetShard => soft,
-            JobKind.SoftTargets => $"ensemble val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}; {soft}",
-            _ => $"val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}",
-        };
+        foreach (var job in status.Jobs.Where(j => j.State is JobStates.Done or JobStates.Failed && reported.Add(j.JobId)))
+            yield return JobLine.Of(job);
     }
 
     public IRenderable Table(SweepStatus status)
     {
-        var running = status.Jobs.Where(j => j.State == SweepEntity.Running).Select(j => j.JobId).ToHashSet();
+        var running = status.Jobs.Where(j => j.State == JobStates.Running).Select(j => j.JobId).ToHashSet();
         var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(status.Name)).Caption(Markup.Escape(Summary(status)));
         table.AddColumns("slot", "trial", "epoch", "val accuracy", "samples/s");
         foreach (var (slot, progress) in slots.OrderBy(s => s.Key, StringComparer.Ordinal))

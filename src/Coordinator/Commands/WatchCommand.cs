@@ -101,8 +101,7 @@ public static class WatchCommand
                 if (watchEvent.Job.Summary is { } summary) job.Summary = summary;
                 return status;
             case WatchEvent.EventOneofCase.Metrics:
-                var m = watchEvent.Metrics;
-                view.OnProgress(new JobProgress { SweepId = m.SweepId, JobId = m.JobId, Node = m.Node, Slot = m.Slot, Epochs = m.Epochs, Metrics = m.Metrics });
+                view.OnProgress(watchEvent.Metrics);
                 return status;
             default:
                 return status;
@@ -118,9 +117,9 @@ public static class WatchCommand
                 foreach (string _ in view.NewlyFinished(watchEvent.Snapshot)) { } // finished before the watch began: counted in the summary, not listed
                 Console.WriteLine($"{sweepId}: {view.Summary(watchEvent.Snapshot)}");
                 break;
-            case WatchEvent.EventOneofCase.Job when watchEvent.Job.State is SweepEntity.Done or SweepEntity.Failed:
+            case WatchEvent.EventOneofCase.Job when watchEvent.Job.State is JobStates.Done or JobStates.Failed:
                 var job = watchEvent.Job;
-                Console.WriteLine(SweepProgressView.Line(new JobStatus
+                Console.WriteLine(JobLine.Of(new JobStatus
                 {
                     JobId = job.JobId, Kind = job.Kind, State = job.State, Summary = job.Summary, Parameters = { job.Parameters }, Seed = job.Seed,
                 }));
@@ -136,8 +135,8 @@ public static class WatchCommand
     {
         var status = await client.Call(options => client.Sweeps.GetAsync(new GetRequest { SweepId = sweepId }, options), cancellation);
         Console.WriteLine($"{sweepId}: {state}; {new SweepProgressView().Summary(status).Split(';')[0]}");
-        if (SweepResults.Best(status) is { } best) Console.WriteLine(SweepWatch.BestLine(status, best));
-        return status.Jobs.Any(j => j.State == SweepEntity.Failed) ? CommandLineRunner.TrialFailed
+        if (SweepResults.Best(status) is { } best) Console.WriteLine(SweepResults.BestLine(status, best));
+        return status.Jobs.Any(j => j.State == JobStates.Failed) ? CommandLineRunner.TrialFailed
             : state == "cancelled" ? CommandLineRunner.Cancelled : CommandLineRunner.Ok;
     }
 }

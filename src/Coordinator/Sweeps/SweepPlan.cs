@@ -26,6 +26,9 @@ public sealed record SweepPlan(SweepDefinition Sweep, string Directory, IReadOnl
     public const string JobsFolder = "trials";
 
     public string JobsDirectory => Path.Combine(Directory, JobsFolder);
+
+    /// <summary>The sweep's folder, from the folder its jobs write into (a submitted sweep's output root).</summary>
+    public static string DirectoryOf(string jobsDirectory) => Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(jobsDirectory))!;
     public IReadOnlyList<PlannedJob> Teachers => Of(JobKind.Teacher);
     public IReadOnlyList<PlannedJob> Students => Of(JobKind.Student);
     public IReadOnlyList<PlannedJob> SoftTargetJobs => Jobs.Where(j => j.Kind is JobKind.SoftTargetShard or JobKind.SoftTargets).ToList();

@@ -1,7 +1,7 @@
+using Orchestrator.Coordinator.Sweeps;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Distillation;
 using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;
@@ -35,7 +35,7 @@ public static class SweepReport
         html.Append("<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}" +
                     "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td.p,th.p{text-align:left}.best{background:#fdecea}" +
                     "svg{display:block;margin:1em 0}.note{color:#666;font-size:13px}</style></head><body>");
-        int done = status.Jobs.Count(j => j.State == SweepEntity.Done), failed = status.Jobs.Count(j => j.State == SweepEntity.Failed);
+        int done = status.Jobs.Count(j => j.State == JobStates.Done), failed = status.Jobs.Count(j => j.State == JobStates.Failed);
         html.Append($"<h1>{Escape(status.Name)}</h1><p class=\"note\">{done} of {status.Jobs.Count} job(s) done, {failed} failed; " +
                     $"points ranked on {Escape(status.Metric)} ({(status.Maximize ? "higher" : "lower")} is better), mean over seeds. " +
                     $"Test accuracy is reported, never used to choose. Generated {generated.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC.</p>");
@@ -46,7 +46,7 @@ public static class SweepReport
             html.Append($"<h2>Best recipe</h2><p id=\"best\"><b>{Escape(Parameters(best))}</b>: {Escape(status.Metric)} {best.MetricMean:F4} ± {best.MetricStd:F4}, " +
                         $"test accuracy {Percent(best.TestMean)} ± {Percent(best.TestStd)} over {best.Runs} seed(s)</p>");
         }
-        var teachers = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == SweepEntity.Done).ToList();
+        var teachers = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobStates.Done).ToList();
         if (teachers.Count > 0)
             html.Append("<h2>Teachers</h2><ul>").AppendJoin("", teachers.Select(j => $"<li>{Escape(SweepResults.Describe(j))}</li>")).Append("</ul>");
         if (recipes.Count > 0)
@@ -55,7 +55,7 @@ public static class SweepReport
             ByParameter(html, status, recipes);
         }
         Curves(html, status, recipes);
-        var failures = status.Jobs.Where(j => j.State == SweepEntity.Failed).ToList();
+        var failures = status.Jobs.Where(j => j.State == JobStates.Failed).ToList();
         if (failures.Count > 0)
             html.Append("<h2>Failed jobs</h2><ul>").AppendJoin("", failures.Select(j => $"<li>{Escape(j.JobId)}: {Escape(j.Summary?.FailureReason ?? "")}</li>")).Append("</ul>");
         return html.Append("</body></html>\n").ToString();
@@ -120,7 +120,7 @@ public static class SweepReport
         bool IsBest(JobStatus job) => best is not null && job.Kind == JobKind.Student && best.Parameters.All(p => job.Parameters.GetValueOrDefault(p.Key) == p.Value)
                                       && job.Parameters.Count == best.Parameters.Count;
         var curves = new List<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)>();
-        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == SweepEntity.Done))
+        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == JobStates.Done))
             if (ReadEpochs(Path.Combine(status.OutputRoot, job.JobId, TrialExecution.MetricsFile)) is { Count: > 0 } epochs) curves.Add((job, epochs));
         if (curves.Count == 0) return;
 

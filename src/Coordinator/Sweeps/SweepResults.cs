@@ -1,7 +1,7 @@
+using Orchestrator.Coordinator.Sweeps;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Distillation;
 using Orchestrator.Protocol.V1;
 
@@ -24,6 +24,15 @@ public static class SweepResults
 
     static double Metric(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
 
+    public const string CsvFile = "results.csv";
+
+    /// <summary>The best recipe, as every command prints it.</summary>
+    public static string BestLine(SweepStatus status, Recipe best) => BestLine(status.Name, status.Metric, best);
+
+    public static string BestLine(string sweep, string metric, Recipe best) =>
+        $"{sweep}: best recipe on {metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
+        $"{metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}";
+
     /// <summary>The best point on the validation metric (never the test set), or null when no student trial finished.</summary>
     public static Recipe? Best(SweepStatus status) => Recipes(status).FirstOrDefault();
 
@@ -31,7 +40,7 @@ public static class SweepResults
     public static IReadOnlyList<Recipe> Recipes(SweepStatus status)
     {
         var recipes = status.Jobs
-            .Where(j => j.Kind == JobKind.Student && j.State == SweepEntity.Done && j.Summary is not null)
+            .Where(j => j.Kind == JobKind.Student && j.State == JobStates.Done && j.Summary is not null)
             .GroupBy(j => string.Join(", ", j.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")))
             .Select(group =>
             {
@@ -56,7 +65,7 @@ public static class SweepResults
     public static void Write(SweepStatus status, string directory)
     {
         var rows = Rows(status.Jobs);
-        AtomicFile.WriteText(Path.Combine(directory, "results.csv"), ToCsv(rows));
+        AtomicFile.WriteText(Path.Combine(directory, CsvFile), ToCsv(rows));
         AtomicFile.WriteText(Path.Combine(directory, "results.json"), ToJson(rows));
     }
 

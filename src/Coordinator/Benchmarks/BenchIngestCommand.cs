@@ -6,10 +6,12 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Orchestrator.Coordinator.Api;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.GpuNode;
+using Orchestrator.Hosting;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Commands;
+using Orchestrator.Coordinator.Commands;
+
+namespace Orchestrator.Coordinator.Benchmarks;
 
 /// <summary>
 /// <c>orchestrator bench-ingest</c>: metric points per second that a coordinator ingests from N concurrent node
@@ -46,7 +48,7 @@ public static class BenchIngestCommand
         int akkaPort = FreePort(), grpcPort = FreePort();
         var node = new NodeSettings("127.0.0.1", akkaPort, [NodeSettings.CoordinatorRole], [ClusterFlags.Address("127.0.0.1", akkaPort)]);
         await using var server = CoordinatorServer.Build(ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), node), new ApiOptions(grpcPort),
-            directory, Path.Combine(directory, "soft-targets"), new SweepProgressView());
+            directory, Path.Combine(directory, "soft-targets"));
         await server.StartAsync(cancellation);
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
 
@@ -96,7 +98,7 @@ public static class BenchIngestCommand
         long sent = 0;
         var batch = new MetricBatch { Node = node };
         for (int i = 0; i < batchSize; i++)
-            batch.Points.Add(new MetricPoint { SweepId = "bench", JobId = $"{node}-job-{i % 8}", Slot = i % 8, Epochs = 100, Metrics = new EpochMetrics { Epoch = i, TrainLoss = 0.5, ValidationAccuracy = 0.9 } });
+            batch.Points.Add(new JobProgress { SweepId = "bench", JobId = $"{node}-job-{i % 8}", Node = node, Slot = i % 8, Epochs = 100, Metrics = new EpochMetrics { Epoch = i, TrainLoss = 0.5, ValidationAccuracy = 0.9 } });
         for (long batches = 0; !stop.IsCancellationRequested; batches++)
         {
             var due = interval * batches - clock.Elapsed;

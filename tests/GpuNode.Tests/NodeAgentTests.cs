@@ -6,7 +6,7 @@ using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;
 using Shouldly;
 
-namespace Orchestrator.Coordinator.Tests;
+namespace Orchestrator.GpuNode.Tests;
 
 /// <summary>The node agent alone, with a probe for the scheduler and a job runner that the test controls.</summary>
 public class NodeAgentTests : TestKit

@@ -1,4 +1,4 @@
-using Orchestrator.Coordinator.Commands;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
@@ -11,12 +11,12 @@ using TrialStatus = Orchestrator.Protocol.V1.TrialStatus;
 using Orchestrator.Tests;
 using Shouldly;
 
-namespace Orchestrator.Coordinator.Tests;
+namespace Orchestrator.GpuNode.Tests;
 
-/// <summary>Each slot trains in a real worker process (the orchestrator binary), reused from job to job, replaced when it dies.</summary>
+/// <summary>Each slot trains in a real worker process (this project's Orchestrator.GpuNode), reused from job to job, replaced when it dies.</summary>
 public sealed class SlotWorkerTests : IDisposable
 {
-    readonly SlotWorkers workers = new(SlotWorkerCommand.StartInfo);
+    readonly SlotWorkers workers = new(NullLogger<SlotWorkers>.Instance);
 
     static JobSpec Job(string id, string model, int epochs) => new()
     {
@@ -95,7 +95,7 @@ public sealed class SlotWorkerTests : IDisposable
             worker = workers.ProcessIds[0];
             throw new InvalidOperationException("the node could not forward the epoch");
         }));
-        RunningProcess.Ends(worker!.Value, TimeSpan.FromSeconds(10)).ShouldBeTrue();
+        Processes.Ends(worker!.Value, TimeSpan.FromSeconds(10)).ShouldBeTrue();
 
         var epochs = new List<EpochMetrics>();
         (await Run(Job("clean", "mlp-16", 2), 0, epochs)).Status.ShouldBe(TrialStatus.Completed);

@@ -8,7 +8,9 @@ using Orchestrator.Distillation.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Orchestrator.Coordinator.Commands;
+using Orchestrator.Coordinator.Commands;
+
+namespace Orchestrator.Coordinator.Benchmarks;
 
 /// <summary>
 /// <c>orchestrator bench</c>: throughput of the distillation step the trainer runs (mlp-400 student forward/backward/

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using Orchestrator.Coordinator.Benchmarks;
+using Orchestrator.Coordinator.Commands;
 
-namespace Orchestrator.Coordinator.Commands;
+namespace Orchestrator.Coordinator;
 
 /// <summary>Every command of the <c>orchestrator</c> CLI (the tests also parse deployment manifests' arguments with it).</summary>
 public static class OrchestratorCli
@@ -23,6 +25,5 @@ public static class OrchestratorCli
         ResultsCommand.Create(),
         CancelCommand.Create(),
         BenchScalarRaceCommand.Create(),
-        SlotWorkerCommand.Create(),
     };
 }

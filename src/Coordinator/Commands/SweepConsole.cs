@@ -6,24 +6,15 @@ using Spectre.Console;
 
 namespace Orchestrator.Coordinator.Commands;
 
-/// <summary>Submitting a sweep to its entity, following it to the end, and reporting its results: shared by local and serve.</summary>
-public static class SweepWatch
+/// <summary>A sweep on this machine's console (<c>local</c>): submitting it, following it to the end, and printing its results.</summary>
+public static class SweepConsole
 {
-    static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
-
-    /// <summary>Hands the plan to its sweep entity; a changed sweep under a used name fails (InvalidOperationException).</summary>
-    public static async Task<SweepAccepted> SubmitAsync(IActorRef sweeps, SweepPlan plan, string softTargetStore, CancellationToken cancellation)
-    {
-        var accepted = await sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation);
-        if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
-        return accepted;
-    }
-
     /// <summary>Submits (or resumes) the sweep, its jobs writing under its plan's folder, and waits until every job has finished.</summary>
     public static async Task<SweepStatus> SubmitAndFollowAsync(IActorRef sweeps, SweepPlan plan, string softTargetStore, SweepProgressView view,
         bool live, CancellationToken cancellation)
     {
-        await SubmitAsync(sweeps, plan, softTargetStore, cancellation);
+        var accepted = await SweepRegion.Submit(sweeps, plan, softTargetStore, cancellation);
+        if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
         return live ? await FollowLive(sweeps, plan.Sweep.Name, view, cancellation) : await FollowLines(sweeps, plan.Sweep.Name, view, cancellation);
     }
 
@@ -33,7 +24,7 @@ public static class SweepWatch
         SweepResults.Write(status, directory);
         SweepReport.Write(status, directory);
         Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")}, results.json and {SweepReport.FileName}");
-        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == SweepEntity.Done))
+        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobStates.Done))
             Console.WriteLine($"{status.Name}: {SweepResults.Describe(job)}");
         var recipes = SweepResults.Recipes(status);
         if (recipes.Count == 0)
@@ -44,19 +35,12 @@ public static class SweepWatch
         {
             Console.WriteLine(PointsTable(status, recipes.Take(ShownPoints).ToList()));
             if (recipes.Count > ShownPoints) Console.WriteLine($"... and {recipes.Count - ShownPoints} more point(s) in results.csv");
-            Console.WriteLine(BestLine(status, recipes[0]));
+            Console.WriteLine(SweepResults.BestLine(status, recipes[0]));
         }
-        return status.Jobs.Any(j => j.State == SweepEntity.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
+        return status.Jobs.Any(j => j.State == JobStates.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
     }
 
     const int ShownPoints = 20;
-
-    /// <summary>The best recipe, as every command prints it.</summary>
-    public static string BestLine(SweepStatus status, SweepResults.Recipe best) => BestLine(status.Name, status.Metric, best);
-
-    public static string BestLine(string sweep, string metric, SweepResults.Recipe best) =>
-        $"{sweep}: best recipe on {metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
-        $"{metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}";
 
     /// <summary>The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy.</summary>
     static string PointsTable(SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
@@ -70,21 +54,13 @@ public static class SweepWatch
         return table.ToString().TrimEnd();
     }
 
-    public static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
-        sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, cancellation);
-
     /// <summary>Prints each newly finished job and changed counts until the sweep is complete.</summary>
-    public static Task<SweepStatus> FollowLines(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation) =>
-        FollowLines(token => Status(sweeps, sweep, token), sweep, view, cancellation);
-
-    /// <summary>The same, reading the sweep's state with <paramref name="getStatus"/> (an Ask in process, a gRPC call from the CLI).</summary>
-    public static async Task<SweepStatus> FollowLines(Func<CancellationToken, Task<SweepStatus>> getStatus, string sweep, SweepProgressView view,
-        CancellationToken cancellation)
+    static async Task<SweepStatus> FollowLines(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
     {
         string last = "";
         while (true)
         {
-            var status = await getStatus(cancellation);
+            var status = await SweepRegion.Status(sweeps, sweep, cancellation);
             foreach (string line in view.NewlyFinished(status)) Console.WriteLine(line);
             string summary = view.Summary(status);
             string counts = summary[..summary.LastIndexOf(';')]; // without the clock, which changes every second
@@ -97,13 +73,13 @@ public static class SweepWatch
 
     static async Task<SweepStatus> FollowLive(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
     {
-        var status = await Status(sweeps, sweep, cancellation);
+        var status = await SweepRegion.Status(sweeps, sweep, cancellation);
         await AnsiConsole.Live(view.Table(status)).StartAsync(async live =>
         {
             while (!status.Complete)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation);
-                status = await Status(sweeps, sweep, cancellation);
+                status = await SweepRegion.Status(sweeps, sweep, cancellation);
                 live.UpdateTarget(view.Table(status));
             }
         });

@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using static TorchSharp.torch;
 
-namespace Orchestrator.Coordinator.Commands;
+using Orchestrator.Coordinator.Commands;
+
+namespace Orchestrator.Coordinator.Benchmarks;
 
 /// <summary>
 /// <c>orchestrator bench-scalar-race</c>: calls <c>t.add_(1e-8)</c> (an implicit TorchSharp Scalar, and a second one

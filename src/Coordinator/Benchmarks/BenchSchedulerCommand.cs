@@ -5,7 +5,9 @@ using Orchestrator.Coordinator.Cluster;
 using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Commands;
+using Orchestrator.Coordinator.Commands;
+
+namespace Orchestrator.Coordinator.Benchmarks;
 
 /// <summary>
 /// <c>orchestrator bench-scheduler</c>: scheduling overhead. SYNTHETIC jobs that only hold their slot for a fixed time

@@ -1,0 +1,30 @@
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Sweeps;
+
+/// <summary>How a finished job reads in one line, wherever it is shown (the CLI's progress, the coordinator's log).</summary>
+public static class JobLine
+{
+    /// <summary>A finished job as one line: its parameters and seed, and its result or failure.</summary>
+    public static string Of(JobStatus job)
+    {
+        bool trial = job.Kind is JobKind.Teacher or JobKind.Student;
+        var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
+        string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
+        return job.State == JobStates.Failed
+            ? $"failed {job.JobId}{parameters}: {job.Summary?.FailureReason}"
+            : $"done   {job.JobId}{parameters}: {Outcome(job)}";
+    }
+
+    static string Outcome(JobStatus job)
+    {
+        var s = job.Summary;
+        string soft = $"soft targets {s.SoftTargets} {(s.SoftTargetsCached ? "found in the store" : "generated")} in {s.Seconds:F0} s";
+        return job.Kind switch
+        {
+            JobKind.SoftTargetShard => soft,
+            JobKind.SoftTargets => $"ensemble val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}; {soft}",
+            _ => $"val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}",
+        };
+    }
+}

@@ -1,0 +1,112 @@
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using Orchestrator.Distillation;
+using Orchestrator.Hosting;
+using Orchestrator.Protocol.V1;
+using static TorchSharp.torch;
+
+namespace Orchestrator.GpuNode;
+
+/// <summary>What a GPU node is: where it joins, its name and slots, and where its metrics go.</summary>
+/// <param name="ApiEndpoint">The coordinator's gRPC API: epoch progress goes there over one stream; null: over the cluster.</param>
+/// <param name="MetricsPort">Where Prometheus scrapes this node's /metrics; 0: no endpoint.</param>
+public sealed record GpuNodeOptions(NodeSettings Member, string Name, IReadOnlyList<string> SlotDevices, string? ApiEndpoint = null, string? Token = null,
+    int MetricsPort = 0)
+{
+    /// <summary>
+    /// Each slot's device: <paramref name="devices"/> is auto (every GPU, else the CPU), cpu, or cuda:0,cuda:1,...;
+    /// each device <paramref name="perDevice"/> times. A bad name or a missing GPU is bad input, said before anything starts.
+    /// </summary>
+    public static IReadOnlyList<string> Slots(string devices, int perDevice)
+    {
+        if (perDevice < 1) throw new UserInputException("--slots-per-device must be at least 1.");
+        var list = devices switch
+        {
+            "auto" => cuda.is_available() ? Enumerable.Range(0, cuda.device_count()).Select(i => $"cuda:{i}").ToList() : ["cpu"],
+            _ => devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList(),
+        };
+        foreach (var device in list) Distillation.Training.Devices.Resolve(device);
+        return list.SelectMany(d => Enumerable.Repeat(d, perDevice)).ToList();
+    }
+}
+
+/// <summary>
+/// The GPU node process as one host: its cluster member and agent, its slot workers, the metrics uplink to the
+/// coordinator's API (when it has one), and its Prometheus endpoint on Kestrel (when it has a port). Everything it
+/// owns is a service of the host, stopped and disposed with it.
+/// </summary>
+public static class GpuNodeHost
+{
+    /// <summary>Starts the node; a metrics port already taken is bad input.</summary>
+    public static async Task<IHost> StartAsync(GpuNodeOptions options, CancellationToken cancellation)
+    {
+        var host = Build(options);
+        try
+        {
+            await host.StartAsync(cancellation);
+            return host;
+        }
+        catch (IOException e) when (options.MetricsPort > 0)
+        {
+            await ((IAsyncDisposable)host).DisposeAsync();
+            throw new UserInputException($"--metrics-port {options.MetricsPort}: cannot serve metrics there ({e.Message}); choose a free port.");
+        }
+    }
+
+    public static IHost Build(GpuNodeOptions options)
+    {
+        if (options.MetricsPort == 0)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.AddGpuNode(options);
+            return builder.Build();
+        }
+        // /metrics on every interface and under any host name (HTTP/1.1): Prometheus scrapes a pod by its IP, whatever name the node gave the cluster.
+        var web = WebApplication.CreateSlimBuilder();
+        web.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1));
+        web.AddGpuNode(options);
+        web.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(NodeMetrics.MeterName).AddRuntimeInstrumentation().AddPrometheusExporter());
+        var app = web.Build();
+        app.MapPrometheusScrapingEndpoint();
+        return app;
+    }
+
+    /// <summary>The node's services: logging, slot workers, the uplink and instruments it is configured for, and the actor system with its agent.</summary>
+    public static IHostApplicationBuilder AddGpuNode(this IHostApplicationBuilder builder, GpuNodeOptions options)
+    {
+        builder.Logging.AddOrchestratorConsole();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<SlotWorkers>(services => new SlotWorkers(services.GetRequiredService<ILogger<SlotWorkers>>()));
+        if (options.ApiEndpoint is { } endpoint)
+            builder.Services.AddSingleton(services => new MetricsUplink(endpoint, options.Token, options.Name, services.GetRequiredService<ILogger<MetricsUplink>>()));
+        if (options.MetricsPort > 0) builder.Services.AddSingleton(new NodeMetrics(options.SlotDevices));
+        builder.Services.AddAkka(NodeSettings.SystemName, (akka, services) =>
+        {
+            Action<JobProgress>? progress = services.GetService<MetricsUplink>() is { } uplink ? uplink.Post : null;
+            akka.AddGpuNodeAgent(options.Member, options.Name, options.SlotDevices, services.GetRequiredService<SlotWorkers>().Run, progress,
+                services.GetService<NodeMetrics>(), services.GetRequiredService<ILogger<NodeAgent>>());
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// A cluster member that offers its slots to the coordinator's scheduler (through the singleton's proxy). The local
+    /// cluster, which is also the coordinator, builds its agents itself.
+    /// </summary>
+    /// <param name="runner">What a slot does with a job (<see cref="SlotWorkers.Run"/>).</param>
+    /// <param name="progress">Where epoch progress goes (a <see cref="MetricsUplink"/>); null: to the scheduler, over the cluster.</param>
+    /// <param name="metrics">This node's Prometheus instruments; null: none.</param>
+    public static AkkaConfigurationBuilder AddGpuNodeAgent(this AkkaConfigurationBuilder builder, NodeSettings settings, string nodeName,
+        IReadOnlyList<string> slotDevices, JobRunner runner, Action<JobProgress>? progress = null, NodeMetrics? metrics = null, ILogger? log = null) => builder
+        .AddOrchestratorMember(settings)
+        .WithSingletonProxy<SchedulerProxy>(NodeSettings.SchedulerName, ClusterMember.SchedulerSingleton)
+        .WithActors((system, registry) =>
+            system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), runner, progress, metrics, log), "agent"));
+}
