@@ -1,5 +1,5 @@
-using Orchestrator.Coordinator.Sweeps;
 using System.CommandLine;
+using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Commands;
@@ -22,7 +22,7 @@ public static class StatusCommand
                 Console.WriteLine($"{id}: {State(status.Complete, status.Cancelled)}, {status.Jobs.Count} job(s){(status.Cancelled ? $" ({status.CancelReason})" : "")}");
                 Console.WriteLine("| kind | queued | running | done | failed | cancelled |");
                 Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-                foreach (var (kind, name) in Sweeps.SweepResults.KindNames)
+                foreach (var (kind, name) in SweepResults.KindNames)
                 {
                     var jobs = status.Jobs.Where(j => j.Kind == kind).ToList();
                     if (jobs.Count == 0) continue;

@@ -1,4 +1,3 @@
-using Orchestrator.Coordinator.Sweeps;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
