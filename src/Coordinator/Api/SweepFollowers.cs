@@ -29,7 +29,8 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
     /// </summary>
     public Task StartAsync(CancellationToken cancellation)
     {
-        coordinator.System.ActorOf(Akka.Actor.Props.Create(() => new RecoveredSweeps(this)), "sweep-followers");
+        var recovered = coordinator.System.ActorOf(Akka.Actor.Props.Create(() => new RecoveredSweeps(this)), "sweep-followers");
+        coordinator.System.EventStream.Subscribe(recovered, typeof(SweepEntity.Recovered)); // now, not in PreStart: before the scan below
         resuming = Supervise("every unfinished sweep", async token =>
         {
             foreach (string id in await coordinator.SweepIds(token))
@@ -54,8 +55,6 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
         {
             Receive<SweepEntity.Recovered>(r => followers.FollowUnlessReported(r.SweepId, r.OutputRoot, r.Complete));
         }
-
-        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(SweepEntity.Recovered));
     }
 
     /// <summary>Starts following the sweep unless a follower of it is running (a sweep resumed after it completed is followed again).</summary>
