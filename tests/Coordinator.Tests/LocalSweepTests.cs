@@ -66,7 +66,8 @@ public class LocalSweepTests
         string journal = Path.Combine(directory, "journal.db");
         string trials = plan.JobsDirectory;
 
-        await using (var cluster = await LocalCluster.StartAsync(Sqlite(journal), Nodes(2, 2), TestContext.Current.CancellationToken))
+        var settings = Sqlite(journal) with { SnapshotEvery = 5 }; // 12 jobs, 25 events: snapshots, and events after the last one
+        await using (var cluster = await LocalCluster.StartAsync(settings, Nodes(2, 2), TestContext.Current.CancellationToken))
         {
             var accepted = await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
             accepted.Jobs.ShouldBe(1 + 2 + 1 + 8); // teacher, its two shards, their aggregation, students
@@ -82,8 +83,18 @@ public class LocalSweepTests
             foreach (var job in status.Jobs.Where(IsTrial)) Epochs(Path.Combine(trials, job.JobId)).ShouldBe([1, 2, 3]);
         }
         var finishedAt = Directory.GetFiles(trials, "summary.json", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={journal}"))
+        {
+            connection.Open();
+            using var query = connection.CreateCommand();
+            query.CommandText = "SELECT max(sequence_number), min(serializer_id) FROM snapshot WHERE persistence_id = 'sweep-local-test'";
+            using var row = query.ExecuteReader();
+            row.Read().ShouldBeTrue();
+            row.GetInt64(0).ShouldBeGreaterThanOrEqualTo(20); // the latest snapshot
+            row.GetInt32(1).ShouldBe(4711); // written by the protobuf serializer, as the events are
+        }
 
-        await using (var restarted = await LocalCluster.StartAsync(Sqlite(journal), Nodes(1, 1), TestContext.Current.CancellationToken))
+        await using (var restarted = await LocalCluster.StartAsync(settings, Nodes(1, 1), TestContext.Current.CancellationToken))
         {
             var again = await restarted.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
             again.AlreadyDone.ShouldBe(12);
@@ -211,8 +222,9 @@ public class LocalSweepTests
         string directory = TestData.TemporaryDirectory();
         await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
         await cluster.Sweeps.Ask<SweepAccepted>(Submit(Plan(Sweep(epochs: 1), directory)), AskTimeout, TestContext.Current.CancellationToken);
-        var error = await Should.ThrowAsync<Exception>(() =>
-            cluster.Sweeps.Ask<SweepAccepted>(Submit(Plan(Sweep(epochs: 2), directory)), AskTimeout, TestContext.Current.CancellationToken));
-        error.Message.ShouldContain("was submitted before with other trials");
+        var refusal = await cluster.Sweeps.Ask<IMessage>(Submit(Plan(Sweep(epochs: 2), directory)), AskTimeout, TestContext.Current.CancellationToken);
+        var rejected = refusal.ShouldBeOfType<SweepRejected>(); // a reply, not an exception
+        rejected.Reason.ShouldBe(SweepRejected.Types.Reason.Conflict);
+        rejected.Message.ShouldContain("was submitted before with other trials");
     }
 }

@@ -28,7 +28,7 @@ public class PostgresJournalTests(PostgresServer postgres) : IClassFixture<Postg
         var submit = SweepSubmission.From(plan, Path.Combine(directory, "soft-targets"));
         var timeout = TimeSpan.FromSeconds(30);
         var token = TestContext.Current.CancellationToken;
-        var journal = ClusterSettings.Postgres(postgres.ConnectionString, LocalCluster.Node);
+        var journal = ClusterSettings.Postgres(postgres.ConnectionString, LocalCluster.Node) with { SnapshotEvery = 4 };
         IReadOnlyList<IReadOnlyList<string>> nodes = [["cpu", "cpu"]];
 
         await using (var cluster = await LocalCluster.StartAsync(journal, nodes, token))
@@ -48,6 +48,9 @@ public class PostgresJournalTests(PostgresServer postgres) : IClassFixture<Postg
             await using var query = new NpgsqlCommand("SELECT count(*) FROM journal WHERE persistence_id = 'sweep-pg-sweep'", connection);
             // submitted + (started + completed) for each of the 4 trials
             Convert.ToInt32(await query.ExecuteScalarAsync(token)).ShouldBe(1 + 4 * 2);
+            // a snapshot after the 4th and the 8th event; the older one deleted once the newer was saved
+            await using var snapshots = new NpgsqlCommand("SELECT max(sequence_number) FROM snapshot WHERE persistence_id = 'sweep-pg-sweep'", connection);
+            Convert.ToInt64(await snapshots.ExecuteScalarAsync(token)).ShouldBe(8);
         }
 
         await using (var recovered = await LocalCluster.StartAsync(journal, nodes, token))

@@ -15,8 +15,8 @@ using Shouldly;
 
 namespace Orchestrator.Coordinator.Tests;
 
-/// <summary>The sweep entity alone (TestKit's in-memory journal), with a probe for the scheduler.</summary>
-public class SweepEntityTests : TestKit
+/// <summary>The sweep entity alone (in-memory journal and snapshot store, one per test), with a probe for the scheduler.</summary>
+public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugin = \"akka.persistence.snapshot-store.inmem\"")
 {
     static readonly string Trial = TrialJson.Write(new TrialConfig("t", new DataOptions("synthetic"), new ModelSpec("mlp-16"), null,
         LossRecipe.LabelsOnly, new TrainingOptions(1, 32, new OptimizerOptions(), new ScheduleOptions(), 1), "cpu"));
@@ -171,6 +171,37 @@ public class SweepEntityTests : TestKit
             job.State.ShouldBe(JobStates.Failed);
             job.Summary.FailureReason.ShouldBe("worker ended with exit code 137 (its process crashed 3 times; not run again)");
         });
+    }
+
+    [Fact]
+    public void It_snapshots_its_state_and_recovers_from_the_snapshot_and_the_events_after_it()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler, snapshotEvery: 2));
+        entity.Tell(Sweep());
+        ExpectMsg<SweepAccepted>();
+        scheduler.ReceiveN(2);
+        entity.Tell(Finished("teacher-1", TrialStatus.Completed)); // the second event: a snapshot
+        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("soft-targets-1");
+        entity.Tell(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 }); // the third: after it
+        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        AwaitAssert(() =>
+        {
+            store.Tell(new Akka.Persistence.LoadSnapshot("sweep-s", Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue), TestActor);
+            var loaded = ExpectMsg<Akka.Persistence.LoadSnapshotResult>().Snapshot;
+            loaded.ShouldNotBeNull();
+            loaded.Metadata.SequenceNr.ShouldBe(2);
+            ((SweepSnapshot)loaded.Snapshot).Jobs.Single().State.ShouldBe(JobState.Done);
+        });
+        entity.Tell(new GetSweepStatus { SweepId = "s" });
+        var before = ExpectMsg<SweepStatus>();
+
+        var restarted = Restarted(entity, scheduler);
+        scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["soft-targets-1", "trial-c"]); // trial-c was running: queued again
+        restarted.Tell(new GetSweepStatus { SweepId = "s" });
+        var after = ExpectMsg<SweepStatus>();
+        after.Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobStates.Queued);
+        after.Jobs.Where(j => j.JobId != "trial-c").ShouldBe(before.Jobs.Where(j => j.JobId != "trial-c"));
     }
 
     [Fact]

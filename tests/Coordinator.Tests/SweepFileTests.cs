@@ -215,7 +215,7 @@ public class SweepFileTests
     }
 
     /// <summary>How many student trials each example sweep plans (fmnist-kd-random distils a checkpoint that examples/trials/fmnist-teacher-cnn.yaml trains first).</summary>
-    static readonly Dictionary<string, int> ExampleStudents = new()
+    internal static readonly Dictionary<string, int> ExampleStudents = new()
     {
         ["fmnist-quickstart.yaml"] = 8,
         ["fmnist-kd-grid.yaml"] = 3 * 3 * 2 * 3,

@@ -36,7 +36,7 @@ public sealed class SweepFollowersTests
         var log = new RecordingLogger<SweepFollowers>();
         var followers = new SweepFollowers(new CoordinatorContext(() => cluster.System, directory, Path.Combine(directory, "soft-targets")), log, TimeSpan.FromMilliseconds(200));
 
-        await SweepRegion.Submit(cluster.Sweeps, plan, Path.Combine(directory, "soft-targets"), token);
+        await SweepRegion.Submit(cluster.Sweeps, plan, Path.Combine(directory, "soft-targets"), SweepRegion.AsUserInput, token);
         followers.Follow(plan.Sweep.Name, plan.Directory);
         await Until(() => log.Entries.Count(e => e.Level == LogLevel.Error) >= 2, "the follower to fail twice");
         var failure = log.Entries.First(e => e.Level == LogLevel.Error);
@@ -58,7 +58,7 @@ public sealed class SweepFollowersTests
         var plan = SweepPlanner.Plan(SweepFile.Load(TestData.WriteFile("sweep.yaml", Sweep)), directory);
         var journal = ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), LocalCluster.Node);
         await using (var before = await LocalCluster.StartAsync(journal, [], token))
-            await SweepRegion.Submit(before.Sweeps, plan, Path.Combine(directory, "soft-targets"), token); // no node: nothing runs, nobody follows
+            await SweepRegion.Submit(before.Sweeps, plan, Path.Combine(directory, "soft-targets"), SweepRegion.AsUserInput, token); // no node: nothing runs, nobody follows
 
         await using var restarted = await LocalCluster.StartAsync(journal, [["cpu"]], token, Instant);
         var followers = new SweepFollowers(new CoordinatorContext(() => restarted.System, directory, Path.Combine(directory, "soft-targets")),

@@ -66,7 +66,7 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
             if (followers.TryGetValue(sweepId, out var running) && !running.IsCompleted) return;
             followers[sweepId] = Supervise(sweepId, async token =>
             {
-                var status = await SweepRegion.Completed(coordinator.Sweeps, sweepId, token);
+                var status = await SweepRegion.Completed(coordinator.System, coordinator.Sweeps, sweepId, token);
                 SweepResults.Write(status, directory);
                 SweepReport.Write(status, directory);
                 LogResults(status, directory);

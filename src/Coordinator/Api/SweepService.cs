@@ -30,15 +30,8 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         {
             throw Invalid(e.Message);
         }
-        SweepAccepted accepted;
-        try
-        {
-            accepted = await SweepRegion.Submit(coordinator.Sweeps, plan, coordinator.SoftTargetStore, context.CancellationToken);
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
-        }
+        var accepted = await SweepRegion.Submit(coordinator.Sweeps, plan, coordinator.SoftTargetStore,
+            rejected => new RpcException(new Status(StatusCode.FailedPrecondition, rejected.Message)), context.CancellationToken);
         AtomicFile.WriteText(Path.Combine(plan.Directory, "sweep.yaml"), request.Content);
         followers.Follow(plan.Sweep.Name, plan.Directory);
         return new SubmitResponse
@@ -99,8 +92,9 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
     {
         await Status(request.SweepId, context); // NOT_FOUND for an unknown sweep, before anything is created
         string reason = request.Reason.Length > 0 ? request.Reason : $"cancelled through the API by {context.Peer}";
-        var accepted = await Akka.Actor.Futures.Ask<SweepCancelAccepted>(coordinator.Sweeps, new CancelSweep { SweepId = request.SweepId, Reason = reason },
+        var reply = await Akka.Actor.Futures.Ask<Google.Protobuf.IMessage>(coordinator.Sweeps, new CancelSweep { SweepId = request.SweepId, Reason = reason },
             TimeSpan.FromSeconds(30), context.CancellationToken);
+        var accepted = reply as SweepCancelAccepted ?? throw new RpcException(new Status(StatusCode.NotFound, ((SweepRejected)reply).Message));
         return new CancelResponse { SweepId = accepted.SweepId, Cancelled = accepted.Cancelled, WasRunning = accepted.WasRunning };
     }
 

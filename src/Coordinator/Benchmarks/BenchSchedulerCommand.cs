@@ -36,8 +36,7 @@ public static class BenchSchedulerCommand
         var clock = Stopwatch.StartNew();
         await cluster.Sweeps.Ask<SweepAccepted>(submit, TimeSpan.FromSeconds(60), cancellation);
         double submitted = clock.Elapsed.TotalSeconds;
-        while (!(await cluster.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = name }, TimeSpan.FromSeconds(60), cancellation)).Complete)
-            await Task.Delay(20, cancellation);
+        await SweepRegion.Completed(cluster.System, cluster.Sweeps, name, cancellation);
         return submitted;
     }
 
@@ -67,6 +66,8 @@ public static class BenchSchedulerCommand
             Console.WriteLine(hold > 0
                 ? $"wall {wall:F2} s, ideal {ideal:F2} s, wall / ideal = {wall / ideal:F3}"
                 : $"dispatch rate: {trials / running:F0} jobs/s (assigned, run, completed and journalled)");
+            long journalBytes = Directory.GetFiles(directory, "journal.db*").Sum(f => new FileInfo(f).Length);
+            Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; journal {journalBytes / 1e6:F1} MB");
             return CommandLineRunner.Ok;
         }
         finally

@@ -10,7 +10,8 @@ namespace Orchestrator.Coordinator.Cluster;
 
 /// <param name="JournalConnectionString">Where sweep events go: a SQLite file by default, PostgreSQL in Kubernetes.</param>
 /// <param name="JournalProvider">The linq2db provider name: SQLite.MS or PostgreSQL.15.</param>
-public sealed record ClusterSettings(NodeSettings Node, string JournalConnectionString, string JournalProvider = "SQLite.MS")
+/// <param name="SnapshotEvery">The least number of a sweep's events between two of its snapshots (<see cref="SweepEntity"/>).</param>
+public sealed record ClusterSettings(NodeSettings Node, string JournalConnectionString, string JournalProvider = "SQLite.MS", int SnapshotEvery = SweepEntity.DefaultSnapshotEvery)
 {
     public static ClusterSettings Sqlite(string file, NodeSettings node) => new(node, $"Data Source={file}", "SQLite.MS");
 
@@ -29,7 +30,7 @@ public static class OrchestratorCluster
     public static AkkaConfigurationBuilder AddCoordinator(this AkkaConfigurationBuilder builder, ClusterSettings settings) => builder
         .AddOrchestratorMember(settings.Node)
         .AddHocon(Persistence(settings), HoconAddMode.Prepend)
-        .WithShardRegion<SweepEntity>(SweepRegionName, (_, registry, resolver) => sweepId => SweepEntity.Props(sweepId, registry.Get<Scheduler>(), resolver.GetService<ILogger<SweepEntity>>()),
+        .WithShardRegion<SweepEntity>(SweepRegionName, (_, registry, resolver) => sweepId => SweepEntity.Props(sweepId, registry.Get<Scheduler>(), resolver.GetService<ILogger<SweepEntity>>(), settings.SnapshotEvery),
             new SweepMessageExtractor(),
             new ShardOptions { Role = NodeSettings.CoordinatorRole, RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
         .WithSingleton<Scheduler>(NodeSettings.SchedulerName, (_, registry, _) => Scheduler.Props(registry.Get<SweepEntity>()),

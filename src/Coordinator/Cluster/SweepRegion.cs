@@ -9,21 +9,47 @@ public static class SweepRegion
 {
     static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Hands the plan to its sweep entity; a changed sweep under a used name fails (InvalidOperationException).</summary>
-    public static Task<SweepAccepted> Submit(IActorRef sweeps, SweepPlan plan, string softTargetStore, CancellationToken cancellation) =>
-        sweeps.Ask<SweepAccepted>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation);
+    /// <summary>Hands the plan to its sweep entity; its refusal (a changed sweep under a used name) becomes what <paramref name="rejected"/> makes of it.</summary>
+    public static async Task<SweepAccepted> Submit(IActorRef sweeps, SweepPlan plan, string softTargetStore, Func<SweepRejected, Exception> rejected,
+        CancellationToken cancellation) =>
+        await sweeps.Ask<Google.Protobuf.IMessage>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation) switch
+        {
+            SweepAccepted accepted => accepted,
+            SweepRejected refusal => throw rejected(refusal),
+            var other => throw new InvalidOperationException($"the sweep entity answered {other.Descriptor.FullName} to a submission"),
+        };
+
+    /// <summary>A refusal as bad input: what the CLI commands and <c>serve --sweep</c> make of it.</summary>
+    public static Exception AsUserInput(SweepRejected rejected) => new Distillation.UserInputException(rejected.Message);
 
     public static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
         sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, cancellation);
 
-    /// <summary>The sweep's status once it is complete (asked once a second).</summary>
-    public static async Task<SweepStatus> Completed(IActorRef sweeps, string sweep, CancellationToken cancellation)
+    /// <summary>
+    /// The sweep's status once it is complete (or cancelled): told by its entity's event in this process, so the
+    /// sweep is read twice, not once a second while it runs.
+    /// </summary>
+    public static async Task<SweepStatus> Completed(ActorSystem system, IActorRef sweeps, string sweep, CancellationToken cancellation)
     {
-        while (true)
+        var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = system.ActorOf(Props.Create(() => new EndWatcher(sweep, ended)));
+        system.EventStream.Subscribe(watcher, typeof(SweepStateChanged)); // before the first look: an end between the two is not missed
+        try
         {
             var status = await Status(sweeps, sweep, cancellation);
             if (status.Complete) return status;
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
+            await ended.Task.WaitAsync(cancellation);
+            return await Status(sweeps, sweep, cancellation);
         }
+        finally
+        {
+            system.Stop(watcher);
+        }
+    }
+
+    sealed class EndWatcher : ReceiveActor
+    {
+        public EndWatcher(string sweep, TaskCompletionSource ended) =>
+            Receive<SweepStateChanged>(e => e.SweepId == sweep && e.State is "complete" or "cancelled", _ => ended.TrySetResult());
     }
 }

@@ -81,7 +81,7 @@ public static class ServeCommand
         var followers = server.Services.GetRequiredService<SweepFollowers>();
         foreach (var plan in plans)
         {
-            var accepted = await SweepRegion.Submit(coordinator.Sweeps, plan, softTargetStore, cancellation);
+            var accepted = await SweepRegion.Submit(coordinator.Sweeps, plan, softTargetStore, SweepRegion.AsUserInput, cancellation);
             if (accepted.AlreadyDone > 0) log.LogInformation("{Sweep}: resuming, {Done} of {Jobs} job(s) already finished", plan.Sweep.Name, accepted.AlreadyDone, accepted.Jobs);
             followers.Follow(plan.Sweep.Name, plan.Directory);
         }

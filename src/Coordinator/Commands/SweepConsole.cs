@@ -13,7 +13,7 @@ public static class SweepConsole
     public static async Task<SweepStatus> SubmitAndFollowAsync(IActorRef sweeps, SweepPlan plan, string softTargetStore, SweepProgressView view,
         bool live, CancellationToken cancellation)
     {
-        var accepted = await SweepRegion.Submit(sweeps, plan, softTargetStore, cancellation);
+        var accepted = await SweepRegion.Submit(sweeps, plan, softTargetStore, SweepRegion.AsUserInput, cancellation);
         if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
         return live ? await FollowLive(sweeps, plan.Sweep.Name, view, cancellation) : await FollowLines(sweeps, plan.Sweep.Name, view, cancellation);
     }

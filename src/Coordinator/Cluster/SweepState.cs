@@ -1,0 +1,391 @@
+using Google.Protobuf;
+using Orchestrator.Protocol.V1;
+using JobStates = Orchestrator.Coordinator.Sweeps.JobStates;
+
+namespace Orchestrator.Coordinator.Cluster;
+
+/// <summary>
+/// One sweep as a pure state machine, what <see cref="SweepEntity"/> persists and serves: the job graph, each job's
+/// state, summary and crash count, and counters by kind and state kept as events apply (no scan of the jobs per event).
+/// <see cref="Decide(JobFinished)"/> and its siblings turn a command into the events to persist and the jobs to hand the
+/// scheduler once they are; <see cref="Apply"/> applies an event, live or in replay. Neither does I/O nor knows actors.
+/// </summary>
+public sealed class SweepState
+{
+    /// <summary>How many times a job may crash its process (TrialSummary.crashed) before it fails for good.</summary>
+    public const int MaxCrashes = 3;
+
+    sealed class Job(PlannedJob plan, int index)
+    {
+        public PlannedJob Plan { get; } = plan;
+        public int Index { get; } = index;
+        public JobState State { get; set; } = JobState.Queued;
+        public TrialSummary? Summary { get; set; }
+        public int Crashes { get; set; }
+        public string Node { get; set; } = "";
+        public int Slot { get; set; }
+        public List<Job> Dependents { get; } = [];
+        public List<Job> Dependencies { get; } = [];
+        public bool Finished => IsFinished(State);
+    }
+
+    /// <summary>
+    /// What a command comes to: the events to persist (in order), the jobs to hand the scheduler once they are
+    /// applied (those that <see cref="CanRun"/> then), and the reply.
+    /// </summary>
+    public sealed record Decision(IReadOnlyList<IMessage> Events, IReadOnlyList<string> HandOver, IMessage? Reply)
+    {
+        public static readonly Decision None = new([], [], null);
+    }
+
+    static readonly int Kinds = Enum.GetValues<JobKind>().Length, States = Enum.GetValues<JobState>().Length;
+
+    /// <summary>The most a plan event carries (SweepSubmitted, then SweepJobsPlanned), in serialized bytes.</summary>
+    public const int MaxPlanEventBytes = 1 << 20;
+
+    readonly List<Job> jobs = [];
+    readonly Dictionary<string, Job> byId = [];
+    /// <summary>Jobs whose dependency is in a later plan chunk, by that dependency's id.</summary>
+    readonly Dictionary<string, List<Job>> waitingForPlan = [];
+    readonly List<System.Text.Json.Nodes.JsonNode?> templates = [];
+    readonly int[] counts = new int[Kinds * States];
+    int finished;
+
+    public SweepState(string sweepId) => SweepId = sweepId;
+
+    public string SweepId { get; }
+
+    /// <summary>The submitted sweep's settings and templates (its jobs are held here, not in it); null until it is submitted.</summary>
+    public SubmitSweep? Sweep { get; private set; }
+
+    public SweepCancelled? Cancelled { get; private set; }
+
+    public int JobCount => jobs.Count;
+
+    /// <summary>Every job done, failed or cancelled (a cancelled sweep is complete).</summary>
+    public bool Complete => Sweep is not null && finished == jobs.Count;
+
+    public static bool IsFinished(JobState state) => state is JobState.Done or JobState.Failed or JobState.Cancelled;
+
+    /// <summary>How many jobs of <paramref name="kind"/> are in <paramref name="state"/>.</summary>
+    public int Count(JobKind kind, JobState state) => counts[(int)kind * States + (int)state];
+
+    /// <summary>How many jobs of any kind are in <paramref name="state"/>.</summary>
+    public int Count(JobState state)
+    {
+        int total = 0;
+        for (int kind = 0; kind < Kinds; kind++) total += counts[kind * States + (int)state];
+        return total;
+    }
+
+    public bool Has(string jobId) => byId.ContainsKey(jobId);
+
+    // ---- Decisions: what a command comes to, from the state as it is; nothing changes here ----
+
+    public Decision Decide(SubmitSweep submit)
+    {
+        if (Sweep is null) return new Decision(PlanEvents(submit), submit.Jobs.Where(j => j.DependsOn.Count == 0).Select(j => j.JobId).ToList(), null);
+        if (!submit.Jobs.Select(j => j.JobId).Order(StringComparer.Ordinal).SequenceEqual(jobs.Select(j => j.Plan.JobId).Order(StringComparer.Ordinal)))
+            return Rejected(SweepRejected.Types.Reason.Conflict,
+                $"sweep '{Sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.");
+        // Submitted again: a cancelled sweep resumes; otherwise whatever is runnable is handed over (again).
+        return Cancelled is not null
+            ? new Decision([new SweepResumed()], jobs.Where(j => j.State == JobState.Cancelled && DependenciesDone(j)).Select(j => j.Plan.JobId).ToList(), null)
+            : new Decision([], Runnable(), null);
+    }
+
+    public Decision Decide(JobAssigned assigned) =>
+        byId.TryGetValue(assigned.JobId, out var job) && !job.Finished
+            ? new Decision([new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }], [], null)
+            : Decision.None;
+
+    /// <summary>
+    /// A job's node reports it ended. A job its node cancelled (the node stopped) and one whose process crashed run again
+    /// from their last checkpoint, a crash only <see cref="MaxCrashes"/> times; otherwise it completes, and when it
+    /// failed, so does every job that waits for it, directly or not, with the reason.
+    /// </summary>
+    public Decision Decide(JobFinished finished)
+    {
+        if (!byId.TryGetValue(finished.JobId, out var job) || job.Finished) return Decision.None;
+        var summary = finished.Summary;
+        if (summary.Status == TrialStatus.Cancelled)
+            return new Decision([new JobRequeued { JobId = job.Plan.JobId, Reason = "cancelled by its node" }], [job.Plan.JobId], null);
+        if (summary.Crashed && job.Crashes + 1 < MaxCrashes)
+            return new Decision([new JobRequeued { JobId = job.Plan.JobId, Reason = summary.FailureReason, Crashed = true }], [job.Plan.JobId], null);
+        if (summary.Crashed)
+        {
+            summary = summary.Clone();
+            summary.FailureReason += $" (its process crashed {MaxCrashes} times; not run again)";
+        }
+        var completed = new JobCompleted { JobId = job.Plan.JobId, Summary = summary };
+        if (!Succeeded(summary)) return new Decision([completed, .. FailuresOf(job, summary.FailureReason)], [], null);
+        // Its dependents may run once it is done: each is checked when the events are applied, since its other
+        // dependencies' completions may still be on their way to the journal (decided, not yet applied).
+        return new Decision([completed], job.Dependents.Where(d => !d.Finished).Select(d => d.Plan.JobId).ToList(), null);
+    }
+
+    /// <summary>A job's node left the cluster: it is queued again (the scheduler re-queues it itself).</summary>
+    public Decision Decide(JobLost lost) =>
+        byId.TryGetValue(lost.JobId, out var job) && !job.Finished
+            ? new Decision([new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }], [], null)
+            : Decision.None;
+
+    public Decision Decide(CancelSweep cancel)
+    {
+        if (Sweep is null) return Rejected(SweepRejected.Types.Reason.NotFound, $"no sweep '{cancel.SweepId}'");
+        int unfinished = jobs.Count - finished;
+        return unfinished == 0
+            ? new Decision([], [], new SweepCancelAccepted { SweepId = SweepId, WasRunning = false })
+            : new Decision([new SweepCancelled { Reason = cancel.Reason }], [], new SweepCancelAccepted { SweepId = SweepId, Cancelled = unfinished, WasRunning = true });
+    }
+
+    /// <summary>
+    /// After a replay: failures of jobs whose dependency failed but that were not failed with it (a journal written
+    /// before failures were persisted with their cause). Normally none.
+    /// </summary>
+    public IReadOnlyList<IMessage> DecideAfterRecovery() =>
+        jobs.Where(j => !j.Finished && j.Dependencies.Any(d => d.State == JobState.Failed))
+            .SelectMany(j =>
+            {
+                var cause = j.Dependencies.First(d => d.State == JobState.Failed);
+                string reason = $"{cause.Plan.JobId} failed: {cause.Summary?.FailureReason}";
+                return new IMessage[] { new JobCompleted { JobId = j.Plan.JobId, Summary = Failure(j, reason) } }.Concat(FailuresOf(j, reason));
+            })
+            .DistinctBy(e => ((JobCompleted)e).JobId).ToList();
+
+    /// <summary>The jobs that can run now: unfinished, every dependency done, the sweep not cancelled. After a restart, all of them go to the scheduler.</summary>
+    public IReadOnlyList<string> Runnable() => Cancelled is not null ? [] : jobs.Where(j => !j.Finished && DependenciesDone(j)).Select(j => j.Plan.JobId).ToList();
+
+    /// <summary>Whether the job can run now (a decision's hand-over, checked once its events are applied).</summary>
+    public bool CanRun(string jobId) => Cancelled is null && byId.TryGetValue(jobId, out var job) && !job.Finished && DependenciesDone(job);
+
+    static bool DependenciesDone(Job job) => job.Dependencies.All(d => d.State == JobState.Done);
+
+    /// <summary>
+    /// The events a new sweep is persisted as: its settings, one template per job kind and the first jobs, then the
+    /// other jobs in chunks, no event over <see cref="MaxPlanEventBytes"/>; each job as its template's overrides.
+    /// </summary>
+    static List<IMessage> PlanEvents(SubmitSweep submit)
+    {
+        var header = new SubmitSweep
+        {
+            SweepId = submit.SweepId, Name = submit.Name, Metric = submit.Metric, Maximize = submit.Maximize, OutputRoot = submit.OutputRoot,
+            SoftTargetStore = submit.SoftTargetStore, Templates = { submit.Templates },
+        };
+        var templateOf = new Dictionary<JobKind, int>();
+        var events = new List<IMessage> { new SweepSubmitted { Sweep = header } };
+        var chunk = header.Jobs;
+        long size = header.CalculateSize();
+        foreach (var job in submit.Jobs)
+        {
+            var planned = job;
+            if (job.Template == 0 && job.WorkJson.Length > 0)
+            {
+                if (!templateOf.TryGetValue(job.Kind, out int template))
+                {
+                    header.Templates.Add(job.WorkJson);
+                    templateOf[job.Kind] = template = header.Templates.Count;
+                    size += job.WorkJson.Length + 8;
+                }
+                planned = job.Clone();
+                planned.WorkJson = "";
+                planned.Template = template;
+                planned.OverridesJson = Sweeps.JsonMergePatch.Diff(header.Templates[template - 1], job.WorkJson);
+            }
+            int bytes = planned.CalculateSize() + 8;
+            if (size + bytes > MaxPlanEventBytes && chunk.Count > 0)
+            {
+                var next = new SweepJobsPlanned();
+                events.Add(next);
+                chunk = next.Jobs;
+                size = 0;
+            }
+            chunk.Add(planned);
+            size += bytes;
+        }
+        return events;
+    }
+
+    /// <summary>Every job that waits for <paramref name="failed"/>, directly or not, failed in turn with the chain of reasons.</summary>
+    static IEnumerable<IMessage> FailuresOf(Job failed, string reason)
+    {
+        var seen = new HashSet<Job>();
+        var pending = new Queue<(Job Job, string Reason)>(failed.Dependents.Select(d => (d, $"{failed.Plan.JobId} failed: {reason}")));
+        while (pending.TryDequeue(out var next))
+        {
+            if (next.Job.Finished || !seen.Add(next.Job)) continue;
+            yield return new JobCompleted { JobId = next.Job.Plan.JobId, Summary = Failure(next.Job, next.Reason) };
+            foreach (var dependent in next.Job.Dependents) pending.Enqueue((dependent, $"{next.Job.Plan.JobId} failed: {next.Reason}"));
+        }
+    }
+
+    static TrialSummary Failure(Job job, string reason) => new() { Name = job.Plan.JobId, Status = TrialStatus.Failed, FailureReason = reason };
+
+    static bool Succeeded(TrialSummary summary) => summary.Status is TrialStatus.Completed or TrialStatus.EarlyStopped;
+
+    Decision Rejected(SweepRejected.Types.Reason reason, string message) =>
+        new([], [], new SweepRejected { SweepId = SweepId, Reason = reason, Message = message });
+
+    // ---- Events: how each changes the state, live or in replay ----
+
+    public void Apply(IMessage sweepEvent)
+    {
+        switch (sweepEvent)
+        {
+            case SweepSubmitted submitted:
+                Sweep = submitted.Sweep;
+                templates.AddRange(submitted.Sweep.Templates.Select(t => System.Text.Json.Nodes.JsonNode.Parse(t)));
+                AddJobs(submitted.Sweep.Jobs);
+                break;
+            case SweepJobsPlanned planned:
+                AddJobs(planned.Jobs);
+                break;
+            case JobStarted started:
+                var running = byId[started.JobId];
+                Move(running, JobState.Running);
+                (running.Node, running.Slot) = (started.Node, started.Slot);
+                break;
+            case JobCompleted completed:
+                var done = byId[completed.JobId];
+                done.Summary = completed.Summary;
+                Move(done, Succeeded(completed.Summary) ? JobState.Done : JobState.Failed);
+                break;
+            case JobRequeued requeued:
+                var again = byId[requeued.JobId];
+                if (requeued.Crashed) again.Crashes++;
+                Move(again, JobState.Queued);
+                break;
+            case SweepCancelled cancelled:
+                Cancelled = cancelled;
+                foreach (var job in jobs.Where(j => !j.Finished)) Move(job, JobState.Cancelled);
+                break;
+            case SweepResumed:
+                Cancelled = null;
+                foreach (var job in jobs.Where(j => j.State == JobState.Cancelled)) Move(job, JobState.Queued);
+                break;
+            default:
+                throw new ArgumentException($"not an event of a sweep: {sweepEvent.Descriptor.FullName}", nameof(sweepEvent));
+        }
+    }
+
+    void AddJobs(IEnumerable<PlannedJob> plans)
+    {
+        foreach (var plan in plans)
+        {
+            var job = new Job(plan, jobs.Count);
+            jobs.Add(job);
+            byId[plan.JobId] = job;
+            counts[Slot(job)]++;
+            foreach (string dependency in plan.DependsOn)
+            {
+                if (byId.TryGetValue(dependency, out var on)) Link(job, on);
+                else (waitingForPlan.TryGetValue(dependency, out var list) ? list : waitingForPlan[dependency] = []).Add(job);
+            }
+            if (waitingForPlan.Remove(plan.JobId, out var dependents))
+                foreach (var dependent in dependents) Link(dependent, job);
+        }
+    }
+
+    static void Link(Job job, Job on)
+    {
+        job.Dependencies.Add(on);
+        on.Dependents.Add(job);
+    }
+
+    /// <summary>The whole state as one message: the sweep's settings, every job's plan (shared, not copied) and every job that moved.</summary>
+    public SweepSnapshot Snapshot()
+    {
+        if (Sweep is null) throw new InvalidOperationException("nothing to snapshot before the sweep is submitted");
+        var sweep = new SubmitSweep
+        {
+            SweepId = Sweep.SweepId, Name = Sweep.Name, Metric = Sweep.Metric, Maximize = Sweep.Maximize, OutputRoot = Sweep.OutputRoot,
+            SoftTargetStore = Sweep.SoftTargetStore, Templates = { Sweep.Templates }, Jobs = { jobs.Select(j => j.Plan) },
+        };
+        var snapshot = new SweepSnapshot { Sweep = sweep, Cancelled = Cancelled };
+        foreach (var job in jobs.Where(j => j.State != JobState.Queued || j.Summary is not null || j.Crashes > 0))
+            snapshot.Jobs.Add(new JobSnapshot { Index = job.Index, State = job.State, Summary = job.Summary, Crashes = job.Crashes, Node = job.Node, Slot = job.Slot });
+        return snapshot;
+    }
+
+    /// <summary>Takes the state a snapshot holds; the events after it are applied next.</summary>
+    public void Restore(SweepSnapshot snapshot)
+    {
+        if (Sweep is not null) throw new InvalidOperationException("a snapshot is restored into an empty state only");
+        Apply(new SweepSubmitted { Sweep = snapshot.Sweep });
+        Cancelled = snapshot.Cancelled;
+        foreach (var saved in snapshot.Jobs)
+        {
+            var job = jobs[saved.Index];
+            (job.Summary, job.Crashes, job.Node, job.Slot) = (saved.Summary, saved.Crashes, saved.Node, saved.Slot);
+            Move(job, saved.State);
+        }
+    }
+
+    /// <summary>After a replay: jobs that were running when the coordinator stopped are queued again (their nodes' reports went to the old incarnation).</summary>
+    public void Recovered()
+    {
+        foreach (var job in jobs.Where(j => j.State == JobState.Running)) Move(job, JobState.Queued);
+    }
+
+    int Slot(Job job) => (int)job.Plan.Kind * States + (int)job.State;
+
+    void Move(Job job, JobState state)
+    {
+        if (job.State == state) return;
+        counts[Slot(job)]--;
+        if (job.Finished) finished--;
+        job.State = state;
+        counts[Slot(job)]++;
+        if (job.Finished) finished++;
+    }
+
+    // ---- Views ----
+
+    /// <summary>The job ready to run, as the scheduler hands it to a slot.</summary>
+    public JobSpec Spec(string jobId)
+    {
+        var job = byId[jobId];
+        return new JobSpec
+        {
+            SweepId = SweepId, JobId = jobId, Kind = job.Plan.Kind, WorkJson = WorkOf(job.Plan), Epochs = job.Plan.Epochs,
+            OutputDirectory = Path.Combine(Sweep!.OutputRoot, jobId), SoftTargetStore = Sweep.SoftTargetStore,
+        };
+    }
+
+    /// <summary>A job's whole work: its template with its overrides applied, or the work it was planned with.</summary>
+    string WorkOf(PlannedJob plan) => plan.Template == 0 ? plan.WorkJson
+        : Sweeps.JsonMergePatch.Apply(templates[plan.Template - 1], System.Text.Json.Nodes.JsonNode.Parse(plan.OverridesJson)) ?? "null";
+
+    public JobStatus StatusOf(string jobId) => StatusOf(byId[jobId]);
+
+    static JobStatus StatusOf(Job job)
+    {
+        var entry = new JobStatus
+        {
+            JobId = job.Plan.JobId, Kind = job.Plan.Kind, State = JobStates.Name(job.State), DependsOn = { job.Plan.DependsOn }, Seed = job.Plan.Seed,
+            Parameters = { job.Plan.Parameters },
+        };
+        if (job.Summary is not null) entry.Summary = job.Summary;
+        return entry;
+    }
+
+    /// <summary>(node, slot) of a running job, as its last JobStarted said.</summary>
+    public (string Node, int Slot) Placement(string jobId) => (byId[jobId].Node, byId[jobId].Slot);
+
+    public SweepAccepted Accepted() => new() { SweepId = SweepId, Jobs = jobs.Count, AlreadyDone = finished };
+
+    public SweepStatus Status()
+    {
+        var status = new SweepStatus { SweepId = SweepId };
+        if (Sweep is null) return status;
+        status.Name = Sweep.Name;
+        status.OutputRoot = Sweep.OutputRoot;
+        status.Metric = Sweep.Metric;
+        status.Maximize = Sweep.Maximize;
+        status.Complete = Complete;
+        status.Cancelled = Cancelled is not null;
+        status.CancelReason = Cancelled?.Reason ?? "";
+        foreach (var job in jobs) status.Jobs.Add(StatusOf(job));
+        return status;
+    }
+}

@@ -1,0 +1,244 @@
+using Google.Protobuf;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Protocol.V1;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>The sweep's state machine alone: decisions and events, no actor, no journal, no waiting.</summary>
+public sealed class SweepStateTests
+{
+    /// <summary>teacher -> soft-targets -> trial-a; trial-b waits for both; trial-c waits for nothing.</summary>
+    static SubmitSweep Sweep() => new()
+    {
+        SweepId = "s", Name = "s", Metric = "val_accuracy", Maximize = true, OutputRoot = "/out", SoftTargetStore = "/store",
+        Jobs =
+        {
+            new PlannedJob { JobId = "teacher", Kind = JobKind.Teacher, WorkJson = "{}" },
+            new PlannedJob { JobId = "soft-targets", Kind = JobKind.SoftTargets, WorkJson = "{}", DependsOn = { "teacher" } },
+            new PlannedJob { JobId = "trial-a", Kind = JobKind.Student, WorkJson = "{}", DependsOn = { "soft-targets" } },
+            new PlannedJob { JobId = "trial-b", Kind = JobKind.Student, WorkJson = "{}", DependsOn = { "soft-targets", "teacher" } },
+            new PlannedJob { JobId = "trial-c", Kind = JobKind.Student, WorkJson = "{}" },
+        },
+    };
+
+    static JobFinished Finished(string job, TrialStatus status, bool crashed = false) => new()
+    {
+        SweepId = "s", JobId = job, Summary = new TrialSummary { Name = job, Status = status, FailureReason = status == TrialStatus.Failed ? "boom" : "", Crashed = crashed },
+    };
+
+    /// <summary>Applies the decision's events, as the entity does once they are stored; returns it.</summary>
+    static SweepState.Decision Run(SweepState state, SweepState.Decision decision)
+    {
+        foreach (var e in decision.Events) state.Apply(e);
+        return decision;
+    }
+
+    static SweepState Submitted()
+    {
+        var state = new SweepState("s");
+        Run(state, state.Decide(Sweep()));
+        return state;
+    }
+
+    static JobState StateOf(SweepState state, string job) => state.StatusOf(job).State switch
+    {
+        "queued" => JobState.Queued, "running" => JobState.Running, "done" => JobState.Done, "failed" => JobState.Failed, "cancelled" => JobState.Cancelled,
+        var other => throw new InvalidOperationException(other),
+    };
+
+    [Fact]
+    public void Submitting_hands_over_the_jobs_that_wait_for_nothing_and_each_completion_the_dependents_it_unblocks()
+    {
+        var state = new SweepState("s");
+        var submit = Run(state, state.Decide(Sweep()));
+        submit.Events.Single().ShouldBeOfType<SweepSubmitted>();
+        submit.HandOver.ShouldBe(["teacher", "trial-c"]);
+        (state.JobCount, state.Count(JobState.Queued), state.Complete).ShouldBe((5, 5, false));
+
+        Run(state, state.Decide(Finished("teacher", TrialStatus.Completed))).HandOver.Where(state.CanRun).ShouldBe(["soft-targets"]); // trial-b still waits for soft-targets
+        Run(state, state.Decide(Finished("soft-targets", TrialStatus.Completed))).HandOver.Where(state.CanRun).ShouldBe(["trial-a", "trial-b"]);
+        state.Spec("trial-a").OutputDirectory.ShouldBe(Path.Combine("/out", "trial-a"));
+        state.Spec("trial-a").SoftTargetStore.ShouldBe("/store");
+        foreach (string job in new[] { "trial-a", "trial-b", "trial-c" }) Run(state, state.Decide(Finished(job, TrialStatus.Completed)));
+        (state.Count(JobState.Done), state.Complete, state.Accepted().AlreadyDone).ShouldBe((5, true, 5));
+    }
+
+    [Fact]
+    public void A_job_is_handed_over_once_its_last_dependency_is_applied_even_when_both_completions_were_decided_before_either()
+    {
+        // The entity persists job events asynchronously: the second completion is decided before the first is applied.
+        var state = Submitted();
+        Run(state, state.Decide(Finished("teacher", TrialStatus.Completed)));
+        var softTargets = state.Decide(Finished("soft-targets", TrialStatus.Completed));
+        var teacherAgain = state.Decide(Finished("teacher", TrialStatus.Completed));
+        teacherAgain.ShouldBe(SweepState.Decision.None); // finished already
+        Run(state, softTargets).HandOver.Where(state.CanRun).ShouldBe(["trial-a", "trial-b"]);
+
+        var shards = new SweepState("s");
+        var sweep = new SubmitSweep { SweepId = "s", Name = "s", OutputRoot = "/out" };
+        sweep.Jobs.Add(new PlannedJob { JobId = "shard-1", Kind = JobKind.SoftTargetShard });
+        sweep.Jobs.Add(new PlannedJob { JobId = "shard-2", Kind = JobKind.SoftTargetShard });
+        sweep.Jobs.Add(new PlannedJob { JobId = "aggregate", Kind = JobKind.SoftTargets, DependsOn = { "shard-1", "shard-2" } });
+        Run(shards, shards.Decide(sweep));
+        var first = shards.Decide(Finished("shard-1", TrialStatus.Completed));
+        var second = shards.Decide(Finished("shard-2", TrialStatus.Completed));
+        Run(shards, first).HandOver.Where(shards.CanRun).ShouldBeEmpty();
+        Run(shards, second).HandOver.Where(shards.CanRun).ShouldBe(["aggregate"]);
+    }
+
+    [Fact]
+    public void A_failure_fails_every_job_that_waits_for_it_in_the_same_decision_with_the_chain_of_reasons()
+    {
+        var state = Submitted();
+        var decision = Run(state, state.Decide(Finished("teacher", TrialStatus.Failed)));
+        decision.Events.Cast<JobCompleted>().Select(e => e.JobId).ShouldBe(["teacher", "soft-targets", "trial-b", "trial-a"]);
+        decision.HandOver.ShouldBeEmpty();
+        state.StatusOf("soft-targets").Summary.FailureReason.ShouldBe("teacher failed: boom");
+        state.StatusOf("trial-a").Summary.FailureReason.ShouldBe("soft-targets failed: teacher failed: boom");
+        state.StatusOf("trial-b").Summary.FailureReason.ShouldBe("teacher failed: boom"); // failed through its first failed dependency, once
+        (state.Count(JobKind.Student, JobState.Failed), state.Count(JobKind.Student, JobState.Queued), state.Count(JobState.Failed)).ShouldBe((2, 1, 4));
+        state.Runnable().ShouldBe(["trial-c"]);
+    }
+
+    [Fact]
+    public void A_crashed_job_runs_again_twice_and_fails_at_its_third_crash_and_a_job_its_node_cancelled_runs_again()
+    {
+        var state = Submitted();
+        for (int crash = 1; crash < SweepState.MaxCrashes; crash++)
+        {
+            var again = Run(state, state.Decide(Finished("trial-c", TrialStatus.Failed, crashed: true)));
+            again.Events.Single().ShouldBeOfType<JobRequeued>().Crashed.ShouldBeTrue();
+            again.HandOver.ShouldBe(["trial-c"]);
+        }
+        var last = Run(state, state.Decide(Finished("trial-c", TrialStatus.Failed, crashed: true)));
+        last.Events.Single().ShouldBeOfType<JobCompleted>().Summary.FailureReason.ShouldBe("boom (its process crashed 3 times; not run again)");
+        StateOf(state, "trial-c").ShouldBe(JobState.Failed);
+
+        var cancelledByNode = Run(state, state.Decide(Finished("teacher", TrialStatus.Cancelled)));
+        cancelledByNode.Events.Single().ShouldBeOfType<JobRequeued>().Crashed.ShouldBeFalse();
+        cancelledByNode.HandOver.ShouldBe(["teacher"]);
+    }
+
+    [Fact]
+    public void A_lost_job_is_queued_again_without_a_hand_over_since_the_scheduler_requeues_it_itself()
+    {
+        var state = Submitted();
+        Run(state, state.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n1", Slot = 2 }));
+        (StateOf(state, "teacher"), state.Placement("teacher")).ShouldBe((JobState.Running, ("n1", 2)));
+        var lost = Run(state, state.Decide(new JobLost { SweepId = "s", JobId = "teacher", Reason = "node n1 left" }));
+        (lost.Events.Count, lost.HandOver.Count, StateOf(state, "teacher")).ShouldBe((1, 0, JobState.Queued));
+        state.Decide(new JobLost { SweepId = "s", JobId = "nope" }).ShouldBe(SweepState.Decision.None);
+    }
+
+    [Fact]
+    public void Cancelling_cancels_every_unfinished_job_and_submitting_again_resumes_those_whose_dependencies_are_done()
+    {
+        var state = Submitted();
+        Run(state, state.Decide(Finished("teacher", TrialStatus.Completed)));
+        var cancel = Run(state, state.Decide(new CancelSweep { SweepId = "s", Reason = "enough" }));
+        cancel.Reply.ShouldBeOfType<SweepCancelAccepted>().Cancelled.ShouldBe(4);
+        (state.Complete, state.Count(JobState.Cancelled), state.Runnable().Count).ShouldBe((true, 4, 0));
+        state.Decide(Finished("trial-c", TrialStatus.Cancelled)).ShouldBe(SweepState.Decision.None); // its node stopped it: not queued again
+        state.Decide(new CancelSweep { SweepId = "s" }).Reply.ShouldBeOfType<SweepCancelAccepted>().WasRunning.ShouldBeFalse();
+
+        var resume = Run(state, state.Decide(Sweep()));
+        resume.Events.Single().ShouldBeOfType<SweepResumed>();
+        resume.HandOver.ShouldBe(["soft-targets", "trial-c"]);
+        (state.Count(JobState.Queued), state.Count(JobState.Done), state.Complete).ShouldBe((4, 1, false));
+    }
+
+    [Fact]
+    public void Refusals_are_replies_that_change_nothing()
+    {
+        var empty = new SweepState("s");
+        var notFound = empty.Decide(new CancelSweep { SweepId = "s" });
+        (notFound.Events.Count, notFound.Reply.ShouldBeOfType<SweepRejected>().Reason).ShouldBe((0, SweepRejected.Types.Reason.NotFound));
+
+        var state = Submitted();
+        var changed = Sweep();
+        changed.Jobs.RemoveAt(4);
+        var conflict = state.Decide(changed);
+        conflict.Events.ShouldBeEmpty();
+        conflict.Reply.ShouldBeOfType<SweepRejected>().Message.ShouldContain("was submitted before with other trials");
+        state.JobCount.ShouldBe(5);
+    }
+
+    [Fact]
+    public void After_a_replay_the_jobs_that_were_running_are_queued_and_every_runnable_one_is_handed_over()
+    {
+        var journal = new List<IMessage>();
+        var live = new SweepState("s");
+        void Record(SweepState.Decision decision) => journal.AddRange(Run(live, decision).Events);
+        Record(live.Decide(Sweep()));
+        Record(live.Decide(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 }));
+        Record(live.Decide(Finished("trial-c", TrialStatus.Completed)));
+        Record(live.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n1", Slot = 1 }));
+
+        var replayed = new SweepState("s");
+        foreach (var e in journal) replayed.Apply(e);
+        StateOf(replayed, "teacher").ShouldBe(JobState.Running);
+        replayed.Recovered();
+        (StateOf(replayed, "teacher"), replayed.Count(JobState.Running), replayed.Count(JobState.Queued)).ShouldBe((JobState.Queued, 0, 4));
+        replayed.Runnable().ShouldBe(["teacher"]);
+        replayed.DecideAfterRecovery().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_state_restored_from_its_snapshot_is_the_same_and_goes_on_the_same()
+    {
+        var state = Submitted();
+        Run(state, state.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n1", Slot = 3 }));
+        Run(state, state.Decide(Finished("trial-c", TrialStatus.Failed, crashed: true)));
+        Run(state, state.Decide(Finished("teacher", TrialStatus.Completed)));
+        Run(state, state.Decide(new CancelSweep { SweepId = "s", Reason = "later" }));
+
+        var snapshot = SweepSnapshot.Parser.ParseFrom(state.Snapshot().ToByteArray()); // as the snapshot store keeps it
+        snapshot.Jobs.Count.ShouldBe(5); // teacher done; the others cancelled
+        var restored = new SweepState("s");
+        restored.Restore(snapshot);
+        restored.Status().ShouldBe(state.Status());
+        foreach (var jobState in Enum.GetValues<JobState>()) restored.Count(jobState).ShouldBe(state.Count(jobState));
+
+        var resumed = Run(restored, restored.Decide(Sweep()));
+        resumed.HandOver.ShouldBe(Run(state, state.Decide(Sweep())).HandOver);
+        restored.Status().ShouldBe(state.Status());
+        Run(restored, restored.Decide(Finished("trial-c", TrialStatus.Failed, crashed: true)));
+        Run(restored, restored.Decide(Finished("trial-c", TrialStatus.Failed, crashed: true)));
+        StateOf(restored, "trial-c").ShouldBe(JobState.Failed); // its first crash came through the snapshot
+    }
+
+    [Fact]
+    public void The_counters_agree_with_the_jobs_after_any_sequence_of_commands()
+    {
+        var random = new Random(7);
+        var sweep = new SubmitSweep { SweepId = "s", Name = "s", OutputRoot = "/out" };
+        for (int i = 0; i < 200; i++)
+        {
+            var job = new PlannedJob { JobId = $"j{i}", Kind = (JobKind)(1 + i % 4) };
+            if (i >= 10) job.DependsOn.Add($"j{random.Next(i)}");
+            sweep.Jobs.Add(job);
+        }
+        var state = new SweepState("s");
+        Run(state, state.Decide(sweep));
+        var statuses = new[] { TrialStatus.Completed, TrialStatus.Failed, TrialStatus.Cancelled, TrialStatus.EarlyStopped };
+        for (int step = 0; step < 2000; step++)
+        {
+            string job = $"j{random.Next(200)}";
+            Run(state, random.Next(6) switch
+            {
+                0 => state.Decide(new JobAssigned { SweepId = "s", JobId = job, Node = "n" }),
+                1 => state.Decide(new JobLost { SweepId = "s", JobId = job, Reason = "gone" }),
+                2 => state.Decide(Finished(job, TrialStatus.Failed, crashed: true)),
+                3 when random.Next(50) == 0 => state.Decide(new CancelSweep { SweepId = "s" }),
+                4 when random.Next(50) == 0 => state.Decide(sweep),
+                _ => state.Decide(Finished(job, statuses[random.Next(statuses.Length)])),
+            });
+            var scanned = state.Status().Jobs;
+            foreach (var kind in new[] { JobKind.Teacher, JobKind.Student, JobKind.SoftTargetShard, JobKind.SoftTargets })
+                foreach (var jobState in new[] { JobState.Queued, JobState.Running, JobState.Done, JobState.Failed, JobState.Cancelled })
+                    state.Count(kind, jobState).ShouldBe(scanned.Count(j => j.Kind == kind && j.State == Sweeps.JobStates.Name(jobState)), $"{kind} {jobState} after step {step}");
+            state.Complete.ShouldBe(scanned.All(j => Sweeps.JobStates.IsFinished(j.State)));
+        }
+    }
+}
