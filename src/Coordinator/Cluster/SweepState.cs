@@ -173,6 +173,7 @@ public sealed class SweepState
             SoftTargetStore = submit.SoftTargetStore, Templates = { submit.Templates },
         };
         var templateOf = new Dictionary<JobKind, int>();
+        var parsed = new List<System.Text.Json.Nodes.JsonNode?>();
         var events = new List<IMessage> { new SweepSubmitted { Sweep = header } };
         var chunk = header.Jobs;
         long size = header.CalculateSize();
@@ -184,13 +185,14 @@ public sealed class SweepState
                 if (!templateOf.TryGetValue(job.Kind, out int template))
                 {
                     header.Templates.Add(job.WorkJson);
+                    parsed.Add(System.Text.Json.Nodes.JsonNode.Parse(job.WorkJson));
                     templateOf[job.Kind] = template = header.Templates.Count;
                     size += job.WorkJson.Length + 8;
                 }
                 planned = job.Clone();
                 planned.WorkJson = "";
                 planned.Template = template;
-                planned.OverridesJson = Sweeps.JsonMergePatch.Diff(header.Templates[template - 1], job.WorkJson);
+                planned.OverridesJson = job.WorkJson == header.Templates[template - 1] ? "{}" : Sweeps.JsonMergePatch.Diff(parsed[template - 1], job.WorkJson);
             }
             int bytes = planned.CalculateSize() + 8;
             if (size + bytes > MaxPlanEventBytes && chunk.Count > 0)

@@ -9,11 +9,10 @@ namespace Orchestrator.Coordinator.Sweeps;
 /// </summary>
 public static class JsonMergePatch
 {
-    public static string Diff(string from, string to)
-    {
-        var patch = Diff(JsonNode.Parse(from), JsonNode.Parse(to));
-        return patch?.ToJsonString() ?? "null";
-    }
+    public static string Diff(string from, string to) => Diff(JsonNode.Parse(from), to);
+
+    /// <summary>The patch from <paramref name="from"/> (a template parsed once) to <paramref name="to"/>.</summary>
+    public static string Diff(JsonNode? from, string to) => Diff(from, JsonNode.Parse(to))?.ToJsonString() ?? "null";
 
     public static string Apply(string target, string patch) => Apply(JsonNode.Parse(target), JsonNode.Parse(patch)) ?? "null";
 
