@@ -205,6 +205,28 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
     }
 
     [Fact]
+    public void The_scheduler_holds_a_window_of_the_sweeps_jobs_and_gets_the_next_as_slots_take_them()
+    {
+        var scheduler = CreateTestProbe();
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
+        var sweep = new SubmitSweep { SweepId = "s", Name = "s", OutputRoot = "/out", Metric = "val_accuracy" };
+        for (int i = 0; i < SweepEntity.Window + 500; i++) sweep.Jobs.Add(new PlannedJob { JobId = $"j{i:D5}", Kind = JobKind.Student, WorkJson = "{}" });
+        entity.Tell(sweep);
+        ExpectMsg<SweepAccepted>().Jobs.ShouldBe(SweepEntity.Window + 500);
+        var first = scheduler.ReceiveN(SweepEntity.Window).Select(m => ((EnqueueJob)m).Job.JobId).ToList();
+        first.ShouldBe(Enumerable.Range(0, SweepEntity.Window).Select(i => $"j{i:D5}"));
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        for (int i = 0; i < 10; i++) entity.Tell(new JobAssigned { SweepId = "s", JobId = first[i], Node = "n1", Slot = i }); // slots took ten
+        scheduler.ReceiveN(10).Select(m => ((EnqueueJob)m).Job.JobId).ShouldBe(Enumerable.Range(SweepEntity.Window, 10).Select(i => $"j{i:D5}"));
+        entity.Tell(new JobLost { SweepId = "s", JobId = first[0], Reason = "node n1 left" }); // back in the scheduler's queue: it counts again
+        entity.Tell(new JobAssigned { SweepId = "s", JobId = first[10], Node = "n2", Slot = 0 });
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        entity.Tell(Finished(first[20], TrialStatus.Completed)); // finished before any slot was said to take it
+        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe($"j{SweepEntity.Window + 10:D5}");
+    }
+
+    [Fact]
     public void A_job_cancelled_by_its_node_is_queued_again()
     {
         var (entity, scheduler) = Submitted();

@@ -27,6 +27,13 @@ public sealed class SweepStateTests
         SweepId = "s", JobId = job, Summary = new TrialSummary { Name = job, Status = status, FailureReason = status == TrialStatus.Failed ? "boom" : "", Crashed = crashed },
     };
 
+    static JobFinished Scored(JobFinished finished, Random random)
+    {
+        finished.Summary.BestValidationAccuracy = Math.Round(random.NextDouble(), 2); // ties happen
+        finished.Summary.TestAccuracy = random.NextDouble();
+        return finished;
+    }
+
     /// <summary>Applies the decision's events, as the entity does once they are stored; returns it.</summary>
     static SweepState.Decision Run(SweepState state, SweepState.Decision decision)
     {
@@ -209,13 +216,13 @@ public sealed class SweepStateTests
     }
 
     [Fact]
-    public void The_counters_agree_with_the_jobs_after_any_sequence_of_commands()
+    public void The_counters_and_the_best_point_agree_with_the_jobs_after_any_sequence_of_commands()
     {
         var random = new Random(7);
-        var sweep = new SubmitSweep { SweepId = "s", Name = "s", OutputRoot = "/out" };
+        var sweep = new SubmitSweep { SweepId = "s", Name = "s", OutputRoot = "/out", Metric = "val_accuracy", Maximize = true };
         for (int i = 0; i < 200; i++)
         {
-            var job = new PlannedJob { JobId = $"j{i}", Kind = (JobKind)(1 + i % 4) };
+            var job = new PlannedJob { JobId = $"j{i}", Kind = (JobKind)(1 + i % 4), Parameters = { ["alpha"] = $"{i % 7}" } };
             if (i >= 10) job.DependsOn.Add($"j{random.Next(i)}");
             sweep.Jobs.Add(job);
         }
@@ -232,13 +239,24 @@ public sealed class SweepStateTests
                 2 => state.Decide(Finished(job, TrialStatus.Failed, crashed: true)),
                 3 when random.Next(50) == 0 => state.Decide(new CancelSweep { SweepId = "s" }),
                 4 when random.Next(50) == 0 => state.Decide(sweep),
-                _ => state.Decide(Finished(job, statuses[random.Next(statuses.Length)])),
+                _ => state.Decide(Scored(Finished(job, statuses[random.Next(statuses.Length)]), random)),
             });
             var scanned = state.Status().Jobs;
             foreach (var kind in new[] { JobKind.Teacher, JobKind.Student, JobKind.SoftTargetShard, JobKind.SoftTargets })
                 foreach (var jobState in new[] { JobState.Queued, JobState.Running, JobState.Done, JobState.Failed, JobState.Cancelled })
                     state.Count(kind, jobState).ShouldBe(scanned.Count(j => j.Kind == kind && j.State == Sweeps.JobStates.Name(jobState)), $"{kind} {jobState} after step {step}");
             state.Complete.ShouldBe(scanned.All(j => Sweeps.JobStates.IsFinished(j.State)));
+            var full = state.Status();
+            (full.Counts.Done, full.TotalJobs).ShouldBe((scanned.Count(j => j.State == Sweeps.JobStates.Done), 200));
+            var best = Sweeps.SweepResults.Best(full); // ranked from every job, as results.csv is
+            if (best is null) full.Best.ShouldBeNull();
+            else
+            {
+                full.Best.Parameters.ShouldBe(best.Parameters); // the same point, ties included
+                full.Best.MetricMean.ShouldBe(best.MetricMean, 1e-12);
+                full.Best.Runs.ShouldBe(best.Runs);
+                full.Best.TestAccuracyMean.ShouldBe(best.TestMean, 1e-12);
+            }
         }
     }
 }

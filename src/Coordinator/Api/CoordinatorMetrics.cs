@@ -12,7 +12,7 @@ namespace Orchestrator.Coordinator.Api;
 /// </summary>
 public sealed class CoordinatorMetrics : IDisposable
 {
-    /// <summary>What the gauges read: refreshed by <see cref="SweepGauges"/> and by the scheduler's published load.</summary>
+    /// <summary>What the gauges read: every sweep's counts and best point (no jobs), refreshed by <see cref="SweepGauges"/>; the scheduler's published load.</summary>
     sealed record Snapshot(IReadOnlyList<SweepStatus> Sweeps, Cluster.Scheduler.Load? Load);
 
     public const string MeterName = "Orchestrator.Coordinator";
@@ -45,12 +45,12 @@ public sealed class CoordinatorMetrics : IDisposable
         meter.CreateObservableGauge("orchestrator.sweeps", () => snapshot.Sweeps
             .GroupBy(s => s.Cancelled ? "cancelled" : s.Complete ? "complete" : "running")
             .Select(g => new Measurement<long>(g.Count(), new KeyValuePair<string, object?>("state", g.Key))), description: "Sweeps by state.");
-        meter.CreateObservableGauge("orchestrator.jobs", () => snapshot.Sweeps.SelectMany(s => s.Jobs)
-            .GroupBy(j => (Kind: SweepResults.KindNames.GetValueOrDefault(j.Kind, "unknown"), j.State))
-            .Select(g => new Measurement<long>(g.Count(), new("kind", g.Key.Kind), new("state", g.Key.State))), description: "Jobs of all sweeps by kind and state.");
-        meter.CreateObservableGauge("orchestrator.sweep.best", () => snapshot.Sweeps
-            .Select(s => (s, Best: SweepResults.Best(s))).Where(p => p.Best is not null)
-            .Select(p => new Measurement<double>(p.Best!.MetricMean, new("sweep", p.s.SweepId), new("metric", p.s.Metric))),
+        meter.CreateObservableGauge("orchestrator.jobs", () => snapshot.Sweeps.SelectMany(s => s.CountsByKind)
+            .SelectMany(k => States(k.Value).Select(state => (Kind: k.Key, state.State, state.Count)))
+            .GroupBy(j => (j.Kind, j.State)).Where(g => g.Sum(j => j.Count) > 0)
+            .Select(g => new Measurement<long>(g.Sum(j => j.Count), new("kind", g.Key.Kind), new("state", g.Key.State))), description: "Jobs of all sweeps by kind and state.");
+        meter.CreateObservableGauge("orchestrator.sweep.best", () => snapshot.Sweeps.Where(s => s.Best is not null)
+            .Select(s => new Measurement<double>(s.Best.MetricMean, new("sweep", s.SweepId), new("metric", s.Metric))),
             description: "The best point's mean validation metric so far, per sweep.");
         meter.CreateObservableGauge("orchestrator.scheduler.queued", () => snapshot.Load?.Queued ?? 0, description: "Runnable jobs waiting for a slot.");
         meter.CreateObservableGauge("orchestrator.slots", () => Slots(snapshot.Load), description: "GPU-node slots by node and state (free, busy).");
@@ -59,6 +59,12 @@ public sealed class CoordinatorMetrics : IDisposable
             .GroupBy(m => m).Select(g => new Measurement<long>(g.Count(), new("role", g.Key.Role), new("status", g.Key.Status))),
             description: "Cluster members by role and status.");
     }
+
+    static IEnumerable<(string State, int Count)> States(JobCounts counts) =>
+    [
+        (JobStates.Queued, counts.Queued), (JobStates.Running, counts.Running), (JobStates.Done, counts.Done), (JobStates.Failed, counts.Failed),
+        (JobStates.Cancelled, counts.Cancelled),
+    ];
 
     Histogram<double> Histogram(string name, string description, double[] bounds) =>
         meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = bounds });

@@ -6,7 +6,7 @@ using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Api;
 
-/// <summary>Reads every sweep's state every few seconds for the gauges (sweeps and jobs by state, best metric per sweep).</summary>
+/// <summary>Reads every sweep's counts and best point every few seconds for the gauges (sweeps and jobs by state, best metric per sweep): no jobs are copied.</summary>
 /// <remarks>The coordinator context is resolved once the host runs: hosted services are built before the actor system starts.</remarks>
 public sealed class SweepGauges(IServiceProvider services, CoordinatorMetrics metrics, ILogger<SweepGauges> log) : BackgroundService
 {
@@ -23,7 +23,7 @@ public sealed class SweepGauges(IServiceProvider services, CoordinatorMetrics me
             {
                 var statuses = new List<SweepStatus>();
                 foreach (string id in await coordinator.SweepIds(stopping))
-                    statuses.Add(await SweepRegion.Status(coordinator.Sweeps, id, stopping));
+                    statuses.Add(await SweepRegion.Summary(coordinator.Sweeps, id, stopping));
                 metrics.SweepsChanged(statuses);
             }
             catch (Exception e) when (e is Akka.Actor.AskTimeoutException or TimeoutException)

@@ -48,15 +48,15 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         var response = new ListResponse();
         foreach (string id in await coordinator.SweepIds(context.CancellationToken))
         {
-            var status = await SweepRegion.Status(coordinator.Sweeps, id, context.CancellationToken);
+            var status = await SweepRegion.Summary(coordinator.Sweeps, id, context.CancellationToken);
+            var counts = status.Counts ?? new JobCounts();
             var summary = new SweepSummary
             {
-                SweepId = id, Complete = status.Complete, Jobs = status.Jobs.Count, Metric = status.Metric,
-                Queued = status.Jobs.Count(j => j.State == JobStates.Queued), Running = status.Jobs.Count(j => j.State == JobStates.Running),
-                Done = status.Jobs.Count(j => j.State == JobStates.Done), Failed = status.Jobs.Count(j => j.State == JobStates.Failed),
-                Cancelled = status.Jobs.Count(j => j.State == JobStates.Cancelled), CancelledSweep = status.Cancelled,
+                SweepId = id, Complete = status.Complete, Jobs = status.TotalJobs, Metric = status.Metric,
+                Queued = counts.Queued, Running = counts.Running, Done = counts.Done, Failed = counts.Failed, Cancelled = counts.Cancelled,
+                CancelledSweep = status.Cancelled,
             };
-            if (SweepResults.Best(status) is { } best) summary.BestMetric = best.MetricMean;
+            if (status.Best is { } best) summary.BestMetric = best.MetricMean;
             response.Sweeps.Add(summary);
         }
         return response;
@@ -73,12 +73,7 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         var jobs = SweepResults.InTableOrder(status.Jobs).ToList();
         var page = new ResultsPage { TotalJobs = jobs.Count, Metric = status.Metric, Jobs = { jobs.Skip(offset).Take(size) } };
         if (offset + size < jobs.Count) page.NextPageToken = (offset + size).ToString(CultureInfo.InvariantCulture);
-        if (SweepResults.Best(status) is { } best)
-            page.Best = new Recipe
-            {
-                Parameters = { best.Parameters.ToDictionary() }, Runs = best.Runs, MetricMean = best.MetricMean, MetricStd = best.MetricStd,
-                TestAccuracyMean = best.TestMean, TestAccuracyStd = best.TestStd,
-            };
+        if (status.Best is { } best) page.Best = best;
         return page;
     }
 

@@ -21,8 +21,21 @@ public sealed class SweepEntity : ReceivePersistentActor
     readonly SweepState state;
     readonly int snapshotEvery;
     long eventsSinceSnapshot;
-    /// <summary>Jobs handed to the scheduler by this incarnation and not reported back (not persisted: after a restart every runnable job is handed over again).</summary>
-    readonly HashSet<string> handedOver = [];
+    /// <summary>
+    /// Jobs handed to the scheduler by this incarnation and not reported back, and whether a slot took each (not
+    /// persisted: after a restart every runnable job is handed over again).
+    /// </summary>
+    readonly Dictionary<string, bool> atScheduler = [];
+    /// <summary>Runnable jobs not handed over yet, in the order they became runnable.</summary>
+    readonly Queue<string> ready = new();
+    /// <summary>Jobs at the scheduler that no slot has taken yet: at most <see cref="Window"/>.</summary>
+    int waiting;
+
+    /// <summary>
+    /// How many of a sweep's jobs wait at the scheduler at once; the next are handed over as slots take these. The
+    /// scheduler so holds a window of each sweep, not every runnable job of a million-trial sweep.
+    /// </summary>
+    public const int Window = 1000;
 
     /// <summary>Events between snapshots when a sweep is small; a large one snapshots every half its job count (<see cref="SnapshotInterval"/>).</summary>
     public const int DefaultSnapshotEvery = 1000;
@@ -51,14 +64,33 @@ public sealed class SweepEntity : ReceivePersistentActor
         // second. Their order is still kept.
         Command<SubmitSweep>(submit => Execute(state.Decide(submit), Sender, batched: false, replyAccepted: true));
         Command<CancelSweep>(cancel => Execute(state.Decide(cancel), Sender, batched: false));
-        Command<JobAssigned>(assigned => Execute(state.Decide(assigned), Sender, batched: true));
+        Command<JobAssigned>(assigned =>
+        {
+            if (atScheduler.TryGetValue(assigned.JobId, out bool taken) && !taken)
+            {
+                atScheduler[assigned.JobId] = true;
+                waiting--;
+                TopUp();
+            }
+            Execute(state.Decide(assigned), Sender, batched: true);
+        });
         Command<JobFinished>(finished =>
         {
             // Only a job this incarnation handed over, once: a report for an older incarnation's dispatch is not ours.
-            if (handedOver.Remove(finished.JobId)) Execute(state.Decide(finished), Sender, batched: true);
+            if (!atScheduler.Remove(finished.JobId, out bool taken)) return;
+            if (!taken) waiting--;
+            Execute(state.Decide(finished), Sender, batched: true);
         });
-        Command<JobLost>(lost => Execute(state.Decide(lost), Sender, batched: true));
-        Command<GetSweepStatus>(_ => Sender.Tell(state.Status()));
+        Command<JobLost>(lost =>
+        {
+            if (atScheduler.TryGetValue(lost.JobId, out bool taken) && taken)
+            {
+                atScheduler[lost.JobId] = false; // the scheduler queued it again
+                waiting++;
+            }
+            Execute(state.Decide(lost), Sender, batched: true);
+        });
+        Command<GetSweepStatus>(query => Sender.Tell(state.Status(withJobs: !query.WithoutJobs)));
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => log.LogWarning(failed.Cause, "{Sweep}: saving a snapshot failed; recovery replays more events until the next one", state.SweepId));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -128,11 +160,19 @@ public sealed class SweepEntity : ReceivePersistentActor
         else PersistAll(decision.Events, Stored);
     }
 
+    /// <summary>Queues the jobs for the scheduler; those that can run when their turn comes go to it, a window at a time.</summary>
     void HandOver(IReadOnlyList<string> jobIds)
     {
-        foreach (string id in jobIds)
+        foreach (string id in jobIds) ready.Enqueue(id);
+        TopUp();
+    }
+
+    void TopUp()
+    {
+        while (waiting < Window && ready.TryDequeue(out string? id))
         {
-            if (!state.CanRun(id) || !handedOver.Add(id)) continue;
+            if (!state.CanRun(id) || !atScheduler.TryAdd(id, false)) continue;
+            waiting++;
             scheduler.Tell(new EnqueueJob { Job = state.Spec(id) });
         }
     }
@@ -150,7 +190,9 @@ public sealed class SweepEntity : ReceivePersistentActor
                 break;
             case SweepCancelled:
                 PublishSweep("cancelled");
-                handedOver.Clear();
+                atScheduler.Clear();
+                ready.Clear();
+                waiting = 0;
                 scheduler.Tell(new CancelSweepJobs { SweepId = state.SweepId }); // it drops their queued jobs and stops the running ones
                 break;
             case JobStarted started:

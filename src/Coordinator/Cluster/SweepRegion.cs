@@ -25,6 +25,10 @@ public static class SweepRegion
     public static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
         sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, cancellation);
 
+    /// <summary>The sweep's counts and best point, without its jobs: the same cost at any sweep size.</summary>
+    public static Task<SweepStatus> Summary(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
+        sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep, WithoutJobs = true }, AskTimeout, cancellation);
+
     /// <summary>
     /// The sweep's status once it is complete (or cancelled): told by its entity's event in this process, so the
     /// sweep is read twice, not once a second while it runs.

@@ -51,6 +51,24 @@ public sealed class SweepState
     readonly int[] counts = new int[Kinds * States];
     int finished;
 
+    /// <summary>Each point's finished students (what its seeds are averaged over), and the points ranked by their mean metric.</summary>
+    readonly Dictionary<string, Point> points = [];
+    /// <summary>
+    /// Points by mean metric; among equal means the point whose first finished student comes first in the plan is the
+    /// better, as <see cref="Sweeps.SweepResults.Recipes"/> ranks them. Made when the first student finishes (its order
+    /// depends on the goal).
+    /// </summary>
+    SortedSet<(double Mean, int First, string Key)>? ranking;
+
+    sealed class Point(IReadOnlyDictionary<string, string> parameters, int first)
+    {
+        public IReadOnlyDictionary<string, string> Parameters { get; } = parameters;
+        public int First { get; set; } = first;
+        public List<double> Metric { get; } = [];
+        public List<double> Test { get; } = [];
+        public double Mean => Metric.Average();
+    }
+
     public SweepState(string sweepId) => SweepId = sweepId;
 
     public string SweepId { get; }
@@ -339,6 +357,36 @@ public sealed class SweepState
         job.State = state;
         counts[Slot(job)]++;
         if (job.Finished) finished++;
+        if (state == JobState.Done && job.Plan.Kind == JobKind.Student && job.Summary is { } summary) Score(job, summary);
+    }
+
+    /// <summary>A student that finished counts towards its point (a done job stays done: points only grow).</summary>
+    void Score(Job job, TrialSummary summary)
+    {
+        bool maximize = Sweep!.Maximize;
+        ranking ??= new(Comparer<(double Mean, int First, string Key)>.Create((a, b) =>
+            a.Mean != b.Mean ? a.Mean.CompareTo(b.Mean) : maximize ? b.First.CompareTo(a.First) : a.First.CompareTo(b.First)));
+        string key = Sweeps.SweepResults.PointKey(job.Plan.Parameters);
+        if (points.TryGetValue(key, out var point)) ranking.Remove((point.Mean, point.First, key));
+        else points[key] = point = new Point(job.Plan.Parameters, job.Index);
+        point.First = Math.Min(point.First, job.Index);
+        point.Metric.Add(Sweeps.SweepResults.MetricOf(summary, Sweep.Metric));
+        point.Test.Add(summary.TestAccuracy);
+        ranking.Add((point.Mean, point.First, key));
+    }
+
+    /// <summary>The best point so far on the sweep's validation metric (never the test set); null before a student finished.</summary>
+    public Sweeps.SweepResults.Recipe? Best()
+    {
+        if (ranking is not { Count: > 0 }) return null;
+        var point = points[(Sweep!.Maximize ? ranking.Max : ranking.Min).Key];
+        return Sweeps.SweepResults.Recipe.Of(point.Parameters, point.Metric, point.Test);
+    }
+
+    JobCounts CountsOf(int kind = -1)
+    {
+        int Of(JobState state) => kind < 0 ? Count(state) : counts[kind * States + (int)state];
+        return new JobCounts { Queued = Of(JobState.Queued), Running = Of(JobState.Running), Done = Of(JobState.Done), Failed = Of(JobState.Failed), Cancelled = Of(JobState.Cancelled) };
     }
 
     // ---- Views ----
@@ -376,10 +424,16 @@ public sealed class SweepState
 
     public SweepAccepted Accepted() => new() { SweepId = SweepId, Jobs = jobs.Count, AlreadyDone = finished };
 
-    public SweepStatus Status()
+    /// <param name="withJobs">Every job's status too (O(jobs)); without: counts and the best point only (O(1)).</param>
+    public SweepStatus Status(bool withJobs = true)
     {
         var status = new SweepStatus { SweepId = SweepId };
         if (Sweep is null) return status;
+        status.TotalJobs = jobs.Count;
+        status.Counts = CountsOf();
+        foreach (var kind in Enum.GetValues<JobKind>().Where(k => k != JobKind.Unspecified))
+            if (Sweeps.SweepResults.KindNames.TryGetValue(kind, out string? name)) status.CountsByKind[name] = CountsOf((int)kind);
+        if (Best() is { } best) status.Best = best.ToProto();
         status.Name = Sweep.Name;
         status.OutputRoot = Sweep.OutputRoot;
         status.Metric = Sweep.Metric;
@@ -387,7 +441,8 @@ public sealed class SweepState
         status.Complete = Complete;
         status.Cancelled = Cancelled is not null;
         status.CancelReason = Cancelled?.Reason ?? "";
-        foreach (var job in jobs) status.Jobs.Add(StatusOf(job));
+        if (withJobs)
+            foreach (var job in jobs) status.Jobs.Add(StatusOf(job));
         return status;
     }
 }

@@ -52,8 +52,7 @@ public static class ResultsCommand
                     Console.WriteLine($"|{string.Concat(columns.Select(_ => "---|"))}");
                     foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", columns.Select(c => Cell(row[c])))} |");
                     if (page.Best is { } best)
-                        Console.WriteLine(SweepResults.BestLine(id, page.Metric, new SweepResults.Recipe(best.Parameters, best.Runs, best.MetricMean, best.MetricStd,
-                            best.TestAccuracyMean, best.TestAccuracyStd)));
+                        Console.WriteLine(SweepResults.BestLine(id, page.Metric, SweepResults.Recipe.FromProto(best)));
                     break;
             }
             return CommandLineRunner.Ok;

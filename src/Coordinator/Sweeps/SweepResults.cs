@@ -10,7 +10,24 @@ namespace Orchestrator.Coordinator.Sweeps;
 public static class SweepResults
 {
     /// <summary>One point of the search space with its runs over seeds.</summary>
-    public sealed record Recipe(IReadOnlyDictionary<string, string> Parameters, int Runs, double MetricMean, double MetricStd, double TestMean, double TestStd);
+    public sealed record Recipe(IReadOnlyDictionary<string, string> Parameters, int Runs, double MetricMean, double MetricStd, double TestMean, double TestStd)
+    {
+        /// <summary>A point from its runs: mean and sample std of the metric and of the test accuracy.</summary>
+        public static Recipe Of(IReadOnlyDictionary<string, string> parameters, IReadOnlyList<double> metric, IReadOnlyList<double> test) =>
+            new(parameters, metric.Count, metric.Average(), Std(metric), test.Average(), Std(test));
+
+        public Protocol.V1.Recipe ToProto() => new()
+        {
+            Parameters = { Parameters.ToDictionary() }, Runs = Runs, MetricMean = MetricMean, MetricStd = MetricStd, TestAccuracyMean = TestMean, TestAccuracyStd = TestStd,
+        };
+
+        public static Recipe FromProto(Protocol.V1.Recipe best) =>
+            new(best.Parameters, best.Runs, best.MetricMean, best.MetricStd, best.TestAccuracyMean, best.TestAccuracyStd);
+    }
+
+    /// <summary>The point a student's parameters name: what its seeds are averaged over.</summary>
+    public static string PointKey(IEnumerable<KeyValuePair<string, string>> parameters) =>
+        string.Join(", ", parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 
     /// <summary>How results name each kind of job, in the order the table lists them.</summary>
     public static readonly IReadOnlyDictionary<JobKind, string> KindNames = new Dictionary<JobKind, string>
@@ -21,7 +38,8 @@ public static class SweepResults
         [JobKind.SoftTargetShard] = "soft-target-shard",
     };
 
-    static double Metric(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
+    /// <summary>The sweep's validation metric of a finished trial.</summary>
+    public static double MetricOf(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
 
     public const string CsvFile = "results.csv";
 
@@ -40,13 +58,8 @@ public static class SweepResults
     {
         var recipes = status.Jobs
             .Where(j => j.Kind == JobKind.Student && j.State == JobStates.Done && j.Summary is not null)
-            .GroupBy(j => string.Join(", ", j.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")))
-            .Select(group =>
-            {
-                var metric = group.Select(j => Metric(j.Summary, status.Metric)).ToList();
-                var test = group.Select(j => j.Summary.TestAccuracy).ToList();
-                return new Recipe(group.First().Parameters, group.Count(), metric.Average(), Std(metric), test.Average(), Std(test));
-            });
+            .GroupBy(j => PointKey(j.Parameters))
+            .Select(group => Recipe.Of(group.First().Parameters, group.Select(j => MetricOf(j.Summary, status.Metric)).ToList(), group.Select(j => j.Summary.TestAccuracy).ToList()));
         return (status.Maximize ? recipes.OrderByDescending(r => r.MetricMean) : recipes.OrderBy(r => r.MetricMean)).ToList();
     }
 
