@@ -256,6 +256,8 @@ public sealed class SweepStateTests
                 full.Best.MetricMean.ShouldBe(best.MetricMean, 1e-12);
                 full.Best.Runs.ShouldBe(best.Runs);
                 full.Best.TestAccuracyMean.ShouldBe(best.TestMean, 1e-12);
+                full.Best.MetricStd.ShouldBe(best.MetricStd, 1e-9); // running moments, not two passes: equal but for rounding
+                full.Best.TestAccuracyStd.ShouldBe(best.TestStd, 1e-9);
             }
         }
     }

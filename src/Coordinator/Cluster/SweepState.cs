@@ -60,13 +60,29 @@ public sealed class SweepState
     /// </summary>
     SortedSet<(double Mean, int First, string Key)>? ranking;
 
+    /// <summary>A point's finished runs as running moments (Welford), so a finished student costs the same however many runs its point has.</summary>
     sealed class Point(IReadOnlyDictionary<string, string> parameters, int first)
     {
         public IReadOnlyDictionary<string, string> Parameters { get; } = parameters;
         public int First { get; set; } = first;
-        public List<double> Metric { get; } = [];
-        public List<double> Test { get; } = [];
-        public double Mean => Metric.Average();
+        public int Runs { get; private set; }
+        public double Mean { get; private set; }
+        public double TestMean { get; private set; }
+        double squares, testSquares;
+
+        public void Add(double metric, double test)
+        {
+            Runs++;
+            double delta = metric - Mean, testDelta = test - TestMean;
+            Mean += delta / Runs;
+            TestMean += testDelta / Runs;
+            squares += delta * (metric - Mean);
+            testSquares += testDelta * (test - TestMean);
+        }
+
+        /// <summary>Mean and sample standard deviation of the metric and of the test accuracy, as <see cref="Sweeps.SweepResults.Recipe.Of"/> gives them.</summary>
+        public Sweeps.SweepResults.Recipe Recipe() => new(Parameters, Runs, Mean, Runs < 2 ? 0 : Math.Sqrt(squares / (Runs - 1)), TestMean,
+            Runs < 2 ? 0 : Math.Sqrt(testSquares / (Runs - 1)));
     }
 
     public SweepState(string sweepId) => SweepId = sweepId;
@@ -370,8 +386,7 @@ public sealed class SweepState
         if (points.TryGetValue(key, out var point)) ranking.Remove((point.Mean, point.First, key));
         else points[key] = point = new Point(job.Plan.Parameters, job.Index);
         point.First = Math.Min(point.First, job.Index);
-        point.Metric.Add(Sweeps.SweepResults.MetricOf(summary, Sweep.Metric));
-        point.Test.Add(summary.TestAccuracy);
+        point.Add(Sweeps.SweepResults.MetricOf(summary, Sweep.Metric), summary.TestAccuracy);
         ranking.Add((point.Mean, point.First, key));
     }
 
@@ -379,8 +394,7 @@ public sealed class SweepState
     public Sweeps.SweepResults.Recipe? Best()
     {
         if (ranking is not { Count: > 0 }) return null;
-        var point = points[(Sweep!.Maximize ? ranking.Max : ranking.Min).Key];
-        return Sweeps.SweepResults.Recipe.Of(point.Parameters, point.Metric, point.Test);
+        return points[(Sweep!.Maximize ? ranking.Max : ranking.Min).Key].Recipe();
     }
 
     JobCounts CountsOf(int kind = -1)
