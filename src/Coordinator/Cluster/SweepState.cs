@@ -112,8 +112,6 @@ public sealed class SweepState
         return total;
     }
 
-    public bool Has(string jobId) => byId.ContainsKey(jobId);
-
     // ---- Decisions: what a command comes to, from the state as it is; nothing changes here ----
 
     public Decision Decide(SubmitSweep submit)
