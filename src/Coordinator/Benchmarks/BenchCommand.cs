@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Orchestrator.Coordinator.Commands;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
@@ -7,8 +8,6 @@ using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using TorchSharp;
 using static TorchSharp.torch;
-
-using Orchestrator.Coordinator.Commands;
 
 namespace Orchestrator.Coordinator.Benchmarks;
 

@@ -1,15 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Orchestrator.Coordinator.Api;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Commands;
 using Orchestrator.Hosting;
 using Orchestrator.Protocol.V1;
-
-using Orchestrator.Coordinator.Commands;
 
 namespace Orchestrator.Coordinator.Benchmarks;
 

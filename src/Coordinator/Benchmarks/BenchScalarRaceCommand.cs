@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using static TorchSharp.torch;
-
 using Orchestrator.Coordinator.Commands;
+using static TorchSharp.torch;
 
 namespace Orchestrator.Coordinator.Benchmarks;
 

@@ -2,10 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using Akka.Actor;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Commands;
 using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;
-
-using Orchestrator.Coordinator.Commands;
 
 namespace Orchestrator.Coordinator.Benchmarks;
 
