@@ -41,7 +41,7 @@ public class LocalSweepTests
         Enumerable.Range(0, nodes).Select(_ => (IReadOnlyList<string>)Enumerable.Repeat("cpu", slots).ToList()).ToList();
 
     static async Task<SweepStatus> Status(LocalCluster cluster, string sweep) =>
-        await cluster.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, TestContext.Current.CancellationToken);
+        await cluster.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep, JobsLimit = int.MaxValue }, AskTimeout, TestContext.Current.CancellationToken);
 
     static async Task<SweepStatus> WaitUntil(LocalCluster cluster, string sweep, Func<SweepStatus, bool> condition)
     {

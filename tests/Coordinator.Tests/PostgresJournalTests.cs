@@ -35,7 +35,7 @@ public class PostgresJournalTests(PostgresServer postgres) : IClassFixture<Postg
         {
             await cluster.Sweeps.Ask<SweepAccepted>(submit, timeout, token);
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (!(await cluster.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = "pg-sweep" }, timeout, token)).Complete)
+            while (!(await cluster.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = "pg-sweep", JobsLimit = int.MaxValue }, timeout, token)).Complete)
             {
                 DateTime.UtcNow.ShouldBeLessThan(deadline, "the sweep did not finish");
                 await Task.Delay(50, token);
@@ -55,7 +55,7 @@ public class PostgresJournalTests(PostgresServer postgres) : IClassFixture<Postg
 
         await using (var recovered = await LocalCluster.StartAsync(journal, nodes, token))
         {
-            var status = await recovered.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = "pg-sweep" }, timeout, token);
+            var status = await recovered.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = "pg-sweep", JobsLimit = int.MaxValue }, timeout, token);
             status.Complete.ShouldBeTrue();
             status.Jobs.Count.ShouldBe(4);
             status.Jobs.ShouldAllBe(j => j.State == JobStates.Done && j.Summary.HasTestAccuracy);

@@ -245,10 +245,15 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
             cancellationToken: TestContext.Current.CancellationToken);
         static bool Completes(WatchEvent e) => e.Sweep is { SweepId: "api-watch", State: "complete" };
 
-        // One watcher, never interrupted: a snapshot stamped with the cursor it is current up to, then every event.
+        // One watcher, never interrupted: a snapshot stamped with the cursor it is current up to (the sweep, then its
+        // jobs in one chunk), then every event.
         var whole = await ReadWatch(client, "api-watch", after: 0, Completes);
         whole[0].EventCase.ShouldBe(WatchEvent.EventOneofCase.Snapshot);
-        var events = whole.Skip(1).ToList();
+        whole[0].Snapshot.Jobs.ShouldBeEmpty();
+        whole[0].Snapshot.TotalJobs.ShouldBe(8);
+        whole[1].SnapshotJobs.ShouldSatisfyAllConditions(chunk => chunk.Jobs.Count.ShouldBe(8), chunk => chunk.Last.ShouldBeTrue());
+        whole[1].Cursor.ShouldBe(whole[0].Cursor);
+        var events = whole.Skip(2).ToList();
         events.ShouldContain(e => e.EventCase == WatchEvent.EventOneofCase.Metrics && e.Metrics.Metrics.Epoch == 10);
         events.Last().ShouldSatisfyAllConditions(e => Completes(e).ShouldBeTrue());
         events.Select(e => e.Cursor).ShouldBeInOrder(SortDirection.Ascending);
@@ -277,22 +282,8 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     [Fact]
     public async Task An_independent_python_client_generated_from_the_same_protos_submits_watches_and_reads_results()
     {
-        var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[]
-        {
-            Path.Combine(TestData.RepositoryRoot(), "tests", "Coordinator.Tests", "python", "sweep_client.py"),
-            "--protos", Path.Combine(TestData.RepositoryRoot(), "src", "Protocol", "protos"),
-            "--endpoint", new Uri(coordinator.Endpoint).Authority, "--token-file", coordinator.TokenFile,
-            "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python", epochs: 10)), // long enough that epochs finish while it watches
-        }) info.ArgumentList.Add(arg);
-        using var python = System.Diagnostics.Process.Start(info)!;
-        var output = python.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var error = python.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await python.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
-        python.ExitCode.ShouldBe(0, await error);
-
-        using var summary = System.Text.Json.JsonDocument.Parse(await output);
-        var root = summary.RootElement;
+        var root = await PythonClient.RunAsync(coordinator.Endpoint, coordinator.TokenFile,
+            "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python", epochs: 10))); // long enough that epochs finish while it watches
         root.GetProperty("jobs").GetInt32().ShouldBe(8);
         root.GetProperty("submitted_jobs").GetInt32().ShouldBe(8);
         var done = root.GetProperty("done").EnumerateArray().Select(e => e.GetString()).ToList();

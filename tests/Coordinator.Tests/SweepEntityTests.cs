@@ -93,7 +93,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         entity.Tell(Finished("teacher-1", TrialStatus.Failed));
         AwaitAssert(() =>
         {
-            entity.Tell(new GetSweepStatus { SweepId = "s" });
+            entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
             var jobs = ExpectMsg<SweepStatus>().Jobs.ToDictionary(j => j.JobId);
             jobs["soft-targets-1"].Summary.FailureReason.ShouldBe("teacher-1 failed: boom");
             jobs["trial-a"].Summary.FailureReason.ShouldBe("soft-targets-1 failed: teacher-1 failed: boom");
@@ -118,7 +118,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         scheduler.ExpectMsg<CancelSweepJobs>().SweepId.ShouldBe("s");
         entity.Tell(Finished("trial-c", TrialStatus.Cancelled)); // its node stopped it: not queued again
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        entity.Tell(new GetSweepStatus { SweepId = "s" });
+        entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var status = ExpectMsg<SweepStatus>();
         (status.Cancelled, status.CancelReason, status.Complete).ShouldBe((true, "test", true));
         status.Jobs.Where(j => j.JobId != "teacher-1").ShouldAllBe(j => j.State == JobStates.Cancelled);
@@ -139,7 +139,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         entity.Tell(new JobAssigned { SweepId = "s", JobId = "teacher-1", Node = "n1", Slot = 1 });
         AwaitAssert(() =>
         {
-            entity.Tell(new GetSweepStatus { SweepId = "s" });
+            entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
             ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobStates.Done);
         });
 
@@ -166,7 +166,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // third: fails
         AwaitAssert(() =>
         {
-            restarted.Tell(new GetSweepStatus { SweepId = "s" });
+            restarted.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
             var job = ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c");
             job.State.ShouldBe(JobStates.Failed);
             job.Summary.FailureReason.ShouldBe("worker ended with exit code 137 (its process crashed 3 times; not run again)");
@@ -193,12 +193,12 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
             loaded.Metadata.SequenceNr.ShouldBe(2);
             ((SweepSnapshot)loaded.Snapshot).Jobs.Single().State.ShouldBe(JobState.Done);
         });
-        entity.Tell(new GetSweepStatus { SweepId = "s" });
+        entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var before = ExpectMsg<SweepStatus>();
 
         var restarted = Restarted(entity, scheduler);
         scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["soft-targets-1", "trial-c"]); // trial-c was running: queued again
-        restarted.Tell(new GetSweepStatus { SweepId = "s" });
+        restarted.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var after = ExpectMsg<SweepStatus>();
         after.Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobStates.Queued);
         after.Jobs.Where(j => j.JobId != "trial-c").ShouldBe(before.Jobs.Where(j => j.JobId != "trial-c"));

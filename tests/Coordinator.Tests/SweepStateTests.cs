@@ -261,4 +261,32 @@ public sealed class SweepStateTests
             }
         }
     }
+
+    [Fact]
+    public void Pages_of_jobs_are_in_results_order_and_together_are_every_job_once_even_after_the_plan_grew()
+    {
+        var random = new Random(3);
+        var sweep = new SubmitSweep { SweepId = "s", Name = "s", Metric = "val_accuracy", Maximize = true, OutputRoot = "/out" };
+        var kinds = new[] { JobKind.Student, JobKind.SoftTargetShard, JobKind.Teacher, JobKind.SoftTargets };
+        var planned = Enumerable.Range(0, 2500).Select(i => new PlannedJob { JobId = $"j{random.Next(1_000_000):D7}-{i}", Kind = kinds[i % 4], WorkJson = "{}" }).ToList();
+        sweep.Jobs.Add(planned.Take(2000));
+        var state = new SweepState("s");
+        Run(state, state.Decide(sweep));
+        state.Status(0, 10).Jobs.Count.ShouldBe(10); // ordered now, before the rest of the plan arrives
+        state.Apply(new SweepJobsPlanned { Jobs = { planned.Skip(2000) } });
+
+        var paged = new List<JobStatus>();
+        for (int offset = 0; ; offset += 300)
+        {
+            var page = state.Status(offset, 300);
+            (page.TotalJobs, page.Counts.Queued).ShouldBe((2500, 2500)); // counts on every page, whatever its jobs
+            if (page.Jobs.Count == 0) break;
+            paged.AddRange(page.Jobs);
+        }
+        paged.Select(j => j.JobId).ShouldBe(Sweeps.SweepResults.InTableOrder(state.Status().Jobs).Select(j => j.JobId));
+        paged.Select(j => j.JobId).Distinct().Count().ShouldBe(2500);
+        paged.First().Kind.ShouldBe(JobKind.Teacher);
+        state.Status(0, 0).Jobs.ShouldBeEmpty();
+        state.Status(2499, 1000).Jobs.Count.ShouldBe(1);
+    }
 }

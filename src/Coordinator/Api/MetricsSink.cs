@@ -20,6 +20,12 @@ public sealed class MetricsSink(WatchHub hub, CoordinatorMetrics instruments)
         hub.AppendAll(points.Select(point => new WatchEvent { Metrics = point }));
     }
 
+    /// <summary>Drops a job's latest metrics once it is no longer running (only running jobs show them), so that they are held for the running jobs only.</summary>
+    public void Changed(JobStateChanged change)
+    {
+        if (change.State != JobStates.Running) latest.TryRemove((change.SweepId, change.JobId), out _);
+    }
+
     /// <summary>Adds each running job's latest metrics to a sweep's status.</summary>
     public SweepStatus WithLatest(SweepStatus status)
     {

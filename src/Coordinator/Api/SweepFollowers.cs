@@ -35,7 +35,7 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
         {
             foreach (string id in await coordinator.SweepIds(token))
             {
-                var status = await SweepRegion.Status(coordinator.Sweeps, id, token);
+                var status = await SweepRegion.Summary(coordinator.Sweeps, id, token);
                 if (status.OutputRoot.Length > 0) FollowUnlessReported(id, status.OutputRoot, status.Complete);
             }
         });

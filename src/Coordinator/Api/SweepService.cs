@@ -13,7 +13,8 @@ namespace Orchestrator.Coordinator.Api;
 /// </summary>
 public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers followers, WatchHub hub, MetricsSink metrics, CoordinatorMetrics instruments) : Protocol.V1.Sweeps.SweepsBase
 {
-    const int DefaultPageSize = 100, MaxPageSize = 1000, WatchBatch = 256;
+    /// <summary>Jobs in a page of Get or Results (default, most), and in a snapshot_jobs event: a page of finished jobs is well under a default client's 4 MiB.</summary>
+    const int DefaultPageSize = 100, MaxPageSize = 1000, SnapshotChunk = 1000, WatchBatch = 256;
     static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
 
     public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
@@ -41,7 +42,13 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         };
     }
 
-    public override async Task<SweepStatus> Get(GetRequest request, ServerCallContext context) => await Status(request.SweepId, context);
+    public override async Task<SweepStatus> Get(GetRequest request, ServerCallContext context)
+    {
+        var (offset, size) = PageOf(request.PageSize, request.PageToken);
+        var status = await Page(request.SweepId, offset, size, context);
+        status.NextPageToken = NextPageToken(offset, status);
+        return status;
+    }
 
     public override async Task<ListResponse> List(ListRequest request, ServerCallContext context)
     {
@@ -64,28 +71,37 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
 
     public override async Task<ResultsPage> Results(ResultsRequest request, ServerCallContext context)
     {
-        int size = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
-        if (size is < 1 or > MaxPageSize) throw Invalid($"page_size {request.PageSize}: must be between 1 and {MaxPageSize}.");
-        int offset = 0;
-        if (request.PageToken.Length > 0 && !(int.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out offset)))
-            throw Invalid($"page_token '{request.PageToken}' is not one this server gave out; pass the previous page's next_page_token, or none for the first page.");
-        var status = await Status(request.SweepId, context);
-        var jobs = SweepResults.InTableOrder(status.Jobs).ToList();
-        var page = new ResultsPage { TotalJobs = jobs.Count, Metric = status.Metric, Jobs = { jobs.Skip(offset).Take(size) } };
-        if (offset + size < jobs.Count) page.NextPageToken = (offset + size).ToString(CultureInfo.InvariantCulture);
+        var (offset, size) = PageOf(request.PageSize, request.PageToken);
+        var status = await Page(request.SweepId, offset, size, context);
+        var page = new ResultsPage { TotalJobs = status.TotalJobs, Metric = status.Metric, Jobs = { status.Jobs }, NextPageToken = NextPageToken(offset, status) };
         if (status.Best is { } best) page.Best = best;
         return page;
     }
 
+    /// <summary>A request's page_size and page_token as the offset and count of the jobs it asks for.</summary>
+    static (int Offset, int Size) PageOf(int pageSize, string pageToken)
+    {
+        int size = pageSize == 0 ? DefaultPageSize : pageSize;
+        if (size is < 1 or > MaxPageSize) throw Invalid($"page_size {pageSize}: must be between 1 and {MaxPageSize}.");
+        int offset = 0;
+        if (pageToken.Length > 0 && !int.TryParse(pageToken, NumberStyles.None, CultureInfo.InvariantCulture, out offset))
+            throw Invalid($"page_token '{pageToken}' is not one this server gave out; pass the previous page's next_page_token, or none for the first page.");
+        return (offset, size);
+    }
+
+    /// <summary>The token of the page after <paramref name="page"/>, which started at <paramref name="offset"/>; empty after the last.</summary>
+    static string NextPageToken(int offset, SweepStatus page) =>
+        offset + page.Jobs.Count < page.TotalJobs ? (offset + page.Jobs.Count).ToString(CultureInfo.InvariantCulture) : "";
+
     public override async Task<ReportResponse> Report(ReportRequest request, ServerCallContext context)
     {
-        var status = await Status(request.SweepId, context);
+        var status = await Page(request.SweepId, 0, int.MaxValue, context);
         return new ReportResponse { Html = await Task.Run(() => SweepReport.Render(status, DateTime.UtcNow), context.CancellationToken) };
     }
 
     public override async Task<CancelResponse> Cancel(CancelRequest request, ServerCallContext context)
     {
-        await Status(request.SweepId, context); // NOT_FOUND for an unknown sweep, before anything is created
+        await Page(request.SweepId, 0, 0, context); // NOT_FOUND for an unknown sweep, before anything is created
         string reason = request.Reason.Length > 0 ? request.Reason : $"cancelled through the API by {context.Peer}";
         var reply = await Akka.Actor.Futures.Ask<Google.Protobuf.IMessage>(coordinator.Sweeps, new CancelSweep { SweepId = request.SweepId, Reason = reason },
             TimeSpan.FromSeconds(30), context.CancellationToken);
@@ -109,7 +125,7 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
     async Task Follow(WatchRequest request, IServerStreamWriter<WatchEvent> stream, ServerCallContext context)
     {
         var cancellation = context.CancellationToken;
-        if (request.SweepId.Length > 0) await Status(request.SweepId, context);
+        if (request.SweepId.Length > 0) await Page(request.SweepId, 0, 0, context);
         if (request.AfterCursor < 0) throw Invalid($"after_cursor {request.AfterCursor}: give 0 to start now, or the last cursor received.");
         long cursor = request.AfterCursor > 0 ? request.AfterCursor : await WriteSnapshots(request.SweepId, stream, context);
         while (!cancellation.IsCancellationRequested)
@@ -137,15 +153,33 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         }
     }
 
-    /// <summary>The current state of the sweep (or of every sweep), each stamped with the cursor it is current up to; returns that cursor.</summary>
+    /// <summary>
+    /// The current state of the sweep (or of every sweep), each stamped with the cursor it is current up to: its
+    /// status without jobs, then its jobs a chunk at a time (each a small message, at any sweep size); returns that cursor.
+    /// </summary>
     async Task<long> WriteSnapshots(string sweepId, IServerStreamWriter<WatchEvent> stream, ServerCallContext context)
     {
         long cursor = hub.Head; // taken first: events after it may repeat what a snapshot shows, none before it are missed
         var ids = sweepId.Length > 0 ? [sweepId] : await coordinator.SweepIds(context.CancellationToken);
+        WatchEvent Stamped(WatchEvent watchEvent)
+        {
+            watchEvent.Cursor = cursor;
+            watchEvent.UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            return watchEvent;
+        }
         foreach (string id in ids)
         {
-            var status = await SweepRegion.Status(coordinator.Sweeps, id, context.CancellationToken);
-            await stream.WriteAsync(new WatchEvent { Cursor = cursor, UnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Snapshot = status }, context.CancellationToken);
+            stream.WriteOptions = BufferedWrite;
+            await stream.WriteAsync(Stamped(new WatchEvent { Snapshot = await SweepRegion.Summary(coordinator.Sweeps, id, context.CancellationToken) }), context.CancellationToken);
+            for (int offset = 0; ; offset += SnapshotChunk)
+            {
+                var page = metrics.WithLatest(await SweepRegion.Page(coordinator.Sweeps, id, offset, SnapshotChunk, context.CancellationToken));
+                bool last = offset + page.Jobs.Count >= page.TotalJobs;
+                stream.WriteOptions = last ? null : BufferedWrite;
+                await stream.WriteAsync(Stamped(new WatchEvent { SnapshotJobs = new SnapshotJobs { SweepId = id, Offset = offset, Jobs = { page.Jobs }, Last = last } }),
+                    context.CancellationToken);
+                if (last) break;
+            }
         }
         return cursor;
     }
@@ -159,15 +193,18 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         _ => true,
     };
 
-    /// <summary>A sweep's status; NOT_FOUND (rather than a new, empty sweep entity) for a name the coordinator does not hold.</summary>
-    async Task<SweepStatus> Status(string sweepId, ServerCallContext context)
+    /// <summary>
+    /// A sweep's counts and best point with a page of its jobs (their latest epoch while running); NOT_FOUND (rather
+    /// than a new, empty sweep entity) for a name the coordinator does not hold.
+    /// </summary>
+    async Task<SweepStatus> Page(string sweepId, int offset, int limit, ServerCallContext context)
     {
         if (string.IsNullOrEmpty(sweepId)) throw Invalid("sweep_id is empty.");
         var known = await coordinator.SweepIds(context.CancellationToken);
         if (!known.Contains(sweepId))
             throw new RpcException(new Status(StatusCode.NotFound,
                 $"no sweep '{sweepId}'{Suggest.Nearest(sweepId, known)}; the coordinator holds {(known.Count == 0 ? "none" : string.Join(", ", known))}."));
-        return metrics.WithLatest(await SweepRegion.Status(coordinator.Sweeps, sweepId, context.CancellationToken));
+        return metrics.WithLatest(await SweepRegion.Page(coordinator.Sweeps, sweepId, offset, limit, context.CancellationToken));
     }
 
     static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));

@@ -17,6 +17,7 @@ public sealed class WatchFeed : ReceiveActor
         Receive<JobStateChanged>(e =>
         {
             hub.Append(new WatchEvent { Job = e });
+            metrics.Changed(e);
             instruments.JobChanged(e);
         });
         Receive<JobProgress>(p => metrics.Apply([p]));

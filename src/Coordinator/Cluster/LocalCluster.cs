@@ -66,9 +66,6 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The slot worker processes of the simulated nodes alive now.</summary>
     public IEnumerable<int> WorkerProcessIds => workers.SelectMany(w => w.ProcessIds.Values);
 
-    /// <summary>Calls <paramref name="onProgress"/> (on an actor thread) for every epoch any slot finishes.</summary>
-    public void SubscribeProgress(Action<Protocol.V1.JobProgress> onProgress) => System.ActorOf(ProgressForwarder.Props(onProgress));
-
     public async ValueTask DisposeAsync()
     {
         await host.StopAsync();

@@ -90,7 +90,7 @@ public sealed class SweepEntity : ReceivePersistentActor
             }
             Execute(state.Decide(lost), Sender, batched: true);
         });
-        Command<GetSweepStatus>(query => Sender.Tell(state.Status(withJobs: !query.WithoutJobs)));
+        Command<GetSweepStatus>(query => Sender.Tell(state.Status(query.JobsOffset, query.JobsLimit)));
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => log.LogWarning(failed.Cause, "{Sweep}: saving a snapshot failed; recovery replays more events until the next one", state.SweepId));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -217,13 +217,18 @@ public sealed class SweepEntity : ReceivePersistentActor
     {
         var job = state.StatusOf(jobId);
         var (node, slot) = job.State == Sweeps.JobStates.Running ? state.Placement(jobId) : ("", 0);
-        Context.System.EventStream.Publish(new JobStateChanged
+        var changed = new JobStateChanged
         {
             SweepId = state.SweepId, JobId = jobId, Kind = job.Kind, State = job.State, Node = node, Slot = slot, Summary = job.Summary,
-            Parameters = { job.Parameters }, Seed = job.Seed,
-        });
+            Parameters = { job.Parameters }, Seed = job.Seed, SweepCounts = state.Counts(),
+        };
+        if (job.Kind == JobKind.Student && job.State == Sweeps.JobStates.Done && state.Best() is { } best) changed.SweepBest = best.ToProto();
+        Context.System.EventStream.Publish(changed);
         return job;
     }
 
-    void PublishSweep(string sweepState) => Context.System.EventStream.Publish(new SweepStateChanged { SweepId = state.SweepId, State = sweepState });
+    void PublishSweep(string sweepState) => Context.System.EventStream.Publish(new SweepStateChanged
+    {
+        SweepId = state.SweepId, State = sweepState, Counts = state.Counts(), TotalJobs = state.JobCount,
+    });
 }

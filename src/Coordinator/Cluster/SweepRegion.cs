@@ -22,12 +22,17 @@ public static class SweepRegion
     /// <summary>A refusal as bad input: what the CLI commands and <c>serve --sweep</c> make of it.</summary>
     public static Exception AsUserInput(SweepRejected rejected) => new Distillation.UserInputException(rejected.Message);
 
+    /// <summary>The sweep with every job: O(jobs), for this process only (results files, the report, local's last table), never a reply over the network.</summary>
     public static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
-        sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep }, AskTimeout, cancellation);
+        Page(sweeps, sweep, 0, int.MaxValue, cancellation);
 
     /// <summary>The sweep's counts and best point, without its jobs: the same cost at any sweep size.</summary>
     public static Task<SweepStatus> Summary(IActorRef sweeps, string sweep, CancellationToken cancellation) =>
-        sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep, WithoutJobs = true }, AskTimeout, cancellation);
+        Page(sweeps, sweep, 0, 0, cancellation);
+
+    /// <summary>The sweep's counts and best point, with up to <paramref name="limit"/> jobs from <paramref name="offset"/> in results order.</summary>
+    public static Task<SweepStatus> Page(IActorRef sweeps, string sweep, int offset, int limit, CancellationToken cancellation) =>
+        sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep, JobsOffset = offset, JobsLimit = limit }, AskTimeout, cancellation);
 
     /// <summary>
     /// The sweep's status once it is complete (or cancelled): told by its entity's event in this process, so the

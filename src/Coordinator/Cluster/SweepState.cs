@@ -50,6 +50,8 @@ public sealed class SweepState
     readonly List<System.Text.Json.Nodes.JsonNode?> templates = [];
     readonly int[] counts = new int[Kinds * States];
     int finished;
+    /// <summary>The jobs in results order (<see cref="Sweeps.SweepResults.InTableOrder"/>): sorted once, when a page is first asked for after the plan grew, so that a page costs O(page).</summary>
+    Job[]? tableOrder;
 
     /// <summary>Each point's finished students (what its seeds are averaged over), and the points ranked by their mean metric.</summary>
     readonly Dictionary<string, Point> points = [];
@@ -308,6 +310,7 @@ public sealed class SweepState
         {
             var job = new Job(plan, jobs.Count);
             jobs.Add(job);
+            tableOrder = null;
             byId[plan.JobId] = job;
             counts[Slot(job)]++;
             foreach (string dependency in plan.DependsOn)
@@ -395,6 +398,9 @@ public sealed class SweepState
         return points[(Sweep!.Maximize ? ranking.Max : ranking.Min).Key].Recipe();
     }
 
+    /// <summary>How many jobs are in each state.</summary>
+    public JobCounts Counts() => CountsOf();
+
     JobCounts CountsOf(int kind = -1)
     {
         int Of(JobState state) => kind < 0 ? Count(state) : counts[kind * States + (int)state];
@@ -436,8 +442,11 @@ public sealed class SweepState
 
     public SweepAccepted Accepted() => new() { SweepId = SweepId, Jobs = jobs.Count, AlreadyDone = finished };
 
-    /// <param name="withJobs">Every job's status too (O(jobs)); without: counts and the best point only (O(1)).</param>
-    public SweepStatus Status(bool withJobs = true)
+    /// <summary>
+    /// The sweep's counts and best point (O(1)), and its jobs from <paramref name="jobsOffset"/>, at most
+    /// <paramref name="jobsLimit"/> of them, in results order (O(page) once the order is made).
+    /// </summary>
+    public SweepStatus Status(int jobsOffset = 0, int jobsLimit = int.MaxValue)
     {
         var status = new SweepStatus { SweepId = SweepId };
         if (Sweep is null) return status;
@@ -453,8 +462,12 @@ public sealed class SweepState
         status.Complete = Complete;
         status.Cancelled = Cancelled is not null;
         status.CancelReason = Cancelled?.Reason ?? "";
-        if (withJobs)
-            foreach (var job in jobs) status.Jobs.Add(StatusOf(job));
+        if (jobsLimit > 0 && jobsOffset < jobs.Count)
+        {
+            tableOrder ??= [.. jobs.OrderBy(j => Sweeps.SweepResults.TableRank(j.Plan.Kind)).ThenBy(j => j.Plan.JobId, StringComparer.Ordinal)];
+            int end = (int)Math.Min((long)jobsOffset + jobsLimit, jobs.Count);
+            for (int i = Math.Max(0, jobsOffset); i < end; i++) status.Jobs.Add(StatusOf(tableOrder[i]));
+        }
         return status;
     }
 }

@@ -61,12 +61,10 @@ public static class LocalCommand
         Console.WriteLine($"{plan.Sweep.Name}: {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s), {plan.Students.Count} student trial(s) " +
                           $"on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");
         await using var cluster = await LocalCluster.StartAsync(journal, devices, cancellation);
-        var view = new SweepProgressView();
-        cluster.SubscribeProgress(view.OnProgress);
         try
         {
             bool live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
-            var status = await SweepConsole.SubmitAndFollowAsync(cluster.Sweeps, plan, softTargetStore, view, live, cancellation);
+            var status = await SweepConsole.SubmitAndFollowAsync(cluster.System, cluster.Sweeps, plan, softTargetStore, live, cancellation);
             return SweepConsole.Report(status, directory);
         }
         catch (OperationCanceledException)

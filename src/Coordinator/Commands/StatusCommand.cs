@@ -18,19 +18,16 @@ public static class StatusCommand
             using var client = api.Connect(parse);
             if (parse.GetValue(sweep) is { } id)
             {
-                var status = await client.Call(options => client.Sweeps.GetAsync(new GetRequest { SweepId = id }, options), cancellation);
-                Console.WriteLine($"{id}: {State(status.Complete, status.Cancelled)}, {status.Jobs.Count} job(s){(status.Cancelled ? $" ({status.CancelReason})" : "")}");
+                var status = await client.Call(options => client.Sweeps.GetAsync(new GetRequest { SweepId = id, PageSize = 1 }, options), cancellation);
+                Console.WriteLine($"{id}: {State(status.Complete, status.Cancelled)}, {status.TotalJobs} job(s){(status.Cancelled ? $" ({status.CancelReason})" : "")}");
                 Console.WriteLine("| kind | queued | running | done | failed | cancelled |");
                 Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-                foreach (var (kind, name) in SweepResults.KindNames)
+                foreach (string kind in SweepResults.KindNames.Values)
                 {
-                    var jobs = status.Jobs.Where(j => j.Kind == kind).ToList();
-                    if (jobs.Count == 0) continue;
-                    int Count(string state) => jobs.Count(j => j.State == state);
-                    Console.WriteLine($"| {name} | {Count(JobStates.Queued)} | {Count(JobStates.Running)} | {Count(JobStates.Done)} | " +
-                                      $"{Count(JobStates.Failed)} | {Count(JobStates.Cancelled)} |");
+                    if (!status.CountsByKind.TryGetValue(kind, out var c) || c.Queued + c.Running + c.Done + c.Failed + c.Cancelled == 0) continue;
+                    Console.WriteLine($"| {kind} | {c.Queued} | {c.Running} | {c.Done} | {c.Failed} | {c.Cancelled} |");
                 }
-                if (Sweeps.SweepResults.Best(status) is { } best) Console.WriteLine(SweepResults.BestLine(status, best));
+                if (status.Best is { } best) Console.WriteLine(SweepResults.BestLine(status, SweepResults.Recipe.FromProto(best)));
                 return CommandLineRunner.Ok;
             }
             var list = await client.Call(options => client.Sweeps.ListAsync(new ListRequest(), options), cancellation);

@@ -1,21 +1,37 @@
+using System.Threading.Channels;
 using Akka.Actor;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Protocol.V1;
-using Spectre.Console;
 
 namespace Orchestrator.Coordinator.Commands;
 
 /// <summary>A sweep on this machine's console (<c>local</c>): submitting it, following it to the end, and printing its results.</summary>
 public static class SweepConsole
 {
-    /// <summary>Submits (or resumes) the sweep, its jobs writing under its plan's folder, and waits until every job has finished.</summary>
-    public static async Task<SweepStatus> SubmitAndFollowAsync(IActorRef sweeps, SweepPlan plan, string softTargetStore, SweepProgressView view,
-        bool live, CancellationToken cancellation)
+    /// <summary>
+    /// Submits (or resumes) the sweep, its jobs writing under its plan's folder, follows it from its entity's events
+    /// until every job has finished, and returns its status with every job.
+    /// </summary>
+    public static async Task<SweepStatus> SubmitAndFollowAsync(ActorSystem system, IActorRef sweeps, SweepPlan plan, string softTargetStore, bool live,
+        CancellationToken cancellation)
     {
         var accepted = await SweepRegion.Submit(sweeps, plan, softTargetStore, SweepRegion.AsUserInput, cancellation);
+        string sweep = accepted.SweepId;
         if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
-        return live ? await FollowLive(sweeps, plan.Sweep.Name, view, cancellation) : await FollowLines(sweeps, plan.Sweep.Name, view, cancellation);
+        var events = Channel.CreateUnbounded<WatchEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var forwarder = SweepEvents.Subscribe(system, sweep, events.Writer);
+        try
+        {
+            // After subscribing: a change from now on is an event after this snapshot (or already in it).
+            events.Writer.TryWrite(new WatchEvent { Snapshot = await SweepRegion.Summary(sweeps, sweep, cancellation) });
+            await new SweepProgressView().ShowAsync(events.Reader, live, cancellation);
+        }
+        finally
+        {
+            system.Stop(forwarder);
+        }
+        return await SweepRegion.Status(sweeps, sweep, cancellation);
     }
 
     /// <summary>Writes results.csv, results.json and report.html, prints the teachers, ensembles and best recipe, and returns the exit code.</summary>
@@ -52,38 +68,5 @@ public static class SweepConsole
         foreach (var r in recipes)
             table.AppendLine($"| {string.Join(" | ", names.Select(n => r.Parameters.GetValueOrDefault(n, "")))} | {r.Runs} | {r.MetricMean:F4} ± {r.MetricStd:F4} | {r.TestMean:P2} ± {r.TestStd:P2} |");
         return table.ToString().TrimEnd();
-    }
-
-    /// <summary>Prints each newly finished job and changed counts until the sweep is complete.</summary>
-    static async Task<SweepStatus> FollowLines(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
-    {
-        string last = "";
-        while (true)
-        {
-            var status = await SweepRegion.Status(sweeps, sweep, cancellation);
-            foreach (string line in view.NewlyFinished(status)) Console.WriteLine(line);
-            string summary = view.Summary(status);
-            string counts = summary[..summary.LastIndexOf(';')]; // without the clock, which changes every second
-            if (counts != last) Console.WriteLine($"{sweep}: {summary}");
-            last = counts;
-            if (status.Complete) return status;
-            await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
-        }
-    }
-
-    static async Task<SweepStatus> FollowLive(IActorRef sweeps, string sweep, SweepProgressView view, CancellationToken cancellation)
-    {
-        var status = await SweepRegion.Status(sweeps, sweep, cancellation);
-        await AnsiConsole.Live(view.Table(status)).StartAsync(async live =>
-        {
-            while (!status.Complete)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellation);
-                status = await SweepRegion.Status(sweeps, sweep, cancellation);
-                live.UpdateTarget(view.Table(status));
-            }
-        });
-        foreach (string line in view.NewlyFinished(status)) Console.WriteLine(line);
-        return status;
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
+using System.Threading.Channels;
 using Grpc.Core;
-using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Protocol.V1;
 using Spectre.Console;
@@ -26,117 +26,79 @@ public static class WatchCommand
 
     /// <summary>
     /// Follows the sweep's Watch stream until the sweep completes or is cancelled: on a terminal, the same live table
-    /// as <c>local</c> (each slot's job, epoch and accuracy); otherwise a summary from the first snapshot, then a line
-    /// per job as it finishes. A dropped connection is resumed after the last cursor received, so nothing is missed
-    /// or shown twice. Exit 1 when a job failed.
+    /// as <c>local</c> (each slot's job, epoch and accuracy); otherwise the counts and a line per job as it finishes.
+    /// A dropped connection is resumed after the last cursor received, so nothing is missed or shown twice. Exit 1
+    /// when a job failed.
     /// </summary>
     public static async Task<int> FollowAsync(ApiClient client, string sweepId, CancellationToken cancellation)
     {
-        var view = new SweepProgressView();
-        string end = "";
-        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        bool live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+        var events = Channel.CreateBounded<WatchEvent>(new BoundedChannelOptions(10_000) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var reading = Stream(client, sweepId, events.Writer, stop.Token);
+        string end;
+        try
         {
-            SweepStatus? status = null;
-            await AnsiConsole.Live(new Text($"{sweepId}: connecting...")).StartAsync(async live => end = await Stream(client, sweepId, watchEvent =>
-            {
-                status = Apply(watchEvent, status, view);
-                if (status is not null) live.UpdateTarget(view.Table(status));
-                return Ends(watchEvent);
-            }, cancellation));
+            end = await new SweepProgressView().ShowAsync(events.Reader, live, cancellation);
         }
-        else
+        finally
         {
-            end = await Stream(client, sweepId, watchEvent => Show(watchEvent, sweepId, view), cancellation);
+            await stop.CancelAsync();
+            await reading;
         }
         return await Finish(client, sweepId, end, cancellation);
     }
 
     const int ReconnectAttempts = 30;
 
-    /// <summary>Hands every event to <paramref name="handle"/> until it names how the sweep ended; reconnects after the last cursor when the stream breaks.</summary>
-    static async Task<string> Stream(ApiClient client, string sweepId, Func<WatchEvent, string?> handle, CancellationToken cancellation)
+    /// <summary>
+    /// Writes the stream's events into <paramref name="events"/> until cancelled, reconnecting after the last cursor
+    /// when it breaks; completes the channel with the error that ended it.
+    /// </summary>
+    static async Task Stream(ApiClient client, string sweepId, ChannelWriter<WatchEvent> events, CancellationToken cancellation)
     {
         long cursor = 0;
-        for (int attempt = 1; ; attempt++)
+        try
         {
-            try
+            for (int attempt = 1; ; attempt++)
             {
-                using var call = client.Sweeps.Watch(new WatchRequest { SweepId = sweepId, AfterCursor = cursor }, client.StreamOptions(cancellation));
-                await foreach (var watchEvent in call.ResponseStream.ReadAllAsync(cancellation))
+                try
                 {
-                    cursor = watchEvent.Cursor;
-                    attempt = 1;
-                    if (handle(watchEvent) is { } end) return end;
+                    using var call = client.Sweeps.Watch(new WatchRequest { SweepId = sweepId, AfterCursor = cursor }, client.StreamOptions(cancellation));
+                    await foreach (var watchEvent in call.ResponseStream.ReadAllAsync(cancellation))
+                    {
+                        await events.WriteAsync(watchEvent, cancellation);
+                        cursor = watchEvent.Cursor;
+                        attempt = 1;
+                    }
+                }
+                catch (RpcException e) when (ApiClient.IsTransient(e) && attempt < ReconnectAttempts && !cancellation.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"{sweepId}: the watch stream broke ({e.Status.Detail}); reconnecting after cursor {cursor}");
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
                 }
             }
-            catch (RpcException e) when (ApiClient.IsTransient(e) && attempt < ReconnectAttempts && !cancellation.IsCancellationRequested)
-            {
-                Console.Error.WriteLine($"{sweepId}: the watch stream broke ({e.Status.Detail}); reconnecting after cursor {cursor}");
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
-            }
-            catch (RpcException e)
-            {
-                throw client.Translate(e);
-            }
         }
-    }
-
-    /// <summary>How the sweep ended ("complete" or "cancelled") when the event says so.</summary>
-    static string? Ends(WatchEvent watchEvent) => watchEvent.EventCase switch
-    {
-        WatchEvent.EventOneofCase.Snapshot when watchEvent.Snapshot.Complete => watchEvent.Snapshot.Cancelled ? "cancelled" : "complete",
-        WatchEvent.EventOneofCase.Sweep when watchEvent.Sweep.State is "complete" or "cancelled" => watchEvent.Sweep.State,
-        _ => null,
-    };
-
-    /// <summary>The sweep's state with the event applied (for the live table): snapshots replace it, job changes update it, metrics move the slots.</summary>
-    static SweepStatus? Apply(WatchEvent watchEvent, SweepStatus? status, SweepProgressView view)
-    {
-        switch (watchEvent.EventCase)
+        catch (Exception) when (cancellation.IsCancellationRequested)
         {
-            case WatchEvent.EventOneofCase.Snapshot:
-                return watchEvent.Snapshot;
-            case WatchEvent.EventOneofCase.Job when status?.Jobs.FirstOrDefault(j => j.JobId == watchEvent.Job.JobId) is { } job:
-                job.State = watchEvent.Job.State;
-                if (watchEvent.Job.Summary is { } summary) job.Summary = summary;
-                return status;
-            case WatchEvent.EventOneofCase.Metrics:
-                view.OnProgress(watchEvent.Metrics);
-                return status;
-            default:
-                return status;
+            events.TryComplete();
         }
-    }
-
-    /// <summary>Prints what the event says (line mode); returns how the sweep ended when it does.</summary>
-    static string? Show(WatchEvent watchEvent, string sweepId, SweepProgressView view)
-    {
-        switch (watchEvent.EventCase)
+        catch (RpcException e)
         {
-            case WatchEvent.EventOneofCase.Snapshot:
-                foreach (string _ in view.NewlyFinished(watchEvent.Snapshot)) { } // finished before the watch began: counted in the summary, not listed
-                Console.WriteLine($"{sweepId}: {view.Summary(watchEvent.Snapshot)}");
-                break;
-            case WatchEvent.EventOneofCase.Job when watchEvent.Job.State is JobStates.Done or JobStates.Failed:
-                var job = watchEvent.Job;
-                Console.WriteLine(JobLine.Of(new JobStatus
-                {
-                    JobId = job.JobId, Kind = job.Kind, State = job.State, Summary = job.Summary, Parameters = { job.Parameters }, Seed = job.Seed,
-                }));
-                break;
-            case WatchEvent.EventOneofCase.FellBehind:
-                Console.Error.WriteLine($"{sweepId}: {watchEvent.FellBehind.Reason}; continuing from the current state");
-                break;
+            events.TryComplete(client.Translate(e));
         }
-        return Ends(watchEvent);
+        catch (Exception e)
+        {
+            events.TryComplete(e);
+        }
     }
 
     static async Task<int> Finish(ApiClient client, string sweepId, string state, CancellationToken cancellation)
     {
         var status = await client.Call(options => client.Sweeps.GetAsync(new GetRequest { SweepId = sweepId }, options), cancellation);
-        Console.WriteLine($"{sweepId}: {state}; {new SweepProgressView().Summary(status).Split(';')[0]}");
-        if (SweepResults.Best(status) is { } best) Console.WriteLine(SweepResults.BestLine(status, best));
-        return status.Jobs.Any(j => j.State == JobStates.Failed) ? CommandLineRunner.TrialFailed
-            : state == "cancelled" ? CommandLineRunner.Cancelled : CommandLineRunner.Ok;
+        var counts = status.Counts ?? new JobCounts();
+        Console.WriteLine($"{sweepId}: {state}; {SweepProgressView.Counts(counts, status.TotalJobs)}");
+        if (status.Best is { } best) Console.WriteLine(SweepResults.BestLine(status, SweepResults.Recipe.FromProto(best)));
+        return counts.Failed > 0 ? CommandLineRunner.TrialFailed : state == "cancelled" ? CommandLineRunner.Cancelled : CommandLineRunner.Ok;
     }
 }

@@ -128,11 +128,13 @@ public static class SweepResults
         JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
     /// <summary>Jobs as results list them: teachers, soft targets, students, generation shards; by id within a kind.</summary>
-    public static IEnumerable<JobStatus> InTableOrder(IEnumerable<JobStatus> jobs)
-    {
-        var order = KindNames.Keys.ToList();
-        return jobs.OrderBy(j => order.IndexOf(j.Kind)).ThenBy(j => j.JobId, StringComparer.Ordinal);
-    }
+    public static IEnumerable<JobStatus> InTableOrder(IEnumerable<JobStatus> jobs) =>
+        jobs.OrderBy(j => TableRank(j.Kind)).ThenBy(j => j.JobId, StringComparer.Ordinal);
+
+    /// <summary>Where a kind of job comes in the results (first: a kind results do not name).</summary>
+    public static int TableRank(JobKind kind) => KindRanks.GetValueOrDefault(kind, -1);
+
+    static readonly IReadOnlyDictionary<JobKind, int> KindRanks = KindNames.Keys.Select((kind, rank) => (kind, rank)).ToDictionary(k => k.kind, k => k.rank);
 
     /// <summary>A finished teacher or soft-target job in one line: its accuracy, or its ensemble's and each member's.</summary>
     public static string Describe(JobStatus job)
