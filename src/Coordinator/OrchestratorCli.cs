@@ -12,6 +12,7 @@ public static class OrchestratorCli
         TrialCommand.Create(),
         BenchCommand.Create(),
         BenchSchedulerCommand.Create(),
+        BenchRecoveryCommand.Create(),
         BenchIngestCommand.Create(),
         SummarizeCommand.Create(),
         ValidateCommand.Create(),

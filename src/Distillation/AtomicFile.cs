@@ -3,7 +3,15 @@ namespace Orchestrator.Distillation;
 /// <summary>Writes a file so that readers see either the old content or the whole new content, never a part.</summary>
 public static class AtomicFile
 {
-    public static void Write(string path, Action<Stream> write)
+    public static void Write(string path, Action<Stream> write) =>
+        WriteAsync(path, stream =>
+        {
+            write(stream);
+            return Task.CompletedTask;
+        }).GetAwaiter().GetResult(); // completes synchronously: the stream does synchronous I/O
+
+    /// <summary>The same, for a writer that writes as it reads (a large table, a page at a time).</summary>
+    public static async Task WriteAsync(string path, Func<Stream, Task> write)
     {
         string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
@@ -13,7 +21,7 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                write(stream);
+                await write(stream);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temporary, path, overwrite: true);

@@ -44,6 +44,42 @@ public sealed record GpuNodeOptions(NodeSettings Member, string Name, IReadOnlyL
 /// </summary>
 public static class GpuNodeHost
 {
+    /// <summary>How long a node removed from the cluster waits before it starts again and joins the seed nodes.</summary>
+    public static readonly TimeSpan RejoinDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Runs the node until <paramref name="cancellation"/>. When the cluster removes it (its coordinator was killed
+    /// and the split-brain resolver downed this side, a partition did, or every coordinator left), its actor system
+    /// ends: the node then stops its host (its running trials stop within a batch, keeping their last checkpoint;
+    /// the coordinator has queued them again) and starts a new one that joins the seed nodes afresh, so that a
+    /// restarted coordinator gets its nodes back.
+    /// </summary>
+    public static async Task RunAsync(GpuNodeOptions options, CancellationToken cancellation)
+    {
+        for (int incarnation = 1; ; incarnation++)
+        {
+            var host = await StartAsync(options, cancellation);
+            await using var disposing = (IAsyncDisposable)host;
+            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.GpuNode");
+            log.LogInformation("{Node}: {Slots} slot(s) ({Devices}), {Joining} {Seeds}{Metrics}{Prometheus}", options.Name, options.SlotDevices.Count,
+                string.Join(", ", options.SlotDevices), incarnation == 1 ? "joining" : "joining again", string.Join(", ", options.Member.SeedNodes),
+                options.ApiEndpoint is null ? "" : $"; metrics to {options.ApiEndpoint}", options.MetricsPort > 0 ? $"; Prometheus metrics at :{options.MetricsPort}/metrics" : "");
+            var system = host.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+            await Task.WhenAny(system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellation));
+            if (cancellation.IsCancellationRequested)
+            {
+                log.LogInformation("{Node}: leaving the cluster; running trials keep their last epoch's checkpoint", options.Name);
+                await host.StopAsync(CancellationToken.None);
+                return;
+            }
+            log.LogWarning("{Node}: removed from the cluster (its coordinator restarted, left or is cut off); stopping its trials and joining again in {Delay}",
+                options.Name, RejoinDelay);
+            await host.StopAsync(CancellationToken.None);
+            try { await Task.Delay(RejoinDelay, cancellation); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
     /// <summary>Starts the node; a metrics port already taken is bad input.</summary>
     public static async Task<IHost> StartAsync(GpuNodeOptions options, CancellationToken cancellation)
     {
@@ -108,5 +144,8 @@ public static class GpuNodeHost
         .AddOrchestratorMember(settings)
         .WithSingletonProxy<SchedulerProxy>(NodeSettings.SchedulerName, ClusterMember.SchedulerSingleton)
         .WithActors((system, registry) =>
-            system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), runner, progress, metrics, log), "agent"));
+        {
+            system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), runner, progress, metrics, log), "agent");
+            system.ActorOf(CoordinatorWatch.Props(log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), "coordinator-watch");
+        });
 }

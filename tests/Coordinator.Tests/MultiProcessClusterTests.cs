@@ -91,4 +91,49 @@ public class MultiProcessClusterTests
         foreach (int pid in workers)
             Processes.Ends(pid, TimeSpan.FromSeconds(30)).ShouldBeTrue("the worker kept training for a node that is gone");
     }
+
+    [Fact]
+    public async Task A_coordinator_killed_with_sigkill_and_restarted_gets_its_node_back_and_the_sweep_completes_with_every_epoch_once()
+    {
+        string directory = TestData.TemporaryDirectory();
+        string sweep = TestData.WriteFile("restart.yaml", """
+            name: restart
+            dataset: { name: synthetic, validation: 200 }
+            student: { model: mlp-1200-1200, epochs: 100 }
+            seeds: [1, 2]
+            """);
+        int port = Loopback.FreePort(), grpcPort = Loopback.FreePort();
+        string[] serve = ["serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", directory, "--sweep", sweep];
+        var coordinator = RunningProcess.Start(serve);
+        using var node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2");
+        string trials = Path.Combine(directory, "restart", "trials");
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!Directory.Exists(trials) || Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories).Sum(f => File.ReadAllLines(f).Length) < 10)
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no epochs; coordinator:\n{coordinator.Output}\nnode:\n{node.Output}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        coordinator.Process.Kill(); // SIGKILL mid-trial, then restarted at once with the same flags, as Kubernetes restarts a pod
+        await coordinator.Process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        string before = coordinator.Output;
+        coordinator.Dispose();
+        using var restarted = RunningProcess.Start(serve);
+
+        string results = Path.Combine(directory, "restart", "results.csv");
+        deadline = DateTime.UtcNow.AddMinutes(4);
+        while (!File.Exists(results))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; first coordinator:\n{before}\nrestarted:\n{restarted.Output}\nnode:\n{node.Output}");
+            restarted.Process.HasExited.ShouldBeFalse(restarted.Output);
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+        node.Output.ShouldContain("joining again");
+        File.ReadAllLines(results).Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
+        foreach (string metrics in Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories))
+            File.ReadAllLines(metrics).Select(l => Google.Protobuf.JsonParser.Default.Parse<Protocol.V1.EpochMetrics>(l).Epoch)
+                .ShouldBe(Enumerable.Range(1, 100), metrics); // resumed from the checkpoint: no epoch lost, none twice
+        (await node.TerminateAsync()).ShouldBe(0, node.Output);
+        (await restarted.TerminateAsync()).ShouldBe(0, restarted.Output);
+    }
 }

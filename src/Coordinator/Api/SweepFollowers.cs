@@ -67,7 +67,7 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
             followers[sweepId] = Supervise(sweepId, async token =>
             {
                 var status = await SweepRegion.Completed(coordinator.System, coordinator.Sweeps, sweepId, token);
-                SweepResults.Write(status, directory);
+                await SweepResults.WriteAsync(status.ParameterNames, () => SweepRegion.Jobs(coordinator.Sweeps, sweepId, token), directory);
                 SweepReport.Write(status, directory);
                 LogResults(status, directory);
             });

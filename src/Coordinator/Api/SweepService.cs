@@ -73,7 +73,10 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
     {
         var (offset, size) = PageOf(request.PageSize, request.PageToken);
         var status = await Page(request.SweepId, offset, size, context);
-        var page = new ResultsPage { TotalJobs = status.TotalJobs, Metric = status.Metric, Jobs = { status.Jobs }, NextPageToken = NextPageToken(offset, status) };
+        var page = new ResultsPage
+        {
+            TotalJobs = status.TotalJobs, Metric = status.Metric, Jobs = { status.Jobs }, NextPageToken = NextPageToken(offset, status), ParameterNames = { status.ParameterNames },
+        };
         if (status.Best is { } best) page.Best = best;
         return page;
     }

@@ -39,6 +39,35 @@ public static class BenchSchedulerCommand
         return submitted;
     }
 
+    /// <summary>
+    /// What the API's calls cost on the finished sweep (asked of its entity in this process, as the API asks it): the
+    /// counts alone, a page of 1,000 jobs (the first sorts the jobs into results order once), and the whole results.csv.
+    /// </summary>
+    static async Task ReadBack(LocalCluster cluster, string sweep, string directory, CancellationToken cancellation)
+    {
+        async Task<(double Ms, int Bytes)> Timed(Func<Task<SweepStatus>> ask)
+        {
+            var clock = Stopwatch.StartNew();
+            var status = await ask();
+            return (clock.Elapsed.TotalMilliseconds, status.CalculateSize());
+        }
+        var summary = await Timed(() => SweepRegion.Summary(cluster.Sweeps, sweep, cancellation));
+        var first = await Timed(() => SweepRegion.Page(cluster.Sweeps, sweep, 0, 1000, cancellation));
+        var pages = new List<double>();
+        for (int i = 1; i <= 5; i++)
+        {
+            int total = (await SweepRegion.Summary(cluster.Sweeps, sweep, cancellation)).TotalJobs;
+            pages.Add((await Timed(() => SweepRegion.Page(cluster.Sweeps, sweep, total * i / 6, 1000, cancellation))).Ms);
+        }
+        Console.WriteLine($"counts only: {summary.Ms:F1} ms, {summary.Bytes:N0} bytes; page of 1,000 jobs: first {first.Ms:F0} ms, " +
+                          $"then {pages.Order().ElementAt(pages.Count / 2):F1} ms (median of {pages.Count}), {first.Bytes:N0} bytes");
+        var export = Stopwatch.StartNew();
+        var counts = await SweepRegion.Summary(cluster.Sweeps, sweep, cancellation);
+        await Sweeps.SweepResults.WriteAsync(counts.ParameterNames, () => SweepRegion.Jobs(cluster.Sweeps, sweep, cancellation), directory);
+        Console.WriteLine($"results.csv and results.json of {counts.TotalJobs:N0} jobs, a page at a time: {export.Elapsed.TotalSeconds:F1} s, " +
+                          $"{new FileInfo(Path.Combine(directory, Sweeps.SweepResults.CsvFile)).Length / 1e6:F1} MB csv; peak RSS now {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+    }
+
     static async Task<int> RunAsync(int trials, double hold, int nodes, int slots, CancellationToken cancellation)
     {
         string directory = Path.Combine(Path.GetTempPath(), "orchestrator-bench-" + Guid.NewGuid().ToString("N")[..8]);
@@ -67,6 +96,7 @@ public static class BenchSchedulerCommand
                 : $"dispatch rate: {trials / running:F0} jobs/s (assigned, run, completed and journalled)");
             long journalBytes = Directory.GetFiles(directory, "journal.db*").Sum(f => new FileInfo(f).Length);
             Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; journal {journalBytes / 1e6:F1} MB");
+            await ReadBack(cluster, "bench", directory, cancellation);
             return CommandLineRunner.Ok;
         }
         finally

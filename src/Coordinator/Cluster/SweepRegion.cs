@@ -34,6 +34,18 @@ public static class SweepRegion
     public static Task<SweepStatus> Page(IActorRef sweeps, string sweep, int offset, int limit, CancellationToken cancellation) =>
         sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = sweep, JobsOffset = offset, JobsLimit = limit }, AskTimeout, cancellation);
 
+    /// <summary>Every job of the sweep in results order, asked a page at a time: what the results files are written from.</summary>
+    public static async IAsyncEnumerable<JobStatus> Jobs(IActorRef sweeps, string sweep, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        const int PageSize = 10_000;
+        for (int offset = 0; ; offset += PageSize)
+        {
+            var page = await Page(sweeps, sweep, offset, PageSize, cancellation);
+            foreach (var job in page.Jobs) yield return job;
+            if (page.Jobs.Count < PageSize) yield break;
+        }
+    }
+
     /// <summary>
     /// The sweep's status once it is complete (or cancelled): told by its entity's event in this process, so the
     /// sweep is read twice, not once a second while it runs.

@@ -52,6 +52,8 @@ public sealed class SweepState
     int finished;
     /// <summary>The jobs in results order (<see cref="Sweeps.SweepResults.InTableOrder"/>): sorted once, when a page is first asked for after the plan grew, so that a page costs O(page).</summary>
     Job[]? tableOrder;
+    /// <summary>Every parameter name of the planned jobs: the results' columns.</summary>
+    readonly SortedSet<string> parameterNames = new(StringComparer.Ordinal);
 
     /// <summary>Each point's finished students (what its seeds are averaged over), and the points ranked by their mean metric.</summary>
     readonly Dictionary<string, Point> points = [];
@@ -311,6 +313,7 @@ public sealed class SweepState
             var job = new Job(plan, jobs.Count);
             jobs.Add(job);
             tableOrder = null;
+            foreach (string name in plan.Parameters.Keys) parameterNames.Add(name);
             byId[plan.JobId] = job;
             counts[Slot(job)]++;
             foreach (string dependency in plan.DependsOn)
@@ -462,6 +465,7 @@ public sealed class SweepState
         status.Complete = Complete;
         status.Cancelled = Cancelled is not null;
         status.CancelReason = Cancelled?.Reason ?? "";
+        status.ParameterNames.Add(parameterNames);
         if (jobsLimit > 0 && jobsOffset < jobs.Count)
         {
             tableOrder ??= [.. jobs.OrderBy(j => Sweeps.SweepResults.TableRank(j.Plan.Kind)).ThenBy(j => j.Plan.JobId, StringComparer.Ordinal)];

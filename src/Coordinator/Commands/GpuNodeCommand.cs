@@ -1,7 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Orchestrator.Distillation;
 using Orchestrator.GpuNode;
 using Orchestrator.Hosting;
@@ -46,16 +43,7 @@ public static class GpuNodeCommand
             var options = new GpuNodeOptions(new NodeSettings(parse.GetRequiredValue(hostname), parse.GetValue(port), [NodeSettings.GpuRole], seedNodes),
                 nodeName, slotDevices, endpoint, Api.ApiOptions.ReadToken(parse.GetValue(token)?.FullName), parse.GetValue(metricsPort));
 
-            var host = await GpuNodeHost.StartAsync(options, cancellation);
-            await using var disposing = (IAsyncDisposable)host;
-            var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.GpuNode");
-            log.LogInformation("{Node}: {Slots} slot(s) ({Devices}), joining {Seeds}{Metrics}{Prometheus}", nodeName, slotDevices.Count, string.Join(", ", slotDevices),
-                string.Join(", ", seedNodes), endpoint is null ? "" : $"; metrics to {endpoint}",
-                options.MetricsPort > 0 ? $"; Prometheus metrics at :{options.MetricsPort}/metrics" : "");
-            try { await Task.Delay(Timeout.Infinite, cancellation); }
-            catch (OperationCanceledException) { }
-            log.LogInformation("{Node}: leaving the cluster; running trials keep their last epoch's checkpoint", nodeName);
-            await host.StopAsync(CancellationToken.None);
+            await GpuNodeHost.RunAsync(options, cancellation);
             return CommandLineRunner.Ok;
         });
         return command;

@@ -65,7 +65,7 @@ public static class LocalCommand
         {
             bool live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
             var status = await SweepConsole.SubmitAndFollowAsync(cluster.System, cluster.Sweeps, plan, softTargetStore, live, cancellation);
-            return SweepConsole.Report(status, directory);
+            return await SweepConsole.ReportAsync(cluster.Sweeps, status, directory, cancellation);
         }
         catch (OperationCanceledException)
         {

@@ -30,35 +30,47 @@ public static class ResultsCommand
                 Console.Write((await client.Call(options => client.Sweeps.ReportAsync(new ReportRequest { SweepId = id }, options), cancellation)).Html);
                 return CommandLineRunner.Ok;
             }
-            var jobs = new List<JobStatus>();
-            ResultsPage page;
-            string pageToken = "";
-            do
+            // The first page gives the columns; the rest are printed as they come, so a large sweep is never held whole.
+            var first = await Page(client, id, "", cancellation);
+            var table = new ResultsTable(first.ParameterNames);
+            var last = first;
+            async IAsyncEnumerable<JobStatus> Jobs()
             {
-                var request = new ResultsRequest { SweepId = id, PageSize = 500, PageToken = pageToken };
-                page = await client.Call(options => client.Sweeps.ResultsAsync(request, options), cancellation);
-                jobs.AddRange(page.Jobs);
-                pageToken = page.NextPageToken;
-            } while (pageToken.Length > 0);
-
-            var rows = SweepResults.Rows(jobs);
+                for (var page = first; ; page = last = await Page(client, id, page.NextPageToken, cancellation))
+                {
+                    foreach (var job in page.Jobs) yield return job;
+                    if (page.NextPageToken.Length == 0) yield break;
+                }
+            }
             switch (parse.GetRequiredValue(format))
             {
-                case "csv": Console.Write(SweepResults.ToCsv(rows)); break;
-                case "json": Console.Write(SweepResults.ToJson(rows)); break;
+                case "csv":
+                    await table.WriteCsvAsync(Jobs(), Console.Out);
+                    break;
+                case "json":
+                    await using (var stdout = Console.OpenStandardOutput()) await table.WriteJsonAsync(Jobs(), stdout);
+                    break;
                 default:
-                    var columns = rows.Count == 0 ? [] : rows[0].Keys.Where(k => k is not ("depends_on" or "teachers" or "notes" or "soft_targets_cached")).ToList();
+                    var columns = table.Columns.Where(k => k is not ("depends_on" or "teachers" or "notes" or "soft_targets_cached")).ToList();
                     Console.WriteLine($"| {string.Join(" | ", columns)} |");
                     Console.WriteLine($"|{string.Concat(columns.Select(_ => "---|"))}");
-                    foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", columns.Select(c => Cell(row[c])))} |");
-                    if (page.Best is { } best)
-                        Console.WriteLine(SweepResults.BestLine(id, page.Metric, SweepResults.Recipe.FromProto(best)));
+                    await foreach (var job in Jobs())
+                    {
+                        var row = table.Row(job);
+                        Console.WriteLine($"| {string.Join(" | ", columns.Select(c => Cell(row[c])))} |");
+                    }
+                    if (last.Best is { } best)
+                        Console.WriteLine(SweepResults.BestLine(id, last.Metric, SweepResults.Recipe.FromProto(best)));
                     break;
             }
             return CommandLineRunner.Ok;
         });
         return command;
     }
+
+    /// <summary>The page of results after <paramref name="pageToken"/> (the first when empty).</summary>
+    static Task<ResultsPage> Page(ApiClient client, string sweep, string pageToken, CancellationToken cancellation) =>
+        client.Call(options => client.Sweeps.ResultsAsync(new ResultsRequest { SweepId = sweep, PageSize = 1000, PageToken = pageToken }, options), cancellation);
 
     static string Cell(object? value) => value switch
     {

@@ -72,60 +72,21 @@ public static class SweepResults
 
     /// <summary>
     /// results.csv and results.json: every job with its parameters, status, metrics and failure reason; for students,
-    /// the soft targets they read; for soft-target aggregations, the ensemble's accuracy and each teacher's.
+    /// the soft targets they read; for soft-target aggregations, the ensemble's accuracy and each teacher's. Written
+    /// as the jobs come (<paramref name="jobs"/> is read once for each file), so memory holds one row at any sweep size.
     /// </summary>
-    public static void Write(SweepStatus status, string directory)
+    /// <param name="parameterNames">Every parameter of the sweep's jobs (<see cref="SweepStatus.ParameterNames"/>): a column each.</param>
+    /// <param name="jobs">The sweep's jobs in results order, a page at a time.</param>
+    public static async Task WriteAsync(IReadOnlyList<string> parameterNames, Func<IAsyncEnumerable<JobStatus>> jobs, string directory)
     {
-        var rows = Rows(status.Jobs);
-        AtomicFile.WriteText(Path.Combine(directory, CsvFile), ToCsv(rows));
-        AtomicFile.WriteText(Path.Combine(directory, "results.json"), ToJson(rows));
-    }
-
-    /// <summary>One row per job, in table order, with the same columns for every row (a parameter a job lacks is null).</summary>
-    public static IReadOnlyList<Dictionary<string, object?>> Rows(IEnumerable<JobStatus> jobs)
-    {
-        var all = InTableOrder(jobs).ToList();
-        var parameterNames = all.SelectMany(j => j.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-        var rows = new List<Dictionary<string, object?>>();
-        foreach (var job in all)
+        var table = new ResultsTable(parameterNames);
+        await AtomicFile.WriteAsync(Path.Combine(directory, CsvFile), async stream =>
         {
-            var s = job.Summary;
-            var row = new Dictionary<string, object?>
-            {
-                ["job"] = job.JobId,
-                ["kind"] = KindNames.GetValueOrDefault(job.Kind, "unknown"),
-                ["state"] = job.State,
-            };
-            foreach (var name in parameterNames) row[name] = job.Parameters.TryGetValue(name, out var v) ? v : null;
-            row["seed"] = job.Seed;
-            row["epochs_run"] = s?.EpochsRun;
-            row["best_epoch"] = s?.BestEpoch;
-            row["best_val_accuracy"] = s?.BestValidationAccuracy;
-            row["best_val_loss"] = s?.BestValidationLoss;
-            row["test_accuracy"] = s is { HasTestAccuracy: true } ? s.TestAccuracy : null;
-            row["seconds"] = s?.Seconds;
-            row["soft_targets"] = s?.SoftTargets;
-            row["soft_targets_cached"] = job.Kind is JobKind.SoftTargets or JobKind.SoftTargetShard ? s?.SoftTargetsCached : null;
-            row["teachers"] = s is { Teachers.Count: > 0 } ? string.Join("; ", s.Teachers.Select(Describe)) : null;
-            row["depends_on"] = string.Join(" ", job.DependsOn);
-            row["notes"] = s is { Notes.Count: > 0 } ? string.Join("; ", s.Notes) : null;
-            row["failure_reason"] = s?.FailureReason;
-            rows.Add(row);
-        }
-        return rows;
+            await using var writer = new StreamWriter(stream, leaveOpen: true);
+            await table.WriteCsvAsync(jobs(), writer);
+        });
+        await AtomicFile.WriteAsync(Path.Combine(directory, "results.json"), stream => table.WriteJsonAsync(jobs(), stream));
     }
-
-    public static string ToCsv(IReadOnlyList<Dictionary<string, object?>> rows)
-    {
-        if (rows.Count == 0) return "";
-        var csv = new StringBuilder();
-        csv.AppendLine(string.Join(",", rows[0].Keys));
-        foreach (var row in rows) csv.AppendLine(string.Join(",", row.Values.Select(Csv)));
-        return csv.ToString();
-    }
-
-    public static string ToJson(IReadOnlyList<Dictionary<string, object?>> rows) =>
-        JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
     /// <summary>Jobs as results list them: teachers, soft targets, students, generation shards; by id within a kind.</summary>
     public static IEnumerable<JobStatus> InTableOrder(IEnumerable<JobStatus> jobs) =>
@@ -151,15 +112,4 @@ public static class SweepResults
     /// <summary>One teacher of an ensemble, as the results table shows it.</summary>
     public static string Describe(TeacherAccuracy teacher) =>
         string.Create(CultureInfo.InvariantCulture, $"{teacher.Checkpoint} val {teacher.ValidationAccuracy:P2} test {teacher.TestAccuracy:P2}");
-
-    static string Csv(object? value)
-    {
-        string text = value switch
-        {
-            null => "",
-            double d => d.ToString("R", CultureInfo.InvariantCulture),
-            _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
-        };
-        return text.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{text.Replace("\"", "\"\"")}\"" : text;
-    }
 }

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Json;
+using Orchestrator.Protocol.V1;
+
+namespace Orchestrator.Coordinator.Sweeps;
+
+/// <summary>
+/// The rows of a sweep's results (results.csv, results.json, <c>orchestrator results</c>): one per job, with the
+/// same columns for every row (a parameter a job lacks is empty), written as the jobs come so that a table of a
+/// million jobs is never held whole.
+/// </summary>
+/// <param name="parameterNames">Every parameter of the sweep's jobs, in column order (<see cref="SweepStatus.ParameterNames"/>).</param>
+public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
+{
+    /// <summary>The columns, in order.</summary>
+    public IReadOnlyList<string> Columns { get; } =
+    [
+        "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "seconds",
+        "soft_targets", "soft_targets_cached", "teachers", "depends_on", "notes", "failure_reason",
+    ];
+
+    /// <summary>The job's row, by column.</summary>
+    public Dictionary<string, object?> Row(JobStatus job)
+    {
+        var s = job.Summary;
+        var row = new Dictionary<string, object?>
+        {
+            ["job"] = job.JobId,
+            ["kind"] = SweepResults.KindNames.GetValueOrDefault(job.Kind, "unknown"),
+            ["state"] = job.State,
+        };
+        foreach (var name in parameterNames) row[name] = job.Parameters.TryGetValue(name, out var v) ? v : null;
+        row["seed"] = job.Seed;
+        row["epochs_run"] = s?.EpochsRun;
+        row["best_epoch"] = s?.BestEpoch;
+        row["best_val_accuracy"] = s?.BestValidationAccuracy;
+        row["best_val_loss"] = s?.BestValidationLoss;
+        row["test_accuracy"] = s is { HasTestAccuracy: true } ? s.TestAccuracy : null;
+        row["seconds"] = s?.Seconds;
+        row["soft_targets"] = s?.SoftTargets;
+        row["soft_targets_cached"] = job.Kind is JobKind.SoftTargets or JobKind.SoftTargetShard ? s?.SoftTargetsCached : null;
+        row["teachers"] = s is { Teachers.Count: > 0 } ? string.Join("; ", s.Teachers.Select(SweepResults.Describe)) : null;
+        row["depends_on"] = string.Join(" ", job.DependsOn);
+        row["notes"] = s is { Notes.Count: > 0 } ? string.Join("; ", s.Notes) : null;
+        row["failure_reason"] = s?.FailureReason;
+        return row;
+    }
+
+    /// <summary>The header, then a line per job.</summary>
+    public async Task WriteCsvAsync(IAsyncEnumerable<JobStatus> jobs, TextWriter writer)
+    {
+        await writer.WriteLineAsync(string.Join(",", Columns));
+        await foreach (var job in jobs) await writer.WriteLineAsync(string.Join(",", Row(job).Values.Select(Csv)));
+    }
+
+    /// <summary>An indented JSON array of the rows, and a newline.</summary>
+    public async Task WriteJsonAsync(IAsyncEnumerable<JobStatus> jobs, Stream stream)
+    {
+        await using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartArray();
+            await foreach (var job in jobs)
+            {
+                JsonSerializer.Serialize(json, Row(job));
+                if (json.BytesPending > 1 << 16) await json.FlushAsync();
+            }
+            json.WriteEndArray();
+        }
+        await stream.WriteAsync("\n"u8.ToArray());
+    }
+
+    static string Csv(object? value)
+    {
+        string text = value switch
+        {
+            null => "",
+            double d => d.ToString("R", CultureInfo.InvariantCulture),
+            _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+        };
+        return text.IndexOfAny([',', '"', '\n']) >= 0 ? $"\"{text.Replace("\"", "\"\"")}\"" : text;
+    }
+}
