@@ -160,6 +160,31 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     }
 
     [Fact]
+    public async Task Hostile_submissions_are_invalid_arguments_that_write_nothing_and_the_coordinator_still_answers()
+    {
+        using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
+        var client = coordinator.Client(channel);
+        var bomb = new System.Text.StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i < 10; i++) bomb.Append($"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 9))}]\n");
+        (string Name, string Content, string Message)[] hostile =
+        [
+            ("api-deep", Sweep("api-deep") + "\nx: " + new string('[', 25_000) + new string(']', 25_000) + "\n", "levels deep"), // took the process down
+            ("api-bomb", Sweep("api-bomb") + "\n" + bomb, "expands to more than"), // grew it to 15 GB
+            ("api-newline", Sweep("api-newline").Replace("name: api-newline", "name: \"api-newline\\n\""), "name: 'api-newline"),
+        ];
+        foreach (var (name, content, message) in hostile)
+        {
+            var refused = await Should.ThrowAsync<RpcException>(async () => await client.SubmitAsync(new SubmitRequest { FileName = $"{name}.yaml", Content = content },
+                CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken));
+            refused.StatusCode.ShouldBe(StatusCode.InvalidArgument, name);
+            refused.Status.Detail.ShouldContain(message);
+            System.IO.Directory.Exists(Path.Combine(coordinator.Directory, "out", name)).ShouldBeFalse();
+        }
+        var sweeps = await client.ListAsync(new ListRequest(), CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken);
+        sweeps.Sweeps.ShouldNotContain(s => s.SweepId.StartsWith("api-deep") || s.SweepId.StartsWith("api-bomb") || s.SweepId.StartsWith("api-newline"));
+    }
+
+    [Fact]
     public async Task Health_is_serving_and_reflection_lists_the_services_without_a_token()
     {
         using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);

@@ -116,7 +116,7 @@ public class SweepFileTests
     [InlineData("soft_targets: { aggregation: mean-probs, shards: 2 }", "soft_targets: { aggregation: mean-probs, shard: 2 }", "4:42: unknown key 'soft_targets.shard' (did you mean 'shards'?)")]
     [InlineData("soft_targets: { aggregation: mean-probs, shards: 2 }", "soft_targets: { aggregation: median }", "4:30: soft_targets.aggregation: unknown value 'median'")]
     [InlineData("soft_targets: { aggregation: mean-probs, shards: 2 }", "soft_targets: { shards: 0 }", "4:25: soft_targets.shards: must be between 1 and 1024")]
-    [InlineData("teacher.count: { values: [1, 3] }", "teacher.count: { values: [0, 3] }", "10:29: teacher.count: must be at least 1")]
+    [InlineData("teacher.count: { values: [1, 3] }", "teacher.count: { values: [0, 3] }", "10:29: teacher.count: must be between 1 and 100")]
     [InlineData("teacher: { model: mlp-1200-1200, epochs: 10, count: 3 }", "teacher: [ { model: mlp-64, epochs: 1 } ]", "10:18: parameters.teacher.count: sweeps a teacher setting, but teacher is a list")]
     public void Bad_ensemble_settings_are_reported_at_their_line(string from, string to, string message) =>
         Error(Ensemble.Replace(from, to)).Message.ShouldContain(message);
@@ -240,4 +240,51 @@ public class SweepFileTests
     public void Every_example_sweep_is_checked() =>
         Directory.GetFiles(Path.Combine(TestData.RepositoryRoot(), "examples", "sweeps"), "*.yaml").Select(Path.GetFileName).Order()
             .ShouldBe(ExampleStudents.Keys.Append("fmnist-kd-random.yaml").Order());
+
+    [Fact]
+    public void Hostile_yaml_is_refused_before_anything_is_built()
+    {
+        var deep = Error(Grid.Replace("seeds: [1, 2, 3]", "seeds: " + new string('[', 25_000) + new string(']', 25_000))); // overflowed the stack
+        deep.Message.ShouldContain("sweep.yaml:13:");
+        deep.Message.ShouldContain($"nested more than {Distillation.Configuration.YamlLimits.MaxDepth} levels deep");
+
+        // Each level repeats the one before it nine times: 9^9 values from a few hundred bytes (grew a coordinator to 15 GB).
+        var bomb = new System.Text.StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i < 10; i++) bomb.Append($"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 9))}]\n");
+        var aliases = Error(Grid + "\n" + bomb.ToString().Replace("a0:", "x-a0:"));
+        aliases.Message.ShouldContain($"expands to more than {Distillation.Configuration.YamlLimits.MaxExpandedNodes:N0} values");
+    }
+
+    [Theory]
+    [InlineData("name: \"kd-grid\\n\"")] // a second sweep, and a folder, named with a newline
+    [InlineData("name: kd-grid-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+    [InlineData("name: ../kd-grid")]
+    public void A_name_that_is_not_a_plain_short_word_is_refused(string name)
+    {
+        Error(Grid.Replace("name: kd-grid", name)).Message.ShouldContain("sweep.yaml:1:7: name: ");
+    }
+
+    [Fact]
+    public void A_leading_byte_order_mark_is_not_part_of_the_first_key()
+    {
+        SweepFile.Parse("\uFEFF" + Grid, "submitted.yaml").Name.ShouldBe("kd-grid"); // as a Submit's text carries it (a file read drops it itself)
+    }
+
+    [Fact]
+    public void A_capped_grid_of_a_billion_points_plans_only_its_cap_and_oversized_settings_are_refused()
+    {
+        string Values(Func<int, string> value) => string.Join(", ", Enumerable.Range(1, 1000).Select(value));
+        string huge = Grid
+            .Replace("alpha: { values: [0.25, 0.5, 0.75] }", $"alpha: {{ values: [{Values(i => (i / 1000.0).ToString(CultureInfo.InvariantCulture))}] }}")
+            .Replace("temperature: { values: [2, 4] }", $"temperature: {{ values: [{Values(i => i.ToString(CultureInfo.InvariantCulture))}] }}")
+            .Replace("losses: { values: [[ce, hinton], [ce, hinton, triplet]] }", $"student.epochs: {{ values: [{Values(i => i.ToString(CultureInfo.InvariantCulture))}] }}")
+            .Replace("method: grid", "method: grid\nrun_cap: 5"); // 10^9 points, built one at a time until the cap
+        var plan = Plan(huge);
+        plan.Points.ShouldBe(5);
+        plan.Students.Select(s => s.Parameters["student.epochs"]).Distinct().ShouldBe(["1", "2", "3", "4", "5"]); // the last parameter changes fastest
+
+        Error(Grid.Replace("teacher: { model: mlp-1200-1200, epochs: 10 }", "teacher: { model: mlp-1200-1200, epochs: 10, count: 100000 }"))
+            .Message.ShouldContain($"teacher.count: must be between 1 and {SweepPlanner.MaxTeacherCopies}");
+        Error(Grid + "\nmax_trials: 2000000000").Message.ShouldContain("max_trials: must be between 1 and 1,000,000");
+    }
 }

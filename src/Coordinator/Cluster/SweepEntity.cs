@@ -50,7 +50,11 @@ public sealed class SweepEntity : ReceivePersistentActor
         this.snapshotEvery = snapshotEvery;
         state = new SweepState(sweepId);
 
-        Recover<SnapshotOffer>(offer => state.Restore((SweepSnapshot)offer.Snapshot));
+        Recover<SnapshotOffer>(offer =>
+        {
+            state.Restore((SweepSnapshot)offer.Snapshot);
+            restoredAt = recovering.Elapsed;
+        });
         Recover<SweepSubmitted>(Replayed);
         Recover<SweepJobsPlanned>(Replayed);
         Recover<JobStarted>(Replayed);
@@ -100,10 +104,16 @@ public sealed class SweepEntity : ReceivePersistentActor
     /// <summary>
     /// Events between snapshots: at least <see cref="snapshotEvery"/>, and half the sweep's jobs, so that a snapshot
     /// (which holds every job) costs a bounded share of the writes, and recovery replays at most that many events.
+    /// Snapshotting a 1M-job sweep every 100,000 events instead cut the worst recovery from 15 s to about 11 s but
+    /// raised peak memory from 1.6 to 2.2 GB (each snapshot is one message of the whole plan; docs/benchmarks.md).
     /// </summary>
     long SnapshotInterval => Math.Max(snapshotEvery, state.JobCount / 2);
 
     public override string PersistenceId { get; }
+
+    /// <summary>Since this incarnation started, and when its snapshot was restored: what the recovery's log line tells.</summary>
+    readonly System.Diagnostics.Stopwatch recovering = System.Diagnostics.Stopwatch.StartNew();
+    TimeSpan? restoredAt;
 
     void Replayed(IMessage replayed)
     {
@@ -117,6 +127,8 @@ public sealed class SweepEntity : ReceivePersistentActor
     protected override void OnReplaySuccess()
     {
         if (state.Sweep is null) return;
+        log.LogInformation("{Sweep}: recovered {Jobs} job(s) in {Seconds:F1} s: {Snapshot}{Events} event(s) replayed", state.Sweep.Name, state.JobCount,
+            recovering.Elapsed.TotalSeconds, restoredAt is { } restored ? $"snapshot loaded in {restored.TotalSeconds:F1} s, then " : "no snapshot, ", eventsSinceSnapshot);
         state.Recovered();
         Context.System.EventStream.Publish(new Recovered(state.SweepId, state.Sweep.OutputRoot, state.Complete));
         Execute(new SweepState.Decision(state.DecideAfterRecovery(), state.Runnable(), null), ActorRefs.Nobody, batched: false);

@@ -9,9 +9,12 @@ namespace Orchestrator.Coordinator.Sweeps;
 public static partial class SweepFile
 {
     public const int DefaultMaxTrials = 10_000;
+    /// <summary>The most trials max_trials may allow: the sweep size the coordinator is measured to hold (docs/benchmarks.md, "At scale").</summary>
+    public const int MostTrials = 1_000_000;
     static readonly string[] Methods = ["grid", "random"];
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
+    /// <summary>A sweep's name names its folder and its journal entries: short, and nothing a path or a terminal reads otherwise (\z: no trailing newline).</summary>
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,99}\z")]
     private static partial Regex NamePattern();
 
     public static SweepDefinition Load(string path) => Read(ConfigMap.Load(path));
@@ -24,7 +27,7 @@ public static partial class SweepFile
         string path = root.FilePath;
         string name = root.String("name") ?? throw root.Error("name", "missing; a sweep needs a name, e.g. name: fmnist-kd (it identifies the sweep across restarts).");
         if (!NamePattern().IsMatch(name))
-            throw root.Error("name", $"'{name}' may hold only lower-case letters, digits, '.', '_' and '-', and must start with a letter or digit.");
+            throw root.Error("name", $"'{name}' may hold only lower-case letters, digits, '.', '_' and '-', at most 100 of them, and must start with a letter or digit.");
 
         string method = root.String("method") ?? "grid";
         if (!Methods.Contains(method))
@@ -36,7 +39,7 @@ public static partial class SweepFile
         if (runCap is <= 0) throw root.Error("run_cap", "must be at least 1.");
         if (method == "random" && runCap is null) throw root.Error("run_cap", "random search needs run_cap: the number of parameter points to draw.");
         int maxTrials = root.Int("max_trials") ?? DefaultMaxTrials;
-        if (maxTrials <= 0) throw root.Error("max_trials", "must be at least 1.");
+        if (maxTrials is <= 0 or > MostTrials) throw root.Error("max_trials", $"must be between 1 and {MostTrials:N0}.");
         int samplingSeed = root.Int("sampling_seed") ?? 0;
 
         var dataset = root.Node("dataset") ?? throw root.Error("dataset", "missing; e.g. dataset: { name: fashion-mnist, validation: 5000 }");

@@ -108,7 +108,8 @@ public static class SweepPlanner
                 continue;
             }
             int count = map.Int("count") ?? 1;
-            if (count < 1) throw map.Error("count", "must be at least 1: the number of copies of this teacher, trained with seeds seed, seed + 1, ...");
+            if (count is < 1 or > MaxTeacherCopies)
+                throw map.Error("count", $"must be between 1 and {MaxTeacherCopies}: the number of copies of this teacher, trained with seeds seed, seed + 1, ...");
             int firstSeed = map.Int("seed") ?? 0;
             var template = new YamlMappingNode(item.Children.Where(c => c.Key is not YamlScalarNode { Value: "count" }));
             origins.TryAdd(template, item);
@@ -176,15 +177,28 @@ public static class SweepPlanner
         return TrialConfig.Parse(ConfigMap.FromNode(trial, sweep.File, origins), sweep.Name);
     }
 
+    /// <summary>The most copies of one teacher (<c>count</c>): an ensemble, not a sweep of its own.</summary>
+    public const int MaxTeacherCopies = 100;
+
     static List<List<(SweepParameter Parameter, YamlNode Value)>> GridPoints(SweepDefinition sweep)
     {
-        long count = sweep.Parameters.Aggregate(1L, (n, p) => n * p.Values.Count);
+        long count = sweep.Parameters.Aggregate(1L, (n, p) => n > long.MaxValue / p.Values.Count ? long.MaxValue : n * p.Values.Count);
         long capped = sweep.RunCap is { } cap ? Math.Min(cap, count) : count;
         CheckSize(sweep, capped, $"the grid has {count} point(s) ({string.Join(" x ", sweep.Parameters.Select(p => p.Values.Count).DefaultIfEmpty(1))})");
-        var points = new List<List<(SweepParameter, YamlNode)>> { new() };
-        foreach (var parameter in sweep.Parameters)
-            points = points.SelectMany(point => parameter.Values.Select(value => point.Append((parameter, value)).ToList())).ToList();
-        return points.Take((int)capped).ToList();
+        return Combinations(sweep.Parameters).Take((int)capped).ToList();
+    }
+
+    /// <summary>Every combination of the parameters' values, the last parameter changing fastest; made one at a time, so a capped grid is never built whole.</summary>
+    static IEnumerable<List<(SweepParameter Parameter, YamlNode Value)>> Combinations(IReadOnlyList<SweepParameter> parameters)
+    {
+        var index = new int[parameters.Count];
+        while (true)
+        {
+            yield return parameters.Select((p, i) => (p, p.Values[index[i]])).ToList();
+            int changing = parameters.Count - 1;
+            while (changing >= 0 && ++index[changing] == parameters[changing].Values.Count) index[changing--] = 0;
+            if (changing < 0) yield break;
+        }
     }
 
     static List<List<(SweepParameter Parameter, YamlNode Value)>> RandomPoints(SweepDefinition sweep)

@@ -20,6 +20,8 @@ public static class SweepReport
 
     /// <summary>The most students drawn as grey curves (a large sweep's report stays small).</summary>
     const int MaxOtherCurves = 200;
+    /// <summary>The most points listed and plotted (the best ones), and failures listed: a sweep of a million trials gets a page of a few hundred KB; results.csv has every job.</summary>
+    const int MaxPoints = 1000, MaxFailures = 100;
 
     public static void Write(SweepStatus status, string directory) =>
         AtomicFile.WriteText(Path.Combine(directory, FileName), Render(status, DateTime.UtcNow));
@@ -50,13 +52,18 @@ public static class SweepReport
             html.Append("<h2>Teachers</h2><ul>").AppendJoin("", teachers.Select(j => $"<li>{Escape(SweepResults.Describe(j))}</li>")).Append("</ul>");
         if (recipes.Count > 0)
         {
-            Points(html, status, recipes);
-            ByParameter(html, status, recipes);
+            var shown = recipes.Take(MaxPoints).ToList();
+            Points(html, status, shown);
+            if (recipes.Count > shown.Count) html.Append($"<p class=\"note\">The best {shown.Count} of {recipes.Count} points; results.csv has every job.</p>");
+            ByParameter(html, status, shown);
         }
         Curves(html, status, recipes);
         var failures = status.Jobs.Where(j => j.State == JobStates.Failed).ToList();
         if (failures.Count > 0)
-            html.Append("<h2>Failed jobs</h2><ul>").AppendJoin("", failures.Select(j => $"<li>{Escape(j.JobId)}: {Escape(j.Summary?.FailureReason ?? "")}</li>")).Append("</ul>");
+        {
+            html.Append("<h2>Failed jobs</h2><ul>").AppendJoin("", failures.Take(MaxFailures).Select(j => $"<li>{Escape(j.JobId)}: {Escape(j.Summary?.FailureReason ?? "")}</li>")).Append("</ul>");
+            if (failures.Count > MaxFailures) html.Append($"<p class=\"note\">... and {failures.Count - MaxFailures} more; results.csv has each one's reason.</p>");
+        }
         return html.Append("</body></html>\n").ToString();
     }
 
@@ -118,14 +125,14 @@ public static class SweepReport
         var best = recipes.Count > 0 ? recipes[0] : null;
         bool IsBest(JobStatus job) => best is not null && job.Kind == JobKind.Student && best.Parameters.All(p => job.Parameters.GetValueOrDefault(p.Key) == p.Value)
                                       && job.Parameters.Count == best.Parameters.Count;
-        var curves = new List<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)>();
-        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == JobStates.Done))
-            if (ReadEpochs(Path.Combine(status.OutputRoot, job.JobId, TrialExecution.MetricsFile)) is { Count: > 0 } epochs) curves.Add((job, epochs));
-        if (curves.Count == 0) return;
-
-        // Drawn in this order: other students (grey, underneath), then teachers (dashed), then the best point's seeds.
-        var ordered = curves.Where(c => c.Job.Kind == JobKind.Student && !IsBest(c.Job)).Take(MaxOtherCurves)
-            .Concat(curves.Where(c => c.Job.Kind == JobKind.Teacher)).Concat(curves.Where(c => IsBest(c.Job))).ToList();
+        // Drawn in this order: other students (grey, underneath), then teachers (dashed), then the best point's seeds;
+        // only their metrics files are read (a large sweep has many more).
+        var trials = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == JobStates.Done).ToList();
+        IEnumerable<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)> Read(IEnumerable<JobStatus> jobs) => jobs
+            .Select(job => (job, ReadEpochs(Path.Combine(status.OutputRoot, job.JobId, TrialExecution.MetricsFile)))).Where(c => c.Item2.Count > 0);
+        var ordered = Read(trials.Where(j => j.Kind == JobKind.Student && !IsBest(j))).Take(MaxOtherCurves)
+            .Concat(Read(trials.Where(j => j.Kind == JobKind.Teacher))).Concat(Read(trials.Where(IsBest))).ToList();
+        if (ordered.Count == 0) return;
         Series Line(JobStatus job, IEnumerable<(double, double)> points) => job.Kind == JobKind.Teacher
             ? new Series("teacher", points.ToList(), "#333333", Dashed: true)
             : IsBest(job) ? new Series($"best point, seed {job.Seed}", points.ToList(), "#d62728", Width: 2.5)

@@ -34,9 +34,11 @@ public sealed class ConfigMap
     /// <summary>YAML text that did not come from a local file (a submitted sweep); <paramref name="path"/> names it in errors and anchors relative paths.</summary>
     public static ConfigMap Parse(string text, string path)
     {
+        text = text.TrimStart('\uFEFF'); // a byte-order mark some editors write; not part of the first key
         var stream = new YamlStream();
         try
         {
+            YamlLimits.Check(text, path);
             using var reader = new StringReader(text);
             stream.Load(reader);
         }
