@@ -112,7 +112,7 @@ public sealed class NodeAgent : ReceiveActor
             catch (Exception e)
             {
                 log.LogError(e, "{Node} slot {Slot}: job {Job} failed on the node's side", node, run.Slot, job.JobId);
-                summary = new TrialSummary { Name = job.JobId, Status = TrialStatus.Failed, FailureReason = e.Message };
+                summary = JobFailure.Of(job, e);
             }
             self.Tell(new SlotDone(run.Slot, job, summary));
         })

@@ -18,6 +18,12 @@ public static class SlotWorkerLoop
 {
     static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default);
 
+    /// <summary>How long a worker goes without a line from its node (it sends a heartbeat every second) before it stops its job and exits.</summary>
+    public static readonly TimeSpan NodeSilence = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a worker that stopped for a silent node waits for its job to end before it exits anyway (its last line may never be read).</summary>
+    static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
+
     public static int Run(TextReader input, Stream output)
     {
         var protocol = new StreamWriter(output) { AutoFlush = true };
@@ -36,18 +42,41 @@ public static class SlotWorkerLoop
             try { Volatile.Read(ref running)?.Cancel(); }
             catch (ObjectDisposedException) { } // that job ended meanwhile
         }
+        long lastHeard = Environment.TickCount64;
+        void NodeGone()
+        {
+            lock (jobs)
+            {
+                nodeGone.Cancel(); // its jobs go elsewhere, from their last checkpoints
+                jobs.CompleteAdding();
+            }
+        }
         var reader = new Thread(() =>
         {
             while (input.ReadLine() is { } line)
             {
+                Volatile.Write(ref lastHeard, Environment.TickCount64);
                 var message = JsonParser.Default.Parse<SlotWorkerInput>(line);
-                if (message.KindCase == SlotWorkerInput.KindOneofCase.Run) jobs.Add(message.Run);
-                else if (message.Cancel) CancelRunning();
+                if (message.KindCase == SlotWorkerInput.KindOneofCase.Run)
+                    lock (jobs) if (!jobs.IsAddingCompleted) jobs.Add(message.Run);
+                if (message.Cancel) CancelRunning();
             }
-            nodeGone.Cancel(); // stdin closed: the node stopped or died; its jobs go elsewhere, from their last checkpoints
-            jobs.CompleteAdding();
+            NodeGone(); // stdin closed: the node stopped or died
         }) { IsBackground = true, Name = "slot-worker-stdin" };
         reader.Start();
+        var watchdog = new Thread(() =>
+        {
+            while (!nodeGone.IsCancellationRequested)
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(1));
+                if (Environment.TickCount64 - Volatile.Read(ref lastHeard) < NodeSilence.TotalMilliseconds) continue;
+                log.LogWarning("No word from the node for {Silence}: stopping the job after its batch and exiting", NodeSilence);
+                NodeGone();
+                Thread.Sleep(StopGrace);
+                Environment.Exit(0); // the job ended but its last line is stuck in a pipe nobody reads
+            }
+        }) { IsBackground = true, Name = "slot-worker-watchdog" };
+        watchdog.Start();
 
         foreach (var run in jobs.GetConsumingEnumerable())
         {
@@ -63,7 +92,7 @@ public static class SlotWorkerLoop
             {
                 // The summary carries the reason a user reads; the stack goes to the log, where the node picks it up.
                 log.LogError(e, "Job {Job} of sweep {Sweep} failed", run.Job.JobId, run.Job.SweepId);
-                summary = new TrialSummary { Name = run.Job.JobId, Status = TrialStatus.Failed, FailureReason = e.Message };
+                summary = JobFailure.Of(run.Job, e);
             }
             Volatile.Write(ref running, null);
             cancellation.Dispose();

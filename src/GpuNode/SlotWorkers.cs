@@ -15,10 +15,27 @@ namespace Orchestrator.GpuNode;
 /// background GC. A worker also has its own RNG, and a native crash ends one job, not the node.
 /// </summary>
 /// <param name="startInfo">How to start a worker process (its stdin, stdout and stderr are redirected here); default <see cref="WorkerStartInfo"/>.</param>
-public sealed class SlotWorkers(ILogger<SlotWorkers> log, Func<ProcessStartInfo>? startInfo = null) : IDisposable
+public sealed class SlotWorkers : IDisposable
 {
+    /// <summary>How often each worker hears from this node (a heartbeat line); see <see cref="SlotWorkerLoop.NodeSilence"/>.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
     readonly ConcurrentDictionary<int, Worker> workers = new();
-    readonly Func<ProcessStartInfo> start = startInfo ?? WorkerStartInfo;
+    readonly Func<ProcessStartInfo> start;
+    readonly ILogger<SlotWorkers> log;
+    readonly CancellationTokenSource disposed = new();
+
+    public SlotWorkers(ILogger<SlotWorkers> log, Func<ProcessStartInfo>? startInfo = null)
+    {
+        this.log = log;
+        start = startInfo ?? WorkerStartInfo;
+        // A thread of its own, not the thread pool: a busy pool must not make the workers think their node is gone.
+        new Thread(() =>
+        {
+            while (!disposed.Token.WaitHandle.WaitOne(HeartbeatInterval))
+                foreach (var worker in workers.Values) worker.Heartbeat();
+        }) { IsBackground = true, Name = "slot-worker-heartbeat" }.Start();
+    }
 
     /// <summary>A worker process: this assembly, on the dotnet host that runs this process.</summary>
     public static ProcessStartInfo WorkerStartInfo()
@@ -57,6 +74,7 @@ public sealed class SlotWorkers(ILogger<SlotWorkers> log, Func<ProcessStartInfo>
 
     public void Dispose()
     {
+        disposed.Cancel();
         foreach (var worker in workers.Values) worker.Dispose();
         workers.Clear();
     }
@@ -136,6 +154,13 @@ public sealed class SlotWorkers(ILogger<SlotWorkers> log, Func<ProcessStartInfo>
                 throw;
             }
             return Died(job);
+        }
+
+        /// <summary>Tells the worker this node is alive; a worker that has exited is replaced at its slot's next job.</summary>
+        public void Heartbeat()
+        {
+            try { Send(new SlotWorkerInput { Heartbeat = true }); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
         }
 
         void Send(SlotWorkerInput input)

@@ -289,4 +289,31 @@ public sealed class SweepStateTests
         state.Status(0, 0).Jobs.ShouldBeEmpty();
         state.Status(2499, 1000).Jobs.Count.ShouldBe(1);
     }
+
+    [Fact]
+    public void Submitting_again_retries_what_the_machine_failed_and_what_failed_with_it_but_not_the_trials_own_failures()
+    {
+        var state = Submitted();
+        Run(state, state.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n" }));
+        var diskFull = Finished("teacher", TrialStatus.Failed);
+        (diskFull.Summary.FailureReason, diskFull.Summary.Environmental) = ("No space left on device", true);
+        Run(state, state.Decide(diskFull)); // soft-targets, trial-a and trial-b fail with it
+        Run(state, state.Decide(Finished("trial-c", TrialStatus.Failed))); // its own failure (a NaN loss)
+        state.Complete.ShouldBeTrue();
+        state.Count(JobState.Failed).ShouldBe(5);
+
+        var again = Run(state, state.Decide(Sweep()));
+        again.Events.OfType<JobRequeued>().Select(e => e.JobId).ShouldBe(["teacher", "soft-targets", "trial-a", "trial-b"]);
+        again.HandOver.ShouldBe(["teacher"]); // the others wait for it, as the first time
+        state.CanRun("teacher").ShouldBeTrue();
+        state.CanRun("soft-targets").ShouldBeFalse(); // after the teacher, as the first time
+        StateOf(state, "trial-c").ShouldBe(JobState.Failed);
+        state.StatusOf("teacher").Summary.ShouldBeNull(); // the old failure is not its result any more
+        (state.Count(JobState.Queued), state.Complete).ShouldBe((4, false));
+
+        var snapshot = SweepSnapshot.Parser.ParseFrom(state.Snapshot().ToByteArray());
+        var restored = new SweepState("s");
+        restored.Restore(snapshot);
+        restored.Status().ShouldBe(state.Status());
+    }
 }

@@ -111,5 +111,32 @@ public sealed class SlotWorkerTests : IDisposable
         process.WaitForExit(TimeSpan.FromSeconds(30)).ShouldBeTrue();
     }
 
+    [Fact]
+    public async Task A_worker_that_hears_nothing_from_its_node_stops_its_job_after_a_batch_and_exits()
+    {
+        // The node's end played by hand: a job, then silence with stdin left open, as from a node stopped with SIGSTOP.
+        var info = SlotWorkers.WorkerStartInfo();
+        info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
+        using var worker = System.Diagnostics.Process.Start(info)!;
+        worker.ErrorDataReceived += (_, _) => { };
+        worker.BeginErrorReadLine();
+        var job = Job("silent", "mlp-1200-1200", 500);
+        await worker.StandardInput.WriteLineAsync(Google.Protobuf.JsonFormatter.Default.Format(new SlotWorkerInput { Run = new RunOnDevice { Job = job, Device = "cpu" } }));
+        await worker.StandardInput.FlushAsync(TestContext.Current.CancellationToken);
+
+        var lines = new List<SlotWorkerOutput>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        while (await worker.StandardOutput.ReadLineAsync(timeout.Token) is { } line) lines.Add(Google.Protobuf.JsonParser.Default.Parse<SlotWorkerOutput>(line));
+        await worker.WaitForExitAsync(timeout.Token);
+
+        clock.Elapsed.ShouldBeGreaterThanOrEqualTo(SlotWorkerLoop.NodeSilence);
+        lines.ShouldContain(l => l.KindCase == SlotWorkerOutput.KindOneofCase.Epoch);
+        lines[^1].Done.Status.ShouldBe(TrialStatus.Cancelled); // stopped within a batch, its checkpoint kept
+        lines[^1].Done.EpochsRun.ShouldBeLessThan(500);
+        File.Exists(Path.Combine(job.OutputDirectory, Trainer.LastCheckpoint)).ShouldBeTrue();
+    }
+
     public void Dispose() => workers.Dispose();
 }

@@ -124,10 +124,26 @@ public sealed class SweepState
         if (!submit.Jobs.Select(j => j.JobId).Order(StringComparer.Ordinal).SequenceEqual(jobs.Select(j => j.Plan.JobId).Order(StringComparer.Ordinal)))
             return Rejected(SweepRejected.Types.Reason.Conflict,
                 $"sweep '{Sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.");
-        // Submitted again: a cancelled sweep resumes; otherwise whatever is runnable is handed over (again).
-        return Cancelled is not null
-            ? new Decision([new SweepResumed()], jobs.Where(j => j.State == JobState.Cancelled && DependenciesDone(j)).Select(j => j.Plan.JobId).ToList(), null)
-            : new Decision([], Runnable(), null);
+        // Submitted again: a cancelled sweep resumes, jobs the machine failed run again (with the jobs that failed
+        // because they did), and whatever is runnable is handed over (again).
+        var retried = Retried();
+        var events = new List<IMessage>();
+        if (Cancelled is not null) events.Add(new SweepResumed());
+        events.AddRange(retried.Select(j => new JobRequeued { JobId = j.Plan.JobId, Reason = "submitted again: retrying what the machine broke" }));
+        // A retried job whose dependency is retried too is handed over when that one is done, as the first time.
+        var again = retried.Where(DependenciesDone).Select(j => j.Plan.JobId);
+        var handOver = Cancelled is not null ? jobs.Where(j => j.State == JobState.Cancelled && DependenciesDone(j)).Select(j => j.Plan.JobId) : Runnable();
+        return new Decision(events, handOver.Concat(again).ToList(), null);
+    }
+
+    /// <summary>The failed jobs a re-submission runs again: those the machine failed (<see cref="TrialSummary.Environmental"/>), and every job that failed because one of them did.</summary>
+    List<Job> Retried()
+    {
+        var retried = new HashSet<Job>(jobs.Where(j => j.State == JobState.Failed && j.Summary is { Environmental: true }));
+        var waiting = new Queue<Job>(retried);
+        while (waiting.TryDequeue(out var job))
+            foreach (var dependent in job.Dependents.Where(d => d.State == JobState.Failed && retried.Add(d))) waiting.Enqueue(dependent);
+        return jobs.Where(retried.Contains).ToList();
     }
 
     public Decision Decide(JobAssigned assigned) =>
@@ -291,6 +307,7 @@ public sealed class SweepState
             case JobRequeued requeued:
                 var again = byId[requeued.JobId];
                 if (requeued.Crashed) again.Crashes++;
+                if (again.Finished) again.Summary = null; // a failure retried: its old summary is no longer its result
                 Move(again, JobState.Queued);
                 break;
             case SweepCancelled cancelled:
