@@ -136,4 +136,58 @@ public class MultiProcessClusterTests
         (await node.TerminateAsync()).ShouldBe(0, node.Output);
         (await restarted.TerminateAsync()).ShouldBe(0, restarted.Output);
     }
+
+    [Fact]
+    public async Task A_node_stopped_with_sigstop_leaves_its_trial_to_another_and_after_sigcont_changes_nothing_it_finished()
+    {
+        string directory = TestData.TemporaryDirectory();
+        string sweep = TestData.WriteFile("sigstop.yaml", """
+            name: sigstop
+            dataset: { name: synthetic, validation: 200 }
+            student: { model: mlp-1200-1200, epochs: 60 }
+            seeds: [1]
+            """);
+        int port = Loopback.FreePort();
+        string seed = $"akka.tcp://orchestrator@127.0.0.1:{port}";
+        using var coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", Loopback.FreePort().ToString(), "--out", directory, "--sweep", sweep);
+        using var stopped = RunningProcess.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "stopped");
+        await stopped.WaitForOutput("slot 0: starting", TimeSpan.FromMinutes(1));
+        using var other = RunningProcess.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "other");
+        await other.WaitForOutput("slot(s)", TimeSpan.FromMinutes(1));
+        string trials = Path.Combine(directory, "sigstop", "trials");
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories) is not [var metrics] || File.ReadAllLines(metrics).Length < 3)
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, stopped.Output);
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+        int[] workers = Processes.ChildrenOf(stopped.Process.Id);
+        Signal("STOP", stopped.Process.Id); // the node only: its worker hears nothing more from it
+
+        foreach (int pid in workers)
+            Processes.Ends(pid, TimeSpan.FromSeconds(60)).ShouldBeTrue("the worker kept training for a node that is stopped"); // not when its pipe fills
+        string results = Path.Combine(directory, "sigstop", "results.csv");
+        deadline = DateTime.UtcNow.AddMinutes(4);
+        while (!File.Exists(results))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; coordinator:\n{coordinator.Output}\nother:\n{other.Output}");
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
+        other.Output.ShouldContain("slot 0: starting"); // it took the trial over
+        var finished = Directory.GetFiles(trials, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+
+        Signal("CONT", stopped.Process.Id);
+        await stopped.WaitForOutput("joining again", TimeSpan.FromMinutes(1)); // downed while stopped: it rejoins
+        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        Directory.GetFiles(trials, "*", SearchOption.AllDirectories).Order().ShouldBe(finished.Keys.Order());
+        foreach (var (file, bytes) in finished) File.ReadAllBytes(file).ShouldBe(bytes, file); // nothing it finished was touched
+        File.ReadAllLines(finished.Keys.Single(f => f.EndsWith("metrics.jsonl")))
+            .Select(l => Google.Protobuf.JsonParser.Default.Parse<Protocol.V1.EpochMetrics>(l).Epoch).ShouldBe(Enumerable.Range(1, 60));
+    }
+
+    static void Signal(string signal, int pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", pid.ToString()])!;
+        kill.WaitForExit();
+    }
 }

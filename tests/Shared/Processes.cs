@@ -17,17 +17,31 @@ public static class Processes
         })
         .Where(p => p.Parent == pid).Select(p => p.Pid).ToArray();
 
-    /// <summary>Whether the process with id <paramref name="pid"/> has ended, or ends within <paramref name="timeout"/> (one already gone counts).</summary>
+    /// <summary>
+    /// Whether the process with id <paramref name="pid"/> has ended, or ends within <paramref name="timeout"/> (one
+    /// already gone counts, and so does a zombie: it has ended, only its parent has not reaped it, e.g. a stopped parent).
+    /// </summary>
     public static bool Ends(int pid, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Running(pid))
+        {
+            if (DateTime.UtcNow > deadline) return false;
+            Thread.Sleep(100);
+        }
+        return true;
+    }
+
+    static bool Running(int pid)
     {
         try
         {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return process.WaitForExit(timeout);
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
         }
-        catch (ArgumentException)
+        catch (IOException)
         {
-            return true; // no process with that id any more
+            return false; // no process with that id any more
         }
     }
 }
