@@ -287,4 +287,13 @@ public class SweepFileTests
             .Message.ShouldContain($"teacher.count: must be between 1 and {SweepPlanner.MaxTeacherCopies}");
         Error(Grid + "\nmax_trials: 2000000000").Message.ShouldContain("max_trials: must be between 1 and 1,000,000");
     }
+
+    [Theory]
+    [InlineData("teacher: { model: mlp-1200-1200, epochs: 10 }", "teacher: [ { checkpoint: /dev/zero } ]", "teacher.checkpoint: /dev/zero is not a regular file")] // read it for minutes
+    [InlineData("model: mlp-400", "model: mlp-99999999", "model.name: model 'mlp-99999999': '99999999' is not a layer width between 1 and 65536")]
+    [InlineData("  epochs: 20", "  epochs: 20\n  batch_size: 2147483647", "batch_size: must be between 1 and 65536")]
+    public void Settings_that_would_hang_or_exhaust_the_machine_are_refused(string from, string to, string message)
+    {
+        Error(Grid.Replace(from, to)).Message.ShouldContain(message);
+    }
 }

@@ -101,7 +101,8 @@ public static class SweepPlanner
                 string? pinned = map.String("sha256");
                 map.RejectUnknownKeys();
                 if (!File.Exists(path)) throw map.Error("checkpoint", $"teacher checkpoint {path} does not exist.");
-                if (!checkpointHashes.TryGetValue(path, out string? hash)) checkpointHashes[path] = hash = TeacherSource.FileSha256(path);
+                if (!checkpointHashes.TryGetValue(path, out string? hash))
+                    checkpointHashes[path] = hash = map.Check("checkpoint", () => TeacherSource.FileSha256(path));
                 if (pinned is not null && !string.Equals(pinned, hash, StringComparison.OrdinalIgnoreCase))
                     throw map.Error("sha256", $"{path} has sha256 {hash}, not {pinned}: the file is not the pinned teacher. Restore it, or update the pin.");
                 members.Add(new Member(new TeacherSource(path, hash), "sha256:" + hash, null));

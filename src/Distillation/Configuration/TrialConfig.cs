@@ -41,6 +41,9 @@ public sealed partial record TrialConfig(
         return ContentHash.Of(new { Data, Model, Teacher = teacher, Loss = Loss.WithoutUnusedSettings(), Training });
     }
 
+    /// <summary>The largest batch: Fashion-MNIST's whole training set in one step is 60,000.</summary>
+    public const int MaxBatchSize = 65_536;
+
     public static TrialConfig Load(string path) => Parse(ConfigMap.Load(path), Path.GetFileNameWithoutExtension(path));
 
     /// <summary>Reads a trial from a mapping (a trial file, or one point of a sweep); relative paths are relative to its file.</summary>
@@ -74,7 +77,7 @@ public sealed partial record TrialConfig(
         int epochs = root.Int("epochs") ?? throw root.Error("epochs", "missing; e.g. epochs: 10");
         if (epochs <= 0) throw root.Error("epochs", "must be at least 1.");
         int batch = root.Int("batch_size") ?? 256;
-        if (batch <= 0) throw root.Error("batch_size", "must be at least 1.");
+        if (batch is <= 0 or > MaxBatchSize) throw root.Error("batch_size", $"must be between 1 and {MaxBatchSize}.");
         int seed = root.Int("seed") ?? 0;
         string device = root.String("device") ?? "auto";
         root.RejectUnknownKeys();

@@ -52,13 +52,17 @@ public static class ModelRegistry
         return new ConvNet(spec.Name, data.Channels, data.Height, conv.Conv, conv.BatchNorm, conv.FullyConnected, spec.Dropout ?? conv.Dropout, data.Classes);
     }
 
+    /// <summary>The widest hidden layer and the most of them: a 784-65536-10 MLP is already 52M parameters; beyond, a typo, not a student.</summary>
+    public const int MaxWidth = 65_536, MaxLayers = 16;
+
     static int[] ParseWidths(string name)
     {
         var parts = name["mlp-".Length..].Split('-');
+        if (parts.Length > MaxLayers) throw new UserInputException($"model '{name}': {parts.Length} hidden layers; at most {MaxLayers}.");
         var widths = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], out widths[i]) || widths[i] <= 0)
-                throw new UserInputException($"model '{name}': '{parts[i]}' is not a positive layer width; write e.g. mlp-400 or mlp-1200-1200.");
+            if (!int.TryParse(parts[i], out widths[i]) || widths[i] is <= 0 or > MaxWidth)
+                throw new UserInputException($"model '{name}': '{parts[i]}' is not a layer width between 1 and {MaxWidth}; write e.g. mlp-400 or mlp-1200-1200.");
         return widths;
     }
 }

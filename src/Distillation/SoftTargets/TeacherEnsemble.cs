@@ -26,10 +26,28 @@ public sealed record TeacherSource(string Checkpoint, string? Sha256 = null)
         return actual;
     }
 
+    /// <summary>The most a checkpoint may hold: far above any model this tool trains, and a bound on what a bad path (/dev/zero) makes it read.</summary>
+    public const long MaxCheckpointBytes = 8L << 30;
+
+    /// <summary>
+    /// The file's SHA-256, read no further than its length and <see cref="MaxCheckpointBytes"/>: a device (/dev/zero
+    /// has length 0 and never ends) or an endless file is bad input, not a hang.
+    /// </summary>
     public static string FileSha256(string path)
     {
+        long length = new FileInfo(path).Length;
+        if (length > MaxCheckpointBytes) throw new UserInputException($"{path} holds {length >> 30} GiB, over {MaxCheckpointBytes >> 30} GiB: not a checkpoint.");
         using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        for (int read; (read = stream.Read(buffer)) > 0;)
+        {
+            if ((total += read) > length)
+                throw new UserInputException($"{path} is not a regular file (it reads past its length: a device, a pipe or a growing file); give a checkpoint file.");
+            hash.AppendData(buffer, 0, read);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }
 
