@@ -56,6 +56,19 @@ public class DatasetTests
         error.Message.ShouldContain($"{10 * 784} bytes of data, the file holds {9 * 784}");
     }
 
+    [Theory]
+    [InlineData(-1, 28, 28, "dimension 1 a size of -1")]
+    [InlineData(10, 0, 0, "dimension 2 a size of 0")]
+    [InlineData(65536, 65536, 65536, "over 2,147,483,591 bytes")] // a product that wraps: 2^48 bytes declared
+    public void A_corrupt_idx_header_is_bad_input_before_anything_is_allocated(int count, int rows, int columns, string message)
+    {
+        string path = Path.Combine(TestData.TemporaryDirectory(), "images");
+        TestData.WriteIdx(path, [count, rows, columns], new byte[100], gzip: false);
+        var error = Should.Throw<UserInputException>(() => IdxReader.Read(path, 3)); // it crashed the process (exit 134)
+        error.Message.ShouldContain(path);
+        error.Message.ShouldContain(message);
+    }
+
     [Fact]
     public void Label_out_of_range_names_the_sample()
     {

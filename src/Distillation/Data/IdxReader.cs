@@ -28,7 +28,11 @@ public static class IdxReader
         for (int d = 0; d < expectedDimensions; d++)
         {
             shape[d] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * d));
+            if (shape[d] < 1)
+                throw new UserInputException($"{path}: the IDX header gives dimension {d + 1} a size of {shape[d]}; every size must be at least 1. The file is corrupt or not this dataset's.");
             count *= shape[d];
+            if (count > Array.MaxLength)
+                throw new UserInputException($"{path}: the IDX header declares shape [{string.Join(", ", shape[..(d + 1)])}...], over {Array.MaxLength:N0} bytes of data; the file is corrupt.");
         }
         long available = bytes.Length - headerLength;
         if (available < count)
