@@ -57,7 +57,9 @@ public sealed partial record TrialConfig(
         if (!DatasetRegistry.Names.Contains(datasetName))
             throw dataset.Error("name", $"unknown dataset '{datasetName}'{Suggest.Nearest(datasetName, DatasetRegistry.Names)}; known: {string.Join(", ", DatasetRegistry.Names)}.");
         var data = new DataOptions(datasetName, ResolvePath(path, dataset.String("data_dir")), dataset.Int("validation") ?? 5000, dataset.Int("split_seed") ?? 0);
-        if (data.Validation <= 0) throw dataset.Error("validation", "must be a positive number of training samples held out for validation.");
+        int published = DatasetRegistry.Get(datasetName).TrainSamples;
+        if (data.Validation <= 0 || data.Validation >= published)
+            throw dataset.Error("validation", $"must be a positive number of training samples held out for validation, below {datasetName}'s {published:N0}.");
         dataset.RejectUnknownKeys();
 
         var model = root.Section("model", shorthandKey: "name") ?? throw root.Error("model", "missing; e.g. model: mlp-400");

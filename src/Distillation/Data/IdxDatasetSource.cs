@@ -4,6 +4,7 @@ namespace Orchestrator.Distillation.Data;
 public sealed class IdxDatasetSource(string name, string installHint) : DatasetSource
 {
     public override string Name => name;
+    public override int TrainSamples => 60_000; // MNIST and Fashion-MNIST alike
     public override int Classes => 10;
     public override string InstallHint => installHint;
     public override IReadOnlyList<string> Files { get; } =

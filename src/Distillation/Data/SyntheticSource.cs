@@ -9,11 +9,12 @@ public sealed class SyntheticSource : DatasetSource
     const int Side = 8;
 
     public override string Name => "synthetic";
+    public override int TrainSamples => 2000;
     public override int Classes => 10;
     public override IReadOnlyList<string> Files { get; } = [];
     public override string InstallHint => "";
 
-    public override RawImages ReadTrain(string directory) => Generate(2000, seed: 1);
+    public override RawImages ReadTrain(string directory) => Generate(TrainSamples, seed: 1);
     public override RawImages ReadTest(string directory) => Generate(500, seed: 2);
 
     RawImages Generate(int count, int seed)
