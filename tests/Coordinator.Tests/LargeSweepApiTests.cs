@@ -17,6 +17,7 @@ namespace Orchestrator.Coordinator.Tests;
 /// coordinator (sweep entity journalled in SQLite, scheduler, Kestrel) and a node agent joined over the cluster, in
 /// this process; then read by the independent Python client with gRPC's default 4 MiB message limit.
 /// </summary>
+[Collection(nameof(RunsAlone))] // a minute of both cores: beside another CPU-bound test, both would only crawl
 public sealed class LargeSweepApiTests
 {
     const int Jobs = 100_000, Points = 1_000;
@@ -76,3 +77,7 @@ public sealed class LargeSweepApiTests
         await server.StopAsync(cancellation);
     }
 }
+
+/// <summary>Test classes that load the machine so much that they run by themselves, after the others.</summary>
+[CollectionDefinition(nameof(RunsAlone), DisableParallelization = true)]
+public sealed class RunsAlone;

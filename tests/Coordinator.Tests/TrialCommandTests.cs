@@ -59,7 +59,7 @@ public class TrialCommandTests
 
     [Theory]
     [InlineData("dataset: { name: fashion-mnist, validation: 400 }\nmodel: mlp-400\nepochs: 1\nlearning_rate: 0.1\n", "trial.yaml:4:1: unknown key 'learning_rate'")]
-    [InlineData("dataset: { name: fashion-mnist, validation: 400 }\nmodel: mlp-4OO\nepochs: 1\n", "trial.yaml:2:8: model.name: model 'mlp-4OO': '4OO' is not a positive layer width")]
+    [InlineData("dataset: { name: fashion-mnist, validation: 400 }\nmodel: mlp-4OO\nepochs: 1\n", "trial.yaml:2:8: model.name: model 'mlp-4OO': '4OO' is not a layer width between 1 and 65536")]
     [InlineData("dataset: { name: fashion-mnist, validation: 400 }\nmodel: mlp-400\nepochs: 1\nloss: { terms: [ce, hinton], alpha: 0.5 }\n", "which need a teacher")]
     [InlineData("dataset: { name: fashion-mnist, validation: 400 }\nmodel: mlp-400\nepochs: 1\ndevice: cuda:0\n", "CUDA is not available here")]
     public async Task Bad_input_exits_with_code_2_and_a_message(string yaml, string message)

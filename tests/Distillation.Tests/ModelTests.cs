@@ -59,7 +59,7 @@ public class ModelTests
     }
 
     [Theory]
-    [InlineData("mlp-40x", "'40x' is not a positive layer width")]
+    [InlineData("mlp-40x", "'40x' is not a layer width between 1 and 65536")]
     [InlineData("bncnn-teachr", "did you mean 'bncnn-teacher'")]
     [InlineData("resnet", "known models")]
     public void Unknown_models_are_rejected_with_a_fix(string name, string message) =>
