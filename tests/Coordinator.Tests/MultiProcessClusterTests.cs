@@ -99,16 +99,16 @@ public class MultiProcessClusterTests
         string sweep = TestData.WriteFile("restart.yaml", """
             name: restart
             dataset: { name: synthetic, validation: 200 }
-            student: { model: mlp-1200-1200, epochs: 100 }
-            seeds: [1, 2]
+            student: { model: mlp-1200-1200, epochs: 60 }
+            seeds: [1]
             """);
         int port = Loopback.FreePort(), grpcPort = Loopback.FreePort();
         string[] serve = ["serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", directory, "--sweep", sweep];
         var coordinator = RunningProcess.Start(serve);
-        using var node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2");
+        using var node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu");
         string trials = Path.Combine(directory, "restart", "trials");
         var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!Directory.Exists(trials) || Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories).Sum(f => File.ReadAllLines(f).Length) < 10)
+        while (!Directory.Exists(trials) || Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories).Sum(f => File.ReadAllLines(f).Length) < 5)
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"no epochs; coordinator:\n{coordinator.Output}\nnode:\n{node.Output}");
             await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -121,7 +121,7 @@ public class MultiProcessClusterTests
         using var restarted = RunningProcess.Start(serve);
 
         string results = Path.Combine(directory, "restart", "results.csv");
-        deadline = DateTime.UtcNow.AddMinutes(4);
+        deadline = DateTime.UtcNow.AddMinutes(8); // a hang, not a slow machine: other tests train beside it
         while (!File.Exists(results))
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; first coordinator:\n{before}\nrestarted:\n{restarted.Output}\nnode:\n{node.Output}");
@@ -132,7 +132,7 @@ public class MultiProcessClusterTests
         File.ReadAllLines(results).Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
         foreach (string metrics in Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories))
             File.ReadAllLines(metrics).Select(l => Google.Protobuf.JsonParser.Default.Parse<Protocol.V1.EpochMetrics>(l).Epoch)
-                .ShouldBe(Enumerable.Range(1, 100), metrics); // resumed from the checkpoint: no epoch lost, none twice
+                .ShouldBe(Enumerable.Range(1, 60), metrics); // resumed from the checkpoint: no epoch lost, none twice
         (await node.TerminateAsync()).ShouldBe(0, node.Output);
         (await restarted.TerminateAsync()).ShouldBe(0, restarted.Output);
     }
@@ -167,7 +167,7 @@ public class MultiProcessClusterTests
         foreach (int pid in workers)
             Processes.Ends(pid, TimeSpan.FromSeconds(60)).ShouldBeTrue("the worker kept training for a node that is stopped"); // not when its pipe fills
         string results = Path.Combine(directory, "sigstop", "results.csv");
-        deadline = DateTime.UtcNow.AddMinutes(4);
+        deadline = DateTime.UtcNow.AddMinutes(8);
         while (!File.Exists(results))
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; coordinator:\n{coordinator.Output}\nother:\n{other.Output}");

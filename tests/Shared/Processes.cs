@@ -3,28 +3,32 @@ namespace Orchestrator.Tests;
 /// <summary>Looking at real processes (Linux /proc) in tests that start, kill and wait for them.</summary>
 public static class Processes
 {
-    /// <summary>The processes whose parent is <paramref name="pid"/> (Linux /proc: the field after the command name in stat is the parent's id).</summary>
+    /// <summary>The processes whose parent is <paramref name="pid"/>.</summary>
     public static int[] ChildrenOf(int pid) => Directory.GetDirectories("/proc")
-        .Select(Path.GetFileName).Where(name => name!.All(char.IsAsciiDigit))
-        .Select(name =>
-        {
-            try
-            {
-                string stat = File.ReadAllText($"/proc/{name}/stat");
-                return (Pid: int.Parse(name!), Parent: int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]));
-            }
-            catch (IOException) { return (Pid: 0, Parent: 0); } // it ended meanwhile
-        })
-        .Where(p => p.Parent == pid).Select(p => p.Pid).ToArray();
+        .Select(Path.GetFileName).Where(name => name!.All(char.IsAsciiDigit)).Select(name => int.Parse(name!))
+        .Where(child => Stat(child) is { Parent: var parent } && parent == pid).ToArray();
 
     /// <summary>
     /// Whether the process with id <paramref name="pid"/> has ended, or ends within <paramref name="timeout"/> (one
-    /// already gone counts, and so does a zombie: it has ended, only its parent has not reaped it, e.g. a stopped parent).
+    /// already gone counts). A child of this process has ended once .NET has reaped it; another's, once it is a
+    /// zombie too: its parent may be stopped (SIGSTOP) and not reap it.
     /// </summary>
     public static bool Ends(int pid, TimeSpan timeout)
     {
+        if (Stat(pid) is { Parent: var parent } && parent == Environment.ProcessId)
+        {
+            try
+            {
+                using var child = System.Diagnostics.Process.GetProcessById(pid);
+                return child.WaitForExit(timeout);
+            }
+            catch (ArgumentException)
+            {
+                return true; // reaped meanwhile
+            }
+        }
         var deadline = DateTime.UtcNow + timeout;
-        while (Running(pid))
+        while (Stat(pid) is { State: not 'Z' })
         {
             if (DateTime.UtcNow > deadline) return false;
             Thread.Sleep(100);
@@ -32,16 +36,18 @@ public static class Processes
         return true;
     }
 
-    static bool Running(int pid)
+    /// <summary>A process's state letter and parent (the fields after the command name in /proc/pid/stat); null when there is no such process.</summary>
+    static (char State, int Parent)? Stat(int pid)
     {
         try
         {
             string stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (fields[0][0], int.Parse(fields[1]));
         }
         catch (IOException)
         {
-            return false; // no process with that id any more
+            return null; // it ended meanwhile
         }
     }
 }
