@@ -39,13 +39,7 @@ public class MultiProcessClusterTests
             "--out", directory, "--sweep", sweep, "--soft-targets", store);
 
         string results = Path.Combine(directory, "mp-sweep", "results.csv");
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!File.Exists(results))
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; coordinator said:\n{coordinator.Output}\nfirst:\n{first.Output}\nsecond:\n{second.Output}");
-            coordinator.Process.HasExited.ShouldBeFalse(coordinator.Output);
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
+        await WaitForResults(results, TimeSpan.FromMinutes(3), coordinator, () => $"coordinator said:\n{coordinator.Output}\nfirst:\n{first.Output}\nsecond:\n{second.Output}");
 
         (await first.TerminateAsync()).ShouldBe(0, first.Output);
         (await second.TerminateAsync()).ShouldBe(0, second.Output);
@@ -89,7 +83,7 @@ public class MultiProcessClusterTests
 
         node.Process.Kill(); // SIGKILL: the node cannot tell its worker anything
         foreach (int pid in workers)
-            Processes.Ends(pid, TimeSpan.FromSeconds(30)).ShouldBeTrue("the worker kept training for a node that is gone");
+            (await Processes.EndsAsync(pid, TimeSpan.FromSeconds(30))).ShouldBeTrue("the worker kept training for a node that is gone");
     }
 
     [Fact]
@@ -121,13 +115,7 @@ public class MultiProcessClusterTests
         using var restarted = RunningProcess.Start(serve);
 
         string results = Path.Combine(directory, "restart", "results.csv");
-        deadline = DateTime.UtcNow.AddMinutes(8); // a hang, not a slow machine: other tests train beside it
-        while (!File.Exists(results))
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; first coordinator:\n{before}\nrestarted:\n{restarted.Output}\nnode:\n{node.Output}");
-            restarted.Process.HasExited.ShouldBeFalse(restarted.Output);
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
+        await WaitForResults(results, TimeSpan.FromMinutes(8), restarted, () => $"first coordinator:\n{before}\nrestarted:\n{restarted.Output}\nnode:\n{node.Output}");
         node.Output.ShouldContain("joining again");
         File.ReadAllLines(results).Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
         foreach (string metrics in Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories))
@@ -165,14 +153,9 @@ public class MultiProcessClusterTests
         Signal("STOP", stopped.Process.Id); // the node only: its worker hears nothing more from it
 
         foreach (int pid in workers)
-            Processes.Ends(pid, TimeSpan.FromSeconds(60)).ShouldBeTrue("the worker kept training for a node that is stopped"); // not when its pipe fills
+            (await Processes.EndsAsync(pid, TimeSpan.FromSeconds(60))).ShouldBeTrue("the worker kept training for a node that is stopped"); // not when its pipe fills
         string results = Path.Combine(directory, "sigstop", "results.csv");
-        deadline = DateTime.UtcNow.AddMinutes(8);
-        while (!File.Exists(results))
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; coordinator:\n{coordinator.Output}\nother:\n{other.Output}");
-            await Task.Delay(200, TestContext.Current.CancellationToken);
-        }
+        await WaitForResults(results, TimeSpan.FromMinutes(8), coordinator, () => $"coordinator:\n{coordinator.Output}\nother:\n{other.Output}");
         other.Output.ShouldContain("slot 0: starting"); // it took the trial over
         var finished = Directory.GetFiles(trials, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
 
@@ -183,6 +166,21 @@ public class MultiProcessClusterTests
         foreach (var (file, bytes) in finished) File.ReadAllBytes(file).ShouldBe(bytes, file); // nothing it finished was touched
         File.ReadAllLines(finished.Keys.Single(f => f.EndsWith("metrics.jsonl")))
             .Select(l => Google.Protobuf.JsonParser.Default.Parse<Protocol.V1.EpochMetrics>(l).Epoch).ShouldBe(Enumerable.Range(1, 60));
+    }
+
+    /// <summary>
+    /// Waits until the coordinator has written the sweep's results (it completed); fails with <paramref name="describe"/>
+    /// when the coordinator exits or <paramref name="timeout"/> passes: a hang, not a slow machine (other tests train beside it).
+    /// </summary>
+    static async Task WaitForResults(string results, TimeSpan timeout, RunningProcess coordinator, Func<string> describe)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!File.Exists(results))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no results; {describe()}");
+            coordinator.Process.HasExited.ShouldBeFalse(describe());
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+        }
     }
 
     static void Signal(string signal, int pid)

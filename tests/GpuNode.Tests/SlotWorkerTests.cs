@@ -95,7 +95,7 @@ public sealed class SlotWorkerTests : IDisposable
             worker = workers.ProcessIds[0];
             throw new InvalidOperationException("the node could not forward the epoch");
         }));
-        Processes.Ends(worker!.Value, TimeSpan.FromSeconds(10)).ShouldBeTrue();
+        (await Processes.EndsAsync(worker!.Value, TimeSpan.FromSeconds(10))).ShouldBeTrue();
 
         var epochs = new List<EpochMetrics>();
         (await Run(Job("clean", "mlp-16", 2), 0, epochs)).Status.ShouldBe(TrialStatus.Completed);

@@ -13,25 +13,30 @@ public static class Processes
     /// already gone counts). A child of this process has ended once .NET has reaped it; another's, once it is a
     /// zombie too: its parent may be stopped (SIGSTOP) and not reap it.
     /// </summary>
-    public static bool Ends(int pid, TimeSpan timeout)
+    public static async Task<bool> EndsAsync(int pid, TimeSpan timeout)
     {
         if (Stat(pid) is { Parent: var parent } && parent == Environment.ProcessId)
         {
             try
             {
                 using var child = System.Diagnostics.Process.GetProcessById(pid);
-                return child.WaitForExit(timeout);
+                await child.WaitForExitAsync().WaitAsync(timeout);
+                return true;
             }
             catch (ArgumentException)
             {
                 return true; // reaped meanwhile
+            }
+            catch (TimeoutException)
+            {
+                return false;
             }
         }
         var deadline = DateTime.UtcNow + timeout;
         while (Stat(pid) is { State: not 'Z' })
         {
             if (DateTime.UtcNow > deadline) return false;
-            Thread.Sleep(100);
+            await Task.Delay(100);
         }
         return true;
     }

@@ -48,7 +48,7 @@ public static class SweepRegion
 
     /// <summary>
     /// The sweep's status once it is complete (or cancelled): told by its entity's event in this process, so the
-    /// sweep is read twice, not once a second while it runs.
+    /// whole sweep is read once, at the end, not once a second while it runs.
     /// </summary>
     public static async Task<SweepStatus> Completed(ActorSystem system, IActorRef sweeps, string sweep, CancellationToken cancellation)
     {
@@ -57,9 +57,7 @@ public static class SweepRegion
         system.EventStream.Subscribe(watcher, typeof(SweepStateChanged)); // before the first look: an end between the two is not missed
         try
         {
-            var status = await Status(sweeps, sweep, cancellation);
-            if (status.Complete) return status;
-            await ended.Task.WaitAsync(cancellation);
+            if (!(await Summary(sweeps, sweep, cancellation)).Complete) await ended.Task.WaitAsync(cancellation);
             return await Status(sweeps, sweep, cancellation);
         }
         finally
