@@ -25,6 +25,7 @@ public static class OrchestratorCli
         StatusCommand.Create(),
         ResultsCommand.Create(),
         CancelCommand.Create(),
+        RetryCommand.Create(),
         BenchScalarRaceCommand.Create(),
     };
 }

@@ -19,8 +19,9 @@ public sealed record TrialOutcome(TrainingResult Result, string Device, long Par
 public static class TrialRunner
 {
     /// <param name="softTargetDirectory">The soft-target store; default <see cref="SoftTargetStore.DefaultDirectory"/>.</param>
+    /// <param name="fence">The sweep's attempt this run is (<see cref="Trainer.Fence"/>); null for a trial run by hand.</param>
     public static TrialOutcome Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
-        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null)
+        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, AttemptFence? fence = null)
     {
         if (config.Loss.NeedsTeacher && config.Teacher is null)
             throw new UserInputException(
@@ -50,6 +51,7 @@ public static class TrialRunner
             ConfigurationHash = configurationHash,
             ModelSpec = config.Model,
             OnEpoch = onEpoch,
+            Fence = fence,
         };
         var result = trainer.Run(cancellation);
         return new TrialOutcome(result, device.ToString(), model.ParameterCount, teachers?.Parameters, teachers?.TestAccuracy, data.Fingerprint,

@@ -17,8 +17,9 @@ namespace Orchestrator.GpuNode;
 /// <summary>What a GPU node is: where it joins, its name and slots, and where its metrics go.</summary>
 /// <param name="ApiEndpoint">The coordinator's gRPC API: epoch progress goes there over one stream; null: over the cluster.</param>
 /// <param name="MetricsPort">Where Prometheus scrapes this node's /metrics; 0: no endpoint.</param>
+/// <param name="Bind">The address /metrics listens on (<see cref="Listening.Listen"/>): --bind, else --hostname.</param>
 public sealed record GpuNodeOptions(NodeSettings Member, string Name, IReadOnlyList<string> SlotDevices, string? ApiEndpoint = null, string? Token = null,
-    int MetricsPort = 0)
+    int MetricsPort = 0, string Bind = "127.0.0.1")
 {
     /// <summary>
     /// Each slot's device: <paramref name="devices"/> is auto (every GPU, else the CPU), cpu, or cuda:0,cuda:1,...;
@@ -106,7 +107,7 @@ public static class GpuNodeHost
         }
         // /metrics on every interface and under any host name (HTTP/1.1): Prometheus scrapes a pod by its IP, whatever name the node gave the cluster.
         var web = WebApplication.CreateSlimBuilder();
-        web.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1));
+        web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Bind, options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1));
         web.AddGpuNode(options);
         web.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(NodeMetrics.MeterName).AddRuntimeInstrumentation().AddPrometheusExporter());
         var app = web.Build();

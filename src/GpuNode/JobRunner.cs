@@ -15,6 +15,7 @@ public static class JobExecution
     public static TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation) => job.Kind switch
     {
         JobKind.SoftTargetShard or JobKind.SoftTargets => SoftTargetExecution.Run(job, device),
-        _ => TrialExecution.Run(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, m => onEpoch(m.ToProto()), log: null, cancellation, job.SoftTargetStore),
+        _ => TrialExecution.Run(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, m => onEpoch(m.ToProto()), log: null, cancellation,
+            job.SoftTargetStore, job.Attempt),
     };
 }

@@ -62,7 +62,7 @@ public sealed class NodeAgent : ReceiveActor
             metrics?.Finished(done.Slot);
             if (done.Summary.FailureReason is { Length: > 0 } reason) log.LogInformation("{Node} slot {Slot}: {Job} {Status} ({Reason})", node, done.Slot, done.Job.JobId, done.Summary.Status, reason);
             else log.LogInformation("{Node} slot {Slot}: {Job} {Status}", node, done.Slot, done.Job.JobId, done.Summary.Status);
-            scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary });
+            scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary, Attempt = done.Job.Attempt });
             crashesInARow[done.Slot] = done.Summary.Crashed ? crashesInARow.GetValueOrDefault(done.Slot) + 1 : 0;
             if (crashesInARow[done.Slot] < MaxCrashesInARow) scheduler.Tell(Free(done.Slot));
             else log.LogWarning("{Node} slot {Slot}: {Crashes} jobs in a row crashed its worker; the slot takes no more jobs until this node restarts", node, done.Slot, MaxCrashesInARow);

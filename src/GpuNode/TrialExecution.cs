@@ -8,44 +8,59 @@ namespace Orchestrator.GpuNode;
 
 /// <summary>
 /// Runs one trial into its own folder: last.ckpt / best.ckpt, metrics.jsonl (one line per epoch) and
-/// summary.json. Running it again on the same folder resumes from last.ckpt.
+/// summary.json. Running it again on the same folder resumes from last.ckpt. A sweep's dispatch is an attempt
+/// (<see cref="AttemptFence"/>): it writes nothing once a later attempt owns the folder, and ends cancelled.
 /// </summary>
 public static class TrialExecution
 {
     public const string MetricsFile = "metrics.jsonl";
     public const string SummaryFile = "summary.json";
 
+    /// <param name="attempt">The sweep's attempt number of this run (<see cref="Proto.JobSpec.Attempt"/>); 0 for a trial run by hand, which is not fenced.</param>
     public static Proto.TrialSummary Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
-        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null)
+        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, long attempt = 0)
     {
         Directory.CreateDirectory(outputDirectory);
+        var fence = attempt > 0 ? new AttemptFence(outputDirectory, attempt) : null;
+        Action? check = fence is null ? null : fence.Check;
         var clock = Stopwatch.StartNew();
         string metricsPath = Path.Combine(outputDirectory, MetricsFile);
-        RewriteMetricsFromCheckpoint(outputDirectory, metricsPath, log);
-
-        var outcome = TrialRunner.Run(config, outputDirectory, metrics =>
+        try
         {
-            File.AppendAllText(metricsPath, TrialReports.ToJsonLine(metrics.ToProto()) + "\n");
-            onEpoch?.Invoke(metrics);
-        }, log, cancellation, softTargetDirectory);
+            fence?.Claim();
+            RewriteMetricsFromCheckpoint(outputDirectory, metricsPath, log, check);
 
-        var summary = outcome.ToSummary(config.Name, config.Model.Name, clock.Elapsed.TotalSeconds,
-            Path.Combine(outputDirectory, Trainer.BestCheckpoint));
-        AtomicFile.WriteText(Path.Combine(outputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n");
-        return summary;
+            var outcome = TrialRunner.Run(config, outputDirectory, metrics =>
+            {
+                check?.Invoke();
+                File.AppendAllText(metricsPath, TrialReports.ToJsonLine(metrics.ToProto()) + "\n");
+                onEpoch?.Invoke(metrics);
+            }, log, cancellation, softTargetDirectory, fence);
+
+            var summary = outcome.ToSummary(config.Name, config.Model.Name, clock.Elapsed.TotalSeconds,
+                Path.Combine(outputDirectory, Trainer.BestCheckpoint));
+            AtomicFile.WriteText(Path.Combine(outputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n", check);
+            return summary;
+        }
+        catch (SupersededException superseded)
+        {
+            log?.Invoke(superseded.Message);
+            return new Proto.TrialSummary { Name = config.Name, Status = Proto.TrialStatus.Cancelled, FailureReason = superseded.Message };
+        }
     }
 
     /// <summary>metrics.jsonl always holds exactly the epochs of last.ckpt, so a resumed run neither repeats nor loses lines.</summary>
-    static void RewriteMetricsFromCheckpoint(string outputDirectory, string metricsPath, Action<string>? log)
+    static void RewriteMetricsFromCheckpoint(string outputDirectory, string metricsPath, Action<string>? log, Action? check)
     {
         string last = Path.Combine(outputDirectory, Trainer.LastCheckpoint);
         if (!File.Exists(last))
         {
+            check?.Invoke();
             File.Delete(metricsPath);
             return;
         }
         var history = Checkpoint.ReadState(last).History;
         log?.Invoke($"resuming from {last} after epoch {history.Count}");
-        AtomicFile.WriteText(metricsPath, string.Concat(history.Select(m => TrialReports.ToJsonLine(m.ToProto()) + "\n")));
+        AtomicFile.WriteText(metricsPath, string.Concat(history.Select(m => TrialReports.ToJsonLine(m.ToProto()) + "\n")), check);
     }
 }

@@ -125,8 +125,10 @@ public class MultiProcessClusterTests
         (await restarted.TerminateAsync()).ShouldBe(0, restarted.Output);
     }
 
-    [Fact]
-    public async Task A_node_stopped_with_sigstop_leaves_its_trial_to_another_and_after_sigcont_changes_nothing_it_finished()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_node_stopped_with_sigstop_leaves_its_trial_to_another_and_after_sigcont_changes_nothing_it_finished(bool withItsWorker)
     {
         string directory = TestData.TemporaryDirectory();
         string sweep = TestData.WriteFile("sigstop.yaml", """
@@ -150,16 +152,19 @@ public class MultiProcessClusterTests
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
         int[] workers = Processes.ChildrenOf(stopped.Process.Id);
-        Signal("STOP", stopped.Process.Id); // the node only: its worker hears nothing more from it
-
-        foreach (int pid in workers)
-            (await Processes.EndsAsync(pid, TimeSpan.FromSeconds(60))).ShouldBeTrue("the worker kept training for a node that is stopped"); // not when its pipe fills
+        Signal("STOP", stopped.Process.Id);
+        if (withItsWorker) // a stopped pod or machine: the worker goes on from the middle of its batch after SIGCONT, as its node does
+            foreach (int pid in workers) Signal("STOP", pid);
+        else // the node only: its worker hears nothing more from it
+            foreach (int pid in workers)
+                (await Processes.EndsAsync(pid, TimeSpan.FromSeconds(60))).ShouldBeTrue("the worker kept training for a node that is stopped"); // not when its pipe fills
         string results = Path.Combine(directory, "sigstop", "results.csv");
         await WaitForResults(results, TimeSpan.FromMinutes(8), coordinator, () => $"coordinator:\n{coordinator.Output}\nother:\n{other.Output}");
         other.Output.ShouldContain("slot 0: starting"); // it took the trial over
         var finished = Directory.GetFiles(trials, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
 
         Signal("CONT", stopped.Process.Id);
+        if (withItsWorker) foreach (int pid in workers) Signal("CONT", pid); // its attempt was superseded: the fence stops it before it writes
         await stopped.WaitForOutput("joining again", TimeSpan.FromMinutes(1)); // downed while stopped: it rejoins
         await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         Directory.GetFiles(trials, "*", SearchOption.AllDirectories).Order().ShouldBe(finished.Keys.Order());

@@ -46,8 +46,8 @@ public class PostgresJournalTests(PostgresServer postgres) : IClassFixture<Postg
         {
             await connection.OpenAsync(token);
             await using var query = new NpgsqlCommand("SELECT count(*) FROM journal WHERE persistence_id = 'sweep-pg-sweep'", connection);
-            // submitted + (started + completed) for each of the 4 trials
-            Convert.ToInt32(await query.ExecuteScalarAsync(token)).ShouldBe(1 + 4 * 2);
+            // submitted + the attempt numbers reserved + (started + completed) for each of the 4 trials
+            Convert.ToInt32(await query.ExecuteScalarAsync(token)).ShouldBe(1 + 1 + 4 * 2);
             // a snapshot after the 4th and the 8th event; the older one deleted once the newer was saved
             await using var snapshots = new NpgsqlCommand("SELECT max(sequence_number) FROM snapshot WHERE persistence_id = 'sweep-pg-sweep'", connection);
             Convert.ToInt64(await snapshots.ExecuteScalarAsync(token)).ShouldBe(8);

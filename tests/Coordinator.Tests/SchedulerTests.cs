@@ -13,7 +13,8 @@ public class SchedulerTests : TestKit
 {
     static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
 
-    static EnqueueJob Job(string sweep, string job) => new() { Job = new JobSpec { SweepId = sweep, JobId = job } };
+    static EnqueueJob Job(string sweep, string job, long attempt = 0, bool resume = false) =>
+        new() { Job = new JobSpec { SweepId = sweep, JobId = job, Attempt = attempt }, Resume = resume };
 
     static SlotFree Slot(string node, int slot) => new() { Node = node, Slot = slot, Device = "cpu" };
 
@@ -75,7 +76,7 @@ public class SchedulerTests : TestKit
     }
 
     [Fact]
-    public void The_same_job_is_queued_once()
+    public void The_same_attempt_is_queued_once()
     {
         var sweeps = CreateTestProbe();
         var agent = CreateTestProbe();
@@ -89,22 +90,31 @@ public class SchedulerTests : TestKit
     }
 
     [Fact]
-    public void Jobs_of_a_node_that_dies_go_to_another_node()
+    public void A_node_that_dies_has_its_jobs_reported_lost_and_their_next_attempts_run_first_while_the_old_attempts_reports_free_nothing()
     {
         var sweeps = CreateTestProbe();
         var doomed = CreateTestProbe();
         var survivor = CreateTestProbe();
         var scheduler = Sys.ActorOf(Scheduler.Props(sweeps));
         scheduler.Tell(Slot("n1", 0), doomed);
-        scheduler.Tell(Job("s", "a"));
+        scheduler.Tell(Job("s", "a", attempt: 1));
+        scheduler.Tell(Job("s", "b", attempt: 2));
         doomed.ExpectMsg<RunJob>().Job.JobId.ShouldBe("a");
-        sweeps.ExpectMsg<JobAssigned>();
+        sweeps.ExpectMsg<JobAssigned>().Attempt.ShouldBe(1);
 
         Watch(doomed.Ref);
         Sys.Stop(doomed.Ref);
         ExpectTerminated(doomed.Ref);
-        sweeps.ExpectMsg<JobLost>().Reason.ShouldBe("node n1 left");
+        var lost = sweeps.ExpectMsg<JobLost>();
+        (lost.JobId, lost.Reason, lost.Attempt).ShouldBe(("a", "node n1 left", 1L));
+        scheduler.Tell(Job("s", "a", attempt: 3, resume: true)); // the sweep's next attempt
         scheduler.Tell(Slot("n2", 0), survivor);
-        survivor.ExpectMsg<RunJob>().Job.JobId.ShouldBe("a");
+        var resumed = survivor.ExpectMsg<RunJob>().Job;
+        (resumed.JobId, resumed.Attempt).ShouldBe(("a", 3L)); // ahead of b, which never ran
+
+        scheduler.Tell(new JobFinished { SweepId = "s", JobId = "a", Attempt = 1, Summary = new TrialSummary() }); // the old attempt, late
+        sweeps.FishForMessage<JobFinished>(_ => true).Attempt.ShouldBe(1); // the sweep decides it is not current
+        scheduler.Tell(new CancelSweepJobs { SweepId = "s" });
+        survivor.ExpectMsg<CancelJob>().JobId.ShouldBe("a"); // attempt 3 is still running here
     }
 }

@@ -1,7 +1,9 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
+using Orchestrator.Coordinator.Commands;
 using Orchestrator.Protocol.V1;
 using Orchestrator.Tests;
 using Shouldly;
@@ -25,7 +27,7 @@ public sealed class CoordinatorFixture : IAsyncLifetime
         TokenFile = Path.Combine(Directory, "token");
         await File.WriteAllTextAsync(TokenFile, Token + "\n");
         int port = Loopback.FreePort(), grpcPort = Loopback.FreePort(), metricsPort = Loopback.FreePort(), nodeMetricsPort = Loopback.FreePort();
-        NodeMetricsUrl = $"http://localhost:{nodeMetricsPort}/metrics"; // any host name: the node's cluster address is 127.0.0.1
+        NodeMetricsUrl = $"http://localhost:{nodeMetricsPort}/metrics"; // served at the node's --hostname, 127.0.0.1, which localhost reaches
         Endpoint = $"http://127.0.0.1:{grpcPort}";
         MetricsUrl = $"http://127.0.0.1:{metricsPort}/metrics";
         Coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", Path.Combine(Directory, "out"),
@@ -109,7 +111,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     {
         using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
         var client = coordinator.Client(channel);
-        var request = new SubmitRequest { FileName = "unauthorised.yaml", Content = Sweep("api-unauthorised") };
+        var request = new SubmitRequest { FileName = "unauthorised.yaml", Content = ByteString.CopyFromUtf8(Sweep("api-unauthorised")) };
         var refused = await Should.ThrowAsync<RpcException>(async () => await client.SubmitAsync(request, cancellationToken: TestContext.Current.CancellationToken));
         refused.StatusCode.ShouldBe(StatusCode.Unauthenticated);
         var wrong = await Should.ThrowAsync<RpcException>(async () =>
@@ -129,7 +131,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     public async Task A_request_over_the_size_limit_is_refused_before_it_does_anything()
     {
         using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
-        var huge = new SubmitRequest { FileName = "huge.yaml", Content = Sweep("api-huge") + "\n# " + new string('x', 5 * 1024 * 1024) + "\n" };
+        var huge = new SubmitRequest { FileName = "huge.yaml", Content = ByteString.CopyFromUtf8(Sweep("api-huge") + "\n# " + new string('x', 5 * 1024 * 1024) + "\n") };
         var refused = await Should.ThrowAsync<RpcException>(async () =>
             await coordinator.Client(channel).SubmitAsync(huge, CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken));
         refused.StatusCode.ShouldBe(StatusCode.ResourceExhausted);
@@ -174,14 +176,23 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         ];
         foreach (var (name, content, message) in hostile)
         {
-            var refused = await Should.ThrowAsync<RpcException>(async () => await client.SubmitAsync(new SubmitRequest { FileName = $"{name}.yaml", Content = content },
+            var refused = await Should.ThrowAsync<RpcException>(async () => await client.SubmitAsync(new SubmitRequest { FileName = $"{name}.yaml", Content = ByteString.CopyFromUtf8(content) },
                 CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken));
             refused.StatusCode.ShouldBe(StatusCode.InvalidArgument, name);
             refused.Status.Detail.ShouldContain(message);
             System.IO.Directory.Exists(Path.Combine(coordinator.Directory, "out", name)).ShouldBeFalse();
         }
+        // Bytes that are not UTF-8: a file saved in Latin-1.
+        byte[] latin1 = System.Text.Encoding.UTF8.GetBytes("# caf@\n" + Sweep("api-latin1"));
+        latin1[Array.IndexOf(latin1, (byte)'@')] = 0xE9;
+        var notUtf8 = await Should.ThrowAsync<RpcException>(async () => await client.SubmitAsync(new SubmitRequest { FileName = "api-latin1.yaml", Content = ByteString.CopyFrom(latin1) },
+            CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken));
+        notUtf8.StatusCode.ShouldBe(StatusCode.InvalidArgument);
+        notUtf8.Status.Detail.ShouldContain("api-latin1.yaml:1:6: not UTF-8 text (byte 0xE9)");
+        System.IO.Directory.Exists(Path.Combine(coordinator.Directory, "out", "api-latin1")).ShouldBeFalse();
+
         var sweeps = await client.ListAsync(new ListRequest(), CoordinatorFixture.Authorized, cancellationToken: TestContext.Current.CancellationToken);
-        sweeps.Sweeps.ShouldNotContain(s => s.SweepId.StartsWith("api-deep") || s.SweepId.StartsWith("api-bomb") || s.SweepId.StartsWith("api-newline"));
+        sweeps.Sweeps.ShouldNotContain(s => s.SweepId.StartsWith("api-deep") || s.SweepId.StartsWith("api-bomb") || s.SweepId.StartsWith("api-newline") || s.SweepId.StartsWith("api-latin1"));
     }
 
     [Fact]
@@ -196,6 +207,43 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         await reflection.RequestStream.CompleteAsync();
         (await reflection.ResponseStream.MoveNext(TestContext.Current.CancellationToken)).ShouldBeTrue();
         reflection.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ShouldContain("orchestrator.v1.Sweeps");
+    }
+
+    [Fact]
+    public async Task Retry_runs_again_only_what_the_machine_broke_unless_told_every_failure_and_writes_the_results_again()
+    {
+        string file = TestData.WriteFile("api-retry.yaml", """
+            name: api-retry
+            dataset: { name: synthetic, validation: 200 }
+            student: { model: mlp-16, epochs: 2, optimizer: { name: sgd, lr: 1e30 } }
+            seeds: [1, 2]
+            """);
+        var (code, output, error) = await Cli("submit", file, "--watch");
+        (code, output).ShouldBe((CommandLineRunner.TrialFailed, output), error); // the loss diverges: the trials' own failure
+        output.ShouldContain("api-retry: complete; 0 done, 2 failed");
+        string results = Path.Combine(coordinator.Directory, "out", "api-retry", "results.csv");
+        async Task ResultsWritten()
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while (!File.Exists(results))
+            {
+                DateTime.UtcNow.ShouldBeLessThan(deadline, "no results.csv\n" + coordinator.Coordinator.Output);
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+        await ResultsWritten();
+        File.Delete(results);
+
+        (code, output, error) = await Cli("retry", "api-retry");
+        (code, output.Trim()).ShouldBe((0, "api-retry: no machine-caused failure to retry (--failed retries the trials' own failures too)."), error);
+        (code, output, error) = await Cli("retry", "api-retry", "--failed");
+        (code, output.Trim()).ShouldBe((0, "api-retry: 2 failed job(s) queued again; its results are written again when it completes."), error);
+        (code, output, error) = await Cli("watch", "api-retry");
+        code.ShouldBe(CommandLineRunner.TrialFailed, error); // it fails the same: nothing it reads changed
+        output.ShouldContain("api-retry: complete; 0 done, 2 failed");
+        await ResultsWritten();
+        (code, _, error) = await Cli("retry", "api-nonexistent");
+        (code, error.Contains("no sweep 'api-nonexistent'")).ShouldBe((2, true), error);
     }
 
     [Fact]
@@ -266,7 +314,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     {
         using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
         var client = coordinator.Client(channel);
-        await client.SubmitAsync(new SubmitRequest { FileName = "api-watch.yaml", Content = Sweep("api-watch", epochs: 10) }, CoordinatorFixture.Authorized,
+        await client.SubmitAsync(new SubmitRequest { FileName = "api-watch.yaml", Content = ByteString.CopyFromUtf8(Sweep("api-watch", epochs: 10)) }, CoordinatorFixture.Authorized,
             cancellationToken: TestContext.Current.CancellationToken);
         static bool Completes(WatchEvent e) => e.Sweep is { SweepId: "api-watch", State: "complete" };
 

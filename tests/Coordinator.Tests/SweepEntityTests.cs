@@ -35,8 +35,26 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         },
     };
 
-    static JobFinished Finished(string job, TrialStatus status) =>
-        new() { SweepId = "s", JobId = job, Summary = new TrialSummary { Name = job, Status = status, FailureReason = status == TrialStatus.Failed ? "boom" : "" } };
+    /// <summary>Each job's attempt as the entity last handed it to the scheduler: what a node's reports carry.</summary>
+    readonly Dictionary<string, long> attempts = [];
+
+    EnqueueJob Enqueued(Akka.TestKit.TestProbe scheduler) => Seen(scheduler.ExpectMsg<EnqueueJob>());
+
+    List<EnqueueJob> Enqueued(Akka.TestKit.TestProbe scheduler, int count) => scheduler.ReceiveN(count).Select(m => Seen((EnqueueJob)m)).ToList();
+
+    EnqueueJob Seen(EnqueueJob enqueued)
+    {
+        attempts[enqueued.Job.JobId] = enqueued.Job.Attempt;
+        return enqueued;
+    }
+
+    JobFinished Finished(string job, TrialStatus status) => new()
+    {
+        SweepId = "s", JobId = job, Attempt = attempts[job],
+        Summary = new TrialSummary { Name = job, Status = status, FailureReason = status == TrialStatus.Failed ? "boom" : "" },
+    };
+
+    JobAssigned Assigned(string job, string node, int slot) => new() { SweepId = "s", JobId = job, Node = node, Slot = slot, Attempt = attempts[job] };
 
     /// <summary>An entity with <see cref="Sweep"/> submitted, after it handed the scheduler the two jobs that wait for nothing (teacher-1, trial-c).</summary>
     (IActorRef Entity, Akka.TestKit.TestProbe Scheduler) Submitted()
@@ -45,7 +63,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
         entity.Tell(Sweep());
         ExpectMsg<SweepAccepted>();
-        scheduler.ReceiveN(2);
+        Enqueued(scheduler, 2);
         return (entity, scheduler);
     }
 
@@ -65,19 +83,19 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
         entity.Tell(Sweep());
         ExpectMsg<SweepAccepted>().Jobs.ShouldBe(5);
-        var first = new[] { scheduler.ExpectMsg<EnqueueJob>(), scheduler.ExpectMsg<EnqueueJob>() }.Select(e => e.Job.JobId).Order();
+        var first = new[] { Enqueued(scheduler), Enqueued(scheduler) }.Select(e => e.Job.JobId).Order();
         first.ShouldBe(["teacher-1", "trial-c"]);
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
         entity.Tell(Finished("teacher-1", TrialStatus.Completed));
-        var softTargets = scheduler.ExpectMsg<EnqueueJob>().Job;
+        var softTargets = Enqueued(scheduler).Job;
         softTargets.JobId.ShouldBe("soft-targets-1");
         softTargets.Kind.ShouldBe(JobKind.SoftTargets);
         softTargets.SoftTargetStore.ShouldBe("/store");
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
         entity.Tell(Finished("soft-targets-1", TrialStatus.Completed));
-        var students = new[] { scheduler.ExpectMsg<EnqueueJob>(), scheduler.ExpectMsg<EnqueueJob>() }.Select(e => e.Job).ToList();
+        var students = new[] { Enqueued(scheduler), Enqueued(scheduler) }.Select(e => e.Job).ToList();
         students.Select(s => s.JobId).Order().ShouldBe(["trial-a", "trial-b"]);
         students.ShouldAllBe(s => s.WorkJson == Trial && s.Kind == JobKind.Student);
         students.ShouldAllBe(s => s.OutputDirectory == Path.Combine("/out", s.JobId));
@@ -90,6 +108,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler));
         entity.Tell(Sweep());
         ExpectMsg<SweepAccepted>();
+        Enqueued(scheduler, 2).Select(e => e.Job.JobId).Order().ShouldBe(["teacher-1", "trial-c"]);
         entity.Tell(Finished("teacher-1", TrialStatus.Failed));
         AwaitAssert(() =>
         {
@@ -100,7 +119,6 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
             new[] { "soft-targets-1", "trial-a", "trial-b" }.ShouldAllBe(id => jobs[id].State == JobStates.Failed);
             jobs["trial-c"].State.ShouldNotBe(JobStates.Failed);
         });
-        scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["teacher-1", "trial-c"]);
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
@@ -108,9 +126,9 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
     public void Cancelling_stops_every_unfinished_job_survives_a_restart_and_a_resubmission_resumes()
     {
         var (entity, scheduler) = Submitted();
-        entity.Tell(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 });
+        entity.Tell(Assigned("trial-c", "n1", 0));
         entity.Tell(Finished("teacher-1", TrialStatus.Completed));
-        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("soft-targets-1");
+        Enqueued(scheduler).Job.JobId.ShouldBe("soft-targets-1");
 
         entity.Tell(new CancelSweep { SweepId = "s", Reason = "test" });
         var accepted = ExpectMsg<SweepCancelAccepted>();
@@ -127,16 +145,16 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // still cancelled after replay
         restarted.Tell(Sweep());
         ExpectMsg<SweepAccepted>().AlreadyDone.ShouldBe(1);
-        scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["soft-targets-1", "trial-c"]);
+        Enqueued(scheduler, 2).Select(e => e.Job.JobId).Order().ShouldBe(["soft-targets-1", "trial-c"]);
     }
 
     [Fact]
     public void After_a_restart_the_entity_replays_its_events_and_queues_only_unfinished_jobs()
     {
         var (entity, scheduler) = Submitted();
-        entity.Tell(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 });
+        entity.Tell(Assigned("trial-c", "n1", 0));
         entity.Tell(Finished("trial-c", TrialStatus.Completed));
-        entity.Tell(new JobAssigned { SweepId = "s", JobId = "teacher-1", Node = "n1", Slot = 1 });
+        entity.Tell(Assigned("teacher-1", "n1", 1));
         AwaitAssert(() =>
         {
             entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
@@ -144,7 +162,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         });
 
         var restarted = Restarted(entity, scheduler);
-        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("teacher-1"); // was running when the coordinator stopped
+        Enqueued(scheduler).Job.JobId.ShouldBe("teacher-1"); // was running when the coordinator stopped
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         restarted.Tell(Sweep());
         ExpectMsg<SweepAccepted>().AlreadyDone.ShouldBe(1);
@@ -154,15 +172,19 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
     public void A_job_whose_process_crashed_runs_again_until_its_third_crash_counted_across_a_restart()
     {
         var (entity, scheduler) = Submitted();
-        var crash = new JobFinished { SweepId = "s", JobId = "trial-c", Summary = new TrialSummary { Status = TrialStatus.Failed, FailureReason = "worker ended with exit code 137", Crashed = true } };
-        entity.Tell(crash);
-        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c");
+        JobFinished Crash() => new()
+        {
+            SweepId = "s", JobId = "trial-c", Attempt = attempts["trial-c"],
+            Summary = new TrialSummary { Status = TrialStatus.Failed, FailureReason = "worker ended with exit code 137", Crashed = true },
+        };
+        entity.Tell(Crash());
+        Enqueued(scheduler).Job.JobId.ShouldBe("trial-c");
 
         var restarted = Restarted(entity, scheduler);
-        scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["teacher-1", "trial-c"]);
-        restarted.Tell(crash.Clone());
-        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c"); // second crash: runs again
-        restarted.Tell(crash.Clone());
+        Enqueued(scheduler, 2).Select(e => e.Job.JobId).Order().ShouldBe(["teacher-1", "trial-c"]);
+        restarted.Tell(Crash());
+        Enqueued(scheduler).Job.JobId.ShouldBe("trial-c"); // second crash: runs again
+        restarted.Tell(Crash());
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // third: fails
         AwaitAssert(() =>
         {
@@ -177,27 +199,27 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
     public void It_snapshots_its_state_and_recovers_from_the_snapshot_and_the_events_after_it()
     {
         var scheduler = CreateTestProbe();
-        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler, snapshotEvery: 2));
+        var entity = Sys.ActorOf(SweepEntity.Props("s", scheduler, snapshotEvery: 3));
         entity.Tell(Sweep());
         ExpectMsg<SweepAccepted>();
-        scheduler.ReceiveN(2);
-        entity.Tell(Finished("teacher-1", TrialStatus.Completed)); // the second event: a snapshot
-        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("soft-targets-1");
-        entity.Tell(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 }); // the third: after it
+        Enqueued(scheduler, 2);
+        entity.Tell(Finished("teacher-1", TrialStatus.Completed)); // the third event (after the plan and the attempts reserved): a snapshot
+        Enqueued(scheduler).Job.JobId.ShouldBe("soft-targets-1");
+        entity.Tell(Assigned("trial-c", "n1", 0)); // the third: after it
         var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
         AwaitAssert(() =>
         {
             store.Tell(new Akka.Persistence.LoadSnapshot("sweep-s", Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue), TestActor);
             var loaded = ExpectMsg<Akka.Persistence.LoadSnapshotResult>().Snapshot;
             loaded.ShouldNotBeNull();
-            loaded.Metadata.SequenceNr.ShouldBe(2);
+            loaded.Metadata.SequenceNr.ShouldBe(3);
             ((SweepSnapshot)loaded.Snapshot).Jobs.Single().State.ShouldBe(JobState.Done);
         });
         entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var before = ExpectMsg<SweepStatus>();
 
         var restarted = Restarted(entity, scheduler);
-        scheduler.ReceiveN(2).Select(m => ((EnqueueJob)m).Job.JobId).Order().ShouldBe(["soft-targets-1", "trial-c"]); // trial-c was running: queued again
+        Enqueued(scheduler, 2).Select(e => e.Job.JobId).Order().ShouldBe(["soft-targets-1", "trial-c"]); // trial-c was running: queued again
         restarted.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var after = ExpectMsg<SweepStatus>();
         after.Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobStates.Queued);
@@ -213,17 +235,20 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         for (int i = 0; i < SweepEntity.Window + 500; i++) sweep.Jobs.Add(new PlannedJob { JobId = $"j{i:D5}", Kind = JobKind.Student, WorkJson = "{}" });
         entity.Tell(sweep);
         ExpectMsg<SweepAccepted>().Jobs.ShouldBe(SweepEntity.Window + 500);
-        var first = scheduler.ReceiveN(SweepEntity.Window).Select(m => ((EnqueueJob)m).Job.JobId).ToList();
+        var first = Enqueued(scheduler, SweepEntity.Window).Select(e => e.Job.JobId).ToList();
         first.ShouldBe(Enumerable.Range(0, SweepEntity.Window).Select(i => $"j{i:D5}"));
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
-        for (int i = 0; i < 10; i++) entity.Tell(new JobAssigned { SweepId = "s", JobId = first[i], Node = "n1", Slot = i }); // slots took ten
-        scheduler.ReceiveN(10).Select(m => ((EnqueueJob)m).Job.JobId).ShouldBe(Enumerable.Range(SweepEntity.Window, 10).Select(i => $"j{i:D5}"));
-        entity.Tell(new JobLost { SweepId = "s", JobId = first[0], Reason = "node n1 left" }); // back in the scheduler's queue: it counts again
-        entity.Tell(new JobAssigned { SweepId = "s", JobId = first[10], Node = "n2", Slot = 0 });
+        for (int i = 0; i < 10; i++) entity.Tell(Assigned(first[i], "n1", i)); // slots took ten
+        Enqueued(scheduler, 10).Select(e => e.Job.JobId).ShouldBe(Enumerable.Range(SweepEntity.Window, 10).Select(i => $"j{i:D5}"));
+        entity.Tell(new JobLost { SweepId = "s", JobId = first[0], Reason = "node n1 left", Attempt = attempts[first[0]] });
+        scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // the window is full
+        entity.Tell(Assigned(first[10], "n2", 0));
+        var again = Enqueued(scheduler); // a new attempt, ahead of the jobs that never ran
+        (again.Job.JobId, again.Resume, again.Job.Attempt).ShouldBe((first[0], true, SweepEntity.Window + 11L));
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         entity.Tell(Finished(first[20], TrialStatus.Completed)); // finished before any slot was said to take it
-        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe($"j{SweepEntity.Window + 10:D5}");
+        Enqueued(scheduler).Job.JobId.ShouldBe($"j{SweepEntity.Window + 10:D5}");
     }
 
     [Fact]
@@ -231,6 +256,6 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
     {
         var (entity, scheduler) = Submitted();
         entity.Tell(Finished("trial-c", TrialStatus.Cancelled));
-        scheduler.ExpectMsg<EnqueueJob>().Job.JobId.ShouldBe("trial-c");
+        Enqueued(scheduler).Job.JobId.ShouldBe("trial-c");
     }
 }

@@ -271,6 +271,17 @@ public class SweepFileTests
     }
 
     [Fact]
+    public void A_file_that_is_not_utf8_is_refused_at_its_first_such_byte()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(Grid.Replace("name: kd-grid", "name: kd-grid # caf@"));
+        bytes[Array.IndexOf(bytes, (byte)'@')] = 0xE9; // Latin-1
+        string path = TestData.WriteFile("latin1.yaml", "");
+        File.WriteAllBytes(path, bytes);
+        Should.Throw<Distillation.UserInputException>(() => SweepFile.Load(path)).Message.ShouldBe(
+            $"{path}:1:20: not UTF-8 text (a byte there is not UTF-8, or the file holds U+FFFD); save the file as UTF-8.");
+    }
+
+    [Fact]
     public void A_capped_grid_of_a_billion_points_plans_only_its_cap_and_oversized_settings_are_refused()
     {
         string Values(Func<int, string> value) => string.Join(", ", Enumerable.Range(1, 1000).Select(value));

@@ -128,14 +128,74 @@ public sealed class SweepStateTests
     }
 
     [Fact]
-    public void A_lost_job_is_queued_again_without_a_hand_over_since_the_scheduler_requeues_it_itself()
+    public void A_lost_job_is_queued_again_and_handed_over_as_a_new_attempt()
     {
         var state = Submitted();
         Run(state, state.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n1", Slot = 2 }));
         (StateOf(state, "teacher"), state.Placement("teacher")).ShouldBe((JobState.Running, ("n1", 2)));
         var lost = Run(state, state.Decide(new JobLost { SweepId = "s", JobId = "teacher", Reason = "node n1 left" }));
-        (lost.Events.Count, lost.HandOver.Count, StateOf(state, "teacher")).ShouldBe((1, 0, JobState.Queued));
+        (lost.Events.Count, StateOf(state, "teacher")).ShouldBe((1, JobState.Queued));
+        lost.HandOver.ShouldBe(["teacher"]);
         state.Decide(new JobLost { SweepId = "s", JobId = "nope" }).ShouldBe(SweepState.Decision.None);
+    }
+
+    [Fact]
+    public void Every_attempt_gets_a_number_never_given_before_even_after_a_restart_and_only_the_current_attempt_counts()
+    {
+        var journal = new List<IMessage>();
+        var live = new SweepState("s");
+        void Record(SweepState.Decision decision) => journal.AddRange(Run(live, decision).Events);
+        EnqueueJob Attempt(SweepState state, string job)
+        {
+            if (state.AttemptsNeeded() is { } reserve)
+            {
+                state.Apply(reserve);
+                if (state == live) journal.Add(reserve);
+            }
+            return state.NextAttempt(job);
+        }
+        Record(live.Decide(Sweep()));
+        Should.Throw<InvalidOperationException>(() => live.NextAttempt("teacher")); // none reserved yet
+        var first = Attempt(live, "teacher");
+        (first.Job.Attempt, first.Resume).ShouldBe((1, false));
+        Attempt(live, "trial-c").Job.Attempt.ShouldBe(2);
+        Record(live.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n1", Attempt = 1 }));
+        Record(live.Decide(new JobLost { SweepId = "s", JobId = "teacher", Attempt = 1, Reason = "node n1 left" }));
+        var second = Attempt(live, "teacher");
+        (second.Job.Attempt, second.Resume).ShouldBe((3, true)); // it ran before: it resumes ahead of new jobs
+
+        // The first attempt's node comes back and reports: nothing changes.
+        live.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n1", Attempt = 1 }).ShouldBe(SweepState.Decision.None);
+        live.Decide(new JobFinished { SweepId = "s", JobId = "teacher", Attempt = 1, Summary = new TrialSummary { Status = TrialStatus.Completed } })
+            .ShouldBe(SweepState.Decision.None);
+        live.Decide(new JobLost { SweepId = "s", JobId = "teacher", Attempt = 1 }).ShouldBe(SweepState.Decision.None);
+        Record(live.Decide(new JobFinished { SweepId = "s", JobId = "teacher", Attempt = 3, Summary = new TrialSummary { Status = TrialStatus.Completed } }));
+        StateOf(live, "teacher").ShouldBe(JobState.Done);
+
+        foreach (var restarted in new[] { Replayed(journal), Restored(live) })
+        {
+            restarted.Recovered();
+            restarted.IsCurrent("trial-c", 2).ShouldBeFalse(); // handed over by the old incarnation
+            var next = Attempt(restarted, "trial-c");
+            next.Job.Attempt.ShouldBe(SweepState.AttemptBlock + 1); // above all the old incarnation reserved
+            restarted.IsCurrent("trial-c", next.Job.Attempt).ShouldBeTrue();
+            restarted.Decide(new JobFinished { SweepId = "s", JobId = "trial-c", Attempt = 2, Summary = new TrialSummary { Status = TrialStatus.Completed } })
+                .ShouldBe(SweepState.Decision.None);
+        }
+    }
+
+    static SweepState Replayed(IEnumerable<IMessage> journal)
+    {
+        var state = new SweepState("s");
+        foreach (var e in journal) state.Apply(e);
+        return state;
+    }
+
+    static SweepState Restored(SweepState from)
+    {
+        var state = new SweepState("s");
+        state.Restore(SweepSnapshot.Parser.ParseFrom(from.Snapshot().ToByteArray()));
+        return state;
     }
 
     [Fact]
@@ -290,17 +350,36 @@ public sealed class SweepStateTests
         state.Status(2499, 1000).Jobs.Count.ShouldBe(1);
     }
 
+    static JobFinished DiskFull(string job)
+    {
+        var diskFull = Finished(job, TrialStatus.Failed);
+        (diskFull.Summary.FailureReason, diskFull.Summary.Environmental) = ("No space left on device", true);
+        return diskFull;
+    }
+
+    /// <summary>The teacher fails for the machine until its retries are spent (soft-targets, trial-a and trial-b fail with it); trial-c fails on its own (a NaN loss).</summary>
+    static SweepState FailedByTheMachine()
+    {
+        var state = Submitted();
+        for (int retry = 1; retry <= SweepState.MaxEnvironmentalRetries; retry++)
+        {
+            var again = Run(state, state.Decide(DiskFull("teacher")));
+            again.Events.Single().ShouldBeOfType<JobRequeued>().Environmental.ShouldBeTrue();
+            (again.HandOver.Single(), again.HandOverAfter).ShouldBe(("teacher", SweepState.RetryBackoff(retry)));
+        }
+        SweepState.RetryBackoff(3).ShouldBe(TimeSpan.FromSeconds(90));
+        var failed = Run(state, state.Decide(DiskFull("teacher")));
+        failed.Events.OfType<JobCompleted>().First().Summary.FailureReason.ShouldStartWith("No space left on device (the machine's failure, after 3 retries;");
+        Run(state, state.Decide(Finished("trial-c", TrialStatus.Failed)));
+        state.Complete.ShouldBeTrue();
+        state.Count(JobState.Failed).ShouldBe(5);
+        return state;
+    }
+
     [Fact]
     public void Submitting_again_retries_what_the_machine_failed_and_what_failed_with_it_but_not_the_trials_own_failures()
     {
-        var state = Submitted();
-        Run(state, state.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n" }));
-        var diskFull = Finished("teacher", TrialStatus.Failed);
-        (diskFull.Summary.FailureReason, diskFull.Summary.Environmental) = ("No space left on device", true);
-        Run(state, state.Decide(diskFull)); // soft-targets, trial-a and trial-b fail with it
-        Run(state, state.Decide(Finished("trial-c", TrialStatus.Failed))); // its own failure (a NaN loss)
-        state.Complete.ShouldBeTrue();
-        state.Count(JobState.Failed).ShouldBe(5);
+        var state = FailedByTheMachine();
 
         var again = Run(state, state.Decide(Sweep()));
         again.Events.OfType<JobRequeued>().Select(e => e.JobId).ShouldBe(["teacher", "soft-targets", "trial-a", "trial-b"]);
@@ -315,5 +394,25 @@ public sealed class SweepStateTests
         var restored = new SweepState("s");
         restored.Restore(snapshot);
         restored.Status().ShouldBe(state.Status());
+    }
+
+    [Fact]
+    public void Retry_runs_again_what_the_machine_failed_or_with_all_failed_every_failed_job_and_is_refused_while_cancelled()
+    {
+        var state = FailedByTheMachine();
+        var retry = Run(state, state.Decide(new RetrySweep { SweepId = "s" }));
+        retry.Reply.ShouldBeOfType<SweepRetryAccepted>().Retried.ShouldBe(4);
+        retry.HandOver.ShouldBe(["teacher"]);
+        StateOf(state, "trial-c").ShouldBe(JobState.Failed); // its own failure: it would fail the same
+        Run(state, state.Decide(DiskFull("teacher"))).HandOverAfter.ShouldBe(SweepState.RetryBackoff(1)); // its retries start over
+
+        var all = Run(state, state.Decide(new RetrySweep { SweepId = "s", AllFailed = true }));
+        (all.Reply.ShouldBeOfType<SweepRetryAccepted>().Retried, all.HandOver.Single()).ShouldBe((1, "trial-c"));
+        state.Count(JobState.Failed).ShouldBe(0);
+
+        Run(state, state.Decide(new CancelSweep { SweepId = "s" }));
+        var refused = state.Decide(new RetrySweep { SweepId = "s", AllFailed = true });
+        (refused.Events.Count, refused.Reply.ShouldBeOfType<SweepRejected>().Reason).ShouldBe((0, SweepRejected.Types.Reason.Cancelled));
+        new SweepState("s").Decide(new RetrySweep { SweepId = "s" }).Reply.ShouldBeOfType<SweepRejected>().Reason.ShouldBe(SweepRejected.Types.Reason.NotFound);
     }
 }

@@ -51,4 +51,32 @@ public class TrialExecutionTests
         resumed.Status.ShouldBe(Proto.TrialStatus.Completed);
         ReadMetrics(directory).Select(m => m.Epoch).ShouldBe([1, 2, 3, 4]);
     }
+
+    [Fact]
+    public void An_attempt_superseded_mid_run_stops_before_its_next_write_and_a_superseded_one_never_starts()
+    {
+        string directory = TestData.TemporaryDirectory();
+        string fence = Path.Combine(directory, AttemptFence.FileName);
+        // Attempt 3 trains; after its first epoch attempt 4 takes the folder over (its node was downed, the job went elsewhere).
+        var overtaken = TrialExecution.Run(Config(5), directory, m => { if (m.Epoch == 1) File.WriteAllText(fence, "4\n"); },
+            cancellation: TestContext.Current.CancellationToken, attempt: 3);
+        (overtaken.Status, overtaken.FailureReason).ShouldBe((Proto.TrialStatus.Cancelled, "attempt 3 was superseded by attempt 4, which owns the trial's folder now"));
+        ReadMetrics(directory).Select(m => m.Epoch).ShouldBe([1]); // epoch 2's checkpoint and line were never written
+        Checkpoint.ReadState(Path.Combine(directory, Trainer.LastCheckpoint)).EpochsDone.ShouldBe(1);
+        File.Exists(Path.Combine(directory, TrialExecution.SummaryFile)).ShouldBeFalse();
+
+        var current = TrialExecution.Run(Config(5), directory, cancellation: TestContext.Current.CancellationToken, attempt: 4);
+        current.Status.ShouldBe(Proto.TrialStatus.Completed);
+        var finished = Directory.GetFiles(directory).ToDictionary(f => f, File.ReadAllBytes);
+
+        foreach (long stale in new[] { 3L, 1L })
+        {
+            var late = TrialExecution.Run(Config(5), directory, cancellation: TestContext.Current.CancellationToken, attempt: stale);
+            late.Status.ShouldBe(Proto.TrialStatus.Cancelled);
+            late.FailureReason.ShouldContain("superseded by attempt 4");
+        }
+        Directory.GetFiles(directory).Order().ShouldBe(finished.Keys.Order());
+        foreach (var (file, bytes) in finished) File.ReadAllBytes(file).ShouldBe(bytes, file);
+        File.ReadAllText(fence).ShouldBe("4\n");
+    }
 }

@@ -4,8 +4,9 @@ namespace Orchestrator.Coordinator.Api;
 
 /// <summary>How the coordinator serves its gRPC API: the port, an optional bearer token, an optional TLS certificate (PEM), and how many events Watch streams can resume from.</summary>
 /// <param name="MetricsPort">Where Prometheus scrapes /metrics (plain HTTP/1.1); 0: no metrics endpoint.</param>
+/// <param name="Bind">The address both ports listen on (<see cref="Hosting.Listening.Listen"/>): --bind, else --hostname.</param>
 public sealed record ApiOptions(int Port, string? Token = null, string? CertificateFile = null, string? KeyFile = null, int WatchHistory = WatchHub.DefaultCapacity,
-    int MetricsPort = 0)
+    int MetricsPort = 0, string Bind = "127.0.0.1")
 {
     public const string TokenVariable = "ORCHESTRATOR_TOKEN";
     /// <summary>Requests larger than this are refused (RESOURCE_EXHAUSTED): a sweep file is a few kilobytes.</summary>

@@ -27,12 +27,12 @@ public static class CoordinatorServer
         builder.Logging.AddOrchestratorConsole();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ListenAnyIP(api.Port, listen =>
+            kestrel.Listen(api.Bind, api.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
                 if (api.CertificateFile is { } certificate) listen.UseHttps(X509Certificate2.CreateFromPemFile(certificate, api.KeyFile));
             });
-            if (api.MetricsPort > 0) kestrel.ListenAnyIP(api.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            if (api.MetricsPort > 0) kestrel.Listen(api.Bind, api.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddSingleton<CoordinatorMetrics>();
         builder.Services.AddHostedService<SweepGauges>();

@@ -19,12 +19,13 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
 
     public override async Task<SubmitResponse> Submit(SubmitRequest request, ServerCallContext context)
     {
-        if (string.IsNullOrWhiteSpace(request.Content)) throw Invalid("content is empty: send the sweep file's text.");
         string fileName = string.IsNullOrWhiteSpace(request.FileName) ? "submitted-sweep.yaml" : request.FileName;
+        string content = Utf8Text(request.Content, fileName);
+        if (string.IsNullOrWhiteSpace(content)) throw Invalid("content is empty: send the sweep file's text.");
         SweepPlan plan;
         try
         {
-            var sweep = SweepFile.Parse(request.Content, Path.GetFullPath(fileName));
+            var sweep = SweepFile.Parse(content, Path.GetFullPath(fileName));
             plan = SweepPlanner.Plan(sweep, Path.Combine(coordinator.OutputDirectory, sweep.Name));
         }
         catch (UserInputException e)
@@ -33,13 +34,30 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         }
         var accepted = await SweepRegion.Submit(coordinator.Sweeps, plan, coordinator.SoftTargetStore,
             rejected => new RpcException(new Status(StatusCode.FailedPrecondition, rejected.Message)), context.CancellationToken);
-        AtomicFile.WriteText(Path.Combine(plan.Directory, "sweep.yaml"), request.Content);
+        AtomicFile.WriteText(Path.Combine(plan.Directory, "sweep.yaml"), content);
         followers.Follow(plan.Sweep.Name, plan.Directory);
         return new SubmitResponse
         {
             SweepId = accepted.SweepId, Jobs = accepted.Jobs, AlreadyDone = accepted.AlreadyDone, OutputDirectory = plan.Directory,
             Teachers = plan.Teachers.Count, SoftTargetJobs = plan.SoftTargetJobs.Count, Students = plan.Students.Count,
         };
+    }
+
+    static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The file's text; INVALID_ARGUMENT at the line and column of the first byte that is not UTF-8.</summary>
+    static string Utf8Text(Google.Protobuf.ByteString bytes, string fileName)
+    {
+        try
+        {
+            return StrictUtf8.GetString(bytes.Span);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            var before = bytes.Span[..Math.Clamp(e.Index, 0, bytes.Length)];
+            int line = 1 + before.Count((byte)'\n'), column = before.Length - before.LastIndexOf((byte)'\n');
+            throw Invalid($"{fileName}:{line}:{column}: not UTF-8 text (byte 0x{bytes.Span[before.Length]:X2}); save the file as UTF-8.");
+        }
     }
 
     public override async Task<SweepStatus> Get(GetRequest request, ServerCallContext context)
@@ -110,6 +128,18 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
             TimeSpan.FromSeconds(30), context.CancellationToken);
         var accepted = reply as SweepCancelAccepted ?? throw new RpcException(new Status(StatusCode.NotFound, ((SweepRejected)reply).Message));
         return new CancelResponse { SweepId = accepted.SweepId, Cancelled = accepted.Cancelled, WasRunning = accepted.WasRunning };
+    }
+
+    public override async Task<RetryResponse> Retry(RetryRequest request, ServerCallContext context)
+    {
+        var status = await Page(request.SweepId, 0, 0, context); // NOT_FOUND for an unknown sweep, before anything is created
+        var reply = await Akka.Actor.Futures.Ask<Google.Protobuf.IMessage>(coordinator.Sweeps, new RetrySweep { SweepId = request.SweepId, AllFailed = request.Failed },
+            TimeSpan.FromSeconds(30), context.CancellationToken);
+        if (reply is SweepRejected rejected)
+            throw new RpcException(new Status(rejected.Reason == SweepRejected.Types.Reason.NotFound ? StatusCode.NotFound : StatusCode.FailedPrecondition, rejected.Message));
+        var accepted = (SweepRetryAccepted)reply;
+        if (accepted.Retried > 0) followers.Follow(request.SweepId, SweepPlan.DirectoryOf(status.OutputRoot)); // its results are written again when it completes
+        return new RetryResponse { SweepId = accepted.SweepId, Retried = accepted.Retried };
     }
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> stream, ServerCallContext context)

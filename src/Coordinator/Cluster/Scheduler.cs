@@ -6,8 +6,10 @@ namespace Orchestrator.Coordinator.Cluster;
 /// <summary>
 /// Matches runnable jobs with free GPU slots (work-pulling: a node offers a slot only when it is free, so a slot
 /// never runs two jobs). Jobs are taken round-robin across sweeps, so one large sweep cannot starve another.
-/// When a node's agent dies, its running jobs go back to the front of their queue and resume from their last checkpoint.
-/// A cancelled sweep's queued jobs are dropped and its running ones stopped by their nodes.
+/// When a node's agent dies, its running jobs are reported lost to their sweeps, which hand them over again as new
+/// attempts (ahead of jobs that never started; they resume from their last checkpoint). Each job is held as one attempt
+/// (<see cref="JobSpec.Attempt"/>): a report of another attempt changes nothing here. A cancelled sweep's queued jobs
+/// are dropped and its running ones stopped by their nodes.
 /// </summary>
 public sealed class Scheduler : ReceiveActor, IWithTimers
 {
@@ -38,7 +40,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         {
             if (!known.Add(Key(message.Job))) return;
             enqueuedAt[Key(message.Job)] = DateTime.UtcNow;
-            Queue(message.Job).AddLast(message.Job);
+            if (message.Resume) Queue(message.Job).AddFirst(message.Job);
+            else Queue(message.Job).AddLast(message.Job);
             Dispatch();
         });
         Receive<SlotFree>(offer =>
@@ -49,7 +52,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         });
         Receive<JobFinished>(finished =>
         {
-            string key = $"{finished.SweepId}/{finished.JobId}";
+            string key = Key(finished.SweepId, finished.JobId, finished.Attempt);
             running.Remove(key);
             known.Remove(key);
             sweeps.Tell(finished);
@@ -80,7 +83,9 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     protected override void PreStart() => Timers.StartPeriodicTimer("load", PublishLoad.Instance, TimeSpan.FromSeconds(1));
 
-    static string Key(JobSpec job) => $"{job.SweepId}/{job.JobId}";
+    static string Key(JobSpec job) => Key(job.SweepId, job.JobId, job.Attempt);
+
+    static string Key(string sweepId, string jobId, long attempt) => $"{sweepId}/{jobId}#{attempt}";
 
     LinkedList<JobSpec> Queue(string sweepId)
     {
@@ -103,7 +108,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             running[Key(job)] = (slot, job);
             if (enqueuedAt.Remove(Key(job), out var since)) Context.System.EventStream.Publish(new Dispatched(DateTime.UtcNow - since));
             slot.Agent.Tell(new RunJob { Job = job, Slot = slot.Offer.Slot });
-            sweeps.Tell(new JobAssigned { SweepId = job.SweepId, JobId = job.JobId, Node = slot.Offer.Node, Slot = slot.Offer.Slot });
+            sweeps.Tell(new JobAssigned { SweepId = job.SweepId, JobId = job.JobId, Node = slot.Offer.Node, Slot = slot.Offer.Slot, Attempt = job.Attempt });
         }
     }
 
@@ -131,13 +136,12 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             if (slot.Value.Agent.Equals(agent)) freeSlots.Remove(slot);
             slot = next;
         }
+        // Not queued again here: the node may yet run its attempt (stopped, partitioned), so the sweep gives the job a new one.
         foreach (var (key, (slot, job)) in running.Where(r => r.Value.Slot.Agent.Equals(agent)).ToList())
         {
             running.Remove(key);
-            Queue(job).AddFirst(job);
-            enqueuedAt[key] = DateTime.UtcNow;
-            sweeps.Tell(new JobLost { SweepId = job.SweepId, JobId = job.JobId, Reason = $"node {slot.Offer.Node} left" });
+            known.Remove(key);
+            sweeps.Tell(new JobLost { SweepId = job.SweepId, JobId = job.JobId, Reason = $"node {slot.Offer.Node} left", Attempt = job.Attempt });
         }
-        Dispatch();
     }
 }

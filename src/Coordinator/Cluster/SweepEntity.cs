@@ -14,8 +14,10 @@ namespace Orchestrator.Coordinator.Cluster;
 /// watchers, hands the scheduler the jobs that became runnable, and replies. After a restart it replays its events,
 /// queues again the jobs that were running, and hands over every runnable job.
 /// </summary>
-public sealed class SweepEntity : ReceivePersistentActor
+public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
 {
+    public ITimerScheduler Timers { get; set; } = null!;
+
     readonly IActorRef scheduler;
     readonly ILogger log;
     readonly SweepState state;
@@ -26,8 +28,10 @@ public sealed class SweepEntity : ReceivePersistentActor
     /// persisted: after a restart every runnable job is handed over again).
     /// </summary>
     readonly Dictionary<string, bool> atScheduler = [];
-    /// <summary>Runnable jobs not handed over yet, in the order they became runnable.</summary>
-    readonly Queue<string> ready = new();
+    /// <summary>Runnable jobs not handed over yet: those that ran before first, then the others in the order they became runnable.</summary>
+    readonly LinkedList<string> ready = new();
+    /// <summary>Attempt numbers are being reserved (<see cref="SweepState.AttemptsNeeded"/>): hand-overs wait for it.</summary>
+    bool reserving;
     /// <summary>Jobs at the scheduler that no slot has taken yet: at most <see cref="Window"/>.</summary>
     int waiting;
 
@@ -62,14 +66,18 @@ public sealed class SweepEntity : ReceivePersistentActor
         Recover<JobRequeued>(Replayed);
         Recover<SweepCancelled>(Replayed);
         Recover<SweepResumed>(Replayed);
+        Recover<AttemptsReserved>(Replayed);
 
         // Sweep-level events are persisted with Persist (commands wait meanwhile); job events with PersistAsync: the
         // journal batches them and commands are not stashed, which lets one sweep dispatch thousands of short jobs a
         // second. Their order is still kept.
         Command<SubmitSweep>(submit => Execute(state.Decide(submit), Sender, batched: false, replyAccepted: true));
         Command<CancelSweep>(cancel => Execute(state.Decide(cancel), Sender, batched: false));
+        Command<RetrySweep>(retry => Execute(state.Decide(retry), Sender, batched: false));
+        Command<HandOverLater>(later => HandOver(later.JobIds));
         Command<JobAssigned>(assigned =>
         {
+            if (!state.IsCurrent(assigned.JobId, assigned.Attempt)) return; // a superseded attempt: its slot's work will be fenced off
             if (atScheduler.TryGetValue(assigned.JobId, out bool taken) && !taken)
             {
                 atScheduler[assigned.JobId] = true;
@@ -78,22 +86,10 @@ public sealed class SweepEntity : ReceivePersistentActor
             }
             Execute(state.Decide(assigned), Sender, batched: true);
         });
-        Command<JobFinished>(finished =>
-        {
-            // Only a job this incarnation handed over, once: a report for an older incarnation's dispatch is not ours.
-            if (!atScheduler.Remove(finished.JobId, out bool taken)) return;
-            if (!taken) waiting--;
-            Execute(state.Decide(finished), Sender, batched: true);
-        });
-        Command<JobLost>(lost =>
-        {
-            if (atScheduler.TryGetValue(lost.JobId, out bool taken) && taken)
-            {
-                atScheduler[lost.JobId] = false; // the scheduler queued it again
-                waiting++;
-            }
-            Execute(state.Decide(lost), Sender, batched: true);
-        });
+        // Only the current attempt's report counts, once: one for a superseded attempt (or an older incarnation's) is not ours.
+        Command<JobFinished>(finished => Ended(finished.JobId, finished.Attempt, state.Decide(finished)));
+        Command<JobLost>(lost => Ended(lost.JobId, lost.Attempt, state.Decide(lost)));
+        Command<GoOn>(_ => Execute(new SweepState.Decision(state.DecideAfterRecovery(), state.Runnable(), null), ActorRefs.Nobody, batched: false));
         Command<GetSweepStatus>(query => Sender.Tell(state.Status(query.JobsOffset, query.JobsLimit)));
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => log.LogWarning(failed.Cause, "{Sweep}: saving a snapshot failed; recovery replays more events until the next one", state.SweepId));
@@ -121,6 +117,14 @@ public sealed class SweepEntity : ReceivePersistentActor
         eventsSinceSnapshot++;
     }
 
+    /// <summary>The current attempt at a job ended (finished, or lost with its node): the scheduler holds it no more.</summary>
+    void Ended(string jobId, long attempt, SweepState.Decision decision)
+    {
+        if (!state.IsCurrent(jobId, attempt) || !atScheduler.Remove(jobId, out bool taken)) return;
+        if (!taken) waiting--;
+        Execute(decision, Sender, batched: true);
+    }
+
     public static Props Props(string sweepId, IActorRef scheduler, ILogger? log = null, int snapshotEvery = DefaultSnapshotEvery) =>
         Akka.Actor.Props.Create(() => new SweepEntity(sweepId, scheduler, log, snapshotEvery));
 
@@ -131,7 +135,16 @@ public sealed class SweepEntity : ReceivePersistentActor
             recovering.Elapsed.TotalSeconds, restoredAt is { } restored ? $"snapshot loaded in {restored.TotalSeconds:F1} s, then " : "no snapshot, ", eventsSinceSnapshot);
         state.Recovered();
         Context.System.EventStream.Publish(new Recovered(state.SweepId, state.Sweep.OutputRoot, state.Complete));
-        Execute(new SweepState.Decision(state.DecideAfterRecovery(), state.Runnable(), null), ActorRefs.Nobody, batched: false);
+        Self.Tell(GoOn.Instance); // what it persists must wait for its first command: a Persist while recovery ends here is never carried out
+    }
+
+    /// <summary>Jobs whose hand-over waited for a retry's backoff (<see cref="SweepState.Decision.HandOverAfter"/>).</summary>
+    sealed record HandOverLater(IReadOnlyList<string> JobIds);
+
+    /// <summary>The first command after a replay: what the recovered sweep does next.</summary>
+    sealed class GoOn
+    {
+        public static readonly GoOn Instance = new();
     }
 
     /// <summary>Published in this process when an entity has replayed a submitted sweep (the coordinator restarted): its followers pick it up.</summary>
@@ -145,7 +158,9 @@ public sealed class SweepEntity : ReceivePersistentActor
     {
         void Done()
         {
-            HandOver(decision.HandOver);
+            if (decision.HandOverAfter > TimeSpan.Zero)
+                Timers.StartSingleTimer($"hand-over {string.Join(' ', decision.HandOver)}", new HandOverLater(decision.HandOver), decision.HandOverAfter);
+            else HandOver(decision.HandOver);
             var reply = decision.Reply ?? (replyAccepted ? state.Accepted() : null);
             if (reply is not null) sender.Tell(reply);
         }
@@ -159,34 +174,58 @@ public sealed class SweepEntity : ReceivePersistentActor
         void Stored(IMessage stored)
         {
             Context.System.EventStream.Publish(new JournalWritten(System.Diagnostics.Stopwatch.GetElapsedTime(start)));
-            state.Apply(stored);
+            Applied(stored);
             Published(stored);
-            if (++eventsSinceSnapshot >= SnapshotInterval)
-            {
-                SaveSnapshot(state.Snapshot());
-                eventsSinceSnapshot = 0;
-            }
             if (--remaining == 0) Done();
         }
         if (batched) PersistAllAsync(decision.Events, Stored);
         else PersistAll(decision.Events, Stored);
     }
 
+    /// <summary>Applies a stored event, and snapshots the state every <see cref="SnapshotInterval"/> events.</summary>
+    void Applied(IMessage stored)
+    {
+        state.Apply(stored);
+        if (++eventsSinceSnapshot < SnapshotInterval) return;
+        SaveSnapshot(state.Snapshot());
+        eventsSinceSnapshot = 0;
+    }
+
     /// <summary>Queues the jobs for the scheduler; those that can run when their turn comes go to it, a window at a time.</summary>
     void HandOver(IReadOnlyList<string> jobIds)
     {
-        foreach (string id in jobIds) ready.Enqueue(id);
+        foreach (string id in jobIds)
+            if (state.Started(id)) ready.AddFirst(id);
+            else ready.AddLast(id);
         TopUp();
     }
 
+    /// <summary>
+    /// Hands the scheduler new attempts at ready jobs while fewer than <see cref="Window"/> wait there (a job that ran
+    /// before goes ahead of the others there too: <see cref="EnqueueJob.Resume"/>); when the reserved attempt numbers
+    /// run out it reserves more first (commands wait meanwhile: one write per <see cref="SweepState.AttemptBlock"/> dispatches).
+    /// </summary>
     void TopUp()
     {
-        while (waiting < Window && ready.TryDequeue(out string? id))
+        AttemptsReserved? reservation = null;
+        while (waiting < Window && !reserving && ready.First?.Value is { } id)
         {
-            if (!state.CanRun(id) || !atScheduler.TryAdd(id, false)) continue;
+            bool runnable = state.CanRun(id) && !atScheduler.ContainsKey(id);
+            if (runnable && (reservation = state.AttemptsNeeded()) is not null) break;
+            ready.RemoveFirst();
+            if (!runnable) continue;
+            atScheduler[id] = false;
             waiting++;
-            scheduler.Tell(new EnqueueJob { Job = state.Spec(id) });
+            scheduler.Tell(state.NextAttempt(id));
         }
+        if (reservation is null) return;
+        reserving = true;
+        Persist(reservation, stored =>
+        {
+            Applied(stored);
+            reserving = false;
+            TopUp();
+        });
     }
 
     /// <summary>Tells this process's watchers (the gRPC Watch streams, the followers) what an applied event changed; never during recovery.</summary>

@@ -14,6 +14,7 @@ public sealed class SweepMessageExtractor() : HashCodeMessageExtractor(maxNumber
         JobLost m => m.SweepId,
         GetSweepStatus m => m.SweepId,
         CancelSweep m => m.SweepId,
+        RetrySweep m => m.SweepId,
         _ => null,
     };
 }

@@ -15,6 +15,16 @@ public sealed class SweepState
     /// <summary>How many times a job may crash its process (TrialSummary.crashed) before it fails for good.</summary>
     public const int MaxCrashes = 3;
 
+    /// <summary>
+    /// How many times a job the machine failed (TrialSummary.environmental: a full disk, an I/O error, memory) runs
+    /// again by itself, after <see cref="RetryBackoff"/>, before it fails; submitting the sweep again or
+    /// <c>orchestrator retry</c> runs it again later.
+    /// </summary>
+    public const int MaxEnvironmentalRetries = 3;
+
+    /// <summary>How long the <paramref name="retry"/>th retry of a job the machine failed waits: 10 s, 30 s, 90 s (the disk may be freed meanwhile).</summary>
+    public static TimeSpan RetryBackoff(int retry) => TimeSpan.FromSeconds(10 * Math.Pow(3, retry - 1));
+
     sealed class Job(PlannedJob plan, int index)
     {
         public PlannedJob Plan { get; } = plan;
@@ -22,8 +32,13 @@ public sealed class SweepState
         public JobState State { get; set; } = JobState.Queued;
         public TrialSummary? Summary { get; set; }
         public int Crashes { get; set; }
+        public int EnvironmentalRetries { get; set; }
         public string Node { get; set; } = "";
         public int Slot { get; set; }
+        /// <summary>The attempt this incarnation handed over last (0: none): the only one whose reports count.</summary>
+        public long Attempt { get; set; }
+        /// <summary>It started at least once (it may have a checkpoint to resume from).</summary>
+        public bool Started { get; set; }
         public List<Job> Dependents { get; } = [];
         public List<Job> Dependencies { get; } = [];
         public bool Finished => IsFinished(State);
@@ -31,17 +46,27 @@ public sealed class SweepState
 
     /// <summary>
     /// What a command comes to: the events to persist (in order), the jobs to hand the scheduler once they are
-    /// applied (those that <see cref="CanRun"/> then), and the reply.
+    /// applied (those that <see cref="CanRun"/> then; after <see cref="HandOverAfter"/>, a retry's backoff), and the reply.
     /// </summary>
     public sealed record Decision(IReadOnlyList<IMessage> Events, IReadOnlyList<string> HandOver, IMessage? Reply)
     {
         public static readonly Decision None = new([], [], null);
+
+        public TimeSpan HandOverAfter { get; init; }
     }
 
     static readonly int Kinds = Enum.GetValues<JobKind>().Length, States = Enum.GetValues<JobState>().Length;
 
     /// <summary>The most a plan event carries (SweepSubmitted, then SweepJobsPlanned), in serialized bytes.</summary>
     public const int MaxPlanEventBytes = 1 << 20;
+
+    /// <summary>
+    /// Attempt numbers reserved by one <see cref="AttemptsReserved"/> event: one event per this many dispatches. After a
+    /// restart numbering goes on above the last reservation, so no attempt number is ever given out twice.
+    /// </summary>
+    public const int AttemptBlock = 10_000;
+
+    long attemptsReserved, lastAttempt;
 
     readonly List<Job> jobs = [];
     readonly Dictionary<string, Job> byId = [];
@@ -126,7 +151,7 @@ public sealed class SweepState
                 $"sweep '{Sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.");
         // Submitted again: a cancelled sweep resumes, jobs the machine failed run again (with the jobs that failed
         // because they did), and whatever is runnable is handed over (again).
-        var retried = Retried();
+        var retried = Retried(allFailed: false);
         var events = new List<IMessage>();
         if (Cancelled is not null) events.Add(new SweepResumed());
         events.AddRange(retried.Select(j => new JobRequeued { JobId = j.Plan.JobId, Reason = "submitted again: retrying what the machine broke" }));
@@ -136,10 +161,28 @@ public sealed class SweepState
         return new Decision(events, handOver.Concat(again).ToList(), null);
     }
 
-    /// <summary>The failed jobs a re-submission runs again: those the machine failed (<see cref="TrialSummary.Environmental"/>), and every job that failed because one of them did.</summary>
-    List<Job> Retried()
+    /// <summary>
+    /// <c>orchestrator retry</c>: the failed jobs run again (<see cref="Retried"/>), their finished results kept; those
+    /// whose dependencies are done are handed over, the others once those are. Refused for a cancelled sweep.
+    /// </summary>
+    public Decision Decide(RetrySweep retry)
     {
-        var retried = new HashSet<Job>(jobs.Where(j => j.State == JobState.Failed && j.Summary is { Environmental: true }));
+        if (Sweep is null) return Rejected(SweepRejected.Types.Reason.NotFound, $"no sweep '{retry.SweepId}'");
+        if (Cancelled is not null)
+            return Rejected(SweepRejected.Types.Reason.Cancelled, $"sweep '{Sweep.Name}' is cancelled; submit it again to resume it (that retries what the machine failed too).");
+        var retried = Retried(retry.AllFailed);
+        string reason = retry.AllFailed ? "retried: every failed trial" : "retried: what the machine broke";
+        return new Decision(retried.Select(j => (IMessage)new JobRequeued { JobId = j.Plan.JobId, Reason = reason }).ToList(),
+            retried.Where(DependenciesDone).Select(j => j.Plan.JobId).ToList(), new SweepRetryAccepted { SweepId = SweepId, Retried = retried.Count });
+    }
+
+    /// <summary>
+    /// The failed jobs to run again: those the machine failed (<see cref="TrialSummary.Environmental"/>), or every
+    /// failed one with <paramref name="allFailed"/>, and every job that failed because one of them did.
+    /// </summary>
+    List<Job> Retried(bool allFailed)
+    {
+        var retried = new HashSet<Job>(jobs.Where(j => j.State == JobState.Failed && (allFailed || j.Summary is { Environmental: true })));
         var waiting = new Queue<Job>(retried);
         while (waiting.TryDequeue(out var job))
             foreach (var dependent in job.Dependents.Where(d => d.State == JobState.Failed && retried.Add(d))) waiting.Enqueue(dependent);
@@ -147,9 +190,15 @@ public sealed class SweepState
     }
 
     public Decision Decide(JobAssigned assigned) =>
-        byId.TryGetValue(assigned.JobId, out var job) && !job.Finished
-            ? new Decision([new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot }], [], null)
+        IsCurrent(assigned.JobId, assigned.Attempt)
+            ? new Decision([new JobStarted { JobId = assigned.JobId, Node = assigned.Node, Slot = assigned.Slot, Attempt = assigned.Attempt }], [], null)
             : Decision.None;
+
+    /// <summary>
+    /// Whether <paramref name="attempt"/> is the job's current attempt and the job unfinished: only its reports count.
+    /// One superseded (its node was lost, or the coordinator restarted since) changes nothing.
+    /// </summary>
+    public bool IsCurrent(string jobId, long attempt) => byId.TryGetValue(jobId, out var job) && !job.Finished && job.Attempt == attempt;
 
     /// <summary>
     /// A job's node reports it ended. A job its node cancelled (the node stopped) and one whose process crashed run again
@@ -158,16 +207,21 @@ public sealed class SweepState
     /// </summary>
     public Decision Decide(JobFinished finished)
     {
-        if (!byId.TryGetValue(finished.JobId, out var job) || job.Finished) return Decision.None;
+        if (!IsCurrent(finished.JobId, finished.Attempt)) return Decision.None;
+        var job = byId[finished.JobId];
         var summary = finished.Summary;
         if (summary.Status == TrialStatus.Cancelled)
             return new Decision([new JobRequeued { JobId = job.Plan.JobId, Reason = "cancelled by its node" }], [job.Plan.JobId], null);
         if (summary.Crashed && job.Crashes + 1 < MaxCrashes)
             return new Decision([new JobRequeued { JobId = job.Plan.JobId, Reason = summary.FailureReason, Crashed = true }], [job.Plan.JobId], null);
-        if (summary.Crashed)
+        if (!Succeeded(summary) && summary.Environmental && job.EnvironmentalRetries < MaxEnvironmentalRetries)
+            return new Decision([new JobRequeued { JobId = job.Plan.JobId, Reason = summary.FailureReason, Environmental = true }], [job.Plan.JobId], null)
+                { HandOverAfter = RetryBackoff(job.EnvironmentalRetries + 1) };
+        if (summary.Crashed || summary.Environmental)
         {
             summary = summary.Clone();
-            summary.FailureReason += $" (its process crashed {MaxCrashes} times; not run again)";
+            summary.FailureReason += summary.Crashed ? $" (its process crashed {MaxCrashes} times; not run again)"
+                : $" (the machine's failure, after {MaxEnvironmentalRetries} retries; submit the sweep again or run orchestrator retry once it is fixed)";
         }
         var completed = new JobCompleted { JobId = job.Plan.JobId, Summary = summary };
         if (!Succeeded(summary)) return new Decision([completed, .. FailuresOf(job, summary.FailureReason)], [], null);
@@ -176,10 +230,10 @@ public sealed class SweepState
         return new Decision([completed], job.Dependents.Where(d => !d.Finished).Select(d => d.Plan.JobId).ToList(), null);
     }
 
-    /// <summary>A job's node left the cluster: it is queued again (the scheduler re-queues it itself).</summary>
+    /// <summary>A job's node left the cluster: it is queued again, and runs as a new attempt (the node may still be running the old one).</summary>
     public Decision Decide(JobLost lost) =>
-        byId.TryGetValue(lost.JobId, out var job) && !job.Finished
-            ? new Decision([new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }], [], null)
+        IsCurrent(lost.JobId, lost.Attempt)
+            ? new Decision([new JobRequeued { JobId = lost.JobId, Reason = lost.Reason }], [lost.JobId], null)
             : Decision.None;
 
     public Decision Decide(CancelSweep cancel)
@@ -207,6 +261,9 @@ public sealed class SweepState
 
     /// <summary>The jobs that can run now: unfinished, every dependency done, the sweep not cancelled. After a restart, all of them go to the scheduler.</summary>
     public IReadOnlyList<string> Runnable() => Cancelled is not null ? [] : jobs.Where(j => !j.Finished && DependenciesDone(j)).Select(j => j.Plan.JobId).ToList();
+
+    /// <summary>Whether the job started before (it resumes from its checkpoint, ahead of jobs that never ran).</summary>
+    public bool Started(string jobId) => byId.TryGetValue(jobId, out var job) && job.Started;
 
     /// <summary>Whether the job can run now (a decision's hand-over, checked once its events are applied).</summary>
     public bool CanRun(string jobId) => Cancelled is null && byId.TryGetValue(jobId, out var job) && !job.Finished && DependenciesDone(job);
@@ -297,7 +354,10 @@ public sealed class SweepState
             case JobStarted started:
                 var running = byId[started.JobId];
                 Move(running, JobState.Running);
-                (running.Node, running.Slot) = (started.Node, started.Slot);
+                (running.Node, running.Slot, running.Started) = (started.Node, started.Slot, true);
+                break;
+            case AttemptsReserved reserved:
+                attemptsReserved = Math.Max(attemptsReserved, reserved.UpTo);
                 break;
             case JobCompleted completed:
                 var done = byId[completed.JobId];
@@ -307,7 +367,8 @@ public sealed class SweepState
             case JobRequeued requeued:
                 var again = byId[requeued.JobId];
                 if (requeued.Crashed) again.Crashes++;
-                if (again.Finished) again.Summary = null; // a failure retried: its old summary is no longer its result
+                if (again.Finished) (again.Summary, again.EnvironmentalRetries) = (null, 0); // a failure retried: its old summary is no longer its result
+                else if (requeued.Environmental) again.EnvironmentalRetries++;
                 Move(again, JobState.Queued);
                 break;
             case SweepCancelled cancelled:
@@ -358,9 +419,13 @@ public sealed class SweepState
             SweepId = Sweep.SweepId, Name = Sweep.Name, Metric = Sweep.Metric, Maximize = Sweep.Maximize, OutputRoot = Sweep.OutputRoot,
             SoftTargetStore = Sweep.SoftTargetStore, Templates = { Sweep.Templates }, Jobs = { jobs.Select(j => j.Plan) },
         };
-        var snapshot = new SweepSnapshot { Sweep = sweep, Cancelled = Cancelled };
-        foreach (var job in jobs.Where(j => j.State != JobState.Queued || j.Summary is not null || j.Crashes > 0))
-            snapshot.Jobs.Add(new JobSnapshot { Index = job.Index, State = job.State, Summary = job.Summary, Crashes = job.Crashes, Node = job.Node, Slot = job.Slot });
+        var snapshot = new SweepSnapshot { Sweep = sweep, Cancelled = Cancelled, AttemptsReserved = attemptsReserved };
+        foreach (var job in jobs.Where(j => j.State != JobState.Queued || j.Summary is not null || j.Crashes > 0 || j.EnvironmentalRetries > 0))
+            snapshot.Jobs.Add(new JobSnapshot
+            {
+                Index = job.Index, State = job.State, Summary = job.Summary, Crashes = job.Crashes, Node = job.Node, Slot = job.Slot,
+                EnvironmentalRetries = job.EnvironmentalRetries,
+            });
         return snapshot;
     }
 
@@ -370,18 +435,41 @@ public sealed class SweepState
         if (Sweep is not null) throw new InvalidOperationException("a snapshot is restored into an empty state only");
         Apply(new SweepSubmitted { Sweep = snapshot.Sweep });
         Cancelled = snapshot.Cancelled;
+        attemptsReserved = snapshot.AttemptsReserved;
         foreach (var saved in snapshot.Jobs)
         {
             var job = jobs[saved.Index];
-            (job.Summary, job.Crashes, job.Node, job.Slot) = (saved.Summary, saved.Crashes, saved.Node, saved.Slot);
+            (job.Summary, job.Crashes, job.EnvironmentalRetries, job.Node, job.Slot) = (saved.Summary, saved.Crashes, saved.EnvironmentalRetries, saved.Node, saved.Slot);
+            job.Started = saved.State != JobState.Queued || saved.Crashes > 0 || saved.EnvironmentalRetries > 0;
             Move(job, saved.State);
         }
     }
 
-    /// <summary>After a replay: jobs that were running when the coordinator stopped are queued again (their nodes' reports went to the old incarnation).</summary>
+    /// <summary>
+    /// After a replay: jobs that were running when the coordinator stopped are queued again (their nodes' reports went
+    /// to the old incarnation), and attempts are numbered above every number the old incarnation could have given out.
+    /// </summary>
     public void Recovered()
     {
         foreach (var job in jobs.Where(j => j.State == JobState.Running)) Move(job, JobState.Queued);
+        lastAttempt = attemptsReserved;
+    }
+
+    /// <summary>The event to persist before the next attempt can be given out (every reserved number is used); null while one is left.</summary>
+    public AttemptsReserved? AttemptsNeeded() => lastAttempt < attemptsReserved ? null : new AttemptsReserved { UpTo = lastAttempt + AttemptBlock };
+
+    /// <summary>
+    /// A new attempt at a job that <see cref="CanRun"/>, for the scheduler: the job with the next attempt number, which
+    /// from now on is its only current one. A job that started before resumes ahead of those that never did.
+    /// </summary>
+    public EnqueueJob NextAttempt(string jobId)
+    {
+        if (lastAttempt >= attemptsReserved) throw new InvalidOperationException("every reserved attempt number is used: persist AttemptsNeeded() first");
+        var job = byId[jobId];
+        job.Attempt = ++lastAttempt;
+        var spec = Spec(jobId);
+        spec.Attempt = job.Attempt;
+        return new EnqueueJob { Job = spec, Resume = job.Started };
     }
 
     int Slot(Job job) => (int)job.Plan.Kind * States + (int)job.State;

@@ -11,6 +11,17 @@ public static class ClusterFlags
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_HOSTNAME") ?? "127.0.0.1",
     };
 
+    /// <summary>--bind: where the HTTP ports (gRPC API, /metrics) listen; <see cref="BindAddress"/> gives its value.</summary>
+    public static Option<string?> Bind() => new("--bind")
+    {
+        Description = "Address the gRPC API and /metrics listen on ($ORCHESTRATOR_BIND; default: --hostname; 0.0.0.0: every interface).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_BIND"),
+    };
+
+    /// <summary>--bind if given, else --hostname: a process reached at 127.0.0.1 (the default) serves nothing beyond this machine.</summary>
+    public static string BindAddress(System.CommandLine.ParseResult parse, Option<string?> bind, Option<string> hostname) =>
+        parse.GetValue(bind) is { Length: > 0 } address ? address : parse.GetRequiredValue(hostname);
+
     public static Option<int> Port(int fallback) => new("--port")
     {
         Description = $"Akka.Remote port ($ORCHESTRATOR_PORT; 0 picks a free one; default {fallback}).",

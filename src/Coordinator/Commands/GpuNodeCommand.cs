@@ -17,6 +17,7 @@ public static class GpuNodeCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var hostname = ClusterFlags.Hostname();
+        var bind = ClusterFlags.Bind();
         var port = ClusterFlags.Port(fallback: 0);
         var devices = new Option<string>("--devices") { Description = "auto (every GPU, else the CPU) | cpu | cuda:0,cuda:1,...", DefaultValueFactory = _ => "auto" };
         var slots = new Option<int>("--slots-per-device") { Description = "Concurrent trials per device.", DefaultValueFactory = _ => 1 };
@@ -31,7 +32,7 @@ public static class GpuNodeCommand
         var metricsPort = ClusterFlags.MetricsPort();
         var command = new Command("gpunode", "Join a cluster as a GPU node and run the trials its scheduler hands out, until stopped.")
         {
-            seeds, hostname, port, devices, slots, name, api, token, metricsPort,
+            seeds, hostname, bind, port, devices, slots, name, api, token, metricsPort,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -41,7 +42,8 @@ public static class GpuNodeCommand
             string nodeName = parse.GetValue(name) ?? $"{Environment.MachineName}-{Environment.ProcessId}";
             string? endpoint = parse.GetValue(api) is { } given ? ApiClient.CheckEndpoint(given, "--api") : null;
             var options = new GpuNodeOptions(new NodeSettings(parse.GetRequiredValue(hostname), parse.GetValue(port), [NodeSettings.GpuRole], seedNodes),
-                nodeName, slotDevices, endpoint, Api.ApiOptions.ReadToken(parse.GetValue(token)?.FullName), parse.GetValue(metricsPort));
+                nodeName, slotDevices, endpoint, Api.ApiOptions.ReadToken(parse.GetValue(token)?.FullName), parse.GetValue(metricsPort),
+                ClusterFlags.BindAddress(parse, bind, hostname));
 
             await GpuNodeHost.RunAsync(options, cancellation);
             return CommandLineRunner.Ok;

@@ -20,6 +20,7 @@ public static class ServeCommand
     public static Command Create()
     {
         var hostname = ClusterFlags.Hostname();
+        var bind = ClusterFlags.Bind();
         var port = ClusterFlags.Port(fallback: 4053);
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the journal and every sweep's trials and results.", DefaultValueFactory = _ => new DirectoryInfo("runs/serve") };
         var postgres = new Option<string?>("--postgres")
@@ -45,7 +46,7 @@ public static class ServeCommand
         };
         var command = new Command("serve", "Run the coordinator: sweep state, scheduling, results and the gRPC API, for GPU nodes that join it.")
         {
-            hostname, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory, metricsPort,
+            hostname, bind, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory, metricsPort,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -60,7 +61,8 @@ public static class ServeCommand
             if (parse.GetValue(certificate) is null != parse.GetValue(key) is null) throw new UserInputException("--tls-cert and --tls-key go together.");
             if (parse.GetValue(watchHistory) < 100) throw new UserInputException("--watch-history: keep at least 100 events.");
             var api = new ApiOptions(parse.GetValue(grpcPort), ApiOptions.ReadToken(parse.GetValue(tokenFile)?.FullName),
-                parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName, parse.GetValue(watchHistory), parse.GetValue(metricsPort));
+                parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName, parse.GetValue(watchHistory), parse.GetValue(metricsPort),
+                ClusterFlags.BindAddress(parse, bind, hostname));
             return await ServeAsync(journal, api, plans, directory, parse.GetRequiredValue(softTargets).FullName, cancellation);
         });
         return command;
@@ -74,7 +76,7 @@ public static class ServeCommand
         var log = server.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Coordinator");
         log.LogInformation("coordinator at {Address}; journal {Journal}; GPU nodes join with --seed-nodes", ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port),
             journal.JournalProvider);
-        log.LogInformation("gRPC API on port {Port} ({Transport}, {Token}){Metrics}", api.Port, api.CertificateFile is null ? "plaintext HTTP/2" : "TLS",
+        log.LogInformation("gRPC API on port {Port} at {Bind} ({Transport}, {Token}){Metrics}", api.Port, api.Bind, api.CertificateFile is null ? "plaintext HTTP/2" : "TLS",
             api.Token is null ? "no token" : "bearer token required", api.MetricsPort > 0 ? $"; Prometheus metrics at :{api.MetricsPort}/metrics" : "");
 
         var coordinator = server.Services.GetRequiredService<CoordinatorContext>();

@@ -19,7 +19,7 @@ public static class SubmitCommand
             var sweep = parse.GetRequiredValue(file);
             if (!sweep.Exists) throw new UserInputException($"{sweep.FullName}: file not found.");
             using var client = api.Connect(parse);
-            var request = new SubmitRequest { FileName = sweep.FullName, Content = await File.ReadAllTextAsync(sweep.FullName, cancellation) };
+            var request = new SubmitRequest { FileName = sweep.FullName, Content = Google.Protobuf.ByteString.CopyFrom(await File.ReadAllBytesAsync(sweep.FullName, cancellation)) };
             var submitted = await client.Call(options => client.Sweeps.SubmitAsync(request, options), cancellation);
             Console.WriteLine($"{submitted.SweepId}: submitted, {submitted.Jobs} job(s) ({submitted.Teachers} teacher(s), {submitted.SoftTargetJobs} soft-target job(s), " +
                               $"{submitted.Students} student trial(s)){(submitted.AlreadyDone > 0 ? $", {submitted.AlreadyDone} already finished" : "")}; " +

@@ -32,9 +32,24 @@ public sealed class ConfigMap
     }
 
     /// <summary>YAML text that did not come from a local file (a submitted sweep); <paramref name="path"/> names it in errors and anchors relative paths.</summary>
+    /// <summary>
+    /// Refuses text that was not UTF-8: .NET and protobuf decode each byte that is not as U+FFFD, which would
+    /// otherwise reach names and paths. A file saved in Latin-1, say.
+    /// </summary>
+    static void NotUtf8(string text, string path)
+    {
+        int at = text.IndexOf('\uFFFD');
+        if (at < 0) return;
+        int line = 1 + text.AsSpan(0, at).Count('\n');
+        int lineStart = at == 0 ? 0 : text.LastIndexOf('\n', at - 1) + 1;
+        int column = at - lineStart + 1;
+        throw new UserInputException($"{path}:{line}:{column}: not UTF-8 text (a byte there is not UTF-8, or the file holds U+FFFD); save the file as UTF-8.");
+    }
+
     public static ConfigMap Parse(string text, string path)
     {
         text = text.TrimStart('\uFEFF'); // a byte-order mark some editors write; not part of the first key
+        NotUtf8(text, path);
         var stream = new YamlStream();
         try
         {

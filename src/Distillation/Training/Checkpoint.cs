@@ -29,7 +29,8 @@ public static class Checkpoint
     static readonly byte[] Magic = "ORCKPT1\n"u8.ToArray();
     const int HashLength = 32;
 
-    public static void Save(string path, CheckpointState state, nn.Module model, OptimizerHelper? optimizer)
+    /// <param name="beforeReplace">Runs just before the new file replaces the old (<see cref="AttemptFence.Check"/>); throwing keeps the old.</param>
+    public static void Save(string path, CheckpointState state, nn.Module model, OptimizerHelper? optimizer, Action? beforeReplace = null)
     {
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
@@ -47,7 +48,7 @@ public static class Checkpoint
         {
             stream.Write(payload.GetBuffer(), 0, (int)payload.Length);
             stream.Write(hash);
-        });
+        }, beforeReplace);
     }
 
     /// <summary>Reads the state only (no tensors), after verifying the file's checksum.</summary>

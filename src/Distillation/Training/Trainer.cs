@@ -27,6 +27,8 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
     public string ConfigurationHash { get; init; } = "";
     public ModelSpec ModelSpec { get; init; } = new("unknown");
     public Action<EpochMetrics>? OnEpoch { get; init; }
+    /// <summary>The attempt this run is (a sweep's dispatch): checked every second and before each checkpoint, it stops the run with <see cref="SupersededException"/> once a later attempt owns the folder.</summary>
+    public AttemptFence? Fence { get; init; }
 
     public TrainingResult Run(CancellationToken cancellation = default)
     {
@@ -104,8 +106,8 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
     void SaveCheckpoints(CheckpointState state, OptimizerHelper optimizer, bool improved)
     {
         if (CheckpointDirectory is null) return;
-        if (improved) Checkpoint.Save(BestPath!, state, model, optimizer: null);
-        Checkpoint.Save(LastPath!, state, model, optimizer);
+        if (improved) Checkpoint.Save(BestPath!, state, model, optimizer: null, Fence is null ? null : Fence.Check);
+        Checkpoint.Save(LastPath!, state, model, optimizer, Fence is null ? null : Fence.Check);
     }
 
     /// <summary>One pass over the shuffled training set; null when cancelled.</summary>
@@ -124,6 +126,7 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
             for (long start = 0; start < count; start += options.BatchSize)
             {
                 if (cancellation.IsCancellationRequested) return null;
+                Fence?.Poll();
                 using var scope = NewDisposeScope();
                 long size = Math.Min(options.BatchSize, count - start);
                 var indices = order.narrow(0, start, size);

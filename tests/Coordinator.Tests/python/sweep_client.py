@@ -53,7 +53,7 @@ def main() -> int:
         if error.code() != grpc.StatusCode.UNAUTHENTICATED:
             return fail(f"a call without the token gave {error.code()}, not UNAUTHENTICATED")
 
-    with open(args.sweep) as f:
+    with open(args.sweep, "rb") as f:
         submitted = stub.Submit(sweeps_pb2.SubmitRequest(file_name=os.path.abspath(args.sweep), content=f.read()), metadata=metadata, timeout=30)
 
     cursor, finished, epochs, ended = -1, set(), 0, False
