@@ -12,10 +12,11 @@ public static class JobExecution
     /// Runs the job in this process on <paramref name="device"/>, into the job's output folder: a teacher or student
     /// trial (resuming from its last checkpoint), or a soft-target job. What a slot worker does with each job it is sent.
     /// </summary>
-    public static TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation) => job.Kind switch
+    /// <param name="log">What the trial tells as it starts (resumed or not, its data and model); null: nothing.</param>
+    public static TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation, Action<string>? log = null) => job.Kind switch
     {
         JobKind.SoftTargetShard or JobKind.SoftTargets => SoftTargetExecution.Run(job, device),
-        _ => TrialExecution.Run(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, m => onEpoch(m.ToProto()), log: null, cancellation,
+        _ => TrialExecution.Run(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, m => onEpoch(m.ToProto()), log, cancellation,
             job.SoftTargetStore, job.Attempt),
     };
 }

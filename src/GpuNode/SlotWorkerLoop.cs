@@ -86,7 +86,9 @@ public static class SlotWorkerLoop
             TrialSummary summary;
             try
             {
-                summary = JobExecution.Run(run.Job, run.Device, epoch => protocol.WriteLine(Json.Format(new SlotWorkerOutput { Epoch = epoch })), cancellation.Token);
+                var job = run.Job;
+                summary = JobExecution.Run(job, run.Device, epoch => protocol.WriteLine(Json.Format(new SlotWorkerOutput { Epoch = epoch })), cancellation.Token,
+                    line => log.LogInformation("{Job} attempt {Attempt}: {Line}", job.JobId, job.Attempt, line));
             }
             catch (Exception e)
             {

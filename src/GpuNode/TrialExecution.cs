@@ -55,6 +55,7 @@ public static class TrialExecution
         string last = Path.Combine(outputDirectory, Trainer.LastCheckpoint);
         if (!File.Exists(last))
         {
+            log?.Invoke("no checkpoint: starting from epoch 1");
             check?.Invoke();
             File.Delete(metricsPath);
             return;

@@ -302,6 +302,7 @@ public class SweepFileTests
     [Theory]
     [InlineData("teacher: { model: mlp-1200-1200, epochs: 10 }", "teacher: [ { checkpoint: /dev/zero } ]", "teacher.checkpoint: /dev/zero is not a regular file")] // read it for minutes
     [InlineData("model: mlp-400", "model: mlp-99999999", "model.name: model 'mlp-99999999': '99999999' is not a layer width between 1 and 65536")]
+    [InlineData("model: mlp-400", "model: mlp-65536-65536", "model.name: model 'mlp-65536-65536': its hidden layers alone hold 4,294,967,296 weights (17 GB in float32")]
     [InlineData("  epochs: 20", "  epochs: 20\n  batch_size: 2147483647", "batch_size: must be between 1 and 65536")]
     [InlineData("validation: 5000", "validation: 10000000", "dataset.validation: must be a positive number of training samples held out for validation, below fashion-mnist's 60,000")]
     public void Settings_that_would_hang_or_exhaust_the_machine_are_refused(string from, string to, string message)

@@ -28,8 +28,11 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     /// persisted: after a restart every runnable job is handed over again).
     /// </summary>
     readonly Dictionary<string, bool> atScheduler = [];
-    /// <summary>Runnable jobs not handed over yet: those that ran before first, then the others in the order they became runnable.</summary>
-    readonly LinkedList<string> ready = new();
+    /// <summary>
+    /// Runnable jobs not handed over yet, in the order they became runnable: those that ran before (<see cref="resuming"/>)
+    /// go first. Queues, not a linked list: a million-job sweep holds a million ids here at its start.
+    /// </summary>
+    readonly Queue<string> ready = new(), resuming = new();
     /// <summary>Attempt numbers are being reserved (<see cref="SweepState.AttemptsNeeded"/>): hand-overs wait for it.</summary>
     bool reserving;
     /// <summary>Jobs at the scheduler that no slot has taken yet: at most <see cref="Window"/>.</summary>
@@ -195,10 +198,11 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     void HandOver(IReadOnlyList<string> jobIds)
     {
         foreach (string id in jobIds)
-            if (state.Started(id)) ready.AddFirst(id);
-            else ready.AddLast(id);
+            (state.Started(id) ? resuming : ready).Enqueue(id);
         TopUp();
     }
+
+    Queue<string>? NextReady() => resuming.Count > 0 ? resuming : ready.Count > 0 ? ready : null;
 
     /// <summary>
     /// Hands the scheduler new attempts at ready jobs while fewer than <see cref="Window"/> wait there (a job that ran
@@ -208,11 +212,12 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     void TopUp()
     {
         AttemptsReserved? reservation = null;
-        while (waiting < Window && !reserving && ready.First?.Value is { } id)
+        while (waiting < Window && !reserving && NextReady() is { } next)
         {
+            string id = next.Peek();
             bool runnable = state.CanRun(id) && !atScheduler.ContainsKey(id);
             if (runnable && (reservation = state.AttemptsNeeded()) is not null) break;
-            ready.RemoveFirst();
+            next.Dequeue();
             if (!runnable) continue;
             atScheduler[id] = false;
             waiting++;
@@ -243,6 +248,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
                 PublishSweep("cancelled");
                 atScheduler.Clear();
                 ready.Clear();
+                resuming.Clear();
                 waiting = 0;
                 scheduler.Tell(new CancelSweepJobs { SweepId = state.SweepId }); // it drops their queued jobs and stops the running ones
                 break;

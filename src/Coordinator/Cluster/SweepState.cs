@@ -39,8 +39,16 @@ public sealed class SweepState
         public long Attempt { get; set; }
         /// <summary>It started at least once (it may have a checkpoint to resume from).</summary>
         public bool Started { get; set; }
-        public List<Job> Dependents { get; } = [];
-        public List<Job> Dependencies { get; } = [];
+        // Made on the first link: most jobs of a large sweep have one dependency or none, and no dependents.
+        List<Job>? dependents, dependencies;
+        public IReadOnlyList<Job> Dependents => (IReadOnlyList<Job>?)dependents ?? [];
+        public IReadOnlyList<Job> Dependencies => (IReadOnlyList<Job>?)dependencies ?? [];
+
+        public void DependsOn(Job on)
+        {
+            (dependencies ??= []).Add(on);
+            (on.dependents ??= []).Add(this);
+        }
         public bool Finished => IsFinished(State);
     }
 
@@ -396,18 +404,12 @@ public sealed class SweepState
             counts[Slot(job)]++;
             foreach (string dependency in plan.DependsOn)
             {
-                if (byId.TryGetValue(dependency, out var on)) Link(job, on);
+                if (byId.TryGetValue(dependency, out var on)) job.DependsOn(on);
                 else (waitingForPlan.TryGetValue(dependency, out var list) ? list : waitingForPlan[dependency] = []).Add(job);
             }
             if (waitingForPlan.Remove(plan.JobId, out var dependents))
-                foreach (var dependent in dependents) Link(dependent, job);
+                foreach (var dependent in dependents) dependent.DependsOn(job);
         }
-    }
-
-    static void Link(Job job, Job on)
-    {
-        job.Dependencies.Add(on);
-        on.Dependents.Add(job);
     }
 
     /// <summary>The whole state as one message: the sweep's settings, every job's plan (shared, not copied) and every job that moved.</summary>
@@ -482,6 +484,7 @@ public sealed class SweepState
         job.State = state;
         counts[Slot(job)]++;
         if (job.Finished) finished++;
+        if (state != JobState.Running) job.Node = ""; // needed only while it runs: each JobStarted brings its own copy of the name
         if (state == JobState.Done && job.Plan.Kind == JobKind.Student && job.Summary is { } summary) Score(job, summary);
     }
 

@@ -55,6 +55,12 @@ public static class ModelRegistry
     /// <summary>The widest hidden layer and the most of them: a 784-65536-10 MLP is already 52M parameters; beyond, a typo, not a student.</summary>
     public const int MaxWidth = 65_536, MaxLayers = 16;
 
+    /// <summary>
+    /// The most weights an MLP's hidden layers may hold between them: 500M weights are 2 GB in float32 and about 8 GB
+    /// to train with Adam (weights, gradients, two moments), an H200's share for one slot, not a machine's.
+    /// </summary>
+    public const long MaxHiddenWeights = 500_000_000;
+
     static int[] ParseWidths(string name)
     {
         var parts = name["mlp-".Length..].Split('-');
@@ -63,6 +69,10 @@ public static class ModelRegistry
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], out widths[i]) || widths[i] is <= 0 or > MaxWidth)
                 throw new UserInputException($"model '{name}': '{parts[i]}' is not a layer width between 1 and {MaxWidth}; write e.g. mlp-400 or mlp-1200-1200.");
+        long weights = widths.Zip(widths.Skip(1), (a, b) => (long)a * b).Sum();
+        if (weights > MaxHiddenWeights)
+            throw new UserInputException($"model '{name}': its hidden layers alone hold {weights:N0} weights ({weights * 4 / 1e9:N0} GB in float32, about four times that to train); " +
+                                         $"at most {MaxHiddenWeights:N0}.");
         return widths;
     }
 }
