@@ -36,7 +36,7 @@ seeds=$(seq -s, 1 $((trials / 5)))
 cat >"$out/chaos.yaml" <<EOF
 name: chaos
 dataset: { name: synthetic, validation: 200 }
-student: { model: mlp-256, epochs: 8 }
+student: { model: mlp-256, epochs: 16 }
 parameters:
   lr: { values: [0.0005, 0.001, 0.002, 0.003, 0.005] }
 seeds: [$seeds]
@@ -58,7 +58,7 @@ start_node() {
   pid[node$1]=$!
 }
 # The sweep's row of `orchestrator status`: | sweep | state | jobs | queued | running | done | failed | cancelled | best |
-sweep_row() { "$orchestrator" status --endpoint "$endpoint" 2>/dev/null | awk -F'|' '$2 ~ /chaos/ { print $6, $7 }'; }
+sweep_row() { "$orchestrator" status --endpoint "$endpoint" 2>/dev/null | awk -F'|' '$2 ~ /chaos/ { print $6 + 0, $7 + 0 }'; }
 running() { local row; row=$(sweep_row); echo "${row%% *}" | grep -E '^[0-9]+$' || echo 0; }
 complete() { [[ -f $results ]]; }
 # Seconds from $1 (date +%s.%N) until `$2` succeeds (or the sweep completes), polled.
@@ -143,7 +143,7 @@ finished_hashed=$(cut -d' ' -f3 "$out/finished.sha256" 2>/dev/null | xargs -r -n
 bad_metrics=0
 for metrics in "$trials_dir"/*/metrics.jsonl; do
   [[ -f $metrics ]] || continue
-  [[ $(grep -o '"epoch": *[0-9]*' "$metrics" | grep -o '[0-9]*$' | tr '\n' ' ') == "1 2 3 4 5 6 7 8 " ]] || bad_metrics=$((bad_metrics + 1))
+  [[ $(grep -o '"epoch": *[0-9]*' "$metrics" | grep -o '[0-9]*$' | tr '\n' ' ') == "$(seq -s' ' 1 16) " ]] || bad_metrics=$((bad_metrics + 1))
 done
 from_scratch=$(grep -ho 'trial-[^ ]* attempt [0-9]*: no checkpoint' "$out"/logs/node*.log | awk '{print $1}' | sort | uniq -c | awk '$1 > 1' | wc -l)
 superseded=$(grep -hc 'was superseded by' "$out"/logs/node*.log | paste -sd+ | bc)

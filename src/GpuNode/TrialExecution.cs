@@ -27,6 +27,14 @@ public static class TrialExecution
         string metricsPath = Path.Combine(outputDirectory, MetricsFile);
         try
         {
+            fence?.NotSuperseded();
+            if (Finished(config, outputDirectory) is { } finished)
+            {
+                // Dispatched again after it finished (its report went to a coordinator that died before storing it):
+                // its result stands, and nothing in its folder changes.
+                log?.Invoke("already finished: reporting the summary it wrote");
+                return finished;
+            }
             fence?.Claim();
             RewriteMetricsFromCheckpoint(outputDirectory, metricsPath, log, check);
 
@@ -47,6 +55,24 @@ public static class TrialExecution
             log?.Invoke(superseded.Message);
             return new Proto.TrialSummary { Name = config.Name, Status = Proto.TrialStatus.Cancelled, FailureReason = superseded.Message };
         }
+    }
+
+    /// <summary>The folder's summary if it says this configuration's run completed (or stopped early); else null.</summary>
+    static Proto.TrialSummary? Finished(TrialConfig config, string outputDirectory)
+    {
+        string path = Path.Combine(outputDirectory, SummaryFile);
+        if (!File.Exists(path)) return null;
+        Proto.TrialSummary summary;
+        try
+        {
+            summary = Google.Protobuf.JsonParser.Default.Parse<Proto.TrialSummary>(File.ReadAllText(path));
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null; // not one this tool wrote: the run goes ahead and replaces it
+        }
+        bool finished = summary.Status is Proto.TrialStatus.Completed or Proto.TrialStatus.EarlyStopped;
+        return finished && summary.ConfigurationHash == config.Hash() ? summary : null;
     }
 
     /// <summary>metrics.jsonl always holds exactly the epochs of last.ckpt, so a resumed run neither repeats nor loses lines.</summary>

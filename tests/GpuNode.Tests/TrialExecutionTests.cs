@@ -53,6 +53,21 @@ public class TrialExecutionTests
     }
 
     [Fact]
+    public void A_trial_dispatched_again_after_it_finished_reports_its_summary_and_changes_nothing()
+    {
+        string directory = TestData.TemporaryDirectory();
+        var first = TrialExecution.Run(Config(3), directory, cancellation: TestContext.Current.CancellationToken, attempt: 1);
+        var files = Directory.GetFiles(directory).ToDictionary(f => f, File.ReadAllBytes);
+        var again = TrialExecution.Run(Config(3), directory, cancellation: TestContext.Current.CancellationToken, attempt: 10_001);
+        again.ShouldBe(first);
+        foreach (var (file, bytes) in files) File.ReadAllBytes(file).ShouldBe(bytes, file);
+
+        // Another configuration's summary is never taken for this one's: it runs, and finds the folder is not its own.
+        Should.Throw<Distillation.UserInputException>(() => TrialExecution.Run(Config(3) with { Training = Config(3).Training with { Seed = 4 } }, directory,
+            cancellation: TestContext.Current.CancellationToken, attempt: 10_002)).Message.ShouldContain("holds a run of a different configuration");
+    }
+
+    [Fact]
     public void An_attempt_superseded_mid_run_stops_before_its_next_write_and_a_superseded_one_never_starts()
     {
         string directory = TestData.TemporaryDirectory();

@@ -20,10 +20,16 @@ public sealed class AttemptFence(string directory, long attempt)
     /// <summary>Takes the folder for this attempt; <see cref="SupersededException"/> if a later attempt already has it.</summary>
     public void Claim()
     {
-        long holder = Holder();
-        if (holder > Attempt) throw new SupersededException(Attempt, holder);
+        long holder = NotSuperseded();
         if (holder != Attempt) AtomicFile.WriteText(path, Attempt + "\n");
         Check(); // two attempts that claimed at once: the one whose number stayed owns the folder
+    }
+
+    /// <summary>Throws <see cref="SupersededException"/> if a later attempt holds the folder; writes nothing. Returns the attempt that does.</summary>
+    public long NotSuperseded()
+    {
+        long holder = Holder();
+        return holder > Attempt ? throw new SupersededException(Attempt, holder) : holder;
     }
 
     /// <summary>Throws <see cref="SupersededException"/> unless this attempt still owns the folder.</summary>
