@@ -45,8 +45,6 @@ public sealed record GpuNodeOptions(NodeSettings Member, string Name, IReadOnlyL
 /// </summary>
 public static class GpuNodeHost
 {
-    /// <summary>How long a node removed from the cluster waits before it starts again and joins the seed nodes.</summary>
-    public static readonly TimeSpan RejoinDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// Runs the node until <paramref name="cancellation"/>. When the cluster removes it (its coordinator was killed
@@ -74,9 +72,9 @@ public static class GpuNodeHost
                 return;
             }
             log.LogWarning("{Node}: removed from the cluster (its coordinator restarted, left or is cut off); stopping its trials and joining again in {Delay}",
-                options.Name, RejoinDelay);
+                options.Name, ClusterMember.RejoinDelay);
             await host.StopAsync(CancellationToken.None);
-            try { await Task.Delay(RejoinDelay, cancellation); }
+            try { await Task.Delay(ClusterMember.RejoinDelay, cancellation); }
             catch (OperationCanceledException) { return; }
         }
     }
@@ -105,7 +103,7 @@ public static class GpuNodeHost
             builder.AddGpuNode(options);
             return builder.Build();
         }
-        // /metrics on every interface and under any host name (HTTP/1.1): Prometheus scrapes a pod by its IP, whatever name the node gave the cluster.
+        // /metrics (HTTP/1.1) at --bind: its --hostname by default; every interface in Kubernetes, where Prometheus scrapes a pod by its IP.
         var web = WebApplication.CreateSlimBuilder();
         web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Bind, options.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1));
         web.AddGpuNode(options);

@@ -18,6 +18,12 @@ public static class ClusterMember
     public static readonly ClusterSingletonOptions SchedulerSingleton = new() { Role = NodeSettings.CoordinatorRole, LogSingletonIdentificationFailure = false };
 
     /// <summary>
+    /// How long a member the cluster removed (downed, or its coordinator gone) waits before it starts a new actor system
+    /// and joins again: long enough for its old incarnation's port and membership to clear.
+    /// </summary>
+    public static readonly TimeSpan RejoinDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// What every member of the cluster has: Akka's warnings and errors in the host's <c>ILoggerFactory</c>, remoting,
     /// clustering with its roles and split-brain resolver, and the protobuf serializer for cluster messages.
     /// </summary>
@@ -38,5 +44,10 @@ public static class ClusterMember
             // keeps the side that holds the sweeps; the nodes on the other side are downed and their jobs re-queued.
             SplitBrainResolver = new KeepMajorityOption { Role = NodeSettings.CoordinatorRole },
         })
+        // By default the resolver downs every member, the coordinator too, when reachability keeps changing for longer
+        // than stable-after plus 3/4 of it: nodes stopped and restarted one after another (scripts/chaos.sh) did that,
+        // and a downed coordinator holds no sweep. Counting coordinators only, the side that holds the sweeps is known
+        // however unstable the nodes are, so the resolver waits for a stable view and downs the others then.
+        .AddHocon("akka.cluster.split-brain-resolver.down-all-when-unstable = off", HoconAddMode.Prepend)
         .WithCustomSerializer("orchestrator-protobuf", ProtobufSerializer.MessageTypes, system => new ProtobufSerializer(system));
 }

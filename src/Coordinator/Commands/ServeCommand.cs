@@ -68,12 +68,31 @@ public static class ServeCommand
         return command;
     }
 
+    /// <summary>
+    /// Serves until cancelled. A coordinator its cluster removed (downed by a split-brain decision) has an actor
+    /// system that ends, and would answer nothing while its process lived on: it starts again, its sweeps recovering
+    /// from the journal, as its nodes rejoin.
+    /// </summary>
     static async Task<int> ServeAsync(ClusterSettings journal, ApiOptions api, IReadOnlyList<SweepPlan> plans, string directory, string softTargetStore,
         CancellationToken cancellation)
     {
-        await using var server = CoordinatorServer.Build(journal, api, directory, softTargetStore);
-        await server.StartAsync(cancellation);
-        var log = server.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Coordinator");
+        while (true)
+        {
+            await using var server = CoordinatorServer.Build(journal, api, directory, softTargetStore);
+            await server.StartAsync(cancellation);
+            var log = server.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Coordinator");
+            if (!await ServeOnceAsync(server, log, journal, api, plans, softTargetStore, cancellation)) return CommandLineRunner.Ok;
+            log.LogWarning("coordinator removed from the cluster; starting again in {Delay} (its sweeps recover from the journal)", ClusterMember.RejoinDelay);
+            await server.StopAsync(CancellationToken.None);
+            try { await Task.Delay(ClusterMember.RejoinDelay, cancellation); }
+            catch (OperationCanceledException) { return CommandLineRunner.Ok; }
+        }
+    }
+
+    /// <summary>Submits the sweeps and serves; true when its actor system ended (the cluster removed it), false when it was stopped.</summary>
+    static async Task<bool> ServeOnceAsync(Microsoft.AspNetCore.Builder.WebApplication server, ILogger log, ClusterSettings journal, ApiOptions api,
+        IReadOnlyList<SweepPlan> plans, string softTargetStore, CancellationToken cancellation)
+    {
         log.LogInformation("coordinator at {Address}; journal {Journal}; GPU nodes join with --seed-nodes", ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port),
             journal.JournalProvider);
         log.LogInformation("gRPC API on port {Port} at {Bind} ({Transport}, {Token}){Metrics}", api.Port, api.Bind, api.CertificateFile is null ? "plaintext HTTP/2" : "TLS",
@@ -87,13 +106,11 @@ public static class ServeCommand
             if (accepted.AlreadyDone > 0) log.LogInformation("{Sweep}: resuming, {Done} of {Jobs} job(s) already finished", plan.Sweep.Name, accepted.AlreadyDone, accepted.Jobs);
             followers.Follow(plan.Sweep.Name, plan.Directory);
         }
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cancellation);
-        }
-        catch (OperationCanceledException) { }
+        var system = server.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+        await Task.WhenAny(system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellation));
+        if (!cancellation.IsCancellationRequested) return true;
         log.LogInformation("coordinator stopping");
         await server.StopAsync(CancellationToken.None);
-        return CommandLineRunner.Ok;
+        return false;
     }
 }
