@@ -61,11 +61,14 @@ start_node() {
 sweep_row() { "$orchestrator" status --endpoint "$endpoint" 2>/dev/null | awk -F'|' '$2 ~ /chaos/ { print $6 + 0, $7 + 0 }'; }
 running() { local row; row=$(sweep_row); echo "${row%% *}" | grep -E '^[0-9]+$' || echo 0; }
 complete() { [[ -f $results ]]; }
-# Seconds from $1 (date +%s.%N) until `$2` succeeds (or the sweep completes), polled.
+# Seconds from $1 (date +%s.%N) until `$2` succeeds (or the sweep completes), polled; "over 300" if it never does.
 seconds_until() {
   local since=$1 condition=$2
-  until eval "$condition" || complete; do sleep 0.5; done
-  echo "$(date +%s.%N) - $since" | bc
+  until eval "$condition" || complete; do
+    (($(date +%s) - ${since%.*} > 300)) && { echo "over 300"; return; }
+    sleep 0.5
+  done
+  printf '%.1f\n' "$(echo "$(date +%s.%N) - $since" | bc)"
 }
 
 start_coordinator
