@@ -62,12 +62,7 @@ public class MultiProcessClusterTests
     public async Task A_gpu_node_killed_with_sigkill_leaves_no_worker_training_behind()
     {
         string directory = TestData.TemporaryDirectory();
-        string sweep = TestData.WriteFile("orphan.yaml", """
-            name: orphan
-            dataset: { name: synthetic, validation: 200 }
-            student: { model: mlp-1200-1200, epochs: 500 }
-            seeds: [1]
-            """);
+        string sweep = OneTrialSweep("orphan", epochs: 500);
         int port = Loopback.FreePort();
         using var coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", Loopback.FreePort().ToString(),
             "--out", directory, "--sweep", sweep);
@@ -90,12 +85,7 @@ public class MultiProcessClusterTests
     public async Task A_coordinator_killed_with_sigkill_and_restarted_gets_its_node_back_and_the_sweep_completes_with_every_epoch_once()
     {
         string directory = TestData.TemporaryDirectory();
-        string sweep = TestData.WriteFile("restart.yaml", """
-            name: restart
-            dataset: { name: synthetic, validation: 200 }
-            student: { model: mlp-1200-1200, epochs: 60 }
-            seeds: [1]
-            """);
+        string sweep = OneTrialSweep("restart", epochs: 60);
         int port = Loopback.FreePort(), grpcPort = Loopback.FreePort();
         string[] serve = ["serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", directory, "--sweep", sweep];
         var coordinator = RunningProcess.Start(serve);
@@ -119,8 +109,7 @@ public class MultiProcessClusterTests
         node.Output.ShouldContain("joining again");
         File.ReadAllLines(results).Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
         foreach (string metrics in Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories))
-            File.ReadAllLines(metrics).Select(l => Google.Protobuf.JsonParser.Default.Parse<Protocol.V1.EpochMetrics>(l).Epoch)
-                .ShouldBe(Enumerable.Range(1, 60), metrics); // resumed from the checkpoint: no epoch lost, none twice
+            Epochs(metrics).ShouldBe(Enumerable.Range(1, 60), metrics); // resumed from the checkpoint: no epoch lost, none twice
         (await node.TerminateAsync()).ShouldBe(0, node.Output);
         (await restarted.TerminateAsync()).ShouldBe(0, restarted.Output);
     }
@@ -131,12 +120,7 @@ public class MultiProcessClusterTests
     public async Task A_node_stopped_with_sigstop_leaves_its_trial_to_another_and_after_sigcont_changes_nothing_it_finished(bool withItsWorker)
     {
         string directory = TestData.TemporaryDirectory();
-        string sweep = TestData.WriteFile("sigstop.yaml", """
-            name: sigstop
-            dataset: { name: synthetic, validation: 200 }
-            student: { model: mlp-1200-1200, epochs: 60 }
-            seeds: [1]
-            """);
+        string sweep = OneTrialSweep("sigstop", epochs: 60);
         int port = Loopback.FreePort();
         string seed = $"akka.tcp://orchestrator@127.0.0.1:{port}";
         using var coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", Loopback.FreePort().ToString(), "--out", directory, "--sweep", sweep);
@@ -169,9 +153,20 @@ public class MultiProcessClusterTests
         await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
         Directory.GetFiles(trials, "*", SearchOption.AllDirectories).Order().ShouldBe(finished.Keys.Order());
         foreach (var (file, bytes) in finished) File.ReadAllBytes(file).ShouldBe(bytes, file); // nothing it finished was touched
-        File.ReadAllLines(finished.Keys.Single(f => f.EndsWith("metrics.jsonl")))
-            .Select(l => Google.Protobuf.JsonParser.Default.Parse<Protocol.V1.EpochMetrics>(l).Epoch).ShouldBe(Enumerable.Range(1, 60));
+        Epochs(finished.Keys.Single(f => f.EndsWith("metrics.jsonl"))).ShouldBe(Enumerable.Range(1, 60));
     }
+
+    /// <summary>A sweep of one synthetic student trial, long enough to be caught mid-run.</summary>
+    static string OneTrialSweep(string name, int epochs) => TestData.WriteFile($"{name}.yaml", $$"""
+        name: {{name}}
+        dataset: { name: synthetic, validation: 200 }
+        student: { model: mlp-1200-1200, epochs: {{epochs}} }
+        seeds: [1]
+        """);
+
+    /// <summary>The epochs a trial's metrics.jsonl holds, in order.</summary>
+    static IEnumerable<int> Epochs(string metrics) =>
+        File.ReadAllLines(metrics).Select(l => Google.Protobuf.JsonParser.Default.Parse<Protocol.V1.EpochMetrics>(l).Epoch);
 
     /// <summary>
     /// Waits until the coordinator has written the sweep's results (it completed); fails with <paramref name="describe"/>

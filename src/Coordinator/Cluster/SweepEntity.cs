@@ -90,8 +90,14 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
             Execute(state.Decide(assigned), Sender, batched: true);
         });
         // Only the current attempt's report counts, once: one for a superseded attempt (or an older incarnation's) is not ours.
-        Command<JobFinished>(finished => Ended(finished.JobId, finished.Attempt, state.Decide(finished)));
-        Command<JobLost>(lost => Ended(lost.JobId, lost.Attempt, state.Decide(lost)));
+        Command<JobFinished>(finished =>
+        {
+            if (Ended(finished.JobId, finished.Attempt)) Execute(state.Decide(finished), Sender, batched: true);
+        });
+        Command<JobLost>(lost =>
+        {
+            if (Ended(lost.JobId, lost.Attempt)) Execute(state.Decide(lost), Sender, batched: true);
+        });
         Command<GoOn>(_ => Execute(new SweepState.Decision(state.DecideAfterRecovery(), state.Runnable(), null), ActorRefs.Nobody, batched: false));
         Command<GetSweepStatus>(query => Sender.Tell(state.Status(query.JobsOffset, query.JobsLimit)));
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
@@ -120,12 +126,12 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         eventsSinceSnapshot++;
     }
 
-    /// <summary>The current attempt at a job ended (finished, or lost with its node): the scheduler holds it no more.</summary>
-    void Ended(string jobId, long attempt, SweepState.Decision decision)
+    /// <summary>Whether the report is of the job's current attempt, which ended (finished, or lost with its node): then the scheduler holds it no more.</summary>
+    bool Ended(string jobId, long attempt)
     {
-        if (!state.IsCurrent(jobId, attempt) || !atScheduler.Remove(jobId, out bool taken)) return;
+        if (!state.IsCurrent(jobId, attempt) || !atScheduler.Remove(jobId, out bool taken)) return false;
         if (!taken) waiting--;
-        Execute(decision, Sender, batched: true);
+        return true;
     }
 
     public static Props Props(string sweepId, IActorRef scheduler, ILogger? log = null, int snapshotEvery = DefaultSnapshotEvery) =>

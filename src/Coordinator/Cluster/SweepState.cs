@@ -159,14 +159,10 @@ public sealed class SweepState
                 $"sweep '{Sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.");
         // Submitted again: a cancelled sweep resumes, jobs the machine failed run again (with the jobs that failed
         // because they did), and whatever is runnable is handed over (again).
-        var retried = Retried(allFailed: false);
-        var events = new List<IMessage>();
-        if (Cancelled is not null) events.Add(new SweepResumed());
-        events.AddRange(retried.Select(j => new JobRequeued { JobId = j.Plan.JobId, Reason = "submitted again: retrying what the machine broke" }));
-        // A retried job whose dependency is retried too is handed over when that one is done, as the first time.
-        var again = retried.Where(DependenciesDone).Select(j => j.Plan.JobId);
+        var (requeued, again) = Requeue(Retried(allFailed: false), "submitted again: retrying what the machine broke");
+        IEnumerable<IMessage> events = Cancelled is not null ? [new SweepResumed(), .. requeued] : requeued;
         var handOver = Cancelled is not null ? jobs.Where(j => j.State == JobState.Cancelled && DependenciesDone(j)).Select(j => j.Plan.JobId) : Runnable();
-        return new Decision(events, handOver.Concat(again).ToList(), null);
+        return new Decision(events.ToList(), handOver.Concat(again).ToList(), null);
     }
 
     /// <summary>
@@ -178,11 +174,17 @@ public sealed class SweepState
         if (Sweep is null) return Rejected(SweepRejected.Types.Reason.NotFound, $"no sweep '{retry.SweepId}'");
         if (Cancelled is not null)
             return Rejected(SweepRejected.Types.Reason.Cancelled, $"sweep '{Sweep.Name}' is cancelled; submit it again to resume it (that retries what the machine failed too).");
-        var retried = Retried(retry.AllFailed);
-        string reason = retry.AllFailed ? "retried: every failed trial" : "retried: what the machine broke";
-        return new Decision(retried.Select(j => (IMessage)new JobRequeued { JobId = j.Plan.JobId, Reason = reason }).ToList(),
-            retried.Where(DependenciesDone).Select(j => j.Plan.JobId).ToList(), new SweepRetryAccepted { SweepId = SweepId, Retried = retried.Count });
+        var (requeued, handOver) = Requeue(Retried(retry.AllFailed), retry.AllFailed ? "retried: every failed trial" : "retried: what the machine broke");
+        return new Decision(requeued, handOver, new SweepRetryAccepted { SweepId = SweepId, Retried = requeued.Count });
     }
+
+    /// <summary>
+    /// The events that queue failed jobs again, and those of them to hand over now: a retried job whose dependency is
+    /// retried too is handed over when that one is done, as the first time.
+    /// </summary>
+    (List<IMessage> Events, List<string> HandOver) Requeue(List<Job> retried, string reason) =>
+        (retried.Select(j => (IMessage)new JobRequeued { JobId = j.Plan.JobId, Reason = reason }).ToList(),
+         retried.Where(DependenciesDone).Select(j => j.Plan.JobId).ToList());
 
     /// <summary>
     /// The failed jobs to run again: those the machine failed (<see cref="TrialSummary.Environmental"/>), or every

@@ -106,8 +106,9 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
     void SaveCheckpoints(CheckpointState state, OptimizerHelper optimizer, bool improved)
     {
         if (CheckpointDirectory is null) return;
-        if (improved) Checkpoint.Save(BestPath!, state, model, optimizer: null, Fence is null ? null : Fence.Check);
-        Checkpoint.Save(LastPath!, state, model, optimizer, Fence is null ? null : Fence.Check);
+        Action? check = Fence is null ? null : Fence.Check;
+        if (improved) Checkpoint.Save(BestPath!, state, model, optimizer: null, check);
+        Checkpoint.Save(LastPath!, state, model, optimizer, check);
     }
 
     /// <summary>One pass over the shuffled training set; null when cancelled.</summary>
