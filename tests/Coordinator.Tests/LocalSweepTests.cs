@@ -73,7 +73,7 @@ public class LocalSweepTests
             accepted.Jobs.ShouldBe(1 + 2 + 1 + 8); // teacher, its two shards, their aggregation, students
             cluster.System.Serialization.FindSerializerFor(new JobStarted()).ShouldBeOfType<Protocol.ProtobufSerializer>();
             var status = await WaitUntil(cluster, "local-test", s => s.Complete);
-            status.Jobs.ShouldAllBe(j => j.State == JobStates.Done);
+            status.Jobs.ShouldAllBe(j => j.State == JobState.Done);
             var softTargets = status.Jobs.Single(j => j.Kind == JobKind.SoftTargets).Summary;
             softTargets.SoftTargetsCached.ShouldBeFalse();
             softTargets.Teachers.Single().Checkpoint.ShouldBe(Path.Combine(trials, plan.Teachers[0].Id, "best.ckpt"));
@@ -122,7 +122,7 @@ public class LocalSweepTests
         {
             await resumed.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
             var status = await WaitUntil(resumed, "local-test", s => s.Complete);
-            status.Jobs.ShouldAllBe(j => j.State == JobStates.Done);
+            status.Jobs.ShouldAllBe(j => j.State == JobState.Done);
             foreach (var job in status.Jobs.Where(IsTrial)) Epochs(Path.Combine(trials, job.JobId)).ShouldBe(Enumerable.Range(1, 40));
         }
     }
@@ -152,7 +152,7 @@ public class LocalSweepTests
         var second = Plan($"name: reuse-b\nteacher: [ {string.Join(", ", checkpoints.Select(c => $"{{ checkpoint: {c} }}"))} ]\n{Common}", Path.Combine(directory, "b"));
         await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(second, store), AskTimeout, TestContext.Current.CancellationToken);
         var reused = await WaitUntil(cluster, "reuse-b", s => s.Complete);
-        reused.Jobs.ShouldAllBe(j => j.State == JobStates.Done);
+        reused.Jobs.ShouldAllBe(j => j.State == JobState.Done);
         reused.Jobs.Where(j => j.Kind is JobKind.SoftTargets or JobKind.SoftTargetShard).ShouldAllBe(j => j.Summary.SoftTargetsCached);
         string key = made.Jobs.Single(j => j.Kind == JobKind.SoftTargets).Summary.SoftTargets;
         reused.Jobs.Single(j => j.Kind == JobKind.Student).Summary.SoftTargets.ShouldBe(key);
@@ -172,7 +172,7 @@ public class LocalSweepTests
             await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, slots), TestContext.Current.CancellationToken);
             await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
             var status = await WaitUntil(cluster, "local-test", s => s.Complete);
-            status.Jobs.ShouldAllBe(j => j.State == JobStates.Done);
+            status.Jobs.ShouldAllBe(j => j.State == JobState.Done);
             runs.Add(status.Jobs.Where(IsTrial).ToDictionary(j => j.JobId, j => File.ReadAllLines(Path.Combine(plan.JobsDirectory, j.JobId, "metrics.jsonl"))
                 .Select(line => JsonParser.Default.Parse<EpochMetrics>(line))
                 .Select(m => $"{m.Epoch} {m.TrainLoss:R} {string.Join(",", m.LossTerms.OrderBy(t => t.Key).Select(t => $"{t.Key}={t.Value:R}"))} {m.ValidationLoss:R} {m.ValidationAccuracy:R}")
@@ -201,7 +201,7 @@ public class LocalSweepTests
         System.Diagnostics.Process.GetProcessById(workers[0]).Kill(); // SIGKILL, as the out-of-memory killer would
 
         var status = await WaitUntil(cluster, "local-test", s => s.Complete);
-        status.Jobs.ShouldAllBe(j => j.State == JobStates.Done);
+        status.Jobs.ShouldAllBe(j => j.State == JobState.Done);
         Epochs(teacher).ShouldBe(Enumerable.Range(1, 30)); // resumed from its last checkpoint: no epoch twice, none lost
         cluster.WorkerProcessIds.ShouldNotContain(workers[0]); // a new worker ran the rest
     }

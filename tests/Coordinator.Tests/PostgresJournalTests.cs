@@ -58,7 +58,7 @@ public class PostgresJournalTests(PostgresServer postgres) : IClassFixture<Postg
             var status = await recovered.Sweeps.Ask<SweepStatus>(new GetSweepStatus { SweepId = "pg-sweep", JobsLimit = int.MaxValue }, timeout, token);
             status.Complete.ShouldBeTrue();
             status.Jobs.Count.ShouldBe(4);
-            status.Jobs.ShouldAllBe(j => j.State == JobStates.Done && j.Summary.HasTestAccuracy);
+            status.Jobs.ShouldAllBe(j => j.State == JobState.Done && j.Summary.HasTestAccuracy);
         }
     }
 }

@@ -257,7 +257,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         async Task<SweepStatus> Get() => await client.GetAsync(new GetRequest { SweepId = "api-cancel" }, CoordinatorFixture.Authorized,
             cancellationToken: TestContext.Current.CancellationToken);
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!(await Get()).Jobs.Any(j => j.State == "running" && j.Latest is { Epoch: >= 2 })) // the teacher runs, and its node's metric stream reached the status
+        while (!(await Get()).Jobs.Any(j => j.State == JobState.Running && j.Latest is { Epoch: >= 2 })) // the teacher runs, and its node's metric stream reached the status
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, coordinator.Coordinator.Output + coordinator.Node.Output);
             await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -282,14 +282,14 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         output.ShouldContain("api-cancel: cancelled 8 unfinished job(s)");
         var cancelled = await Get();
         (cancelled.Cancelled, cancelled.CancelReason, cancelled.Complete).ShouldBe((true, "test over", true));
-        cancelled.Jobs.ShouldAllBe(j => j.State == "cancelled");
+        cancelled.Jobs.ShouldAllBe(j => j.State == JobState.Cancelled);
         await coordinator.Node.WaitForOutput("cancelling teacher-", TimeSpan.FromSeconds(30)); // the node stopped the running teacher, within a batch
         (code, output, _) = await Cli("status");
         output.ShouldContain("| api-cancel | cancelled | 8 | 0 | 0 | 0 | 0 | 8 |");
 
         (code, output, error) = await Cli("submit", file); // resumes: the teacher is queued (or running) again
         code.ShouldBe(0, error);
-        (await Get()).Jobs.ShouldContain(j => j.State == "queued" || j.State == "running");
+        (await Get()).Jobs.ShouldContain(j => j.State == JobState.Queued || j.State == JobState.Running);
         (code, _, error) = await Cli("cancel", "api-cancel"); // leave the node free for the other tests
         code.ShouldBe(0, error);
     }
@@ -316,7 +316,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         var client = coordinator.Client(channel);
         await client.SubmitAsync(new SubmitRequest { FileName = "api-watch.yaml", Content = ByteString.CopyFromUtf8(Sweep("api-watch", epochs: 10)) }, CoordinatorFixture.Authorized,
             cancellationToken: TestContext.Current.CancellationToken);
-        static bool Completes(WatchEvent e) => e.Sweep is { SweepId: "api-watch", State: "complete" };
+        static bool Completes(WatchEvent e) => e.Sweep is { SweepId: "api-watch", Change: SweepChange.Complete };
 
         // One watcher, never interrupted: a snapshot stamped with the cursor it is current up to (the sweep, then its
         // jobs in one chunk), then every event.
@@ -347,7 +347,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         pieces.Select(e => e.ToString()).ShouldBe(events.Select(e => e.ToString())); // the same events, none lost, none twice
 
         // Every job's final state is among them, once.
-        var finished = events.Where(e => e.EventCase == WatchEvent.EventOneofCase.Job && e.Job.State == "done").Select(e => e.Job.JobId).ToList();
+        var finished = events.Where(e => e.EventCase == WatchEvent.EventOneofCase.Job && e.Job.State == JobState.Done).Select(e => e.Job.JobId).ToList();
         finished.Count.ShouldBe(8);
         finished.Distinct().Count().ShouldBe(8);
     }

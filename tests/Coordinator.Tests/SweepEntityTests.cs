@@ -116,8 +116,8 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
             var jobs = ExpectMsg<SweepStatus>().Jobs.ToDictionary(j => j.JobId);
             jobs["soft-targets-1"].Summary.FailureReason.ShouldBe("teacher-1 failed: boom");
             jobs["trial-a"].Summary.FailureReason.ShouldBe("soft-targets-1 failed: teacher-1 failed: boom");
-            new[] { "soft-targets-1", "trial-a", "trial-b" }.ShouldAllBe(id => jobs[id].State == JobStates.Failed);
-            jobs["trial-c"].State.ShouldNotBe(JobStates.Failed);
+            new[] { "soft-targets-1", "trial-a", "trial-b" }.ShouldAllBe(id => jobs[id].State == JobState.Failed);
+            jobs["trial-c"].State.ShouldNotBe(JobState.Failed);
         });
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
@@ -139,7 +139,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var status = ExpectMsg<SweepStatus>();
         (status.Cancelled, status.CancelReason, status.Complete).ShouldBe((true, "test", true));
-        status.Jobs.Where(j => j.JobId != "teacher-1").ShouldAllBe(j => j.State == JobStates.Cancelled);
+        status.Jobs.Where(j => j.JobId != "teacher-1").ShouldAllBe(j => j.State == JobState.Cancelled);
 
         var restarted = Restarted(entity, scheduler);
         scheduler.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // still cancelled after replay
@@ -158,7 +158,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         AwaitAssert(() =>
         {
             entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
-            ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobStates.Done);
+            ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobState.Done);
         });
 
         var restarted = Restarted(entity, scheduler);
@@ -190,7 +190,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         {
             restarted.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
             var job = ExpectMsg<SweepStatus>().Jobs.Single(j => j.JobId == "trial-c");
-            job.State.ShouldBe(JobStates.Failed);
+            job.State.ShouldBe(JobState.Failed);
             job.Summary.FailureReason.ShouldBe("worker ended with exit code 137 (its process crashed 3 times; not run again)");
         });
     }
@@ -222,7 +222,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
         Enqueued(scheduler, 2).Select(e => e.Job.JobId).Order().ShouldBe(["soft-targets-1", "trial-c"]); // trial-c was running: queued again
         restarted.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var after = ExpectMsg<SweepStatus>();
-        after.Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobStates.Queued);
+        after.Jobs.Single(j => j.JobId == "trial-c").State.ShouldBe(JobState.Queued);
         after.Jobs.Where(j => j.JobId != "trial-c").ShouldBe(before.Jobs.Where(j => j.JobId != "trial-c"));
     }
 

@@ -17,13 +17,13 @@ public sealed class SweepProgressViewTests
         view.Apply(new WatchEvent { Snapshot = new SweepStatus { SweepId = "s", Name = "s", Metric = "val_accuracy", TotalJobs = 3, Counts = Counts(3, 0, 0) } });
         view.Summary().ShouldStartWith("0 done, 0 failed, 0 running, 3 queued of 3;");
 
-        view.Apply(new WatchEvent { Job = new JobStateChanged { SweepId = "s", JobId = "a", State = "running", SweepCounts = Counts(2, 1, 0) } });
+        view.Apply(new WatchEvent { Job = new JobStateChanged { SweepId = "s", JobId = "a", State = JobState.Running, SweepCounts = Counts(2, 1, 0) } });
         view.Apply(new WatchEvent { Metrics = new JobProgress { SweepId = "s", JobId = "a", Node = "n", Slot = 0, Epochs = 5, Metrics = new EpochMetrics { Epoch = 2 } } });
         var lines = view.Apply(new WatchEvent
         {
             Job = new JobStateChanged
             {
-                SweepId = "s", JobId = "a", Kind = JobKind.Student, State = "done", SweepCounts = Counts(2, 0, 1), Summary = new TrialSummary { BestValidationAccuracy = 0.9 },
+                SweepId = "s", JobId = "a", Kind = JobKind.Student, State = JobState.Done, SweepCounts = Counts(2, 0, 1), Summary = new TrialSummary { BestValidationAccuracy = 0.9 },
                 SweepBest = new Recipe { Runs = 1, MetricMean = 0.9 },
             },
         });
@@ -31,7 +31,7 @@ public sealed class SweepProgressViewTests
         view.Summary().ShouldStartWith("1 done, 0 failed, 0 running, 2 queued of 3; best val_accuracy 0.9000;");
         view.Ended.ShouldBeNull();
 
-        view.Apply(new WatchEvent { Sweep = new SweepStateChanged { SweepId = "s", State = "cancelled", Counts = Counts(0, 0, 1, cancelled: 2), TotalJobs = 3 } });
+        view.Apply(new WatchEvent { Sweep = new SweepStateChanged { SweepId = "s", Change = SweepChange.Cancelled, Counts = Counts(0, 0, 1, cancelled: 2), TotalJobs = 3 } });
         view.Ended.ShouldBe("cancelled");
         view.Summary().ShouldStartWith("1 done, 0 failed, 0 running, 0 queued, 2 cancelled of 3;");
     }

@@ -14,7 +14,7 @@ public class SweepReportTests
 
     static JobStatus Student(string id, string alpha, int seed, double validation, double test) => new()
     {
-        JobId = id, Kind = JobKind.Student, State = JobStates.Done, Seed = seed, Parameters = { ["alpha"] = alpha, ["losses"] = "[ce, <hinton>]" },
+        JobId = id, Kind = JobKind.Student, State = JobState.Done, Seed = seed, Parameters = { ["alpha"] = alpha, ["losses"] = "[ce, <hinton>]" },
         Summary = new TrialSummary { Name = id, Status = TrialStatus.Completed, BestValidationAccuracy = validation, TestAccuracy = test },
     };
 
@@ -37,11 +37,11 @@ public class SweepReportTests
             SweepId = "r", Name = "r", Metric = "val_accuracy", Maximize = true, Complete = true, OutputRoot = jobs,
             Jobs =
             {
-                new JobStatus { JobId = "teacher-1", Kind = JobKind.Teacher, State = JobStates.Done,
+                new JobStatus { JobId = "teacher-1", Kind = JobKind.Teacher, State = JobState.Done,
                     Summary = new TrialSummary { Status = TrialStatus.Completed, BestValidationAccuracy = 0.9, TestAccuracy = 0.89 } },
                 Student("trial-a1", "0.25", 1, 0.80, 0.79), Student("trial-a2", "0.25", 2, 0.82, 0.80),
                 Student("trial-b1", "0.75", 1, 0.86, 0.85), Student("trial-b2", "0.75", 2, 0.84, 0.83),
-                new JobStatus { JobId = "trial-c1", Kind = JobKind.Student, State = JobStates.Failed,
+                new JobStatus { JobId = "trial-c1", Kind = JobKind.Student, State = JobState.Failed,
                     Summary = new TrialSummary { Status = TrialStatus.Failed, FailureReason = "loss became NaN in epoch 2" } },
             },
         };
@@ -98,7 +98,7 @@ public class SweepReportTests
     public void A_sweep_without_finished_students_or_metrics_files_still_gets_a_report()
     {
         var status = new SweepStatus { SweepId = "e", Name = "e", Metric = "val_loss", Jobs = { Student("trial-a", "0.5", 1, 0.5, 0.5) } };
-        status.Jobs[0].State = JobStates.Running;
+        status.Jobs[0].State = JobState.Running;
         var page = Parse(SweepReport.Render(status, Generated));
         page.Descendants().ShouldNotContain(e => e.Name.LocalName == "svg");
         page.Value.ShouldContain("0 of 1 job(s) done");

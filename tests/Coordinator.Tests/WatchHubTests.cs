@@ -6,7 +6,7 @@ namespace Orchestrator.Coordinator.Tests;
 
 public class WatchHubTests
 {
-    static WatchEvent Event(string sweep) => new() { Sweep = new SweepStateChanged { SweepId = sweep, State = "submitted" } };
+    static WatchEvent Event(string sweep) => new() { Sweep = new SweepStateChanged { SweepId = sweep, Change = SweepChange.Submitted } };
 
     [Fact]
     public void Events_get_consecutive_cursors_and_are_read_after_a_cursor_in_batches()

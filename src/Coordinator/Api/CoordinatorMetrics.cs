@@ -61,10 +61,8 @@ public sealed class CoordinatorMetrics : IDisposable
     }
 
     static IEnumerable<(string State, int Count)> States(JobCounts counts) =>
-    [
-        (JobStates.Queued, counts.Queued), (JobStates.Running, counts.Running), (JobStates.Done, counts.Done), (JobStates.Failed, counts.Failed),
-        (JobStates.Cancelled, counts.Cancelled),
-    ];
+        new[] { (JobState.Queued, counts.Queued), (JobState.Running, counts.Running), (JobState.Done, counts.Done), (JobState.Failed, counts.Failed),
+                (JobState.Cancelled, counts.Cancelled) }.Select(s => (JobStates.Name(s.Item1), s.Item2));
 
     Histogram<double> Histogram(string name, string description, double[] bounds) =>
         meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = bounds });
@@ -86,9 +84,9 @@ public sealed class CoordinatorMetrics : IDisposable
     /// <summary>Counts a job that reached a final state.</summary>
     public void JobChanged(JobStateChanged change)
     {
-        if (change.State is not (JobStates.Done or JobStates.Failed or JobStates.Cancelled)) return;
+        if (!JobStates.IsFinished(change.State)) return;
         var kind = new KeyValuePair<string, object?>("kind", SweepResults.KindNames.GetValueOrDefault(change.Kind, "unknown"));
-        jobsFinished.Add(1, kind, new KeyValuePair<string, object?>("state", change.State));
+        jobsFinished.Add(1, kind, new KeyValuePair<string, object?>("state", JobStates.Name(change.State)));
         if (change.Summary is { Seconds: > 0 } summary) jobDuration.Record(summary.Seconds, kind);
     }
 

@@ -23,13 +23,13 @@ public sealed class MetricsSink(WatchHub hub, CoordinatorMetrics instruments)
     /// <summary>Drops a job's latest metrics once it is no longer running (only running jobs show them), so that they are held for the running jobs only.</summary>
     public void Changed(JobStateChanged change)
     {
-        if (change.State != JobStates.Running) latest.TryRemove((change.SweepId, change.JobId), out _);
+        if (change.State != JobState.Running) latest.TryRemove((change.SweepId, change.JobId), out _);
     }
 
     /// <summary>Adds each running job's latest metrics to a sweep's status.</summary>
     public SweepStatus WithLatest(SweepStatus status)
     {
-        foreach (var job in status.Jobs.Where(j => j.State == JobStates.Running))
+        foreach (var job in status.Jobs.Where(j => j.State == JobState.Running))
             if (latest.TryGetValue((status.SweepId, job.JobId), out var metrics)) job.Latest = metrics;
         return status;
     }

@@ -101,7 +101,7 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
     void LogResults(SweepStatus status, string directory)
     {
         log.LogInformation("{Sweep}: complete; wrote {Results}, results.json and {Report}", status.Name, Path.Combine(directory, SweepResults.CsvFile), SweepReport.FileName);
-        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobStates.Done))
+        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobState.Done))
             log.LogInformation("{Sweep}: {Job}", status.Name, SweepResults.Describe(job));
         var recipes = SweepResults.Recipes(status);
         if (recipes.Count == 0) log.LogWarning("{Sweep}: no student trial finished", status.Name);

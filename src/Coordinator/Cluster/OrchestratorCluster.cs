@@ -30,6 +30,9 @@ public static class OrchestratorCluster
     public static AkkaConfigurationBuilder AddCoordinator(this AkkaConfigurationBuilder builder, ClusterSettings settings) => builder
         .AddOrchestratorMember(settings.Node)
         .AddHocon(Persistence(settings), HoconAddMode.Prepend)
+        // A shard region registers with its coordinator every retry-interval until the coordinator singleton is up: with
+        // Akka's 2 s, a restarted coordinator's sweeps answered 1.5 s later than with this (bench-recovery, docs/benchmarks.md).
+        .AddHocon("akka.cluster.sharding.retry-interval = 500ms", HoconAddMode.Prepend)
         .WithShardRegion<SweepEntity>(SweepRegionName, (_, registry, resolver) => sweepId => SweepEntity.Props(sweepId, registry.Get<Scheduler>(), resolver.GetService<ILogger<SweepEntity>>(), settings.SnapshotEvery),
             new SweepMessageExtractor(),
             new ShardOptions { Role = NodeSettings.CoordinatorRole, RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
@@ -44,7 +47,7 @@ public static class OrchestratorCluster
             akka.persistence {
               journal {
                 plugin = "akka.persistence.journal.sql"
-                sql { connection-string = "{{connection}}", provider-name = "{{settings.JournalProvider}}", auto-initialize = on }
+                sql { connection-string = "{{connection}}", provider-name = "{{settings.JournalProvider}}", auto-initialize = on, replay-batch-size = 10000 }
               }
               snapshot-store {
                 plugin = "akka.persistence.snapshot-store.sql"

@@ -44,7 +44,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     /// </summary>
     public const int Window = 1000;
 
-    /// <summary>Events between snapshots when a sweep is small; a large one snapshots every half its job count (<see cref="SnapshotInterval"/>).</summary>
+    /// <summary>Events between snapshots when a sweep is small; a larger one snapshots every half its job count, up to <see cref="MaxEventsBetweenSnapshots"/>.</summary>
     public const int DefaultSnapshotEvery = 1000;
 
     /// <param name="logger">Each job as it finishes, and the sweep as it completes; null: nowhere.</param>
@@ -107,12 +107,18 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// Events between snapshots: at least <see cref="snapshotEvery"/>, and half the sweep's jobs, so that a snapshot
-    /// (which holds every job) costs a bounded share of the writes, and recovery replays at most that many events.
-    /// Snapshotting a 1M-job sweep every 100,000 events instead cut the worst recovery from 15 s to about 11 s but
-    /// raised peak memory from 1.6 to 2.2 GB (each snapshot is one message of the whole plan; docs/benchmarks.md).
+    /// Events between snapshots: at least <see cref="snapshotEvery"/>, and half the sweep's jobs up to
+    /// <see cref="MaxEventsBetweenSnapshots"/>, so that a snapshot (which holds every job) costs a bounded share of the
+    /// writes, and recovery replays at most that many events.
     /// </summary>
-    long SnapshotInterval => Math.Max(snapshotEvery, state.JobCount / 2);
+    long SnapshotInterval => Math.Max(snapshotEvery, Math.Min(state.JobCount / 2, MaxEventsBetweenSnapshots));
+
+    /// <summary>
+    /// The most events a recovery replays after its snapshot: about 2 s of replay on 2 cores. A snapshot of a 1M-job
+    /// sweep is its plan's bytes and the moved jobs (about 60 MB, 0.2 s to build here), so one every 50,000 events
+    /// costs about 1 KB a job event at that size (docs/benchmarks.md).
+    /// </summary>
+    public const int MaxEventsBetweenSnapshots = 50_000;
 
     public override string PersistenceId { get; }
 
@@ -245,13 +251,13 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         switch (applied)
         {
             case SweepSubmitted:
-                PublishSweep("submitted");
+                PublishSweep(SweepChange.Submitted);
                 break;
             case SweepResumed:
-                PublishSweep("resumed");
+                PublishSweep(SweepChange.Resumed);
                 break;
             case SweepCancelled:
-                PublishSweep("cancelled");
+                PublishSweep(SweepChange.Cancelled);
                 atScheduler.Clear();
                 ready.Clear();
                 resuming.Clear();
@@ -269,7 +275,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
                 log.LogInformation("{Sweep}: {Job}", state.Sweep!.Name, JobLine.Of(job));
                 if (state.Complete)
                 {
-                    PublishSweep("complete");
+                    PublishSweep(SweepChange.Complete);
                     log.LogInformation("{Sweep}: complete, {Done} of {Jobs} job(s) done", state.Sweep.Name, state.Count(JobState.Done), state.JobCount);
                 }
                 break;
@@ -279,19 +285,19 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     JobStatus PublishJob(string jobId)
     {
         var job = state.StatusOf(jobId);
-        var (node, slot) = job.State == Sweeps.JobStates.Running ? state.Placement(jobId) : ("", 0);
+        var (node, slot) = job.State == JobState.Running ? state.Placement(jobId) : ("", 0);
         var changed = new JobStateChanged
         {
             SweepId = state.SweepId, JobId = jobId, Kind = job.Kind, State = job.State, Node = node, Slot = slot, Summary = job.Summary,
             Parameters = { job.Parameters }, Seed = job.Seed, SweepCounts = state.Counts(),
         };
-        if (job.Kind == JobKind.Student && job.State == Sweeps.JobStates.Done && state.Best() is { } best) changed.SweepBest = best.ToProto();
+        if (job.Kind == JobKind.Student && job.State == JobState.Done && state.Best() is { } best) changed.SweepBest = best.ToProto();
         Context.System.EventStream.Publish(changed);
         return job;
     }
 
-    void PublishSweep(string sweepState) => Context.System.EventStream.Publish(new SweepStateChanged
+    void PublishSweep(SweepChange change) => Context.System.EventStream.Publish(new SweepStateChanged
     {
-        SweepId = state.SweepId, State = sweepState, Counts = state.Counts(), TotalJobs = state.JobCount,
+        SweepId = state.SweepId, Change = change, Counts = state.Counts(), TotalJobs = state.JobCount,
     });
 }

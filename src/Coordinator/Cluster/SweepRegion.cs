@@ -69,6 +69,6 @@ public static class SweepRegion
     sealed class EndWatcher : ReceiveActor
     {
         public EndWatcher(string sweep, TaskCompletionSource ended) =>
-            Receive<SweepStateChanged>(e => e.SweepId == sweep && e.State is "complete" or "cancelled", _ => ended.TrySetResult());
+            Receive<SweepStateChanged>(e => e.SweepId == sweep && e.Change is SweepChange.Complete or SweepChange.Cancelled, _ => ended.TrySetResult());
     }
 }

@@ -25,12 +25,25 @@ public sealed class SweepState
     /// <summary>How long the <paramref name="retry"/>th retry of a job the machine failed waits: 10 s, 30 s, 90 s (the disk may be freed meanwhile).</summary>
     public static TimeSpan RetryBackoff(int retry) => TimeSpan.FromSeconds(10 * Math.Pow(3, retry - 1));
 
-    sealed class Job(PlannedJob plan, int index)
+    /// <summary>A job as the state holds it: its plan stays in its chunk's bytes (<see cref="PlanChunk"/>), its summary serialized.</summary>
+    sealed class Job(PlanChunk chunk, PlanChunk.Entry entry, int index)
     {
-        public PlannedJob Plan { get; } = plan;
+        readonly PlanChunk.Entry entry = entry;
+        byte[]? summary;
+
+        public string Id => entry.Id;
+        public JobKind Kind => entry.Kind;
         public int Index { get; } = index;
+        /// <summary>Parsed from the plan's bytes on each call: a fresh message, the caller's to keep.</summary>
+        public PlannedJob Plan => chunk.Job(entry);
         public JobState State { get; set; } = JobState.Queued;
-        public TrialSummary? Summary { get; set; }
+        /// <summary>Parsed on each call, as <see cref="Plan"/>; 300-odd bytes per finished trial, where the parsed message is about twice that.</summary>
+        public TrialSummary? Summary
+        {
+            get => summary is null ? null : TrialSummary.Parser.ParseFrom(summary);
+            set => summary = value?.ToByteArray();
+        }
+        public byte[]? SummaryBytes { get => summary; set => summary = value; }
         public int Crashes { get; set; }
         public int EnvironmentalRetries { get; set; }
         public string Node { get; set; } = "";
@@ -49,7 +62,7 @@ public sealed class SweepState
             (dependencies ??= []).Add(on);
             (on.dependents ??= []).Add(this);
         }
-        public bool Finished => IsFinished(State);
+        public bool Finished => JobStates.IsFinished(State);
     }
 
     /// <summary>
@@ -77,6 +90,8 @@ public sealed class SweepState
     long attemptsReserved, lastAttempt;
 
     readonly List<Job> jobs = [];
+    /// <summary>The plan as persisted, chunk by chunk: the jobs' <see cref="PlannedJob"/>s are read from it.</summary>
+    readonly List<PlanChunk> plan = [];
     readonly Dictionary<string, Job> byId = [];
     /// <summary>Jobs whose dependency is in a later plan chunk, by that dependency's id.</summary>
     readonly Dictionary<string, List<Job>> waitingForPlan = [];
@@ -88,7 +103,7 @@ public sealed class SweepState
     /// <summary>Every parameter name of the planned jobs: the results' columns.</summary>
     readonly SortedSet<string> parameterNames = new(StringComparer.Ordinal);
 
-    /// <summary>Each point's finished students (what its seeds are averaged over), and the points ranked by their mean metric.</summary>
+    /// <summary>Each point's finished students (what its seeds are averaged over), by <see cref="Sweeps.SweepResults.PointKey"/>.</summary>
     readonly Dictionary<string, Point> points = [];
     /// <summary>
     /// Points by mean metric; among equal means the point whose first finished student comes first in the plan is the
@@ -97,11 +112,15 @@ public sealed class SweepState
     /// </summary>
     SortedSet<(double Mean, int First, string Key)>? ranking;
 
-    /// <summary>A point's finished runs as running moments (Welford), so a finished student costs the same however many runs its point has.</summary>
-    sealed class Point(IReadOnlyDictionary<string, string> parameters, int first)
+    /// <summary>
+    /// A point's finished runs as running moments (Welford), so a finished student costs the same however many runs its
+    /// point has. Its parameters are those of its first finished student (<see cref="First"/>), read from the plan.
+    /// </summary>
+    sealed class Point(int first)
     {
-        public IReadOnlyDictionary<string, string> Parameters { get; } = parameters;
         public int First { get; set; } = first;
+        /// <summary>Read from the plan the first time the point is shown (most points never are).</summary>
+        public IReadOnlyDictionary<string, string>? Parameters { get; set; }
         public int Runs { get; private set; }
         public double Mean { get; private set; }
         public double TestMean { get; private set; }
@@ -118,8 +137,18 @@ public sealed class SweepState
         }
 
         /// <summary>Mean and sample standard deviation of the metric and of the test accuracy, as <see cref="Sweeps.SweepResults.Recipe.Of"/> gives them.</summary>
-        public Sweeps.SweepResults.Recipe Recipe() => new(Parameters, Runs, Mean, Runs < 2 ? 0 : Math.Sqrt(squares / (Runs - 1)), TestMean,
-            Runs < 2 ? 0 : Math.Sqrt(testSquares / (Runs - 1)));
+        public Sweeps.SweepResults.Recipe Recipe(IReadOnlyDictionary<string, string> parameters) => new(parameters, Runs, Mean,
+            Runs < 2 ? 0 : Math.Sqrt(squares / (Runs - 1)), TestMean, Runs < 2 ? 0 : Math.Sqrt(testSquares / (Runs - 1)));
+
+        public PointSnapshot Saved(string key) => new()
+        {
+            Key = key, First = First, Runs = Runs, Mean = Mean, TestMean = TestMean, Squares = squares, TestSquares = testSquares,
+        };
+
+        public static Point Of(PointSnapshot saved) => new(saved.First)
+        {
+            Runs = saved.Runs, Mean = saved.Mean, TestMean = saved.TestMean, squares = saved.Squares, testSquares = saved.TestSquares,
+        };
     }
 
     public SweepState(string sweepId) => SweepId = sweepId;
@@ -135,8 +164,6 @@ public sealed class SweepState
 
     /// <summary>Every job done, failed or cancelled (a cancelled sweep is complete).</summary>
     public bool Complete => Sweep is not null && finished == jobs.Count;
-
-    public static bool IsFinished(JobState state) => state is JobState.Done or JobState.Failed or JobState.Cancelled;
 
     /// <summary>How many jobs of <paramref name="kind"/> are in <paramref name="state"/>.</summary>
     public int Count(JobKind kind, JobState state) => counts[(int)kind * States + (int)state];
@@ -154,14 +181,14 @@ public sealed class SweepState
     public Decision Decide(SubmitSweep submit)
     {
         if (Sweep is null) return new Decision(PlanEvents(submit), submit.Jobs.Where(j => j.DependsOn.Count == 0).Select(j => j.JobId).ToList(), null);
-        if (!submit.Jobs.Select(j => j.JobId).Order(StringComparer.Ordinal).SequenceEqual(jobs.Select(j => j.Plan.JobId).Order(StringComparer.Ordinal)))
+        if (!submit.Jobs.Select(j => j.JobId).Order(StringComparer.Ordinal).SequenceEqual(jobs.Select(j => j.Id).Order(StringComparer.Ordinal)))
             return Rejected(SweepRejected.Types.Reason.Conflict,
                 $"sweep '{Sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.");
         // Submitted again: a cancelled sweep resumes, jobs the machine failed run again (with the jobs that failed
         // because they did), and whatever is runnable is handed over (again).
         var (requeued, again) = Requeue(Retried(allFailed: false), "submitted again: retrying what the machine broke");
         IEnumerable<IMessage> events = Cancelled is not null ? [new SweepResumed(), .. requeued] : requeued;
-        var handOver = Cancelled is not null ? jobs.Where(j => j.State == JobState.Cancelled && DependenciesDone(j)).Select(j => j.Plan.JobId) : Runnable();
+        var handOver = Cancelled is not null ? jobs.Where(j => j.State == JobState.Cancelled && DependenciesDone(j)).Select(j => j.Id) : Runnable();
         return new Decision(events.ToList(), handOver.Concat(again).ToList(), null);
     }
 
@@ -183,8 +210,8 @@ public sealed class SweepState
     /// retried too is handed over when that one is done, as the first time.
     /// </summary>
     (List<IMessage> Events, List<string> HandOver) Requeue(List<Job> retried, string reason) =>
-        (retried.Select(j => (IMessage)new JobRequeued { JobId = j.Plan.JobId, Reason = reason }).ToList(),
-         retried.Where(DependenciesDone).Select(j => j.Plan.JobId).ToList());
+        (retried.Select(j => (IMessage)new JobRequeued { JobId = j.Id, Reason = reason }).ToList(),
+         retried.Where(DependenciesDone).Select(j => j.Id).ToList());
 
     /// <summary>
     /// The failed jobs to run again: those the machine failed (<see cref="TrialSummary.Environmental"/>), or every
@@ -221,11 +248,11 @@ public sealed class SweepState
         var job = byId[finished.JobId];
         var summary = finished.Summary;
         if (summary.Status == TrialStatus.Cancelled)
-            return new Decision([new JobRequeued { JobId = job.Plan.JobId, Reason = "cancelled by its node" }], [job.Plan.JobId], null);
+            return new Decision([new JobRequeued { JobId = job.Id, Reason = "cancelled by its node" }], [job.Id], null);
         if (summary.Crashed && job.Crashes + 1 < MaxCrashes)
-            return new Decision([new JobRequeued { JobId = job.Plan.JobId, Reason = summary.FailureReason, Crashed = true }], [job.Plan.JobId], null);
+            return new Decision([new JobRequeued { JobId = job.Id, Reason = summary.FailureReason, Crashed = true }], [job.Id], null);
         if (!Succeeded(summary) && summary.Environmental && job.EnvironmentalRetries < MaxEnvironmentalRetries)
-            return new Decision([new JobRequeued { JobId = job.Plan.JobId, Reason = summary.FailureReason, Environmental = true }], [job.Plan.JobId], null)
+            return new Decision([new JobRequeued { JobId = job.Id, Reason = summary.FailureReason, Environmental = true }], [job.Id], null)
                 { HandOverAfter = RetryBackoff(job.EnvironmentalRetries + 1) };
         if (summary.Crashed || summary.Environmental)
         {
@@ -233,11 +260,11 @@ public sealed class SweepState
             summary.FailureReason += summary.Crashed ? $" (its process crashed {MaxCrashes} times; not run again)"
                 : $" (the machine's failure, after {MaxEnvironmentalRetries} retries; submit the sweep again or run orchestrator retry once it is fixed)";
         }
-        var completed = new JobCompleted { JobId = job.Plan.JobId, Summary = summary };
+        var completed = new JobCompleted { JobId = job.Id, Summary = summary };
         if (!Succeeded(summary)) return new Decision([completed, .. FailuresOf(job, summary.FailureReason)], [], null);
         // Its dependents may run once it is done: each is checked when the events are applied, since its other
         // dependencies' completions may still be on their way to the journal (decided, not yet applied).
-        return new Decision([completed], job.Dependents.Where(d => !d.Finished).Select(d => d.Plan.JobId).ToList(), null);
+        return new Decision([completed], job.Dependents.Where(d => !d.Finished).Select(d => d.Id).ToList(), null);
     }
 
     /// <summary>A job's node left the cluster: it is queued again, and runs as a new attempt (the node may still be running the old one).</summary>
@@ -264,13 +291,13 @@ public sealed class SweepState
             .SelectMany(j =>
             {
                 var cause = j.Dependencies.First(d => d.State == JobState.Failed);
-                string reason = $"{cause.Plan.JobId} failed: {cause.Summary?.FailureReason}";
-                return new IMessage[] { new JobCompleted { JobId = j.Plan.JobId, Summary = Failure(j, reason) } }.Concat(FailuresOf(j, reason));
+                string reason = $"{cause.Id} failed: {cause.Summary?.FailureReason}";
+                return new IMessage[] { new JobCompleted { JobId = j.Id, Summary = Failure(j, reason) } }.Concat(FailuresOf(j, reason));
             })
             .DistinctBy(e => ((JobCompleted)e).JobId).ToList();
 
     /// <summary>The jobs that can run now: unfinished, every dependency done, the sweep not cancelled. After a restart, all of them go to the scheduler.</summary>
-    public IReadOnlyList<string> Runnable() => Cancelled is not null ? [] : jobs.Where(j => !j.Finished && DependenciesDone(j)).Select(j => j.Plan.JobId).ToList();
+    public IReadOnlyList<string> Runnable() => Cancelled is not null ? [] : jobs.Where(j => !j.Finished && DependenciesDone(j)).Select(j => j.Id).ToList();
 
     /// <summary>Whether the job started before (it resumes from its checkpoint, ahead of jobs that never ran).</summary>
     public bool Started(string jobId) => byId.TryGetValue(jobId, out var job) && job.Started;
@@ -282,7 +309,8 @@ public sealed class SweepState
 
     /// <summary>
     /// The events a new sweep is persisted as: its settings, one template per job kind and the first jobs, then the
-    /// other jobs in chunks, no event over <see cref="MaxPlanEventBytes"/>; each job as its template's overrides.
+    /// other jobs in chunks (serialized as they are planned), no event over <see cref="MaxPlanEventBytes"/>; each job
+    /// as its template's overrides.
     /// </summary>
     static List<IMessage> PlanEvents(SubmitSweep submit)
     {
@@ -294,7 +322,7 @@ public sealed class SweepState
         var templateOf = new Dictionary<JobKind, int>();
         var parsed = new List<System.Text.Json.Nodes.JsonNode?>();
         var events = new List<IMessage> { new SweepSubmitted { Sweep = header } };
-        var chunk = header.Jobs;
+        SweepJobsPlanned? chunk = null; // after the first chunk, in the header
         long size = header.CalculateSize();
         foreach (var job in submit.Jobs)
         {
@@ -314,14 +342,13 @@ public sealed class SweepState
                 planned.OverridesJson = job.WorkJson == header.Templates[template - 1] ? "{}" : Sweeps.JsonMergePatch.Diff(parsed[template - 1], job.WorkJson);
             }
             int bytes = planned.CalculateSize() + 8;
-            if (size + bytes > MaxPlanEventBytes && chunk.Count > 0)
+            if (size + bytes > MaxPlanEventBytes && (chunk?.Jobs.Count ?? header.Jobs.Count) > 0)
             {
-                var next = new SweepJobsPlanned();
-                events.Add(next);
-                chunk = next.Jobs;
+                events.Add(chunk = new SweepJobsPlanned());
                 size = 0;
             }
-            chunk.Add(planned);
+            if (chunk is null) header.Jobs.Add(planned);
+            else chunk.Jobs.Add(planned.ToByteString());
             size += bytes;
         }
         return events;
@@ -331,16 +358,16 @@ public sealed class SweepState
     static IEnumerable<IMessage> FailuresOf(Job failed, string reason)
     {
         var seen = new HashSet<Job>();
-        var pending = new Queue<(Job Job, string Reason)>(failed.Dependents.Select(d => (d, $"{failed.Plan.JobId} failed: {reason}")));
+        var pending = new Queue<(Job Job, string Reason)>(failed.Dependents.Select(d => (d, $"{failed.Id} failed: {reason}")));
         while (pending.TryDequeue(out var next))
         {
             if (next.Job.Finished || !seen.Add(next.Job)) continue;
-            yield return new JobCompleted { JobId = next.Job.Plan.JobId, Summary = Failure(next.Job, next.Reason) };
-            foreach (var dependent in next.Job.Dependents) pending.Enqueue((dependent, $"{next.Job.Plan.JobId} failed: {next.Reason}"));
+            yield return new JobCompleted { JobId = next.Job.Id, Summary = Failure(next.Job, next.Reason) };
+            foreach (var dependent in next.Job.Dependents) pending.Enqueue((dependent, $"{next.Job.Id} failed: {next.Reason}"));
         }
     }
 
-    static TrialSummary Failure(Job job, string reason) => new() { Name = job.Plan.JobId, Status = TrialStatus.Failed, FailureReason = reason };
+    static TrialSummary Failure(Job job, string reason) => new() { Name = job.Id, Status = TrialStatus.Failed, FailureReason = reason };
 
     static bool Succeeded(TrialSummary summary) => summary.Status is TrialStatus.Completed or TrialStatus.EarlyStopped;
 
@@ -354,12 +381,13 @@ public sealed class SweepState
         switch (sweepEvent)
         {
             case SweepSubmitted submitted:
-                Sweep = submitted.Sweep;
+                Sweep = submitted.Sweep.Clone();
+                Sweep.Jobs.Clear(); // held in the plan's chunks
                 templates.AddRange(submitted.Sweep.Templates.Select(t => System.Text.Json.Nodes.JsonNode.Parse(t)));
-                AddJobs(submitted.Sweep.Jobs);
+                AddJobs(PlanChunk.Of(submitted.Sweep.Jobs));
                 break;
             case SweepJobsPlanned planned:
-                AddJobs(planned.Jobs);
+                AddJobs(new PlanChunk(planned.ToByteArray()));
                 break;
             case JobStarted started:
                 var running = byId[started.JobId];
@@ -372,7 +400,7 @@ public sealed class SweepState
             case JobCompleted completed:
                 var done = byId[completed.JobId];
                 done.Summary = completed.Summary;
-                Move(done, Succeeded(completed.Summary) ? JobState.Done : JobState.Failed);
+                Move(done, Succeeded(completed.Summary) ? JobState.Done : JobState.Failed, scored: completed.Summary);
                 break;
             case JobRequeued requeued:
                 var again = byId[requeued.JobId];
@@ -394,42 +422,41 @@ public sealed class SweepState
         }
     }
 
-    void AddJobs(IEnumerable<PlannedJob> plans)
+    void AddJobs(PlanChunk chunk)
     {
-        foreach (var plan in plans)
+        plan.Add(chunk);
+        tableOrder = null;
+        foreach (var entry in chunk.Entries(parameterNames))
         {
-            var job = new Job(plan, jobs.Count);
+            var job = new Job(chunk, entry, jobs.Count);
             jobs.Add(job);
-            tableOrder = null;
-            foreach (string name in plan.Parameters.Keys) parameterNames.Add(name);
-            byId[plan.JobId] = job;
+            byId[job.Id] = job;
             counts[Slot(job)]++;
-            foreach (string dependency in plan.DependsOn)
+            foreach (string dependency in entry.DependsOn)
             {
                 if (byId.TryGetValue(dependency, out var on)) job.DependsOn(on);
                 else (waitingForPlan.TryGetValue(dependency, out var list) ? list : waitingForPlan[dependency] = []).Add(job);
             }
-            if (waitingForPlan.Remove(plan.JobId, out var dependents))
+            if (waitingForPlan.Remove(job.Id, out var dependents))
                 foreach (var dependent in dependents) dependent.DependsOn(job);
         }
     }
 
-    /// <summary>The whole state as one message: the sweep's settings, every job's plan (shared, not copied) and every job that moved.</summary>
+    /// <summary>
+    /// The whole state as one message: the sweep's settings, its plan's chunks (their bytes, shared), every job that
+    /// moved and every scored point.
+    /// </summary>
     public SweepSnapshot Snapshot()
     {
         if (Sweep is null) throw new InvalidOperationException("nothing to snapshot before the sweep is submitted");
-        var sweep = new SubmitSweep
-        {
-            SweepId = Sweep.SweepId, Name = Sweep.Name, Metric = Sweep.Metric, Maximize = Sweep.Maximize, OutputRoot = Sweep.OutputRoot,
-            SoftTargetStore = Sweep.SoftTargetStore, Templates = { Sweep.Templates }, Jobs = { jobs.Select(j => j.Plan) },
-        };
-        var snapshot = new SweepSnapshot { Sweep = sweep, Cancelled = Cancelled, AttemptsReserved = attemptsReserved };
-        foreach (var job in jobs.Where(j => j.State != JobState.Queued || j.Summary is not null || j.Crashes > 0 || j.EnvironmentalRetries > 0))
+        var snapshot = new SweepSnapshot { Sweep = Sweep, Cancelled = Cancelled, AttemptsReserved = attemptsReserved, Plan = { plan.Select(c => c.Bytes) } };
+        foreach (var job in jobs.Where(j => j.State != JobState.Queued || j.SummaryBytes is not null || j.Crashes > 0 || j.EnvironmentalRetries > 0))
             snapshot.Jobs.Add(new JobSnapshot
             {
-                Index = job.Index, State = job.State, Summary = job.Summary, Crashes = job.Crashes, Node = job.Node, Slot = job.Slot,
-                EnvironmentalRetries = job.EnvironmentalRetries,
+                Index = job.Index, State = job.State, Crashes = job.Crashes, EnvironmentalRetries = job.EnvironmentalRetries,
+                Summary = job.SummaryBytes is { } summary ? UnsafeByteOperations.UnsafeWrap(summary) : ByteString.Empty,
             });
+        foreach (var (key, point) in points) snapshot.Points.Add(point.Saved(key));
         return snapshot;
     }
 
@@ -437,15 +464,20 @@ public sealed class SweepState
     public void Restore(SweepSnapshot snapshot)
     {
         if (Sweep is not null) throw new InvalidOperationException("a snapshot is restored into an empty state only");
+        // Written before the plan was kept as chunks: its jobs are in the sweep, and its points are counted again from them.
+        bool before = snapshot.Plan.Count == 0;
         Apply(new SweepSubmitted { Sweep = snapshot.Sweep });
+        foreach (var chunk in snapshot.Plan) AddJobs(new PlanChunk(chunk.ToByteArray()));
         Cancelled = snapshot.Cancelled;
         attemptsReserved = snapshot.AttemptsReserved;
+        if (!before)
+            foreach (var saved in snapshot.Points) Rank(saved.Key, Point.Of(saved));
         foreach (var saved in snapshot.Jobs)
         {
             var job = jobs[saved.Index];
-            (job.Summary, job.Crashes, job.EnvironmentalRetries, job.Node, job.Slot) = (saved.Summary, saved.Crashes, saved.EnvironmentalRetries, saved.Node, saved.Slot);
+            (job.SummaryBytes, job.Crashes, job.EnvironmentalRetries) = (saved.Summary.IsEmpty ? null : saved.Summary.ToByteArray(), saved.Crashes, saved.EnvironmentalRetries);
             job.Started = saved.State != JobState.Queued || saved.Crashes > 0 || saved.EnvironmentalRetries > 0;
-            Move(job, saved.State);
+            Move(job, saved.State, score: before);
         }
     }
 
@@ -476,9 +508,11 @@ public sealed class SweepState
         return new EnqueueJob { Job = spec, Resume = job.Started };
     }
 
-    int Slot(Job job) => (int)job.Plan.Kind * States + (int)job.State;
+    int Slot(Job job) => (int)job.Kind * States + (int)job.State;
 
-    void Move(Job job, JobState state)
+    /// <param name="score">Whether a student done now counts towards its point (not when a snapshot restores the points with it).</param>
+    /// <param name="scored">Its summary, when the caller has it parsed.</param>
+    void Move(Job job, JobState state, bool score = true, TrialSummary? scored = null)
     {
         if (job.State == state) return;
         counts[Slot(job)]--;
@@ -487,20 +521,26 @@ public sealed class SweepState
         counts[Slot(job)]++;
         if (job.Finished) finished++;
         if (state != JobState.Running) job.Node = ""; // needed only while it runs: each JobStarted brings its own copy of the name
-        if (state == JobState.Done && job.Plan.Kind == JobKind.Student && job.Summary is { } summary) Score(job, summary);
+        if (score && state == JobState.Done && job.Kind == JobKind.Student && (scored ?? job.Summary) is { } summary) Score(job, summary);
     }
 
     /// <summary>A student that finished counts towards its point (a done job stays done: points only grow).</summary>
     void Score(Job job, TrialSummary summary)
     {
+        string key = Sweeps.SweepResults.PointKey(job.Plan.Parameters);
+        if (points.TryGetValue(key, out var point)) ranking!.Remove((point.Mean, point.First, key));
+        else point = new Point(job.Index);
+        point.First = Math.Min(point.First, job.Index);
+        point.Add(Sweeps.SweepResults.MetricOf(summary, Sweep!.Metric), summary.TestAccuracy);
+        Rank(key, point);
+    }
+
+    void Rank(string key, Point point)
+    {
         bool maximize = Sweep!.Maximize;
         ranking ??= new(Comparer<(double Mean, int First, string Key)>.Create((a, b) =>
             a.Mean != b.Mean ? a.Mean.CompareTo(b.Mean) : maximize ? b.First.CompareTo(a.First) : a.First.CompareTo(b.First)));
-        string key = Sweeps.SweepResults.PointKey(job.Plan.Parameters);
-        if (points.TryGetValue(key, out var point)) ranking.Remove((point.Mean, point.First, key));
-        else points[key] = point = new Point(job.Plan.Parameters, job.Index);
-        point.First = Math.Min(point.First, job.Index);
-        point.Add(Sweeps.SweepResults.MetricOf(summary, Sweep.Metric), summary.TestAccuracy);
+        points[key] = point;
         ranking.Add((point.Mean, point.First, key));
     }
 
@@ -508,7 +548,8 @@ public sealed class SweepState
     public Sweeps.SweepResults.Recipe? Best()
     {
         if (ranking is not { Count: > 0 }) return null;
-        return points[(Sweep!.Maximize ? ranking.Max : ranking.Min).Key].Recipe();
+        var best = points[(Sweep!.Maximize ? ranking.Max : ranking.Min).Key];
+        return best.Recipe(best.Parameters ??= jobs[best.First].Plan.Parameters);
     }
 
     /// <summary>How many jobs are in each state.</summary>
@@ -526,9 +567,10 @@ public sealed class SweepState
     public JobSpec Spec(string jobId)
     {
         var job = byId[jobId];
+        var plan = job.Plan;
         return new JobSpec
         {
-            SweepId = SweepId, JobId = jobId, Kind = job.Plan.Kind, WorkJson = WorkOf(job.Plan), Epochs = job.Plan.Epochs,
+            SweepId = SweepId, JobId = jobId, Kind = job.Kind, WorkJson = WorkOf(plan), Epochs = plan.Epochs,
             OutputDirectory = Path.Combine(Sweep!.OutputRoot, jobId), SoftTargetStore = Sweep.SoftTargetStore,
         };
     }
@@ -541,12 +583,12 @@ public sealed class SweepState
 
     static JobStatus StatusOf(Job job)
     {
+        var plan = job.Plan;
         var entry = new JobStatus
         {
-            JobId = job.Plan.JobId, Kind = job.Plan.Kind, State = JobStates.Name(job.State), DependsOn = { job.Plan.DependsOn }, Seed = job.Plan.Seed,
-            Parameters = { job.Plan.Parameters },
+            JobId = job.Id, Kind = job.Kind, State = job.State, DependsOn = { plan.DependsOn }, Seed = plan.Seed, Parameters = { plan.Parameters },
         };
-        if (job.Summary is not null) entry.Summary = job.Summary;
+        if (job.Summary is { } summary) entry.Summary = summary;
         return entry;
     }
 
@@ -578,10 +620,28 @@ public sealed class SweepState
         status.ParameterNames.Add(parameterNames);
         if (jobsLimit > 0 && jobsOffset < jobs.Count)
         {
-            tableOrder ??= [.. jobs.OrderBy(j => Sweeps.SweepResults.TableRank(j.Plan.Kind)).ThenBy(j => j.Plan.JobId, StringComparer.Ordinal)];
+            tableOrder ??= InTableOrder();
             int end = (int)Math.Min((long)jobsOffset + jobsLimit, jobs.Count);
             for (int i = Math.Max(0, jobsOffset); i < end; i++) status.Jobs.Add(StatusOf(tableOrder[i]));
         }
         return status;
+    }
+
+    /// <summary>The jobs in results order: the plan's own order when it is that already (a sorted plan is checked in O(N), not sorted again).</summary>
+    Job[] InTableOrder()
+    {
+        static int Compare(Job a, Job b)
+        {
+            int byKind = Sweeps.SweepResults.TableRank(a.Kind).CompareTo(Sweeps.SweepResults.TableRank(b.Kind));
+            return byKind != 0 ? byKind : StringComparer.Ordinal.Compare(a.Id, b.Id);
+        }
+        Job[] order = [.. jobs];
+        for (int i = 1; i < order.Length; i++)
+            if (Compare(order[i - 1], order[i]) > 0)
+            {
+                Array.Sort(order, Compare);
+                break;
+            }
+        return order;
     }
 }

@@ -40,7 +40,7 @@ public static class SweepConsole
         await SweepResults.WriteAsync(status.ParameterNames, () => SweepRegion.Jobs(sweeps, status.SweepId, cancellation), directory);
         SweepReport.Write(status, directory);
         Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")}, results.json and {SweepReport.FileName}");
-        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobStates.Done))
+        foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobState.Done))
             Console.WriteLine($"{status.Name}: {SweepResults.Describe(job)}");
         var recipes = SweepResults.Recipes(status);
         if (recipes.Count == 0)
@@ -53,7 +53,7 @@ public static class SweepConsole
             if (recipes.Count > ShownPoints) Console.WriteLine($"... and {recipes.Count - ShownPoints} more point(s) in results.csv");
             Console.WriteLine(SweepResults.BestLine(status, recipes[0]));
         }
-        return status.Jobs.Any(j => j.State == JobStates.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
+        return status.Jobs.Any(j => j.State == JobState.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
     }
 
     const int ShownPoints = 20;

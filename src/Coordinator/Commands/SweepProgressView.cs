@@ -36,16 +36,16 @@ public sealed class SweepProgressView
                 var job = watchEvent.Job;
                 sweep.Counts = job.SweepCounts;
                 if (job.SweepBest is { } best) sweep.Best = best;
-                if (job.State != JobStates.Running)
+                if (job.State != JobState.Running)
                     foreach (string slot in slots.Where(s => s.Value.JobId == job.JobId).Select(s => s.Key).ToList()) slots.Remove(slot);
-                if (job.State is JobStates.Done or JobStates.Failed)
+                if (job.State is JobState.Done or JobState.Failed)
                     return [JobLine.Of(new JobStatus { JobId = job.JobId, Kind = job.Kind, State = job.State, Summary = job.Summary, Parameters = { job.Parameters }, Seed = job.Seed })];
                 break;
             case WatchEvent.EventOneofCase.Sweep:
                 var changed = watchEvent.Sweep;
                 (sweep.Counts, sweep.TotalJobs) = (changed.Counts, changed.TotalJobs);
-                sweep.Cancelled = changed.State == "cancelled" || (sweep.Cancelled && changed.State != "resumed");
-                if (changed.State is "complete" or "cancelled") Ended = changed.State;
+                sweep.Cancelled = changed.Change == SweepChange.Cancelled || (sweep.Cancelled && changed.Change != SweepChange.Resumed);
+                if (changed.Change is SweepChange.Complete or SweepChange.Cancelled) Ended = sweep.Cancelled ? "cancelled" : "complete";
                 break;
             case WatchEvent.EventOneofCase.Metrics:
                 slots[$"{watchEvent.Metrics.Node} slot {watchEvent.Metrics.Slot}"] = watchEvent.Metrics;

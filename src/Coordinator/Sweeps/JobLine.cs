@@ -11,7 +11,7 @@ public static class JobLine
         bool trial = job.Kind is JobKind.Teacher or JobKind.Student;
         var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
         string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
-        return job.State == JobStates.Failed
+        return job.State == JobState.Failed
             ? $"failed {job.JobId}{parameters}: {job.Summary?.FailureReason}"
             : $"done   {job.JobId}{parameters}: {Outcome(job)}";
     }

@@ -2,22 +2,20 @@ using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Sweeps;
 
-/// <summary>A job's states, as JobStatus.state and JobStateChanged.state carry them (sweeps.proto, cluster.proto).</summary>
+/// <summary>A job's states (<see cref="JobState"/>, as JobStatus.state and JobStateChanged.state carry them) as people read them.</summary>
 public static class JobStates
 {
-    public const string Queued = "queued", Running = "running", Done = "done", Failed = "failed", Cancelled = "cancelled";
-
     /// <summary>Done, failed or cancelled: nothing runs it now (a cancelled job runs again when its sweep is resumed).</summary>
-    public static bool IsFinished(string state) => state is Done or Failed or Cancelled;
+    public static bool IsFinished(JobState state) => state is JobState.Done or JobState.Failed or JobState.Cancelled;
 
-    /// <summary>A state's name as the API and the results show it.</summary>
+    /// <summary>A state's name as the CLI, the results files and the metrics' labels show it.</summary>
     public static string Name(JobState state) => state switch
     {
-        JobState.Queued => Queued,
-        JobState.Running => Running,
-        JobState.Done => Done,
-        JobState.Failed => Failed,
-        JobState.Cancelled => Cancelled,
+        JobState.Queued => "queued",
+        JobState.Running => "running",
+        JobState.Done => "done",
+        JobState.Failed => "failed",
+        JobState.Cancelled => "cancelled",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, "no job is in this state"),
     };
 }

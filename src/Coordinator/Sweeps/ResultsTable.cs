@@ -27,7 +27,7 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
         {
             ["job"] = job.JobId,
             ["kind"] = SweepResults.KindNames.GetValueOrDefault(job.Kind, "unknown"),
-            ["state"] = job.State,
+            ["state"] = JobStates.Name(job.State),
         };
         foreach (var name in parameterNames) row[name] = job.Parameters.TryGetValue(name, out var v) ? v : null;
         row["seed"] = job.Seed;

@@ -36,7 +36,7 @@ public static class SweepReport
         html.Append("<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}" +
                     "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td.p,th.p{text-align:left}.best{background:#fdecea}" +
                     "svg{display:block;margin:1em 0}.note{color:#666;font-size:13px}</style></head><body>");
-        int done = status.Jobs.Count(j => j.State == JobStates.Done), failed = status.Jobs.Count(j => j.State == JobStates.Failed);
+        int done = status.Jobs.Count(j => j.State == JobState.Done), failed = status.Jobs.Count(j => j.State == JobState.Failed);
         html.Append($"<h1>{Escape(status.Name)}</h1><p class=\"note\">{done} of {status.Jobs.Count} job(s) done, {failed} failed; " +
                     $"points ranked on {Escape(status.Metric)} ({(status.Maximize ? "higher" : "lower")} is better), mean over seeds. " +
                     $"Test accuracy is reported, never used to choose. Generated {generated.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC.</p>");
@@ -47,7 +47,7 @@ public static class SweepReport
             html.Append($"<h2>Best recipe</h2><p id=\"best\"><b>{Escape(Parameters(best))}</b>: {Escape(status.Metric)} {best.MetricMean:F4} ± {best.MetricStd:F4}, " +
                         $"test accuracy {Percent(best.TestMean)} ± {Percent(best.TestStd)} over {best.Runs} seed(s)</p>");
         }
-        var teachers = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobStates.Done).ToList();
+        var teachers = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobState.Done).ToList();
         if (teachers.Count > 0)
             html.Append("<h2>Teachers</h2><ul>").AppendJoin("", teachers.Select(j => $"<li>{Escape(SweepResults.Describe(j))}</li>")).Append("</ul>");
         if (recipes.Count > 0)
@@ -58,7 +58,7 @@ public static class SweepReport
             ByParameter(html, status, shown);
         }
         Curves(html, status, recipes);
-        var failures = status.Jobs.Where(j => j.State == JobStates.Failed).ToList();
+        var failures = status.Jobs.Where(j => j.State == JobState.Failed).ToList();
         if (failures.Count > 0)
         {
             html.Append("<h2>Failed jobs</h2><ul>").AppendJoin("", failures.Take(MaxFailures).Select(j => $"<li>{Escape(j.JobId)}: {Escape(j.Summary?.FailureReason ?? "")}</li>")).Append("</ul>");
@@ -127,7 +127,7 @@ public static class SweepReport
                                       && job.Parameters.Count == best.Parameters.Count;
         // Drawn in this order: other students (grey, underneath), then teachers (dashed), then the best point's seeds;
         // only their metrics files are read (a large sweep has many more).
-        var trials = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == JobStates.Done).ToList();
+        var trials = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == JobState.Done).ToList();
         IEnumerable<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)> Read(IEnumerable<JobStatus> jobs) => jobs
             .Select(job => (job, ReadEpochs(Path.Combine(status.OutputRoot, job.JobId, TrialExecution.MetricsFile)))).Where(c => c.Item2.Count > 0);
         var ordered = Read(trials.Where(j => j.Kind == JobKind.Student && !IsBest(j))).Take(MaxOtherCurves)

@@ -57,7 +57,7 @@ public static class SweepResults
     public static IReadOnlyList<Recipe> Recipes(SweepStatus status)
     {
         var recipes = status.Jobs
-            .Where(j => j.Kind == JobKind.Student && j.State == JobStates.Done && j.Summary is not null)
+            .Where(j => j.Kind == JobKind.Student && j.State == JobState.Done && j.Summary is not null)
             .GroupBy(j => PointKey(j.Parameters))
             .Select(group => Recipe.Of(group.First().Parameters, group.Select(j => MetricOf(j.Summary, status.Metric)).ToList(), group.Select(j => j.Summary.TestAccuracy).ToList()));
         return (status.Maximize ? recipes.OrderByDescending(r => r.MetricMean) : recipes.OrderBy(r => r.MetricMean)).ToList();

@@ -38,7 +38,7 @@ def main() -> int:
 
     sys.path.insert(0, generate_stubs(args.protos))
     import grpc
-    from orchestrator.v1 import sweeps_pb2, sweeps_pb2_grpc
+    from orchestrator.v1 import cluster_pb2, sweeps_pb2, sweeps_pb2_grpc
 
     with open(args.token_file) as f:
         metadata = [("authorization", "Bearer " + f.readline().strip())]
@@ -63,12 +63,12 @@ def main() -> int:
         cursor = event.cursor
         kind = event.WhichOneof("event")
         if kind == "snapshot_jobs":
-            finished |= {job.job_id for job in event.snapshot_jobs.jobs if job.state == "done"}
-        elif kind == "job" and event.job.state == "done":
+            finished |= {job.job_id for job in event.snapshot_jobs.jobs if job.state == cluster_pb2.JOB_STATE_DONE}
+        elif kind == "job" and event.job.state == cluster_pb2.JOB_STATE_DONE:
             finished.add(event.job.job_id)
         elif kind == "metrics":
             epochs += 1
-        elif kind == "sweep" and event.sweep.state == "complete":
+        elif kind == "sweep" and event.sweep.change == sweeps_pb2.SWEEP_CHANGE_COMPLETE:
             ended = True
             break
     if not ended:
@@ -85,7 +85,7 @@ def main() -> int:
         "sweep": submitted.sweep_id,
         "jobs": len(jobs),
         "submitted_jobs": submitted.jobs,
-        "done": sorted(job.job_id for job in jobs if job.state == "done"),
+        "done": sorted(job.job_id for job in jobs if job.state == cluster_pb2.JOB_STATE_DONE),
         "watched_done": sorted(finished),
         "epoch_events": epochs,
         "best": dict(page.best.parameters),
@@ -95,6 +95,7 @@ def main() -> int:
 
 
 def inspect(stub, sweeps_pb2, metadata, sweep_id: str) -> int:
+    from orchestrator.v1 import cluster_pb2
     largest = 0
 
     def seen(message):
@@ -127,7 +128,7 @@ def inspect(stub, sweeps_pb2, metadata, sweep_id: str) -> int:
     while True:
         page = seen(stub.Results(sweeps_pb2.ResultsRequest(sweep_id=sweep_id, page_size=1000, page_token=token), metadata=metadata, timeout=60))
         results += len(page.jobs)
-        done += sum(1 for job in page.jobs if job.state == "done")
+        done += sum(1 for job in page.jobs if job.state == cluster_pb2.JOB_STATE_DONE)
         pages += 1
         token = page.next_page_token
         if not token:
