@@ -213,7 +213,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
             var loaded = ExpectMsg<Akka.Persistence.LoadSnapshotResult>().Snapshot;
             loaded.ShouldNotBeNull();
             loaded.Metadata.SequenceNr.ShouldBe(3);
-            ((SweepSnapshot)loaded.Snapshot).Jobs.Single().State.ShouldBe(JobState.Done);
+            SweepState.MovedJobs((SweepSnapshot)loaded.Snapshot).Single().State.ShouldBe(JobState.Done);
         });
         entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var before = ExpectMsg<SweepStatus>();

@@ -257,7 +257,7 @@ public sealed class SweepStateTests
         Run(state, state.Decide(new CancelSweep { SweepId = "s", Reason = "later" }));
 
         var snapshot = SweepSnapshot.Parser.ParseFrom(state.Snapshot().ToByteArray()); // as the snapshot store keeps it
-        snapshot.Jobs.Count.ShouldBe(5); // teacher done; the others cancelled
+        SweepState.MovedJobs(snapshot).Count().ShouldBe(5); // teacher done; the others cancelled
         var restored = new SweepState("s");
         restored.Restore(snapshot);
         restored.Status().ShouldBe(state.Status());
@@ -335,6 +335,8 @@ public sealed class SweepStateTests
         before.Sweep.Jobs.Add(snapshot.Plan.SelectMany(chunk => SweepJobsPlanned.Parser.ParseFrom(chunk).Jobs.Select(PlannedJob.Parser.ParseFrom)));
         before.Plan.Clear();
         before.Points.Clear();
+        before.Jobs.Add(SweepState.MovedJobs(snapshot));
+        before.MovedJobs = ByteString.Empty;
         var fromBefore = new SweepState("s");
         fromBefore.Restore(SweepSnapshot.Parser.ParseFrom(before.ToByteArray()));
         var again = fromBefore.Status();

@@ -449,13 +449,20 @@ public sealed class SweepState
     public SweepSnapshot Snapshot()
     {
         if (Sweep is null) throw new InvalidOperationException("nothing to snapshot before the sweep is submitted");
-        var snapshot = new SweepSnapshot { Sweep = Sweep, Cancelled = Cancelled, AttemptsReserved = attemptsReserved, Plan = { plan.Select(c => c.Bytes) } };
+        var moved = new MemoryStream();
+        var output = new CodedOutputStream(moved);
         foreach (var job in jobs.Where(j => j.State != JobState.Queued || j.SummaryBytes is not null || j.Crashes > 0 || j.EnvironmentalRetries > 0))
-            snapshot.Jobs.Add(new JobSnapshot
+            output.WriteMessage(new JobSnapshot
             {
                 Index = job.Index, State = job.State, Crashes = job.Crashes, EnvironmentalRetries = job.EnvironmentalRetries,
                 Summary = job.SummaryBytes is { } summary ? UnsafeByteOperations.UnsafeWrap(summary) : ByteString.Empty,
             });
+        output.Flush();
+        var snapshot = new SweepSnapshot
+        {
+            Sweep = Sweep, Cancelled = Cancelled, AttemptsReserved = attemptsReserved, Plan = { plan.Select(c => c.Bytes) },
+            MovedJobs = UnsafeByteOperations.UnsafeWrap(moved.ToArray()),
+        };
         foreach (var (key, point) in points) snapshot.Points.Add(point.Saved(key));
         return snapshot;
     }
@@ -472,12 +479,25 @@ public sealed class SweepState
         attemptsReserved = snapshot.AttemptsReserved;
         if (!before)
             foreach (var saved in snapshot.Points) Rank(saved.Key, Point.Of(saved));
-        foreach (var saved in snapshot.Jobs)
+        foreach (var saved in MovedJobs(snapshot))
         {
             var job = jobs[saved.Index];
             (job.SummaryBytes, job.Crashes, job.EnvironmentalRetries) = (saved.Summary.IsEmpty ? null : saved.Summary.ToByteArray(), saved.Crashes, saved.EnvironmentalRetries);
             job.Started = saved.State != JobState.Queued || saved.Crashes > 0 || saved.EnvironmentalRetries > 0;
             Move(job, saved.State, score: before);
+        }
+    }
+
+    /// <summary>The jobs a snapshot holds as moved, whichever way it was written.</summary>
+    public static IEnumerable<JobSnapshot> MovedJobs(SweepSnapshot snapshot)
+    {
+        foreach (var saved in snapshot.Jobs) yield return saved;
+        var input = snapshot.MovedJobs.CreateCodedInput();
+        while (!input.IsAtEnd)
+        {
+            var saved = new JobSnapshot();
+            input.ReadMessage(saved);
+            yield return saved;
         }
     }
 
