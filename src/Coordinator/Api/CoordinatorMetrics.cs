@@ -61,8 +61,10 @@ public sealed class CoordinatorMetrics : IDisposable
     }
 
     static IEnumerable<(string State, int Count)> States(JobCounts counts) =>
-        new[] { (JobState.Queued, counts.Queued), (JobState.Running, counts.Running), (JobState.Done, counts.Done), (JobState.Failed, counts.Failed),
-                (JobState.Cancelled, counts.Cancelled) }.Select(s => (JobStates.Name(s.Item1), s.Item2));
+    [
+        (JobStates.Name(JobState.Queued), counts.Queued), (JobStates.Name(JobState.Running), counts.Running), (JobStates.Name(JobState.Done), counts.Done),
+        (JobStates.Name(JobState.Failed), counts.Failed), (JobStates.Name(JobState.Cancelled), counts.Cancelled),
+    ];
 
     Histogram<double> Histogram(string name, string description, double[] bounds) =>
         meter.CreateHistogram(name, "s", description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = bounds });

@@ -384,7 +384,7 @@ public sealed class SweepState
                 Sweep = submitted.Sweep.Clone();
                 Sweep.Jobs.Clear(); // held in the plan's chunks
                 templates.AddRange(submitted.Sweep.Templates.Select(t => System.Text.Json.Nodes.JsonNode.Parse(t)));
-                AddJobs(PlanChunk.Of(submitted.Sweep.Jobs));
+                if (submitted.Sweep.Jobs.Count > 0) AddJobs(PlanChunk.Of(submitted.Sweep.Jobs)); // none in a snapshot's: its plan follows
                 break;
             case SweepJobsPlanned planned:
                 AddJobs(new PlanChunk(planned.ToByteArray()));
@@ -399,8 +399,10 @@ public sealed class SweepState
                 break;
             case JobCompleted completed:
                 var done = byId[completed.JobId];
+                bool newlyDone = done.State != JobState.Done && Succeeded(completed.Summary);
                 done.Summary = completed.Summary;
-                Move(done, Succeeded(completed.Summary) ? JobState.Done : JobState.Failed, scored: completed.Summary);
+                Move(done, Succeeded(completed.Summary) ? JobState.Done : JobState.Failed);
+                if (newlyDone && done.Kind == JobKind.Student) Score(done, completed.Summary);
                 break;
             case JobRequeued requeued:
                 var again = byId[requeued.JobId];
@@ -484,7 +486,8 @@ public sealed class SweepState
             var job = jobs[saved.Index];
             (job.SummaryBytes, job.Crashes, job.EnvironmentalRetries) = (saved.Summary.IsEmpty ? null : saved.Summary.ToByteArray(), saved.Crashes, saved.EnvironmentalRetries);
             job.Started = saved.State != JobState.Queued || saved.Crashes > 0 || saved.EnvironmentalRetries > 0;
-            Move(job, saved.State, score: before);
+            Move(job, saved.State);
+            if (before && job is { State: JobState.Done, Kind: JobKind.Student, Summary: { } summary }) Score(job, summary);
         }
     }
 
@@ -530,9 +533,7 @@ public sealed class SweepState
 
     int Slot(Job job) => (int)job.Kind * States + (int)job.State;
 
-    /// <param name="score">Whether a student done now counts towards its point (not when a snapshot restores the points with it).</param>
-    /// <param name="scored">Its summary, when the caller has it parsed.</param>
-    void Move(Job job, JobState state, bool score = true, TrialSummary? scored = null)
+    void Move(Job job, JobState state)
     {
         if (job.State == state) return;
         counts[Slot(job)]--;
@@ -541,10 +542,9 @@ public sealed class SweepState
         counts[Slot(job)]++;
         if (job.Finished) finished++;
         if (state != JobState.Running) job.Node = ""; // needed only while it runs: each JobStarted brings its own copy of the name
-        if (score && state == JobState.Done && job.Kind == JobKind.Student && (scored ?? job.Summary) is { } summary) Score(job, summary);
     }
 
-    /// <summary>A student that finished counts towards its point (a done job stays done: points only grow).</summary>
+    /// <summary>A student that finished counts towards its point (a done job stays done: points only grow); a job is done only by its JobCompleted.</summary>
     void Score(Job job, TrialSummary summary)
     {
         string key = Sweeps.SweepResults.PointKey(job.Plan.Parameters);
