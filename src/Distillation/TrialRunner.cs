@@ -20,8 +20,10 @@ public static class TrialRunner
 {
     /// <param name="softTargetDirectory">The soft-target store; default <see cref="SoftTargetStore.DefaultDirectory"/>.</param>
     /// <param name="fence">The sweep's attempt this run is (<see cref="Trainer.Fence"/>); null for a trial run by hand.</param>
+    /// <param name="stop">Its sweep stopped it (<see cref="Trainer.Run"/>).</param>
     public static TrialOutcome Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
-        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, AttemptFence? fence = null)
+        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, AttemptFence? fence = null,
+        CancellationToken stop = default)
     {
         if (config.Loss.NeedsTeacher && config.Teacher is null)
             throw new UserInputException(
@@ -53,7 +55,7 @@ public static class TrialRunner
             OnEpoch = onEpoch,
             Fence = fence,
         };
-        var result = trainer.Run(cancellation);
+        var result = trainer.Run(cancellation, stop);
         return new TrialOutcome(result, device.ToString(), model.ParameterCount, teachers?.Parameters, teachers?.TestAccuracy, data.Fingerprint,
             configurationHash, teachers?.SoftTargets ?? "", teachers?.Notes ?? []);
     }

@@ -9,7 +9,7 @@ namespace Orchestrator.GpuNode;
 /// One GPU node: owns its device slots, offers every free slot to the scheduler (work-pulling), and runs each job
 /// it is given on a dedicated thread per slot (which hands it to the slot's worker process), never on the actor dispatcher. Progress and the result come back as
 /// messages; when the agent stops, running trials are cancelled within one batch and resume from their last epoch,
-/// and a job of a cancelled sweep is stopped the same way.
+/// and a job of a cancelled sweep is stopped the same way; a job its sweep stopped ends within a batch for good.
 /// </summary>
 public sealed class NodeAgent : ReceiveActor
 {
@@ -21,7 +21,7 @@ public sealed class NodeAgent : ReceiveActor
     readonly string node;
     readonly IReadOnlyList<string> slotDevices;
     readonly IActorRef scheduler;
-    readonly Dictionary<int, (JobSpec Job, CancellationTokenSource Cancellation)> running = [];
+    readonly Dictionary<int, (JobSpec Job, CancellationTokenSource Cancellation, CancellationTokenSource Stop)> running = [];
     readonly ILogger log;
     readonly JobRunner runner;
     readonly Action<JobProgress> publishProgress;
@@ -50,15 +50,27 @@ public sealed class NodeAgent : ReceiveActor
         Receive<RunJob>(Start);
         Receive<CancelJob>(cancel =>
         {
-            foreach (var (job, cancellation) in running.Values.Where(r => r.Job.SweepId == cancel.SweepId && r.Job.JobId == cancel.JobId))
+            foreach (var (job, cancellation, _) in running.Values.Where(r => r.Job.SweepId == cancel.SweepId && r.Job.JobId == cancel.JobId))
             {
                 log.LogInformation("{Node}: cancelling {Job} (its sweep was cancelled)", node, job.JobId);
                 cancellation.Cancel();
             }
         });
+        Receive<StopJob>(stop =>
+        {
+            foreach (var (job, _, stopping) in running.Values.Where(r => r.Job.SweepId == stop.SweepId && r.Job.JobId == stop.JobId))
+            {
+                log.LogInformation("{Node}: stopping {Job} (its sweep stopped it)", node, job.JobId);
+                stopping.Cancel();
+            }
+        });
         Receive<SlotDone>(done =>
         {
-            if (running.Remove(done.Slot, out var finished)) finished.Cancellation.Dispose();
+            if (running.Remove(done.Slot, out var finished))
+            {
+                finished.Cancellation.Dispose();
+                finished.Stop.Dispose();
+            }
             metrics?.Finished(done.Slot);
             if (done.Summary.FailureReason is { Length: > 0 } reason) log.LogInformation("{Node} slot {Slot}: {Job} {Status} ({Reason})", node, done.Slot, done.Job.JobId, done.Summary.Status, reason);
             else log.LogInformation("{Node} slot {Slot}: {Job} {Status}", node, done.Slot, done.Job.JobId, done.Summary.Status);
@@ -80,7 +92,7 @@ public sealed class NodeAgent : ReceiveActor
 
     protected override void PostStop()
     {
-        foreach (var (_, cancellation) in running.Values) cancellation.Cancel();
+        foreach (var (_, cancellation, _) in running.Values) cancellation.Cancel();
     }
 
     SlotFree Free(int slot) => new() { Node = node, Slot = slot, Device = slotDevices[slot] };
@@ -92,8 +104,8 @@ public sealed class NodeAgent : ReceiveActor
             log.LogWarning("Slot {Slot} of {Node} is busy; job {Job} refused", run.Slot, node, run.Job.JobId);
             return;
         }
-        var cancellation = new CancellationTokenSource();
-        running[run.Slot] = (run.Job, cancellation);
+        CancellationTokenSource cancellation = new(), stop = new();
+        running[run.Slot] = (run.Job, cancellation, stop);
         metrics?.Started(run.Slot);
         log.LogInformation("{Node} slot {Slot}: starting {Job}", node, run.Slot, run.Job.JobId);
         var self = Self;
@@ -106,8 +118,8 @@ public sealed class NodeAgent : ReceiveActor
             {
                 summary = runner(job, run.Slot, device, metrics => publishProgress(new JobProgress
                 {
-                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics, Epochs = job.Epochs,
-                }), cancellation.Token);
+                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics, Epochs = job.Epochs, Attempt = job.Attempt,
+                }), new JobSignals(cancellation.Token, stop.Token));
             }
             catch (Exception e)
             {

@@ -8,7 +8,7 @@ using Orchestrator.Protocol.V1;
 namespace Orchestrator.GpuNode;
 
 /// <summary>
-/// The worker's end of worker.proto (<see cref="SlotWorkers"/> is the node's): reads jobs and cancellations from
+/// The worker's end of worker.proto (<see cref="SlotWorkers"/> is the node's): reads jobs, cancellations and stops from
 /// stdin, one protobuf-JSON line each, runs each job on this thread and writes its epochs and its summary to stdout;
 /// everything else the process prints goes to stderr, which the node logs. Only this thread allocates while a job
 /// runs (the stdin reader only between jobs, or for a cancel), which keeps TorchSharp's implicit Scalars safe from a
@@ -36,10 +36,10 @@ public static class SlotWorkerLoop
 
         var jobs = new BlockingCollection<RunOnDevice>();
         using var nodeGone = new CancellationTokenSource();
-        CancellationTokenSource? running = null;
-        void CancelRunning()
+        CancellationTokenSource? running = null, stopping = null;
+        void Signal(ref CancellationTokenSource? job)
         {
-            try { Volatile.Read(ref running)?.Cancel(); }
+            try { Volatile.Read(ref job)?.Cancel(); }
             catch (ObjectDisposedException) { } // that job ended meanwhile
         }
         long lastHeard = Environment.TickCount64;
@@ -59,7 +59,8 @@ public static class SlotWorkerLoop
                 var message = JsonParser.Default.Parse<SlotWorkerInput>(line);
                 if (message.KindCase == SlotWorkerInput.KindOneofCase.Run)
                     lock (jobs) if (!jobs.IsAddingCompleted) jobs.Add(message.Run);
-                if (message.Cancel) CancelRunning();
+                if (message.Cancel) Signal(ref running);
+                if (message.Stop) Signal(ref stopping);
             }
             NodeGone(); // stdin closed: the node stopped or died
         }) { IsBackground = true, Name = "slot-worker-stdin" };
@@ -82,12 +83,14 @@ public static class SlotWorkerLoop
         {
             if (nodeGone.IsCancellationRequested) break; // sent just before the node went: not ours to run any more
             var cancellation = CancellationTokenSource.CreateLinkedTokenSource(nodeGone.Token);
+            var stop = new CancellationTokenSource();
             Volatile.Write(ref running, cancellation);
+            Volatile.Write(ref stopping, stop);
             TrialSummary summary;
             try
             {
                 var job = run.Job;
-                summary = JobExecution.Run(job, run.Device, epoch => protocol.WriteLine(Json.Format(new SlotWorkerOutput { Epoch = epoch })), cancellation.Token,
+                summary = JobExecution.Run(job, run.Device, epoch => protocol.WriteLine(Json.Format(new SlotWorkerOutput { Epoch = epoch })), new JobSignals(cancellation.Token, stop.Token),
                     line => log.LogInformation("{Job} attempt {Attempt}: {Line}", job.JobId, job.Attempt, line));
             }
             catch (Exception e)
@@ -97,7 +100,9 @@ public static class SlotWorkerLoop
                 summary = JobFailure.Of(run.Job, e);
             }
             Volatile.Write(ref running, null);
+            Volatile.Write(ref stopping, null);
             cancellation.Dispose();
+            stop.Dispose();
             try
             {
                 protocol.WriteLine(Json.Format(new SlotWorkerOutput { Done = summary }));

@@ -49,7 +49,7 @@ public sealed class SlotWorkers : IDisposable
     }
 
     /// <summary>A <see cref="JobRunner"/>: runs <paramref name="job"/> in <paramref name="slot"/>'s worker, starting a new one if there is none or it died.</summary>
-    public TrialSummary Run(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
+    public TrialSummary Run(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, JobSignals signals)
     {
         Worker worker;
         try
@@ -66,7 +66,7 @@ public sealed class SlotWorkers : IDisposable
             log.LogError(e, "Slot {Slot} cannot start a worker process", slot);
             return Crashed(job, $"cannot start a slot worker: {e.Message}");
         }
-        return worker.Run(job, device, onEpoch, cancellation, log);
+        return worker.Run(job, device, onEpoch, signals, log);
     }
 
     /// <summary>The process ids of the workers alive now, by slot.</summary>
@@ -114,7 +114,7 @@ public sealed class SlotWorkers : IDisposable
 
         public int ProcessId => process.Id;
 
-        public TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation, ILogger log)
+        public TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, JobSignals signals, ILogger log)
         {
             try
             {
@@ -124,11 +124,13 @@ public sealed class SlotWorkers : IDisposable
             {
                 return Died(job);
             }
-            using var cancelling = cancellation.Register(() =>
+            void Tell(SlotWorkerInput input)
             {
-                try { Send(new SlotWorkerInput { Cancel = true }); }
+                try { Send(input); }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { } // it ended meanwhile
-            });
+            }
+            using var cancelling = signals.Cancellation.Register(() => Tell(new SlotWorkerInput { Cancel = true }));
+            using var stopping = signals.Stop.Register(() => Tell(new SlotWorkerInput { Stop = true }));
             try
             {
                 while (process.StandardOutput.ReadLine() is { } line)

@@ -17,8 +17,9 @@ public static class TrialExecution
     public const string SummaryFile = "summary.json";
 
     /// <param name="attempt">The sweep's attempt number of this run (<see cref="Proto.JobSpec.Attempt"/>); 0 for a trial run by hand, which is not fenced.</param>
+    /// <param name="stop">Its sweep stopped it (<see cref="Trainer.Run"/>): it ends after its batch with its best checkpoint's test accuracy.</param>
     public static Proto.TrialSummary Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
-        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, long attempt = 0)
+        Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, long attempt = 0, CancellationToken stop = default)
     {
         Directory.CreateDirectory(outputDirectory);
         var fence = attempt > 0 ? new AttemptFence(outputDirectory, attempt) : null;
@@ -43,7 +44,7 @@ public static class TrialExecution
                 check?.Invoke();
                 File.AppendAllText(metricsPath, TrialReports.ToJsonLine(metrics.ToProto()) + "\n");
                 onEpoch?.Invoke(metrics);
-            }, log, cancellation, softTargetDirectory, fence);
+            }, log, cancellation, softTargetDirectory, fence, stop);
 
             var summary = outcome.ToSummary(config.Name, config.Model.Name, clock.Elapsed.TotalSeconds,
                 Path.Combine(outputDirectory, Trainer.BestCheckpoint));
@@ -57,7 +58,7 @@ public static class TrialExecution
         }
     }
 
-    /// <summary>The folder's summary if it says this configuration's run completed (or stopped early); else null.</summary>
+    /// <summary>The folder's summary if it says this configuration's run completed (or stopped early, or its sweep stopped it); else null.</summary>
     static Proto.TrialSummary? Finished(TrialConfig config, string outputDirectory)
     {
         string path = Path.Combine(outputDirectory, SummaryFile);
@@ -71,7 +72,7 @@ public static class TrialExecution
         {
             return null; // not one this tool wrote: the run goes ahead and replaces it
         }
-        bool finished = summary.Status is Proto.TrialStatus.Completed or Proto.TrialStatus.EarlyStopped;
+        bool finished = summary.Status is Proto.TrialStatus.Completed or Proto.TrialStatus.EarlyStopped or Proto.TrialStatus.Stopped;
         return finished && summary.ConfigurationHash == config.Hash() ? summary : null;
     }
 

@@ -40,6 +40,7 @@ public static class TrialReports
                 TrialStatus.EarlyStopped => Proto.TrialStatus.EarlyStopped,
                 TrialStatus.Failed => Proto.TrialStatus.Failed,
                 TrialStatus.Cancelled => Proto.TrialStatus.Cancelled,
+                TrialStatus.Stopped => Proto.TrialStatus.Stopped,
                 _ => Proto.TrialStatus.Unspecified,
             },
             FailureReason = result.FailureReason ?? "",

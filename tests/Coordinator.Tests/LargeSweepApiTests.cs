@@ -23,7 +23,7 @@ public sealed class LargeSweepApiTests
     const int Jobs = 100_000, Points = 1_000;
 
     /// <summary>Point p's seeds score p / Points on validation: the best point is the last.</summary>
-    static TrialSummary Synthetic(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
+    static TrialSummary Synthetic(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, JobSignals signals)
     {
         int index = int.Parse(job.JobId.AsSpan("job-".Length));
         double accuracy = (double)(index % Points) / Points;

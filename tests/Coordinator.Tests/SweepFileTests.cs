@@ -178,6 +178,34 @@ public class SweepFileTests
         error.Message.ShouldContain("sweep.yaml:");
     }
 
+    [Theory]
+    [InlineData("early_terminate: { type: median, min_iter: 3 }", "14:26: early_terminate.type: 'median' is not an early termination")]
+    [InlineData("early_terminate: { min_iter: 3 }", "14:18: early_terminate.type: missing; early_terminate needs type: hyperband")]
+    [InlineData("early_terminate: { type: hyperband, min_iter: 3, eta: 1 }", "14:55: early_terminate.eta: must be greater than 1")]
+    [InlineData("early_terminate: { type: hyperband, min_iter: 3, max_iter: 27, s: 2 }", "early_terminate.max_iter: give min_iter (the first band, in epochs), or max_iter and s")]
+    [InlineData("early_terminate: { type: hyperband, max_iter: 27 }", "14:47: early_terminate.max_iter: needs s: the number of bands")]
+    [InlineData("early_terminate: { type: hyperband, min_iter: 3, s: 2 }", "14:53: early_terminate.s: goes with max_iter")]
+    [InlineData("early_terminate: { type: hyperband, min_iter: 30 }", "14:18: early_terminate: no band falls within the students' 20 epochs")]
+    [InlineData("early_terminate: { type: hyperband, min_iter: 3, stric: true }", "unknown key 'early_terminate.stric' (did you mean 'strict'?)")]
+    [InlineData("metric: { name: val_accuracy, target: 90 }", "14:39: metric.target: 90 is not an accuracy: give a fraction")]
+    public void Bad_early_termination_and_targets_are_rejected_at_their_line(string added, string message)
+    {
+        var error = Error(Grid + "\n" + added);
+        error.Message.ShouldContain(message);
+        error.Message.ShouldContain("sweep.yaml:");
+    }
+
+    [Fact]
+    public void Early_termination_and_the_target_reach_the_submitted_sweep()
+    {
+        var plan = Plan(Grid + "\nearly_terminate: { type: hyperband, max_iter: 27, s: 2, strict: true }\nmetric: { name: val_accuracy, target: 0.9 }");
+        plan.Bands.ShouldBe([3, 9]);
+        var submitted = SweepSubmission.From(plan, TestData.TemporaryDirectory());
+        (submitted.EarlyTermination.Bands, submitted.EarlyTermination.Eta, submitted.EarlyTermination.Strict).ShouldBe(([3, 9], 3.0, true));
+        (submitted.HasTarget, submitted.Target).ShouldBe((true, 0.9));
+        SweepSubmission.From(Plan(Grid), TestData.TemporaryDirectory()).EarlyTermination.ShouldBeNull();
+    }
+
     [Fact]
     public void An_unknown_parameter_path_is_reported_at_the_parameter()
     {

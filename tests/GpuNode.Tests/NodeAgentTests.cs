@@ -58,11 +58,11 @@ public class NodeAgentTests : TestKit
         var scheduler = CreateTestProbe();
         var cancelled = new TaskCompletionSource();
         var started = 0;
-        JobRunner runner = (job, _, _, _, token) =>
+        JobRunner runner = (job, _, _, _, signals) =>
         {
             Interlocked.Increment(ref started);
-            token.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
-            if (token.IsCancellationRequested) cancelled.TrySetResult();
+            signals.Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+            if (signals.Cancellation.IsCancellationRequested) cancelled.TrySetResult();
             return new TrialSummary { Name = job.JobId, Status = TrialStatus.Cancelled };
         };
         var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu"], scheduler, runner));

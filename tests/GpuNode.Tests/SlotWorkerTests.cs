@@ -27,14 +27,16 @@ public sealed class SlotWorkerTests : IDisposable
 
     /// <summary>
     /// Runs <paramref name="job"/> on <paramref name="slot"/>'s thread; <paramref name="afterFirstEpoch"/> is called
-    /// once, when its first epoch is in; <paramref name="cancel"/> cancels the job.
+    /// once, when its first epoch is in; <paramref name="cancel"/> cancels the job, <paramref name="stop"/> stops it for good.
     /// </summary>
-    Task<TrialSummary> Run(JobSpec job, int slot, List<EpochMetrics>? epochs = null, Action? afterFirstEpoch = null, CancellationTokenSource? cancel = null) =>
+    Task<TrialSummary> Run(JobSpec job, int slot, List<EpochMetrics>? epochs = null, Action? afterFirstEpoch = null, CancellationTokenSource? cancel = null,
+        CancellationTokenSource? stop = null) =>
         Task.Factory.StartNew(() => workers.Run(job, slot, "cpu", epoch =>
         {
             lock (job) epochs?.Add(epoch);
             if (epoch.Epoch == 1) afterFirstEpoch?.Invoke();
-        }, cancel?.Token ?? CancellationToken.None), TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+        }, new JobSignals(cancel?.Token ?? CancellationToken.None, stop?.Token ?? CancellationToken.None)), TestContext.Current.CancellationToken,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default)
         .WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
 
     [Fact]
@@ -67,6 +69,27 @@ public sealed class SlotWorkerTests : IDisposable
 
         (await Run(Job("next", "mlp-16", 1), 0)).Status.ShouldBe(TrialStatus.Completed);
         workers.ProcessIds[0].ShouldBe(worker);
+    }
+
+    [Fact]
+    public async Task Stopping_ends_the_job_within_a_batch_with_its_best_checkpoints_test_accuracy_and_a_later_attempt_only_reports_it()
+    {
+        using var stop = new CancellationTokenSource();
+        var job = Job("stopped", "mlp-1200-1200", 500);
+        var summary = await Run(job, 0, afterFirstEpoch: stop.Cancel, stop: stop);
+        summary.Status.ShouldBe(TrialStatus.Stopped, summary.FailureReason);
+        summary.EpochsRun.ShouldBeInRange(1, 499);
+        summary.BestEpoch.ShouldBeGreaterThanOrEqualTo(1);
+        summary.HasTestAccuracy.ShouldBeTrue();
+        File.Exists(Path.Combine(job.OutputDirectory, Trainer.BestCheckpoint)).ShouldBeTrue();
+
+        // Dispatched again (its report was lost): the summary it wrote is its result; nothing trains.
+        var again = await Run(new JobSpec(job) { StopReason = "stopped by hyperband" }, 0);
+        (again.Status, again.EpochsRun, again.TestAccuracy).ShouldBe((TrialStatus.Stopped, summary.EpochsRun, summary.TestAccuracy));
+
+        // Stopped before it ran: no epoch, no result.
+        var never = await Run(new JobSpec(Job("never", "mlp-16", 3)) { StopReason = "not run" }, 0);
+        (never.Status, never.EpochsRun, never.HasTestAccuracy).ShouldBe((TrialStatus.Stopped, 0, false));
     }
 
     [Fact]

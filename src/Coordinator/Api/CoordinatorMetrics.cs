@@ -63,7 +63,7 @@ public sealed class CoordinatorMetrics : IDisposable
     static IEnumerable<(string State, int Count)> States(JobCounts counts) =>
     [
         (JobStates.Name(JobState.Queued), counts.Queued), (JobStates.Name(JobState.Running), counts.Running), (JobStates.Name(JobState.Done), counts.Done),
-        (JobStates.Name(JobState.Failed), counts.Failed), (JobStates.Name(JobState.Cancelled), counts.Cancelled),
+        (JobStates.Name(JobState.Failed), counts.Failed), (JobStates.Name(JobState.Cancelled), counts.Cancelled), (JobStates.Name(JobState.Stopped), counts.Stopped),
     ];
 
     Histogram<double> Histogram(string name, string description, double[] bounds) =>

@@ -78,7 +78,7 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
             var summary = new SweepSummary
             {
                 SweepId = id, Complete = status.Complete, Jobs = status.TotalJobs, Metric = status.Metric,
-                Queued = counts.Queued, Running = counts.Running, Done = counts.Done, Failed = counts.Failed, Cancelled = counts.Cancelled,
+                Queued = counts.Queued, Running = counts.Running, Done = counts.Done, Failed = counts.Failed, Cancelled = counts.Cancelled, Stopped = counts.Stopped,
                 CancelledSweep = status.Cancelled,
             };
             if (status.Best is { } best) summary.BestMetric = best.MetricMean;

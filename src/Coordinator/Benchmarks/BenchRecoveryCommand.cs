@@ -98,10 +98,10 @@ public static class BenchRecoveryCommand
     static async Task<int> FillAsync(int trials, string journal, CancellationToken cancellation)
     {
         int half = trials / 2;
-        JobRunner runner = (job, _, _, _, token) =>
+        JobRunner runner = (job, _, _, _, signals) =>
         {
             int index = int.Parse(job.JobId.AsSpan("job-".Length));
-            if (index >= half) token.WaitHandle.WaitOne();
+            if (index >= half) signals.Cancellation.WaitHandle.WaitOne();
             return new TrialSummary { Name = job.JobId, Status = TrialStatus.Completed, EpochsRun = 1, BestValidationAccuracy = index % 1000 / 1000.0, TestAccuracy = 0.5 };
         };
         var devices = Enumerable.Range(0, 5).Select(_ => (IReadOnlyList<string>)Enumerable.Repeat("cpu", 10).ToList()).ToList();

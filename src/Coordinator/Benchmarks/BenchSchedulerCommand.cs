@@ -73,9 +73,9 @@ public static class BenchSchedulerCommand
         string directory = Path.Combine(Path.GetTempPath(), "orchestrator-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(directory);
         var holdTime = TimeSpan.FromSeconds(hold);
-        JobRunner holdSlot = (job, _, _, _, token) =>
+        JobRunner holdSlot = (job, _, _, _, signals) =>
         {
-            if (holdTime > TimeSpan.Zero) token.WaitHandle.WaitOne(holdTime);
+            if (holdTime > TimeSpan.Zero) signals.Cancellation.WaitHandle.WaitOne(holdTime);
             return new TrialSummary { Name = job.JobId, Status = TrialStatus.Completed };
         };
         var devices = Enumerable.Range(0, nodes).Select(_ => (IReadOnlyList<string>)Enumerable.Repeat("cpu", slots).ToList()).ToList();

@@ -9,7 +9,7 @@ namespace Orchestrator.Coordinator.Cluster;
 /// When a node's agent dies, its running jobs are reported lost to their sweeps, which hand them over again as new
 /// attempts (ahead of jobs that never started; they resume from their last checkpoint). Each job is held as one attempt
 /// (<see cref="JobSpec.Attempt"/>): a report of another attempt changes nothing here. A cancelled sweep's queued jobs
-/// are dropped and its running ones stopped by their nodes.
+/// are dropped and its running ones stopped by their nodes; so is a job its sweep stopped (<see cref="StopJob"/>).
 /// </summary>
 public sealed class Scheduler : ReceiveActor, IWithTimers
 {
@@ -72,7 +72,22 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             foreach (var (slot, job) in running.Values.Where(r => r.Job.SweepId == cancel.SweepId))
                 slot.Agent.Tell(new CancelJob { SweepId = job.SweepId, JobId = job.JobId });
         });
-        Receive<JobProgress>(progress => Context.System.EventStream.Publish(progress));
+        Receive<StopJob>(stop =>
+        {
+            if (queues.TryGetValue(stop.SweepId, out var queue) && queue.FirstOrDefault(j => j.JobId == stop.JobId) is { } queued)
+            {
+                queue.Remove(queued);
+                known.Remove(Key(queued));
+                enqueuedAt.Remove(Key(queued));
+            }
+            foreach (var (slot, _) in running.Values.Where(r => r.Job.SweepId == stop.SweepId && r.Job.JobId == stop.JobId))
+                slot.Agent.Tell(stop);
+        });
+        Receive<JobProgress>(progress =>
+        {
+            Context.System.EventStream.Publish(progress);
+            sweeps.Tell(progress); // early termination decides on epochs
+        });
         Receive<PublishLoad>(_ => Context.System.EventStream.Publish(new Load(queues.Values.Sum(q => q.Count),
             freeSlots.GroupBy(s => s.Offer.Node).ToDictionary(g => g.Key, g => g.Count()),
             running.Values.GroupBy(r => r.Slot.Offer.Node).ToDictionary(g => g.Key, g => g.Count()))));

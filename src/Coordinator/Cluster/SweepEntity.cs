@@ -70,6 +70,9 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         Recover<SweepCancelled>(Replayed);
         Recover<SweepResumed>(Replayed);
         Recover<AttemptsReserved>(Replayed);
+        Recover<EpochMeasured>(Replayed);
+        Recover<PointStopped>(Replayed);
+        Recover<TargetReached>(Replayed);
 
         // Sweep-level events are persisted with Persist (commands wait meanwhile); job events with PersistAsync: the
         // journal batches them and commands are not stashed, which lets one sweep dispatch thousands of short jobs a
@@ -92,13 +95,18 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         // Only the current attempt's report counts, once: one for a superseded attempt (or an older incarnation's) is not ours.
         Command<JobFinished>(finished =>
         {
-            if (Ended(finished.JobId, finished.Attempt)) Execute(state.Decide(finished), Sender, batched: true);
+            if (Ended(finished.JobId, finished.Attempt))
+                Execute(state.Decide(finished), Sender, batched: true, then: () => Execute(Only(state.DecideTarget(finished.JobId)), ActorRefs.Nobody, batched: true));
         });
+        // An epoch at a band may stop points: decided once it is applied (with every epoch stored before it).
+        Command<JobProgress>(progress => Execute(state.Decide(progress), ActorRefs.Nobody, batched: true,
+            then: state.IsBand(progress.Metrics.Epoch) ? () => Execute(Only(state.DecideStops()), ActorRefs.Nobody, batched: true) : null));
         Command<JobLost>(lost =>
         {
             if (Ended(lost.JobId, lost.Attempt)) Execute(state.Decide(lost), Sender, batched: true);
         });
-        Command<GoOn>(_ => Execute(new SweepState.Decision(state.DecideAfterRecovery(), state.Runnable(), null), ActorRefs.Nobody, batched: false));
+        Command<GoOn>(_ => Execute(new SweepState.Decision([.. state.DecideAfterRecovery(), .. state.DecideStops(), .. state.DecideTarget(null)], state.Runnable(), null),
+            ActorRefs.Nobody, batched: false));
         Command<GetSweepStatus>(query => Sender.Tell(state.Status(query.JobsOffset, query.JobsLimit)));
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => log.LogWarning(failed.Cause, "{Sweep}: saving a snapshot failed; recovery replays more events until the next one", state.SweepId));
@@ -168,11 +176,17 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     /// <summary>How long a journal write took, from the call to persist to its handler (which runs once the write is stored): published for the metrics.</summary>
     public sealed record JournalWritten(TimeSpan Latency);
 
-    /// <summary>Persists the decision's events; once all are stored and applied, hands over its jobs and replies.</summary>
-    void Execute(SweepState.Decision decision, IActorRef sender, bool batched, bool replyAccepted = false)
+    static SweepState.Decision Only(IReadOnlyList<IMessage> events) => events.Count == 0 ? SweepState.Decision.None : new(events, [], null);
+
+    /// <summary>
+    /// Persists the decision's events; once all are stored and applied, hands over its jobs, replies, and runs
+    /// <paramref name="then"/> (a decision that needs these events applied first).
+    /// </summary>
+    void Execute(SweepState.Decision decision, IActorRef sender, bool batched, bool replyAccepted = false, Action? then = null)
     {
         void Done()
         {
+            then?.Invoke();
             if (decision.HandOverAfter > TimeSpan.Zero)
                 Timers.StartSingleTimer($"hand-over {string.Join(' ', decision.HandOver)}", new HandOverLater(decision.HandOver), decision.HandOverAfter);
             else HandOver(decision.HandOver);
@@ -270,6 +284,9 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
             case JobRequeued requeued:
                 PublishJob(requeued.JobId);
                 break;
+            case PointStopped or TargetReached:
+                Stopped(state.LastStopped);
+                break;
             case JobCompleted completed:
                 var job = PublishJob(completed.JobId);
                 log.LogInformation("{Sweep}: {Job}", state.Sweep!.Name, JobLine.Of(job));
@@ -282,6 +299,28 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// Jobs the sweep stopped: the scheduler drops those it holds and has the running ones' nodes stop them (they report
+    /// back stopped, with their best checkpoint's test accuracy); the window takes the next jobs.
+    /// </summary>
+    void Stopped(IReadOnlyList<string> jobIds)
+    {
+        foreach (string id in jobIds)
+        {
+            PublishJob(id);
+            log.LogInformation("{Sweep}: {Job} {Reason}", state.Sweep!.Name, id, state.StatusOf(id).StopReason);
+            if (!atScheduler.TryGetValue(id, out bool taken)) continue;
+            scheduler.Tell(new StopJob { SweepId = state.SweepId, JobId = id });
+            if (taken) continue;
+            atScheduler.Remove(id);
+            waiting--;
+            // One that ran before (it has a checkpoint) gets a new attempt, which only evaluates its best checkpoint.
+            if (state.CanRun(id)) HandOver([id]);
+        }
+        TopUp();
+        if (jobIds.Count > 0 && state.Complete) PublishSweep(SweepChange.Complete);
+    }
+
     JobStatus PublishJob(string jobId)
     {
         var job = state.StatusOf(jobId);
@@ -289,9 +328,9 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         var changed = new JobStateChanged
         {
             SweepId = state.SweepId, JobId = jobId, Kind = job.Kind, State = job.State, Node = node, Slot = slot, Summary = job.Summary,
-            Parameters = { job.Parameters }, Seed = job.Seed, SweepCounts = state.Counts(),
+            Parameters = { job.Parameters }, Seed = job.Seed, SweepCounts = state.Counts(), StopReason = job.StopReason,
         };
-        if (job.Kind == JobKind.Student && job.State == JobState.Done && state.Best() is { } best) changed.SweepBest = best.ToProto();
+        if (job.Kind == JobKind.Student && job.State is JobState.Done or JobState.Stopped && state.Best() is { } best) changed.SweepBest = best.ToProto();
         Context.System.EventStream.Publish(changed);
         return job;
     }

@@ -12,6 +12,7 @@ public sealed class SweepMessageExtractor() : HashCodeMessageExtractor(maxNumber
         JobAssigned m => m.SweepId,
         JobFinished m => m.SweepId,
         JobLost m => m.SweepId,
+        JobProgress m => m.SweepId,
         GetSweepStatus m => m.SweepId,
         CancelSweep m => m.SweepId,
         RetrySweep m => m.SweepId,

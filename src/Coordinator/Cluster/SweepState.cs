@@ -10,7 +10,7 @@ namespace Orchestrator.Coordinator.Cluster;
 /// <see cref="Decide(JobFinished)"/> and its siblings turn a command into the events to persist and the jobs to hand the
 /// scheduler once they are; <see cref="Apply"/> applies an event, live or in replay. Neither does I/O nor knows actors.
 /// </summary>
-public sealed class SweepState
+public sealed partial class SweepState
 {
     /// <summary>How many times a job may crash its process (TrialSummary.crashed) before it fails for good.</summary>
     public const int MaxCrashes = 3;
@@ -63,6 +63,8 @@ public sealed class SweepState
             (on.dependents ??= []).Add(this);
         }
         public bool Finished => JobStates.IsFinished(State);
+        /// <summary>A student of a sweep that may stop students (early termination, metric.target); null otherwise.</summary>
+        public Trace? Trace { get; set; }
     }
 
     /// <summary>
@@ -260,8 +262,13 @@ public sealed class SweepState
             summary.FailureReason += summary.Crashed ? $" (its process crashed {MaxCrashes} times; not run again)"
                 : $" (the machine's failure, after {MaxEnvironmentalRetries} retries; submit the sweep again or run orchestrator retry once it is fixed)";
         }
+        if (summary.Status == TrialStatus.Stopped)
+        {
+            summary = summary.Clone();
+            summary.StopReason = job.Trace?.StopReason ?? "stopped by its sweep";
+        }
         var completed = new JobCompleted { JobId = job.Id, Summary = summary };
-        if (!Succeeded(summary)) return new Decision([completed, .. FailuresOf(job, summary.FailureReason)], [], null);
+        if (StateOf(summary) == JobState.Failed) return new Decision([completed, .. FailuresOf(job, summary.FailureReason)], [], null);
         // Its dependents may run once it is done: each is checked when the events are applied, since its other
         // dependencies' completions may still be on their way to the journal (decided, not yet applied).
         return new Decision([completed], job.Dependents.Where(d => !d.Finished).Select(d => d.Id).ToList(), null);
@@ -317,8 +324,9 @@ public sealed class SweepState
         var header = new SubmitSweep
         {
             SweepId = submit.SweepId, Name = submit.Name, Metric = submit.Metric, Maximize = submit.Maximize, OutputRoot = submit.OutputRoot,
-            SoftTargetStore = submit.SoftTargetStore, Templates = { submit.Templates },
+            SoftTargetStore = submit.SoftTargetStore, Templates = { submit.Templates }, EarlyTermination = submit.EarlyTermination,
         };
+        if (submit.HasTarget) header.Target = submit.Target;
         var templateOf = new Dictionary<JobKind, int>();
         var parsed = new List<System.Text.Json.Nodes.JsonNode?>();
         var events = new List<IMessage> { new SweepSubmitted { Sweep = header } };
@@ -371,6 +379,12 @@ public sealed class SweepState
 
     static bool Succeeded(TrialSummary summary) => summary.Status is TrialStatus.Completed or TrialStatus.EarlyStopped;
 
+    /// <summary>A trial that trained to a result: completed, early-stopped, or stopped by the sweep after an epoch (its best checkpoint's).</summary>
+    static bool HasResult(TrialSummary summary) => Succeeded(summary) || summary is { Status: TrialStatus.Stopped, BestEpoch: > 0 };
+
+    static JobState StateOf(TrialSummary summary) =>
+        summary.Status == TrialStatus.Stopped ? JobState.Stopped : Succeeded(summary) ? JobState.Done : JobState.Failed;
+
     Decision Rejected(SweepRejected.Types.Reason reason, string message) =>
         new([], [], new SweepRejected { SweepId = SweepId, Reason = reason, Message = message });
 
@@ -399,10 +413,10 @@ public sealed class SweepState
                 break;
             case JobCompleted completed:
                 var done = byId[completed.JobId];
-                bool newlyDone = done.State != JobState.Done && Succeeded(completed.Summary);
+                bool newlyScored = done.State is not (JobState.Done or JobState.Stopped) && HasResult(completed.Summary);
                 done.Summary = completed.Summary;
-                Move(done, Succeeded(completed.Summary) ? JobState.Done : JobState.Failed);
-                if (newlyDone && done.Kind == JobKind.Student) Score(done, completed.Summary);
+                Move(done, StateOf(completed.Summary));
+                if (newlyScored && done.Kind == JobKind.Student) Score(done, completed.Summary);
                 break;
             case JobRequeued requeued:
                 var again = byId[requeued.JobId];
@@ -419,6 +433,15 @@ public sealed class SweepState
                 Cancelled = null;
                 foreach (var job in jobs.Where(j => j.State == JobState.Cancelled)) Move(job, JobState.Queued);
                 break;
+            case EpochMeasured measured:
+                Apply(measured);
+                break;
+            case PointStopped stopped:
+                Apply(stopped);
+                break;
+            case TargetReached reached:
+                Apply(reached);
+                break;
             default:
                 throw new ArgumentException($"not an event of a sweep: {sweepEvent.Descriptor.FullName}", nameof(sweepEvent));
         }
@@ -434,6 +457,7 @@ public sealed class SweepState
             jobs.Add(job);
             byId[job.Id] = job;
             counts[Slot(job)]++;
+            Track(job);
             foreach (string dependency in entry.DependsOn)
             {
                 if (byId.TryGetValue(dependency, out var on)) job.DependsOn(on);
@@ -453,17 +477,21 @@ public sealed class SweepState
         if (Sweep is null) throw new InvalidOperationException("nothing to snapshot before the sweep is submitted");
         var moved = new MemoryStream();
         var output = new CodedOutputStream(moved);
-        foreach (var job in jobs.Where(j => j.State != JobState.Queued || j.SummaryBytes is not null || j.Crashes > 0 || j.EnvironmentalRetries > 0))
-            output.WriteMessage(new JobSnapshot
+        foreach (var job in jobs.Where(j => j.State != JobState.Queued || j.SummaryBytes is not null || j.Crashes > 0 || j.EnvironmentalRetries > 0 || j.Trace is { Measured: true }))
+        {
+            var saved = new JobSnapshot
             {
                 Index = job.Index, State = job.State, Crashes = job.Crashes, EnvironmentalRetries = job.EnvironmentalRetries,
                 Summary = job.SummaryBytes is { } summary ? UnsafeByteOperations.UnsafeWrap(summary) : ByteString.Empty,
-            });
+            };
+            Save(job.Trace, saved);
+            output.WriteMessage(saved);
+        }
         output.Flush();
         var snapshot = new SweepSnapshot
         {
             Sweep = Sweep, Cancelled = Cancelled, AttemptsReserved = attemptsReserved, Plan = { plan.Select(c => c.Bytes) },
-            MovedJobs = UnsafeByteOperations.UnsafeWrap(moved.ToArray()),
+            MovedJobs = UnsafeByteOperations.UnsafeWrap(moved.ToArray()), TargetReached = targetReached,
         };
         foreach (var (key, point) in points) snapshot.Points.Add(point.Saved(key));
         return snapshot;
@@ -479,14 +507,16 @@ public sealed class SweepState
         foreach (var chunk in snapshot.Plan) AddJobs(new PlanChunk(chunk.ToByteArray()));
         Cancelled = snapshot.Cancelled;
         attemptsReserved = snapshot.AttemptsReserved;
+        targetReached = snapshot.TargetReached;
         if (!before)
             foreach (var saved in snapshot.Points) Rank(saved.Key, Point.Of(saved));
         foreach (var saved in MovedJobs(snapshot))
         {
             var job = jobs[saved.Index];
             (job.SummaryBytes, job.Crashes, job.EnvironmentalRetries) = (saved.Summary.IsEmpty ? null : saved.Summary.ToByteArray(), saved.Crashes, saved.EnvironmentalRetries);
-            job.Started = saved.State != JobState.Queued || saved.Crashes > 0 || saved.EnvironmentalRetries > 0;
+            job.Started = saved.State is not (JobState.Queued or JobState.Stopped) || saved.Crashes > 0 || saved.EnvironmentalRetries > 0 || saved.EpochsMeasured > 0;
             Move(job, saved.State);
+            Restore(job.Trace, saved);
             if (before && job is { State: JobState.Done, Kind: JobKind.Student, Summary: { } summary }) Score(job, summary);
         }
     }
@@ -578,7 +608,11 @@ public sealed class SweepState
     JobCounts CountsOf(int kind = -1)
     {
         int Of(JobState state) => kind < 0 ? Count(state) : counts[kind * States + (int)state];
-        return new JobCounts { Queued = Of(JobState.Queued), Running = Of(JobState.Running), Done = Of(JobState.Done), Failed = Of(JobState.Failed), Cancelled = Of(JobState.Cancelled) };
+        return new JobCounts
+        {
+            Queued = Of(JobState.Queued), Running = Of(JobState.Running), Done = Of(JobState.Done), Failed = Of(JobState.Failed), Cancelled = Of(JobState.Cancelled),
+            Stopped = Of(JobState.Stopped),
+        };
     }
 
     // ---- Views ----
@@ -591,7 +625,7 @@ public sealed class SweepState
         return new JobSpec
         {
             SweepId = SweepId, JobId = jobId, Kind = job.Kind, WorkJson = WorkOf(plan), Epochs = plan.Epochs,
-            OutputDirectory = Path.Combine(Sweep!.OutputRoot, jobId), SoftTargetStore = Sweep.SoftTargetStore,
+            OutputDirectory = Path.Combine(Sweep!.OutputRoot, jobId), SoftTargetStore = Sweep.SoftTargetStore, StopReason = job.Trace?.StopReason ?? "",
         };
     }
 
@@ -607,6 +641,7 @@ public sealed class SweepState
         var entry = new JobStatus
         {
             JobId = job.Id, Kind = job.Kind, State = job.State, DependsOn = { plan.DependsOn }, Seed = plan.Seed, Parameters = { plan.Parameters },
+            StopReason = job.Trace?.StopReason ?? "",
         };
         if (job.Summary is { } summary) entry.Summary = summary;
         return entry;

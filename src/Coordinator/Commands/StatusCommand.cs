@@ -20,12 +20,12 @@ public static class StatusCommand
             {
                 var status = await client.Call(options => client.Sweeps.GetAsync(new GetRequest { SweepId = id, PageSize = 1 }, options), cancellation);
                 Console.WriteLine($"{id}: {State(status.Complete, status.Cancelled)}, {status.TotalJobs} job(s){(status.Cancelled ? $" ({status.CancelReason})" : "")}");
-                Console.WriteLine("| kind | queued | running | done | failed | cancelled |");
-                Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+                Console.WriteLine("| kind | queued | running | done | failed | cancelled | stopped |");
+                Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
                 foreach (string kind in SweepResults.KindNames.Values)
                 {
-                    if (!status.CountsByKind.TryGetValue(kind, out var c) || c.Queued + c.Running + c.Done + c.Failed + c.Cancelled == 0) continue;
-                    Console.WriteLine($"| {kind} | {c.Queued} | {c.Running} | {c.Done} | {c.Failed} | {c.Cancelled} |");
+                    if (!status.CountsByKind.TryGetValue(kind, out var c) || c.Queued + c.Running + c.Done + c.Failed + c.Cancelled + c.Stopped == 0) continue;
+                    Console.WriteLine($"| {kind} | {c.Queued} | {c.Running} | {c.Done} | {c.Failed} | {c.Cancelled} | {c.Stopped} |");
                 }
                 if (status.Best is { } best) Console.WriteLine(SweepResults.BestLine(status, SweepResults.Recipe.FromProto(best)));
                 return CommandLineRunner.Ok;
@@ -36,10 +36,10 @@ public static class StatusCommand
                 Console.WriteLine("no sweeps yet; submit one with: orchestrator submit <sweep.yaml>");
                 return CommandLineRunner.Ok;
             }
-            Console.WriteLine("| sweep | state | jobs | queued | running | done | failed | cancelled | best |");
-            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine("| sweep | state | jobs | queued | running | done | failed | cancelled | stopped | best |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var s in list.Sweeps)
-                Console.WriteLine($"| {s.SweepId} | {State(s.Complete, s.CancelledSweep)} | {s.Jobs} | {s.Queued} | {s.Running} | {s.Done} | {s.Failed} | {s.Cancelled} | " +
+                Console.WriteLine($"| {s.SweepId} | {State(s.Complete, s.CancelledSweep)} | {s.Jobs} | {s.Queued} | {s.Running} | {s.Done} | {s.Failed} | {s.Cancelled} | {s.Stopped} | " +
                                   $"{(s.HasBestMetric ? $"{s.Metric} {s.BestMetric:F4}" : "")} |");
             return CommandLineRunner.Ok;
         });

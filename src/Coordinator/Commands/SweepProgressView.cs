@@ -38,8 +38,11 @@ public sealed class SweepProgressView
                 if (job.SweepBest is { } best) sweep.Best = best;
                 if (job.State != JobState.Running)
                     foreach (string slot in slots.Where(s => s.Value.JobId == job.JobId).Select(s => s.Key).ToList()) slots.Remove(slot);
-                if (job.State is JobState.Done or JobState.Failed)
-                    return [JobLine.Of(new JobStatus { JobId = job.JobId, Kind = job.Kind, State = job.State, Summary = job.Summary, Parameters = { job.Parameters }, Seed = job.Seed })];
+                if (job.State is JobState.Done or JobState.Failed or JobState.Stopped)
+                    return [JobLine.Of(new JobStatus
+                    {
+                        JobId = job.JobId, Kind = job.Kind, State = job.State, Summary = job.Summary, Parameters = { job.Parameters }, Seed = job.Seed, StopReason = job.StopReason,
+                    })];
                 break;
             case WatchEvent.EventOneofCase.Sweep:
                 var changed = watchEvent.Sweep;
@@ -104,7 +107,7 @@ public sealed class SweepProgressView
     public string Summary()
     {
         var counts = sweep.Counts ?? new JobCounts();
-        int finished = counts.Done + counts.Failed;
+        int finished = counts.Done + counts.Failed + counts.Stopped;
         if (finishedAtStart < 0) finishedAtStart = finished;
         int finishedHere = finished - finishedAtStart, remaining = sweep.TotalJobs - finished - counts.Cancelled;
         string eta = finishedHere > 0 && remaining > 0 ? $", about {Format(clock.Elapsed / finishedHere * remaining)} left" : "";
@@ -112,9 +115,10 @@ public sealed class SweepProgressView
         return $"{Counts(counts, sweep.TotalJobs)}{best}; {Format(clock.Elapsed)} elapsed{eta}";
     }
 
-    /// <summary>A sweep's counts in words: "5 done, 0 failed, 2 running, 1 queued of 8".</summary>
+    /// <summary>A sweep's counts in words: "5 done, 0 failed, 2 running, 1 queued of 8" (", 3 stopped", ", 1 cancelled" when there are).</summary>
     public static string Counts(JobCounts counts, int total) =>
-        $"{counts.Done} done, {counts.Failed} failed, {counts.Running} running, {counts.Queued} queued{(counts.Cancelled > 0 ? $", {counts.Cancelled} cancelled" : "")} of {total}";
+        $"{counts.Done} done, {counts.Failed} failed, {counts.Running} running, {counts.Queued} queued{(counts.Stopped > 0 ? $", {counts.Stopped} stopped" : "")}" +
+        $"{(counts.Cancelled > 0 ? $", {counts.Cancelled} cancelled" : "")} of {total}";
 
     public IRenderable Table()
     {

@@ -11,9 +11,13 @@ public static class JobLine
         bool trial = job.Kind is JobKind.Teacher or JobKind.Student;
         var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
         string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
-        return job.State == JobState.Failed
-            ? $"failed {job.JobId}{parameters}: {job.Summary?.FailureReason}"
-            : $"done   {job.JobId}{parameters}: {Outcome(job)}";
+        return job.State switch
+        {
+            JobState.Failed => $"failed {job.JobId}{parameters}: {job.Summary?.FailureReason}",
+            JobState.Stopped when job.Summary is { BestEpoch: > 0 } => $"stopped {job.JobId}{parameters}: {Outcome(job)}; {job.StopReason}",
+            JobState.Stopped => $"stopped {job.JobId}{parameters}: {job.StopReason}",
+            _ => $"done   {job.JobId}{parameters}: {Outcome(job)}",
+        };
     }
 
     static string Outcome(JobStatus job)

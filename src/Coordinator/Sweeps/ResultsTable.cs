@@ -16,7 +16,7 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
     public IReadOnlyList<string> Columns { get; } =
     [
         "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "seconds",
-        "soft_targets", "soft_targets_cached", "teachers", "depends_on", "notes", "failure_reason",
+        "soft_targets", "soft_targets_cached", "teachers", "depends_on", "notes", "failure_reason", "stop_reason",
     ];
 
     /// <summary>The job's row, by column.</summary>
@@ -43,6 +43,7 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
         row["depends_on"] = string.Join(" ", job.DependsOn);
         row["notes"] = s is { Notes.Count: > 0 } ? string.Join("; ", s.Notes) : null;
         row["failure_reason"] = s?.FailureReason;
+        row["stop_reason"] = job.StopReason.Length > 0 ? job.StopReason : null;
         return row;
     }
 

@@ -3,9 +3,20 @@ using YamlDotNet.RepresentationModel;
 namespace Orchestrator.Coordinator.Sweeps;
 
 /// <summary>What a sweep optimises: always a validation metric; the test set is only reported.</summary>
-public sealed record SweepMetric(string Name, bool Maximize)
+/// <param name="Target">metric.target: once a point's mean over its seeds reaches it, points not started yet are not run.</param>
+public sealed record SweepMetric(string Name, bool Maximize, double? Target = null)
 {
     public static readonly string[] Names = ["val_accuracy", "val_loss"];
+}
+
+/// <summary>
+/// early_terminate: hyperband stopping (<see cref="Hyperband"/>) with bands from <paramref name="MinIter"/>, or from
+/// <paramref name="MaxIter"/> and <paramref name="S"/>; <paramref name="Origin"/> is where the file sets it.
+/// </summary>
+public sealed record EarlyTerminate(int? MinIter, int? MaxIter, int? S, double Eta, bool Strict, string Origin)
+{
+    /// <summary>The bands for students of at most <paramref name="epochs"/> epochs.</summary>
+    public IReadOnlyList<int> Bands(int epochs) => Hyperband.Bands(MinIter, MaxIter, S, Eta, epochs);
 }
 
 /// <summary>
@@ -27,4 +38,5 @@ public sealed record SweepDefinition(
     YamlNode Dataset,
     YamlMappingNode Student,
     YamlNode? Teacher,
-    YamlMappingNode? SoftTargets);
+    YamlMappingNode? SoftTargets,
+    EarlyTerminate? EarlyTerminate = null);

@@ -57,9 +57,10 @@ public static partial class SweepFile
             throw root.Error("soft_targets", "expected a mapping, e.g. soft_targets: { aggregation: mean-logits, mode: cached, shards: 4 }.");
 
         var parameters = ReadParameters(root, method, teacherNode);
+        var earlyTerminate = ReadEarlyTerminate(root);
         root.RejectUnknownKeys();
         return new SweepDefinition(name, path, method, metric, parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode,
-            softTargets as YamlMappingNode);
+            softTargets as YamlMappingNode, earlyTerminate);
     }
 
     static SweepMetric ReadMetric(ConfigMap root)
@@ -73,8 +74,36 @@ public static partial class SweepFile
             throw section.Error("name", $"unknown metric '{name}'{Suggest.Nearest(name, SweepMetric.Names)}; use {string.Join(" or ", SweepMetric.Names)}.");
         string goal = section.String("goal") ?? (name == "val_loss" ? "minimize" : "maximize");
         if (goal is not ("maximize" or "minimize")) throw section.Error("goal", $"'{goal}' is not maximize or minimize.");
+        double? target = section.Double("target");
+        if (target is { } t && name == "val_accuracy" && t is <= 0 or > 1)
+            throw section.Error("target", $"{t} is not an accuracy: give a fraction, e.g. target: 0.9 for 90 %.");
         section.RejectUnknownKeys();
-        return new SweepMetric(name, goal == "maximize");
+        return new SweepMetric(name, goal == "maximize", target);
+    }
+
+    /// <summary>early_terminate, in W&amp;B's syntax: { type: hyperband, min_iter, eta, strict } or { type: hyperband, max_iter, s, eta, strict }.</summary>
+    static EarlyTerminate? ReadEarlyTerminate(ConfigMap root)
+    {
+        var section = root.Section("early_terminate");
+        if (section is null) return null;
+        string type = section.String("type") ?? throw section.Error("type", "missing; early_terminate needs type: hyperband (the only kind there is).");
+        if (type != "hyperband") throw section.Error("type", $"'{type}' is not an early termination{Suggest.Nearest(type, ["hyperband"])}; use hyperband.");
+        int? minIter = section.Int("min_iter"), maxIter = section.Int("max_iter"), s = section.Int("s");
+        double eta = section.Double("eta") ?? Hyperband.DefaultEta;
+        bool strict = section.Bool("strict") ?? false;
+        section.RejectUnknownKeys();
+        if (!(eta > 1)) throw section.Error("eta", $"must be greater than 1 (each band keeps the best 1/eta of the points); W&B's default is {Hyperband.DefaultEta}.");
+        if ((minIter is null) == (maxIter is null))
+            throw section.Error(minIter is null ? "min_iter" : "max_iter", "give min_iter (the first band, in epochs), or max_iter and s (bands max_iter / eta^k for k = 1..s), not both.");
+        if (minIter is < 1) throw section.Error("min_iter", "must be at least 1 (an epoch).");
+        if (maxIter is not null)
+        {
+            if (maxIter < 1) throw section.Error("max_iter", "must be at least 1 (an epoch).");
+            if (s is null) throw section.Error("max_iter", "needs s: the number of bands (max_iter / eta, max_iter / eta^2, ...).");
+            if (s < 1) throw section.Error("s", "must be at least 1.");
+        }
+        else if (s is not null) throw section.Error("s", "goes with max_iter; with min_iter the bands are min_iter * eta^k.");
+        return new EarlyTerminate(minIter, maxIter, s, eta, strict, root.Where(root.Node("early_terminate")!));
     }
 
     static IReadOnlyList<int> ReadSeeds(ConfigMap root)

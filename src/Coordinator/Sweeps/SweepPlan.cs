@@ -34,4 +34,7 @@ public sealed record SweepPlan(SweepDefinition Sweep, string Directory, IReadOnl
     public IReadOnlyList<PlannedJob> SoftTargetJobs => Jobs.Where(j => j.Kind is JobKind.SoftTargetShard or JobKind.SoftTargets).ToList();
 
     IReadOnlyList<PlannedJob> Of(JobKind kind) => Jobs.Where(j => j.Kind == kind).ToList();
+
+    /// <summary>early_terminate's bands (epochs) for this plan's longest-training student; empty without early_terminate.</summary>
+    public IReadOnlyList<int> Bands => Sweep.EarlyTerminate?.Bands(Students.Select(s => s.Config!.Training.Epochs).DefaultIfEmpty(0).Max()) ?? [];
 }

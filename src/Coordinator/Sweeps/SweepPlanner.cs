@@ -77,7 +77,11 @@ public static class SweepPlanner
                 students.TryAdd(job.Id, job);
             }
         }
-        return new SweepPlan(sweep, Path.GetFullPath(directory), jobs.Values.OrderBy(j => j.Kind).Concat(students.Values).ToList(), points.Count);
+        var plan = new SweepPlan(sweep, Path.GetFullPath(directory), jobs.Values.OrderBy(j => j.Kind).Concat(students.Values).ToList(), points.Count);
+        if (sweep.EarlyTerminate is { } early && plan.Bands.Count == 0)
+            throw new UserInputException($"{early.Origin}: early_terminate: no band falls within the students' {plan.Students.Select(j => j.Config!.Training.Epochs).DefaultIfEmpty(0).Max()} epochs; " +
+                                         "lower min_iter (or max_iter), or train longer.");
+        return plan;
 
         PlannedJob Student(string id, TrialConfig config, IReadOnlyList<string> dependsOn, IReadOnlyDictionary<string, string> shown) =>
             new(id, JobKind.Student, config with { Name = $"{sweep.Name}/{id}" }, null, dependsOn, shown);

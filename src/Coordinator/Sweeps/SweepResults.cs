@@ -41,6 +41,9 @@ public static class SweepResults
     /// <summary>The sweep's validation metric of a finished trial.</summary>
     public static double MetricOf(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
 
+    /// <summary>One epoch's value of the sweep's metric.</summary>
+    public static double MetricOf(EpochMetrics epoch, string metric) => metric == "val_loss" ? epoch.ValidationLoss : epoch.ValidationAccuracy;
+
     public const string CsvFile = "results.csv";
 
     /// <summary>The best recipe, as every command prints it.</summary>
@@ -53,11 +56,14 @@ public static class SweepResults
     /// <summary>The best point on the validation metric (never the test set), or null when no student trial finished.</summary>
     public static Recipe? Best(SweepStatus status) => Recipes(status).FirstOrDefault();
 
-    /// <summary>Every point with a finished student trial, best first on the mean validation metric over seeds.</summary>
+    /// <summary>
+    /// Every point with a finished student trial, best first on the mean validation metric over seeds; a student its
+    /// sweep stopped after an epoch counts with its best checkpoint, as the sweep's state ranks it.
+    /// </summary>
     public static IReadOnlyList<Recipe> Recipes(SweepStatus status)
     {
         var recipes = status.Jobs
-            .Where(j => j.Kind == JobKind.Student && j.State == JobState.Done && j.Summary is not null)
+            .Where(j => j.Kind == JobKind.Student && (j.State == JobState.Done || j is { State: JobState.Stopped, Summary.BestEpoch: > 0 }) && j.Summary is not null)
             .GroupBy(j => PointKey(j.Parameters))
             .Select(group => Recipe.Of(group.First().Parameters, group.Select(j => MetricOf(j.Summary, status.Metric)).ToList(), group.Select(j => j.Summary.TestAccuracy).ToList()));
         return (status.Maximize ? recipes.OrderByDescending(r => r.MetricMean) : recipes.OrderBy(r => r.MetricMean)).ToList();

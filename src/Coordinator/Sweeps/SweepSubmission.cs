@@ -17,6 +17,9 @@ public static class SweepSubmission
             OutputRoot = plan.JobsDirectory,
             SoftTargetStore = Path.GetFullPath(softTargetStore),
         };
+        if (plan.Sweep.EarlyTerminate is { } early)
+            submit.EarlyTermination = new EarlyTermination { Bands = { plan.Bands }, Eta = early.Eta, Strict = early.Strict };
+        if (plan.Sweep.Metric.Target is { } target) submit.Target = target;
         foreach (var job in plan.Jobs)
             submit.Jobs.Add(new Protocol.V1.PlannedJob
             {

@@ -13,7 +13,8 @@ public sealed record EpochMetrics(
     double Seconds,
     double StepSeconds);
 
-public enum TrialStatus { Completed, EarlyStopped, Failed, Cancelled }
+/// <summary>How a run ended. Stopped: its sweep stopped it (early termination); like EarlyStopped, its best checkpoint is its result.</summary>
+public enum TrialStatus { Completed, EarlyStopped, Failed, Cancelled, Stopped }
 
 /// <summary>The outcome of a training run. Test accuracy is measured once, on the checkpoint chosen on validation.</summary>
 public sealed record TrainingResult(

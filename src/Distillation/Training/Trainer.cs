@@ -30,7 +30,10 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
     /// <summary>The attempt this run is (a sweep's dispatch): checked every second and before each checkpoint, it stops the run with <see cref="SupersededException"/> once a later attempt owns the folder.</summary>
     public AttemptFence? Fence { get; init; }
 
-    public TrainingResult Run(CancellationToken cancellation = default)
+    /// <param name="cancellation">Ends the run after its batch, to resume later from the last epoch's checkpoint (<see cref="TrialStatus.Cancelled"/>).</param>
+    /// <param name="stop">Ends it for good after its batch (its sweep stopped it): the epoch under way is dropped and the
+    /// best checkpoint's test accuracy is the result (<see cref="TrialStatus.Stopped"/>); set before the run, no epoch is trained.</param>
+    public TrainingResult Run(CancellationToken cancellation = default, CancellationToken stop = default)
     {
         model.to(device);
         using var optimizer = Optimizers.Create(options.Optimizer, model.parameters());
@@ -46,8 +49,13 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
             double rate = options.Schedule.LearningRate(options.Optimizer.LearningRate, epoch, options.Epochs);
             Optimizers.SetLearningRate(optimizer, rate);
             manual_seed(options.Seed * 1_000_003L + epoch + 1);
-            var epochResult = TrainEpoch(optimizer, cancellation);
-            if (epochResult is null) { status = TrialStatus.Cancelled; break; }
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stop);
+            var epochResult = TrainEpoch(optimizer, either.Token);
+            if (epochResult is null)
+            {
+                status = cancellation.IsCancellationRequested ? TrialStatus.Cancelled : TrialStatus.Stopped;
+                break;
+            }
             var (trainLoss, terms, trainAccuracy, seconds, steps) = epochResult.Value;
             if (!double.IsFinite(trainLoss))
             {
@@ -81,7 +89,7 @@ public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossReci
         }
 
         double? testAccuracy = null;
-        if (status is TrialStatus.Completed or TrialStatus.EarlyStopped && progress.BestEpoch > 0)
+        if (status is TrialStatus.Completed or TrialStatus.EarlyStopped or TrialStatus.Stopped && progress.BestEpoch > 0)
         {
             best.Restore(model);
             testAccuracy = Evaluate(data.Test).Accuracy;
