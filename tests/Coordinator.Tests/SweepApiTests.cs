@@ -285,7 +285,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         cancelled.Jobs.ShouldAllBe(j => j.State == JobState.Cancelled);
         await coordinator.Node.WaitForOutput("cancelling teacher-", TimeSpan.FromSeconds(30)); // the node stopped the running teacher, within a batch
         (code, output, _) = await Cli("status");
-        output.ShouldContain("| api-cancel | cancelled | 8 | 0 | 0 | 0 | 0 | 8 |");
+        output.ShouldContain("| api-cancel | cancelled | 8 | 0 | 0 | 0 | 0 | 8 | 0 |");
 
         (code, output, error) = await Cli("submit", file); // resumes: the teacher is queued (or running) again
         code.ShouldBe(0, error);

@@ -35,7 +35,7 @@ public sealed class CoordinatorMetrics : IDisposable
 
     public CoordinatorMetrics(Akka.Actor.ActorSystem system)
     {
-        jobsFinished = meter.CreateCounter<long>("orchestrator.jobs.finished", description: "Jobs that finished, by kind (teacher, student, soft-targets, soft-target-shard) and state (done, failed, cancelled).");
+        jobsFinished = meter.CreateCounter<long>("orchestrator.jobs.finished", description: "Jobs that finished, by kind (teacher, student, soft-targets, soft-target-shard) and state (done, failed, cancelled, stopped).");
         jobDuration = Histogram("orchestrator.job.duration", "How long finished jobs ran, by kind.", JobBounds);
         pointsIngested = meter.CreateCounter<long>("orchestrator.metric.points", description: "Metric points received from GPU nodes.");
         watchStreams = meter.CreateUpDownCounter<long>("orchestrator.watch.streams", description: "Watch streams open now.");
