@@ -32,6 +32,7 @@ public static class SoftTargetExecution
             Device = resolved.ToString(),
             DatasetFingerprint = data.Fingerprint,
             Seconds = clock.Elapsed.TotalSeconds,
+            FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
             SoftTargets = outcome.Key,
             SoftTargetsCached = outcome.Cached,
             Notes = { outcome.Notes },

@@ -48,6 +48,7 @@ public static class TrialExecution
 
             var summary = outcome.ToSummary(config.Name, config.Model.Name, clock.Elapsed.TotalSeconds,
                 Path.Combine(outputDirectory, Trainer.BestCheckpoint));
+            summary.FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
             AtomicFile.WriteText(Path.Combine(outputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n", check);
             return summary;
         }

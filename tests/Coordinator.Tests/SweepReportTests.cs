@@ -72,6 +72,50 @@ public class SweepReportTests
     }
 
     [Fact]
+    public void Stopped_trials_are_marked_on_the_learning_curves_and_the_best_metric_is_drawn_by_slot_hours()
+    {
+        string jobs = TestData.TemporaryDirectory();
+        var start = new DateTime(2026, 12, 2, 10, 0, 0, DateTimeKind.Utc);
+        JobStatus Finished(JobStatus job, double seconds, int minutes, int bestEpoch = 2)
+        {
+            (job.Summary.Seconds, job.Summary.BestEpoch) = (seconds, bestEpoch);
+            job.Summary.FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(start.AddMinutes(minutes));
+            return job;
+        }
+        var stopped = Student("trial-b1", "0.5", 1, 0.70, 0.69);
+        (stopped.State, stopped.StopReason, stopped.Summary.Status) = (JobState.Stopped, "stopped by hyperband at epoch 1: best val_accuracy 0.700 below 0.800, band 1 of 2 points", TrialStatus.Stopped);
+        var status = new SweepStatus
+        {
+            SweepId = "s", Name = "s", Metric = "val_accuracy", Maximize = true, Complete = true, OutputRoot = jobs,
+            Jobs =
+            {
+                Finished(new JobStatus { JobId = "teacher-1", Kind = JobKind.Teacher, State = JobState.Done,
+                    Summary = new TrialSummary { Status = TrialStatus.Completed, BestValidationAccuracy = 0.9, TestAccuracy = 0.89 } }, 3600, 60),
+                Finished(Student("trial-a1", "0.25", 1, 0.80, 0.79), 1800, 90),
+                Finished(stopped, 900, 100, bestEpoch: 1), // finished second of the students, though listed last
+                Finished(Student("trial-c1", "0.75", 1, 0.85, 0.84), 1800, 130),
+            },
+        };
+        WriteEpochs(jobs, "teacher-1", 0.8, 0.9);
+        WriteEpochs(jobs, "trial-a1", 0.7, 0.8);
+        WriteEpochs(jobs, "trial-b1", 0.7);
+        WriteEpochs(jobs, "trial-c1", 0.75, 0.85);
+
+        var page = Parse(SweepReport.Render(status, Generated));
+        page.Descendants().First(e => e.Name.LocalName == "p").Value.ShouldContain("3 of 4 job(s) done, 1 stopped by the sweep");
+        var svgs = page.Descendants().Where(e => e.Name.LocalName == "svg").ToList();
+        var accuracy = svgs.Single(s => s.Descendants().First().Value == "validation accuracy").Descendants().Where(e => e.Name.LocalName == "polyline").ToList();
+        accuracy.Single(c => c.Attribute("stroke")!.Value == "#f4a582").Attribute("stroke-dasharray").ShouldNotBeNull(); // the stopped one, dashed
+
+        var bySlotHours = svgs.Single(s => s.Descendants().First().Value == "best val_accuracy so far");
+        // Hours spent when each student finished: 1 (the teacher) + 0.5, + 0.25, + 0.5; the best so far: 0.80, 0.80, 0.85.
+        var line = bySlotHours.Descendants().Single(e => e.Name.LocalName == "polyline").Attribute("points")!.Value.Split(' ');
+        line.Length.ShouldBe(3);
+        page.Descendants().Single(e => e.Name.LocalName == "h2" && e.Value == "Best val_accuracy by slot-hours")
+            .ElementsAfterSelf().First().Value.ShouldContain("2.25 slot-hours in all");
+    }
+
+    [Fact]
     public void Two_swept_parameters_get_a_heatmap_of_the_best_mean_over_the_rest()
     {
         JobStatus Point(string alpha, string temperature, string losses, double validation)

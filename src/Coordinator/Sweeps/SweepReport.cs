@@ -36,8 +36,10 @@ public static class SweepReport
         html.Append("<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}" +
                     "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td.p,th.p{text-align:left}.best{background:#fdecea}" +
                     "svg{display:block;margin:1em 0}.note{color:#666;font-size:13px}</style></head><body>");
-        int done = status.Jobs.Count(j => j.State == JobState.Done), failed = status.Jobs.Count(j => j.State == JobState.Failed);
-        html.Append($"<h1>{Escape(status.Name)}</h1><p class=\"note\">{done} of {status.Jobs.Count} job(s) done, {failed} failed; " +
+        int done = status.Jobs.Count(j => j.State == JobState.Done), failed = status.Jobs.Count(j => j.State == JobState.Failed),
+            stopped = status.Jobs.Count(j => j.State == JobState.Stopped);
+        html.Append($"<h1>{Escape(status.Name)}</h1><p class=\"note\">{done} of {status.Jobs.Count} job(s) done, " +
+                    $"{(stopped > 0 ? $"{stopped} stopped by the sweep (early termination or its target), " : "")}{failed} failed; " +
                     $"points ranked on {Escape(status.Metric)} ({(status.Maximize ? "higher" : "lower")} is better), mean over seeds. " +
                     $"Test accuracy is reported, never used to choose. Generated {generated.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC.</p>");
 
@@ -58,6 +60,7 @@ public static class SweepReport
             ByParameter(html, status, shown);
         }
         Curves(html, status, recipes);
+        BestBySlotHours(html, status);
         var failures = status.Jobs.Where(j => j.State == JobState.Failed).ToList();
         if (failures.Count > 0)
         {
@@ -127,7 +130,7 @@ public static class SweepReport
                                       && job.Parameters.Count == best.Parameters.Count;
         // Drawn in this order: other students (grey, underneath), then teachers (dashed), then the best point's seeds;
         // only their metrics files are read (a large sweep has many more).
-        var trials = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State == JobState.Done).ToList();
+        var trials = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State is JobState.Done or JobState.Stopped).ToList();
         IEnumerable<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)> Read(IEnumerable<JobStatus> jobs) => jobs
             .Select(job => (job, ReadEpochs(Path.Combine(status.OutputRoot, job.JobId, TrialExecution.MetricsFile)))).Where(c => c.Item2.Count > 0);
         var ordered = Read(trials.Where(j => j.Kind == JobKind.Student && !IsBest(j))).Take(MaxOtherCurves)
@@ -136,10 +139,37 @@ public static class SweepReport
         Series Line(JobStatus job, IEnumerable<(double, double)> points) => job.Kind == JobKind.Teacher
             ? new Series("teacher", points.ToList(), "#333333", Dashed: true)
             : IsBest(job) ? new Series($"best point, seed {job.Seed}", points.ToList(), "#d62728", Width: 2.5)
+            : job.State == JobState.Stopped ? new Series("stopped by the sweep", points.ToList(), "#f4a582", Width: 1, Dashed: true)
             : new Series("other students", points.ToList(), "#bbbbbb", Width: 1);
-        html.Append("<h2>Learning curves</h2><p class=\"note\">Per epoch, on the validation split: the best point's seeds, the teachers (dashed) and every other student (grey).</p>");
+        html.Append("<h2>Learning curves</h2><p class=\"note\">Per epoch, on the validation split: the best point's seeds, the teachers (dashed), " +
+                    "every other student (grey) and those the sweep stopped (orange, dashed, ending at the epoch they stopped).</p>");
         html.Append(Lines("validation accuracy", "epoch", "validation accuracy", ordered.Select(c => Line(c.Job, c.Epochs.Select(e => ((double)e.Epoch, e.Accuracy)))).ToList()));
         html.Append(Lines("validation loss (cross-entropy)", "epoch", "validation loss", ordered.Select(c => Line(c.Job, c.Epochs.Select(e => ((double)e.Epoch, e.Loss)))).ToList()));
+    }
+
+    /// <summary>
+    /// The best student's metric found so far against the slot-hours spent, every finished job (teachers and
+    /// soft-target jobs too) in the order it finished: what early termination or a model-based search saves shows as
+    /// the curve reaching its height sooner.
+    /// </summary>
+    static void BestBySlotHours(StringBuilder html, SweepStatus status)
+    {
+        var finished = status.Jobs.Where(j => j.Summary is { Seconds: > 0 } && j.State is JobState.Done or JobState.Stopped)
+            .OrderBy(j => j.Summary.FinishedAt?.ToDateTime() ?? DateTime.MinValue).ThenBy(j => j.JobId, StringComparer.Ordinal).ToList();
+        var points = new List<(double X, double Y)>();
+        double hours = 0, best = double.NaN;
+        foreach (var job in finished)
+        {
+            hours += job.Summary.Seconds / 3600;
+            if (job.Kind != JobKind.Student || job.Summary.BestEpoch == 0) continue;
+            double metric = SweepResults.MetricOf(job.Summary, status.Metric);
+            if (double.IsNaN(best) || (status.Maximize ? metric > best : metric < best)) best = metric;
+            points.Add((hours, best));
+        }
+        if (points.Count < 2) return;
+        html.Append($"<h2>Best {Escape(status.Metric)} by slot-hours</h2><p class=\"note\">The best student trial so far (one seed, not a point's mean) against " +
+                    $"the slot time every finished job took, in the order they finished: {hours:F2} slot-hours in all.</p>");
+        html.Append(Lines($"best {status.Metric} so far", "slot-hours", status.Metric, [new Series("best so far", points, "#d62728")]));
     }
 
     /// <summary>A trial's epochs from its metrics.jsonl; empty when it has none (soft-target jobs, or a folder elsewhere).</summary>
