@@ -14,6 +14,7 @@ public static class OrchestratorCli
         BenchSchedulerCommand.Create(),
         BenchRecoveryCommand.Create(),
         BenchIngestCommand.Create(),
+        BenchSearchCommand.Create(),
         SummarizeCommand.Create(),
         ValidateCommand.Create(),
         LocalCommand.Create(),

@@ -2,8 +2,8 @@ namespace Orchestrator.Coordinator.Sweeps;
 
 /// <summary>
 /// Hyperband early termination as Weights &amp; Biases Sweeps defines it (wandb/sweeps, hyperband_stopping.py): the
-/// bands (epochs) at which runs are compared, and the threshold at a band. Pure arithmetic; <see cref="Cluster.SweepState"/>
-/// applies it to points.
+/// bands (epochs) at which runs are compared, and the threshold at a band. Pure arithmetic; the sweep's state
+/// machine applies it to points.
 /// </summary>
 public static class Hyperband
 {
