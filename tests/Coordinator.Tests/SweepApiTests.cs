@@ -78,7 +78,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
 
         (code, output, error) = await Cli("status");
         code.ShouldBe(0, error);
-        output.ShouldContain("| api-e2e | complete | 8 | 0 | 0 | 8 | 0 | 0 | val_accuracy");
+        output.ShouldContain("| api-e2e | complete | 8 | 0 | 0 | 8 | 0 | 0 | 0 | val_accuracy");
 
         (code, output, error) = await Cli("results", "api-e2e", "--format", "csv");
         code.ShouldBe(0, error);

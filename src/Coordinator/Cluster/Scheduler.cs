@@ -9,7 +9,8 @@ namespace Orchestrator.Coordinator.Cluster;
 /// When a node's agent dies, its running jobs are reported lost to their sweeps, which hand them over again as new
 /// attempts (ahead of jobs that never started; they resume from their last checkpoint). Each job is held as one attempt
 /// (<see cref="JobSpec.Attempt"/>): a report of another attempt changes nothing here. A cancelled sweep's queued jobs
-/// are dropped and its running ones stopped by their nodes; so is a job its sweep stopped (<see cref="StopJob"/>).
+/// are dropped and its running ones stopped by their nodes; so is a job its sweep stopped (<see cref="StopJob"/>). When
+/// slots are free and nothing is runnable, each bayes sweep that can (<see cref="SweepCanPropose"/>) is asked for points.
 /// </summary>
 public sealed class Scheduler : ReceiveActor, IWithTimers
 {
@@ -31,6 +32,8 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     int nextSweep;
     readonly HashSet<string> known = [];
     readonly LinkedList<Slot> freeSlots = new();
+    /// <summary>Bayes sweeps that can propose points, and those asked and not answered yet.</summary>
+    readonly HashSet<string> proposing = [], asked = [];
     readonly Dictionary<string, (Slot Slot, JobSpec Job)> running = [];
 
     public Scheduler(IActorRef sweeps)
@@ -38,6 +41,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         this.sweeps = sweeps;
         Receive<EnqueueJob>(message =>
         {
+            asked.Remove(message.Job.SweepId);
             if (!known.Add(Key(message.Job))) return;
             enqueuedAt[Key(message.Job)] = DateTime.UtcNow;
             if (message.Resume) Queue(message.Job).AddFirst(message.Job);
@@ -57,8 +61,20 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             known.Remove(key);
             sweeps.Tell(finished);
         });
+        Receive<SweepCanPropose>(can =>
+        {
+            proposing.Add(can.SweepId);
+            Dispatch();
+        });
+        Receive<NoProposal>(none =>
+        {
+            asked.Remove(none.SweepId);
+            if (none.Done) proposing.Remove(none.SweepId);
+        });
         Receive<CancelSweepJobs>(cancel =>
         {
+            proposing.Remove(cancel.SweepId);
+            asked.Remove(cancel.SweepId);
             if (queues.TryGetValue(cancel.SweepId, out var queue))
             {
                 foreach (var job in queue)
@@ -125,6 +141,10 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             slot.Agent.Tell(new RunJob { Job = job, Slot = slot.Offer.Slot });
             sweeps.Tell(new JobAssigned { SweepId = job.SweepId, JobId = job.JobId, Node = slot.Offer.Node, Slot = slot.Offer.Slot, Attempt = job.Attempt });
         }
+        // Free slots and nothing runnable: a bayes sweep proposes points for them (work-pulling, as slots pull jobs).
+        if (freeSlots.Count > 0)
+            foreach (string sweep in proposing.Where(asked.Add).ToList())
+                sweeps.Tell(new ProposeJobs { SweepId = sweep, FreeSlots = freeSlots.Count });
     }
 
     /// <summary>The head of the next non-empty sweep queue, round-robin.</summary>

@@ -73,6 +73,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         Recover<EpochMeasured>(Replayed);
         Recover<PointStopped>(Replayed);
         Recover<TargetReached>(Replayed);
+        Recover<PointProposed>(Replayed);
 
         // Sweep-level events are persisted with Persist (commands wait meanwhile); job events with PersistAsync: the
         // journal batches them and commands are not stashed, which lets one sweep dispatch thousands of short jobs a
@@ -105,8 +106,13 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         {
             if (Ended(lost.JobId, lost.Attempt)) Execute(state.Decide(lost), Sender, batched: true);
         });
-        Command<GoOn>(_ => Execute(new SweepState.Decision([.. state.DecideAfterRecovery(), .. state.DecideStops(), .. state.DecideTarget(null)], state.Runnable(), null),
-            ActorRefs.Nobody, batched: false));
+        Command<GoOn>(_ =>
+        {
+            Execute(new SweepState.Decision([.. state.DecideAfterRecovery(), .. state.DecideStops(), .. state.DecideTarget(null)], state.Runnable(), null),
+                ActorRefs.Nobody, batched: false);
+            if (state.MayPropose) scheduler.Tell(new SweepCanPropose { SweepId = state.SweepId });
+        });
+        Command<ProposeJobs>(Propose);
         Command<GetSweepStatus>(query => Sender.Tell(state.Status(query.JobsOffset, query.JobsLimit)));
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => log.LogWarning(failed.Cause, "{Sweep}: saving a snapshot failed; recovery replays more events until the next one", state.SweepId));
@@ -159,6 +165,31 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         state.Recovered();
         Context.System.EventStream.Publish(new Recovered(state.SweepId, state.Sweep.OutputRoot, state.Complete));
         Self.Tell(GoOn.Instance); // what it persists must wait for its first command: a Persist while recovery ends here is never carried out
+    }
+
+    /// <summary>What a bayes sweep plans its proposals with, made from its sweep file on the first proposal of this incarnation.</summary>
+    Sweeps.BayesPlanner? planner;
+
+    /// <summary>
+    /// Proposes points for the scheduler's free slots. A sweep file that no longer plans (a teacher checkpoint it names
+    /// is gone, say) proposes nothing more, and says why in the log.
+    /// </summary>
+    void Propose(ProposeJobs request)
+    {
+        try
+        {
+            planner ??= state.Sweep?.Bayes is { } bayes ? new Sweeps.BayesPlanner(bayes, state.Sweep.OutputRoot) : null;
+        }
+        catch (Distillation.UserInputException e)
+        {
+            log.LogError("{Sweep}: its sweep file no longer plans, so it proposes no more points: {Error}", state.SweepId, e.Message);
+        }
+        if (planner is null)
+        {
+            Sender.Tell(new NoProposal { SweepId = state.SweepId, Done = true });
+            return;
+        }
+        Execute(state.Decide(request, planner), Sender, batched: false);
     }
 
     /// <summary>Jobs whose hand-over waited for a retry's backoff (<see cref="SweepState.Decision.HandOverAfter"/>).</summary>
@@ -262,6 +293,8 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     /// <summary>Tells this process's watchers (the gRPC Watch streams, the followers) what an applied event changed; never during recovery.</summary>
     void Published(IMessage applied)
     {
+        // A bayes sweep's slots free up and fill: the scheduler asks it for points when they are free and nothing is runnable.
+        if (applied is SweepSubmitted or SweepResumed or JobStarted or JobCompleted && state.MayPropose) scheduler.Tell(new SweepCanPropose { SweepId = state.SweepId });
         switch (applied)
         {
             case SweepSubmitted:

@@ -13,6 +13,7 @@ public sealed class SweepMessageExtractor() : HashCodeMessageExtractor(maxNumber
         JobFinished m => m.SweepId,
         JobLost m => m.SweepId,
         JobProgress m => m.SweepId,
+        ProposeJobs m => m.SweepId,
         GetSweepStatus m => m.SweepId,
         CancelSweep m => m.SweepId,
         RetrySweep m => m.SweepId,

@@ -46,7 +46,7 @@ public sealed partial class SweepState
         }
     }
 
-    /// <summary>Student points of a sweep that may stop students, by <see cref="SweepResults.PointKey"/>; empty otherwise.</summary>
+    /// <summary>Student points of a sweep that tracks points (<see cref="TracksPoints"/>), by <see cref="SweepResults.PointKey"/>; empty otherwise.</summary>
     readonly Dictionary<string, StudentPoint> studentPoints = [];
 
     /// <summary>Set once a point's mean reached metric.target.</summary>
@@ -55,12 +55,13 @@ public sealed partial class SweepState
     /// <summary>The jobs the last applied <see cref="PointStopped"/> or <see cref="TargetReached"/> stopped or marked to stop: the entity tells the scheduler.</summary>
     public IReadOnlyList<string> LastStopped { get; private set; } = [];
 
-    bool Stops => Sweep is { EarlyTermination: not null } or { HasTarget: true };
+    /// <summary>A sweep that may stop students, or proposes points: it knows each student's point.</summary>
+    bool TracksPoints => Sweep is { EarlyTermination: not null } or { HasTarget: true } or { Bayes: not null };
 
-    /// <summary>Made as a student is planned, in a sweep that may stop students.</summary>
+    /// <summary>Made as a student is planned, in a sweep that tracks points.</summary>
     void Track(Job job)
     {
-        if (!Stops || job.Kind != JobKind.Student) return;
+        if (!TracksPoints || job.Kind != JobKind.Student) return;
         string key = SweepResults.PointKey(job.Plan.Parameters);
         if (!studentPoints.TryGetValue(key, out var point)) studentPoints[key] = point = new StudentPoint(key);
         point.Jobs.Add(job);

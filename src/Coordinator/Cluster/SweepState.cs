@@ -164,8 +164,8 @@ public sealed partial class SweepState
 
     public int JobCount => jobs.Count;
 
-    /// <summary>Every job done, failed or cancelled (a cancelled sweep is complete).</summary>
-    public bool Complete => Sweep is not null && finished == jobs.Count;
+    /// <summary>Every job finished (a cancelled sweep is complete), and a bayes sweep has nothing more to propose.</summary>
+    public bool Complete => Sweep is not null && finished == jobs.Count && !MayPropose;
 
     /// <summary>How many jobs of <paramref name="kind"/> are in <paramref name="state"/>.</summary>
     public int Count(JobKind kind, JobState state) => counts[(int)kind * States + (int)state];
@@ -183,7 +183,10 @@ public sealed partial class SweepState
     public Decision Decide(SubmitSweep submit)
     {
         if (Sweep is null) return new Decision(PlanEvents(submit), submit.Jobs.Where(j => j.DependsOn.Count == 0).Select(j => j.JobId).ToList(), null);
-        if (!submit.Jobs.Select(j => j.JobId).Order(StringComparer.Ordinal).SequenceEqual(jobs.Select(j => j.Id).Order(StringComparer.Ordinal)))
+        bool same = Sweep.Bayes is { } bayes // its jobs are proposed as it runs: the same sweep is the same file
+            ? submit.Bayes?.SweepFile == bayes.SweepFile
+            : submit.Jobs.Select(j => j.JobId).Order(StringComparer.Ordinal).SequenceEqual(jobs.Select(j => j.Id).Order(StringComparer.Ordinal));
+        if (!same)
             return Rejected(SweepRejected.Types.Reason.Conflict,
                 $"sweep '{Sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.");
         // Submitted again: a cancelled sweep resumes, jobs the machine failed run again (with the jobs that failed
@@ -324,7 +327,7 @@ public sealed partial class SweepState
         var header = new SubmitSweep
         {
             SweepId = submit.SweepId, Name = submit.Name, Metric = submit.Metric, Maximize = submit.Maximize, OutputRoot = submit.OutputRoot,
-            SoftTargetStore = submit.SoftTargetStore, Templates = { submit.Templates }, EarlyTermination = submit.EarlyTermination,
+            SoftTargetStore = submit.SoftTargetStore, Templates = { submit.Templates }, EarlyTermination = submit.EarlyTermination, Bayes = submit.Bayes,
         };
         if (submit.HasTarget) header.Target = submit.Target;
         var templateOf = new Dictionary<JobKind, int>();
@@ -417,6 +420,7 @@ public sealed partial class SweepState
                 done.Summary = completed.Summary;
                 Move(done, StateOf(completed.Summary));
                 if (newlyScored && done.Kind == JobKind.Student) Score(done, completed.Summary);
+                Finished(done);
                 break;
             case JobRequeued requeued:
                 var again = byId[requeued.JobId];
@@ -441,6 +445,9 @@ public sealed partial class SweepState
                 break;
             case TargetReached reached:
                 Apply(reached);
+                break;
+            case PointProposed proposed:
+                Apply(proposed);
                 break;
             default:
                 throw new ArgumentException($"not an event of a sweep: {sweepEvent.Descriptor.FullName}", nameof(sweepEvent));
@@ -494,6 +501,7 @@ public sealed partial class SweepState
             MovedJobs = UnsafeByteOperations.UnsafeWrap(moved.ToArray()), TargetReached = targetReached,
         };
         foreach (var (key, point) in points) snapshot.Points.Add(point.Saved(key));
+        SaveProposals(snapshot);
         return snapshot;
     }
 
@@ -508,6 +516,7 @@ public sealed partial class SweepState
         Cancelled = snapshot.Cancelled;
         attemptsReserved = snapshot.AttemptsReserved;
         targetReached = snapshot.TargetReached;
+        RestoreProposals(snapshot);
         if (!before)
             foreach (var saved in snapshot.Points) Rank(saved.Key, Point.Of(saved));
         foreach (var saved in MovedJobs(snapshot))

@@ -25,6 +25,7 @@ public sealed record EarlyTerminate(int? MinIter, int? MaxIter, int? S, double E
 /// </summary>
 /// <param name="Teacher">One teacher mapping (optionally with count), or a list of them (an ensemble); null without a teacher.</param>
 /// <param name="SoftTargets">How students receive the teachers' outputs (aggregation, cached or online, dtype, shards).</param>
+/// <param name="Text">The file's text: what a bayes sweep's entity plans its proposed points from.</param>
 public sealed record SweepDefinition(
     string Name,
     string File,
@@ -39,4 +40,5 @@ public sealed record SweepDefinition(
     YamlMappingNode Student,
     YamlNode? Teacher,
     YamlMappingNode? SoftTargets,
-    EarlyTerminate? EarlyTerminate = null);
+    EarlyTerminate? EarlyTerminate = null,
+    string Text = "");

@@ -11,18 +11,22 @@ public static partial class SweepFile
     public const int DefaultMaxTrials = 10_000;
     /// <summary>The most trials max_trials may allow: the sweep size the coordinator is measured to hold (docs/benchmarks.md, "At scale").</summary>
     public const int MostTrials = 1_000_000;
-    static readonly string[] Methods = ["grid", "random"];
+    static readonly string[] Methods = ["grid", "random", "bayes"];
 
     /// <summary>A sweep's name names its folder and its journal entries: short, and nothing a path or a terminal reads otherwise (\z: no trailing newline).</summary>
     [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,99}\z")]
     private static partial Regex NamePattern();
 
-    public static SweepDefinition Load(string path) => Read(ConfigMap.Load(path));
+    public static SweepDefinition Load(string path)
+    {
+        if (!File.Exists(path)) throw new UserInputException($"{path}: file not found.");
+        return Parse(File.ReadAllText(path), path);
+    }
 
     /// <summary>A sweep file's text received from a client; <paramref name="path"/> names it in errors and anchors its relative paths.</summary>
-    public static SweepDefinition Parse(string text, string path) => Read(ConfigMap.Parse(text, path));
+    public static SweepDefinition Parse(string text, string path) => Read(ConfigMap.Parse(text, path), text);
 
-    static SweepDefinition Read(ConfigMap root)
+    static SweepDefinition Read(ConfigMap root, string text)
     {
         string path = root.FilePath;
         string name = root.String("name") ?? throw root.Error("name", "missing; a sweep needs a name, e.g. name: fmnist-kd (it identifies the sweep across restarts).");
@@ -31,13 +35,13 @@ public static partial class SweepFile
 
         string method = root.String("method") ?? "grid";
         if (!Methods.Contains(method))
-            throw root.Error("method", $"'{method}' is not a search method{Suggest.Nearest(method, Methods)}; use grid or random (bayes is not supported).");
+            throw root.Error("method", $"'{method}' is not a search method{Suggest.Nearest(method, Methods)}; use grid, random or bayes.");
 
         var metric = ReadMetric(root);
         var seeds = ReadSeeds(root);
         int? runCap = root.Int("run_cap");
         if (runCap is <= 0) throw root.Error("run_cap", "must be at least 1.");
-        if (method == "random" && runCap is null) throw root.Error("run_cap", "random search needs run_cap: the number of parameter points to draw.");
+        if (method is "random" or "bayes" && runCap is null) throw root.Error("run_cap", $"{method} search needs run_cap: the number of parameter points to {(method == "random" ? "draw" : "propose")}.");
         int maxTrials = root.Int("max_trials") ?? DefaultMaxTrials;
         if (maxTrials is <= 0 or > MostTrials) throw root.Error("max_trials", $"must be between 1 and {MostTrials:N0}.");
         int samplingSeed = root.Int("sampling_seed") ?? 0;
@@ -60,7 +64,7 @@ public static partial class SweepFile
         var earlyTerminate = ReadEarlyTerminate(root);
         root.RejectUnknownKeys();
         return new SweepDefinition(name, path, method, metric, parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode,
-            softTargets as YamlMappingNode, earlyTerminate);
+            softTargets as YamlMappingNode, earlyTerminate, text);
     }
 
     static SweepMetric ReadMetric(ConfigMap root)
@@ -135,6 +139,9 @@ public static partial class SweepFile
             if (path.Length < 2 || path[0] is not ("student" or "teacher" or "soft_targets") || path.Any(string.IsNullOrEmpty))
                 throw section.Error(name, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr, teacher.epochs or " +
                                           $"soft_targets.aggregation, or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
+            if (method == "bayes" && path[0] != "student")
+                throw section.Error(name, "bayes proposes student settings only (every point shares the teachers and their soft targets); " +
+                                          "sweep teacher or soft_targets settings with method: grid or random.");
             if (path[0] == "teacher" && teacher is null)
                 throw section.Error(name, "sweeps a teacher setting, but the sweep has no teacher section.");
             if (path[0] == "teacher" && teacher is YamlSequenceNode)

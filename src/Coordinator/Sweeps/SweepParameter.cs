@@ -1,3 +1,5 @@
+using System.Globalization;
+using Orchestrator.Coordinator.Search;
 using YamlDotNet.RepresentationModel;
 
 namespace Orchestrator.Coordinator.Sweeps;
@@ -29,17 +31,23 @@ public sealed record SweepParameter(string Name, IReadOnlyList<string> Path, Yam
 
     public bool IsDistribution => Distribution is not null;
 
-    /// <summary>One value drawn for random search, as the YAML scalar the trial parser reads.</summary>
-    public YamlNode Sample(Random random)
+    /// <summary>The parameter as a search dimension: its listed values as choices (by index), or its range.</summary>
+    public SearchDimension Dimension => Distribution switch
     {
-        if (!IsDistribution) return Values[random.Next(Values.Count)];
-        double u = random.NextDouble();
-        string text = Distribution switch
-        {
-            "int_uniform" => ((long)Math.Floor(Min + u * (Max - Min + 1))).ToString(),
-            "log_uniform_values" => Math.Exp(Math.Log(Min) + u * (Math.Log(Max) - Math.Log(Min))).ToString("R"),
-            _ => (Min + u * (Max - Min)).ToString("R"),
-        };
-        return new YamlScalarNode(text);
-    }
+        null => SearchDimension.Categorical(Values.Count),
+        "int_uniform" => new SearchDimension(DimensionKind.IntUniform, Min, Max),
+        "log_uniform_values" => new SearchDimension(DimensionKind.LogUniform, Min, Max),
+        _ => new SearchDimension(DimensionKind.Uniform, Min, Max),
+    };
+
+    /// <summary>A value of <see cref="Dimension"/> as the YAML node the trial parser reads: a listed value by its index, or the number.</summary>
+    public YamlNode ValueAt(double value) => Distribution switch
+    {
+        null => Values[(int)value],
+        "int_uniform" => new YamlScalarNode(((long)value).ToString(CultureInfo.InvariantCulture)),
+        _ => new YamlScalarNode(value.ToString("R", CultureInfo.InvariantCulture)),
+    };
+
+    /// <summary>One value drawn for random search.</summary>
+    public YamlNode Sample(Random random) => ValueAt(Dimension.Uniform(random));
 }

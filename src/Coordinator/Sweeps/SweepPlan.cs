@@ -21,7 +21,8 @@ public sealed record PlannedJob(string Id, JobKind Kind, TrialConfig? Config, So
 /// A sweep expanded into a job graph: teacher trainings, soft-target shards and aggregations, then student trials.
 /// Every job writes into <see cref="JobsDirectory"/>/&lt;id&gt;, so a teacher's checkpoint path is known before it is trained.
 /// </summary>
-public sealed record SweepPlan(SweepDefinition Sweep, string Directory, IReadOnlyList<PlannedJob> Jobs, int Points)
+/// <param name="StudentEpochs">The most epochs a student of the sweep trains (early termination's bands stop there).</param>
+public sealed record SweepPlan(SweepDefinition Sweep, string Directory, IReadOnlyList<PlannedJob> Jobs, int Points, int StudentEpochs)
 {
     public const string JobsFolder = "trials";
 
@@ -36,5 +37,5 @@ public sealed record SweepPlan(SweepDefinition Sweep, string Directory, IReadOnl
     IReadOnlyList<PlannedJob> Of(JobKind kind) => Jobs.Where(j => j.Kind == kind).ToList();
 
     /// <summary>early_terminate's bands (epochs) for this plan's longest-training student; empty without early_terminate.</summary>
-    public IReadOnlyList<int> Bands => Sweep.EarlyTerminate?.Bands(Students.Select(s => s.Config!.Training.Epochs).DefaultIfEmpty(0).Max()) ?? [];
+    public IReadOnlyList<int> Bands => Sweep.EarlyTerminate?.Bands(StudentEpochs) ?? [];
 }

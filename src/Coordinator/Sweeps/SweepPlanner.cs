@@ -25,10 +25,29 @@ public static class SweepPlanner
     sealed record Member(TeacherSource Source, string Identity, PlannedJob? Job);
 
     /// <param name="directory">The sweep's output folder: jobs write into its <see cref="SweepPlan.JobsFolder"/>.</param>
+    /// <remarks>
+    /// A bayes sweep plans no point here (they are proposed as it runs, <see cref="PlanPoints"/>): each listed value and
+    /// each range's ends are checked instead, so that no proposal can be a bad trial.
+    /// </remarks>
     public static SweepPlan Plan(SweepDefinition sweep, string directory)
     {
-        var points = sweep.Method == "grid" ? GridPoints(sweep) : RandomPoints(sweep);
-        if (sweep.Method == "random") CheckRangeEndpoints(sweep);
+        var points = sweep.Method switch { "grid" => GridPoints(sweep), "random" => RandomPoints(sweep), _ => [] };
+        if (sweep.Method != "grid") CheckValues(sweep);
+        if (sweep.Method == "bayes") CheckSize(sweep, sweep.RunCap!.Value, $"run_cap proposes {sweep.RunCap} point(s)");
+        var plan = PlanPoints(sweep, directory, points);
+        if (sweep.EarlyTerminate is { } early && plan.Bands.Count == 0)
+            throw new UserInputException($"{early.Origin}: early_terminate: no band falls within the students' {plan.StudentEpochs} epochs; " +
+                                         "lower min_iter (or max_iter), or train longer.");
+        return plan;
+    }
+
+    /// <summary>A bayes proposal as a point: each parameter's value of <see cref="SweepParameter.Dimension"/>.</summary>
+    public static List<(SweepParameter Parameter, YamlNode Value)> PointOf(SweepDefinition sweep, IReadOnlyList<double> values) =>
+        sweep.Parameters.Select((p, i) => (p, p.ValueAt(values[i]))).ToList();
+
+    /// <summary>The jobs of these points (teachers, soft targets, students), each once.</summary>
+    public static SweepPlan PlanPoints(SweepDefinition sweep, string directory, IReadOnlyList<List<(SweepParameter Parameter, YamlNode Value)>> points)
+    {
         string jobsDirectory = Path.Combine(Path.GetFullPath(directory), SweepPlan.JobsFolder);
 
         var jobs = new Dictionary<string, PlannedJob>();
@@ -77,11 +96,8 @@ public static class SweepPlanner
                 students.TryAdd(job.Id, job);
             }
         }
-        var plan = new SweepPlan(sweep, Path.GetFullPath(directory), jobs.Values.OrderBy(j => j.Kind).Concat(students.Values).ToList(), points.Count);
-        if (sweep.EarlyTerminate is { } early && plan.Bands.Count == 0)
-            throw new UserInputException($"{early.Origin}: early_terminate: no band falls within the students' {plan.Students.Select(j => j.Config!.Training.Epochs).DefaultIfEmpty(0).Max()} epochs; " +
-                                         "lower min_iter (or max_iter), or train longer.");
-        return plan;
+        int epochs = students.Count > 0 ? students.Values.Max(j => j.Config!.Training.Epochs) : LongestEpochs(sweep);
+        return new SweepPlan(sweep, Path.GetFullPath(directory), jobs.Values.OrderBy(j => j.Kind).Concat(students.Values).ToList(), points.Count, epochs);
 
         PlannedJob Student(string id, TrialConfig config, IReadOnlyList<string> dependsOn, IReadOnlyDictionary<string, string> shown) =>
             new(id, JobKind.Student, config with { Name = $"{sweep.Name}/{id}" }, null, dependsOn, shown);
@@ -222,15 +238,28 @@ public static class SweepPlanner
                                          "shrink the grid, use method: random with a run_cap, or raise max_trials.");
     }
 
-    /// <summary>Random values are generated, so their range is checked once: a trial at min and one at max must both be valid.</summary>
-    static void CheckRangeEndpoints(SweepDefinition sweep)
+    /// <summary>The epochs of a student of a sweep that planned none yet (bayes): its template's, or the most a swept epochs can be.</summary>
+    static int LongestEpochs(SweepDefinition sweep)
     {
-        foreach (var parameter in sweep.Parameters.Where(p => p.IsDistribution))
-            foreach (double end in new[] { parameter.Min, parameter.Max })
+        var origins = new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
+        int epochs = ParseTrial(sweep, sweep.Student, origins, null).Training.Epochs;
+        foreach (var parameter in sweep.Parameters.Where(p => p.Path.SequenceEqual(["student", "epochs"])))
+            epochs = parameter.IsDistribution ? (int)parameter.Max
+                : parameter.Values.Select(v => int.TryParse((v as YamlScalarNode)?.Value, out int e) ? e : 0).Max();
+        return epochs;
+    }
+
+    /// <summary>
+    /// Drawn or proposed values are not in the file, so what they can be is checked once: a trial at each end of a
+    /// range, and (bayes, where no point is planned up front) at each listed value, must be valid.
+    /// </summary>
+    static void CheckValues(SweepDefinition sweep)
+    {
+        foreach (var parameter in sweep.Parameters.Where(p => p.IsDistribution || sweep.Method == "bayes"))
+            foreach (var value in parameter.IsDistribution ? [parameter.ValueAt(parameter.Min), parameter.ValueAt(parameter.Max)] : parameter.Values)
             {
                 var origins = new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
-                var value = new YamlScalarNode(end.ToString("R", CultureInfo.InvariantCulture));
-                origins[value] = parameter.Origin;
+                if (parameter.IsDistribution) origins[value] = parameter.Origin;
                 var rest = parameter.Path.Skip(1).ToList();
                 switch (parameter.Path[0])
                 {

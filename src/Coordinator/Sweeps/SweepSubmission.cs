@@ -20,17 +20,21 @@ public static class SweepSubmission
         if (plan.Sweep.EarlyTerminate is { } early)
             submit.EarlyTermination = new EarlyTermination { Bands = { plan.Bands }, Eta = early.Eta, Strict = early.Strict };
         if (plan.Sweep.Metric.Target is { } target) submit.Target = target;
-        foreach (var job in plan.Jobs)
-            submit.Jobs.Add(new Protocol.V1.PlannedJob
-            {
-                JobId = job.Id,
-                Kind = job.Kind,
-                WorkJson = job.WorkJson,
-                DependsOn = { job.DependsOn },
-                Parameters = { job.Parameters.ToDictionary() },
-                Seed = job.Config?.Training.Seed ?? 0,
-                Epochs = job.Config?.Training.Epochs ?? 0,
-            });
+        if (plan.Sweep.Method == "bayes")
+            submit.Bayes = new BayesSearch { SweepFile = plan.Sweep.Text, SweepPath = plan.Sweep.File, RunCap = plan.Sweep.RunCap!.Value, SamplingSeed = plan.Sweep.SamplingSeed };
+        submit.Jobs.Add(plan.Jobs.Select(Planned));
         return submit;
     }
+
+    /// <summary>A planned job as the sweep entity holds it.</summary>
+    public static Protocol.V1.PlannedJob Planned(PlannedJob job) => new()
+    {
+        JobId = job.Id,
+        Kind = job.Kind,
+        WorkJson = job.WorkJson,
+        DependsOn = { job.DependsOn },
+        Parameters = { job.Parameters.ToDictionary() },
+        Seed = job.Config?.Training.Seed ?? 0,
+        Epochs = job.Config?.Training.Epochs ?? 0,
+    };
 }

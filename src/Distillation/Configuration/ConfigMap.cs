@@ -31,7 +31,6 @@ public sealed class ConfigMap
         return Parse(File.ReadAllText(path), path);
     }
 
-    /// <summary>YAML text that did not come from a local file (a submitted sweep); <paramref name="path"/> names it in errors and anchors relative paths.</summary>
     /// <summary>
     /// Refuses text that was not UTF-8: .NET and protobuf decode each byte that is not as U+FFFD, which would
     /// otherwise reach names and paths. A file saved in Latin-1, say.
@@ -46,6 +45,7 @@ public sealed class ConfigMap
         throw new UserInputException($"{path}:{line}:{column}: not UTF-8 text (a byte there is not UTF-8, or the file holds U+FFFD); save the file as UTF-8.");
     }
 
+    /// <summary>YAML text that did not come from a local file (a submitted sweep); <paramref name="path"/> names it in errors and anchors relative paths.</summary>
     public static ConfigMap Parse(string text, string path)
     {
         text = text.TrimStart('\uFEFF'); // a byte-order mark some editors write; not part of the first key

@@ -1,0 +1,144 @@
+using Google.Protobuf;
+using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Distillation;
+using Orchestrator.Protocol.V1;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>method: bayes on the sweep's state machine: proposals pulled by free slots, persisted, and the same after a restart.</summary>
+public sealed class BayesSweepTests
+{
+    const string SweepText = """
+        name: bayes
+        dataset: { name: synthetic, validation: 200 }
+        student: { model: mlp-16, epochs: 2, device: cpu }
+        method: bayes
+        run_cap: 16
+        sampling_seed: 7
+        parameters:
+          lr: { min: 0.0001, max: 0.1, distribution: log_uniform_values }
+          student.model.dropout: { min: 0.0, max: 0.5 }
+          batch_size: { values: [16, 32, 64] }
+        seeds: [1, 2]
+        """;
+
+    static SubmitSweep Submitted(string text = SweepText)
+    {
+        string directory = TestData.TemporaryDirectory();
+        var plan = SweepPlanner.Plan(SweepFile.Parse(text, Path.Combine(directory, "sweep.yaml")), directory);
+        return SweepSubmission.From(plan, Path.Combine(directory, "soft-targets"));
+    }
+
+    static void Run(SweepState state, IReadOnlyList<IMessage> events)
+    {
+        foreach (var e in events) state.Apply(e);
+    }
+
+    /// <summary>A synthetic objective of a student's work: best at lr 0.01, dropout 0.3, batch 32.</summary>
+    static double Objective(JobStatus job)
+    {
+        double lr = double.Parse(job.Parameters["lr"]), dropout = double.Parse(job.Parameters["student.model.dropout"]);
+        return 1 - Math.Pow(Math.Log10(lr) + 2, 2) / 4 - Math.Pow(dropout - 0.3, 2) - (job.Parameters["batch_size"] == "32" ? 0 : 0.1) + job.Seed * 0.001;
+    }
+
+    /// <summary>Starts and finishes every runnable job, students scoring <see cref="Objective"/>, in plan order.</summary>
+    static void RunAll(SweepState state)
+    {
+        foreach (string id in state.Runnable())
+        {
+            Run(state, state.Decide(new JobAssigned { SweepId = state.SweepId, JobId = id, Node = "n" }).Events);
+            double value = Objective(state.StatusOf(id));
+            Run(state, state.Decide(new JobFinished { SweepId = state.SweepId, JobId = id,
+                Summary = new TrialSummary { Status = TrialStatus.Completed, BestEpoch = 2, BestValidationAccuracy = value, TestAccuracy = value } }).Events);
+        }
+    }
+
+    static SweepState.Decision Propose(SweepState state, BayesPlanner planner, int slots)
+    {
+        var decision = state.Decide(new ProposeJobs { SweepId = state.SweepId, FreeSlots = slots }, planner);
+        Run(state, decision.Events);
+        return decision;
+    }
+
+    [Fact]
+    public void A_bayes_sweep_plans_nothing_up_front_proposes_for_free_slots_and_completes_at_run_cap()
+    {
+        var submit = Submitted();
+        (submit.Jobs.Count, submit.Bayes.RunCap, submit.Bayes.SamplingSeed).ShouldBe((0, 16, 7));
+        var state = new SweepState("bayes");
+        Run(state, state.Decide(submit).Events);
+        (state.Complete, state.MayPropose).ShouldBe((false, true));
+        var planner = new BayesPlanner(state.Sweep!.Bayes, state.Sweep.OutputRoot);
+
+        var first = Propose(state, planner, slots: 5); // two points of two seeds fill 4 of the 5 slots
+        first.Events.OfType<PointProposed>().Count().ShouldBe(2);
+        first.HandOver.Count.ShouldBe(4);
+        ((NoProposal)first.Reply!).Done.ShouldBeFalse();
+        // Its jobs wait for slots: nothing more is proposed until they run.
+        var waiting = state.Decide(new ProposeJobs { SweepId = "bayes", FreeSlots = 5 }, planner);
+        (waiting.Events.Count, ((NoProposal)waiting.Reply!).Done).ShouldBe((0, false));
+
+        while (state.MayPropose)
+        {
+            RunAll(state);
+            Propose(state, planner, slots: 4);
+        }
+        RunAll(state);
+        (state.Proposals, state.Complete, state.Count(JobState.Done)).ShouldBe((16, true, 32));
+        ((NoProposal)state.Decide(new ProposeJobs { SweepId = "bayes", FreeSlots = 4 }, planner).Reply!).Done.ShouldBeTrue();
+        state.Best()!.MetricMean.ShouldBeGreaterThan(0.85); // random draws of this space average about 0.5
+    }
+
+    [Fact]
+    public void The_same_results_in_the_same_order_give_the_same_proposals_and_a_restored_snapshot_goes_on_from_them()
+    {
+        SweepState Fresh(out BayesPlanner planner)
+        {
+            var state = new SweepState("bayes");
+            Run(state, state.Decide(Submitted()).Events);
+            planner = new BayesPlanner(state.Sweep!.Bayes, state.Sweep.OutputRoot);
+            return state;
+        }
+        var one = Fresh(out var onePlanner);
+        var two = Fresh(out var twoPlanner);
+        for (int round = 0; round < 7; round++) // past the 10 start-up points: the estimator's proposals
+        {
+            Propose(one, onePlanner, 4).Events.ShouldBe(Propose(two, twoPlanner, 4).Events);
+            RunAll(one);
+            RunAll(two);
+        }
+
+        var restored = new SweepState("bayes");
+        restored.Restore(SweepSnapshot.Parser.ParseFrom(one.Snapshot().ToByteArray()));
+        restored.Status().ShouldBe(one.Status());
+        restored.Proposals.ShouldBe(one.Proposals);
+        Propose(restored, new BayesPlanner(restored.Sweep!.Bayes, restored.Sweep.OutputRoot), 4).Events.ShouldBe(Propose(one, onePlanner, 4).Events);
+    }
+
+    [Fact]
+    public void Running_points_make_the_proposals_for_several_slots_differ()
+    {
+        var state = new SweepState("bayes");
+        Run(state, state.Decide(Submitted()).Events);
+        var planner = new BayesPlanner(state.Sweep!.Bayes, state.Sweep.OutputRoot);
+        for (int i = 0; i < 6; i++) { Propose(state, planner, 4); RunAll(state); } // 12 finished points
+        var batch = Propose(state, planner, 8).Events.OfType<PointProposed>().ToList();
+        batch.Count.ShouldBe(4);
+        batch.Select(p => p.Point).Distinct().Count().ShouldBe(4);
+    }
+
+    [Theory]
+    [InlineData("run_cap: 16\n", "", "run_cap: bayes search needs run_cap: the number of parameter points to propose")]
+    [InlineData("  batch_size: { values: [16, 32, 64] }", "  batch_size: { values: [16, 32, 0] }", "10:34: batch_size: must be between 1 and 65536")]
+    [InlineData("  student.model.dropout: { min: 0.0, max: 0.5 }", "  student.model.dropout: { min: 0.0, max: 1.5 }", "dropout 1.5 must be")]
+    [InlineData("  student.model.dropout: { min: 0.0, max: 0.5 }", "  teacher.epochs: { values: [1, 2] }", "9:19: parameters.teacher.epochs: bayes proposes student settings only")]
+    public void A_bad_bayes_sweep_is_refused_at_its_line_before_any_point_is_proposed(string find, string replace, string message)
+    {
+        SweepText.ShouldContain(find);
+        var error = Should.Throw<UserInputException>(() => Submitted(SweepText.Replace(find, replace)));
+        error.Message.ShouldContain(message);
+    }
+}
