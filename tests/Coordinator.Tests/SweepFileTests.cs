@@ -169,7 +169,7 @@ public class SweepFileTests
     [InlineData("seeds: [1, 2, 3]", "seeds: [1, 2, 3]\nmax_trials: 20", "max_trials: the grid has 12 point(s) (3 x 2 x 2) x 3 seed(s) = 36 trials, over max_trials = 20")]
     [InlineData("method: grid", "method: grid\nmetric: test_accuracy", "9:9: metric.name: 'test_accuracy': a sweep chooses on validation data, never on the test set")]
     [InlineData("  alpha: { values: [0.25, 0.5, 0.75] }", "  alpha: { min: 0.1, max: 0.9 }", "10:17: parameters.alpha.min: a grid needs a finite list")]
-    [InlineData("method: grid", "method: bayes", "8:9: method: 'bayes' is not a search method")]
+    [InlineData("method: grid", "method: hyperopt", "8:9: method: 'hyperopt' is not a search method")]
     public void Bad_sweeps_are_rejected_with_file_line_column_and_a_fix(string find, string replace, string message)
     {
         Grid.ShouldContain(find);
@@ -254,6 +254,8 @@ public class SweepFileTests
         ["fmnist-triplet-rkd.yaml"] = 6 * 3,
         ["cifar10-triplet-rkd.yaml"] = 5 * 3,
         ["cifar10-alexnet-hard-weight.yaml"] = 3 * 2 * 3,
+        ["fmnist-kd-hyperband.yaml"] = 40,
+        ["fmnist-kd-bayes.yaml"] = 0, // proposed as it runs
     };
 
     public static TheoryData<string> Examples => new(ExampleStudents.Keys);
