@@ -99,7 +99,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         output.ShouldContain("<h2>Learning curves</h2>");
         int Curves(string html) => System.Text.RegularExpressions.Regex.Count(html, "<polyline");
         Curves(output).ShouldBe(Curves(report));
-        Curves(report).ShouldBe(2 * (1 + 4)); // accuracy and loss: the teacher and four students
+        Curves(report).ShouldBe(2 * (1 + 4) + 1); // accuracy and loss: the teacher and four students; the best by slot-hours
 
         (code, output, _) = await Cli("submit", file);
         code.ShouldBe(0);

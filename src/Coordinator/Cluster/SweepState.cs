@@ -419,6 +419,7 @@ public sealed partial class SweepState
                 bool newlyScored = done.State is not (JobState.Done or JobState.Stopped) && HasResult(completed.Summary);
                 done.Summary = completed.Summary;
                 Move(done, StateOf(completed.Summary));
+                if (done is { State: JobState.Done, Trace: { } trace }) trace.StopReason = null; // it finished before its stop reached it
                 if (newlyScored && done.Kind == JobKind.Student) Score(done, completed.Summary);
                 Finished(done);
                 break;

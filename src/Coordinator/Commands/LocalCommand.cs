@@ -58,8 +58,10 @@ public static class LocalCommand
     {
         string directory = plan.Directory;
         Directory.CreateDirectory(directory);
-        Console.WriteLine($"{plan.Sweep.Name}: {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s), {plan.Students.Count} student trial(s) " +
-                          $"on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");
+        string jobs = plan.Sweep.Method == "bayes"
+            ? $"bayes: {plan.Sweep.RunCap} point(s) x {plan.Sweep.Seeds.Count} seed(s), proposed as slots free up,"
+            : $"{plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s), {plan.Students.Count} student trial(s)";
+        Console.WriteLine($"{plan.Sweep.Name}: {jobs} on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");
         await using var cluster = await LocalCluster.StartAsync(journal, devices, cancellation);
         try
         {
