@@ -77,11 +77,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             asked.Remove(cancel.SweepId);
             if (queues.TryGetValue(cancel.SweepId, out var queue))
             {
-                foreach (var job in queue)
-                {
-                    known.Remove(Key(job));
-                    enqueuedAt.Remove(Key(job));
-                }
+                foreach (var job in queue) Forget(job);
                 queue.Clear();
             }
             // Running jobs stay in `running` until their node reports them finished (cancelled), as any job does.
@@ -93,8 +89,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             if (queues.TryGetValue(stop.SweepId, out var queue) && queue.FirstOrDefault(j => j.JobId == stop.JobId) is { } queued)
             {
                 queue.Remove(queued);
-                known.Remove(Key(queued));
-                enqueuedAt.Remove(Key(queued));
+                Forget(queued);
             }
             foreach (var (slot, _) in running.Values.Where(r => r.Job.SweepId == stop.SweepId && r.Job.JobId == stop.JobId))
                 slot.Agent.Tell(stop);
@@ -115,6 +110,13 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     protected override void PreStart() => Timers.StartPeriodicTimer("load", PublishLoad.Instance, TimeSpan.FromSeconds(1));
 
     static string Key(JobSpec job) => Key(job.SweepId, job.JobId, job.Attempt);
+
+    /// <summary>A queued job dropped (its sweep cancelled, or it stopped): no longer known nor waiting.</summary>
+    void Forget(JobSpec job)
+    {
+        known.Remove(Key(job));
+        enqueuedAt.Remove(Key(job));
+    }
 
     static string Key(string sweepId, string jobId, long attempt) => $"{sweepId}/{jobId}#{attempt}";
 

@@ -97,7 +97,8 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         Command<JobFinished>(finished =>
         {
             if (Ended(finished.JobId, finished.Attempt))
-                Execute(state.Decide(finished), Sender, batched: true, then: () => Execute(Only(state.DecideTarget(finished.JobId)), ActorRefs.Nobody, batched: true));
+                Execute(state.Decide(finished), Sender, batched: true,
+                    then: state.Sweep is { HasTarget: true } ? () => Execute(Only(state.DecideTarget(finished.JobId)), ActorRefs.Nobody, batched: true) : null);
         });
         // An epoch at a band may stop points: decided once it is applied (with every epoch stored before it).
         Command<JobProgress>(progress => Execute(state.Decide(progress), ActorRefs.Nobody, batched: true,
@@ -340,8 +341,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     {
         foreach (string id in jobIds)
         {
-            PublishJob(id);
-            log.LogInformation("{Sweep}: {Job} {Reason}", state.Sweep!.Name, id, state.StatusOf(id).StopReason);
+            log.LogInformation("{Sweep}: {Job} {Reason}", state.Sweep!.Name, id, PublishJob(id).StopReason);
             if (!atScheduler.TryGetValue(id, out bool taken)) continue;
             scheduler.Tell(new StopJob { SweepId = state.SweepId, JobId = id });
             if (taken) continue;
