@@ -14,5 +14,11 @@ public abstract class Classifier(string name) : nn.Module<Tensor, Tensor>(name)
 
     public override Tensor forward(Tensor images) => Features(images).Logits;
 
+    /// <summary>
+    /// The layers in the order the forward runs them, each with its state-dict key prefix; the last is the classifier
+    /// head, whose input is the embedding. <see cref="PackedClassifier"/> fuses K models from this list.
+    /// </summary>
+    public abstract IEnumerable<(string Key, nn.Module Layer)> Layers();
+
     public long ParameterCount => parameters().Sum(p => p.numel());
 }

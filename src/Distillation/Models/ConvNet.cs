@@ -56,4 +56,9 @@ public sealed class ConvNet : Classifier
         var embedding = hidden.forward(features.forward(images));
         return (head.forward(embedding), embedding);
     }
+
+    public override IEnumerable<(string Key, Module Layer)> Layers() =>
+        features.named_children().Select(c => ("features." + c.name, c.module))
+            .Concat(hidden.named_children().Select(c => ("hidden." + c.name, c.module)))
+            .Append(("head", head));
 }

@@ -25,4 +25,7 @@ public sealed class Mlp : Classifier
         var embedding = body.forward(images);
         return (head.forward(embedding), embedding);
     }
+
+    public override IEnumerable<(string Key, Module Layer)> Layers() =>
+        body.named_children().Select(c => ("body." + c.name, c.module)).Append(("head", head));
 }

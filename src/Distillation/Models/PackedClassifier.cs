@@ -1,0 +1,187 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace Orchestrator.Distillation.Models;
+
+/// <summary>
+/// K models of one architecture run as one (horizontal fusion, as in HFTA, Wang et al. 2021). Every weight of the single
+/// model is stacked along a leading trial axis [K, ...]: linear layers run as one batched matmul, convolutions as one
+/// grouped convolution (groups = K) over K*C channels, BatchNorm over K*C channels (so each trial keeps its own running
+/// statistics), and dropout draws each trial's mask from that trial's own generator at that trial's rate. Summing the
+/// trials' losses gives each trial's weights exactly the gradient they would get alone.
+/// Keys are the single model's state-dict keys, so trial k's weights move to and from an ordinary <see cref="Classifier"/>
+/// (checkpoints, teachers, evaluation) with <see cref="CopyTo"/> and <see cref="CopyFrom"/>.
+/// </summary>
+public sealed class PackedClassifier : IDisposable
+{
+    /// <summary>
+    /// Where a trial's activations are: the same for every trial ([B, ...], before the first weighted layer), trial k's
+    /// channels at k*C..(k+1)*C-1 ([B, K*C, H, W]), or one row block per trial ([K, B, F]).
+    /// </summary>
+    enum Layout { Shared, Channels, Rows }
+
+    readonly record struct Activation(Tensor Value, Layout Layout);
+
+    readonly List<Func<Activation, bool, Activation>> layers = [];
+    readonly Func<Activation, bool, Activation> head;
+    readonly HashSet<string> parameterKeys;
+    Dictionary<string, Tensor> stacked;
+    /// <summary>Each dropout layer's rate per trial, by key.</summary>
+    Dictionary<string, double[]> rates = [];
+    /// <summary>Each trial's generator for dropout masks (null: the global one), set by the trainer every epoch.</summary>
+    public IReadOnlyList<Generator?> Generators { get; set; }
+
+    /// <summary>Fuses <paramref name="members"/>, which must be one architecture (their dropout rates may differ), on their device.</summary>
+    public PackedClassifier(IReadOnlyList<Classifier> members)
+    {
+        if (members.Count == 0) throw new ArgumentException("a pack needs at least one model", nameof(members));
+        // The member with dropout layers describes the plan; a member without them (rate 0) draws no mask there.
+        var template = members.MaxBy(m => m.Layers().Count())!;
+        var states = members.Select(m => m.state_dict()).ToList();
+        foreach (var state in states.Skip(1))
+            if (!state.Keys.SequenceEqual(states[0].Keys) || state.Any(p => !p.Value.shape.SequenceEqual(states[0][p.Key].shape)))
+                throw new ArgumentException("the models of a pack must have one architecture", nameof(members));
+        parameterKeys = template.named_parameters().Select(p => p.name).ToHashSet();
+        using (no_grad())
+            stacked = states[0].Keys.ToDictionary(key => key, key => Stack(states.Select(s => s[key]).ToList(), parameterKeys.Contains(key)));
+        Count = members.Count;
+        Generators = new Generator?[Count];
+
+        var plan = template.Layers().ToList();
+        foreach (var (key, layer) in plan.SkipLast(1))
+            layers.Add(Fuse(key, layer, members));
+        head = Fuse(plan[^1].Key, plan[^1].Layer, members);
+    }
+
+    /// <summary>How many trials the pack holds.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The stacked weights that train, [K, ...] each, by the single model's key.</summary>
+    public IEnumerable<(string Key, Tensor Weight)> Parameters() => stacked.Where(p => parameterKeys.Contains(p.Key)).Select(p => (p.Key, p.Value));
+
+    /// <summary>Logits [K, B, classes] and embeddings [K, B, width] of every trial for one batch of images [B, C, H, W].</summary>
+    public (Tensor Logits, Tensor Embedding) Features(Tensor images, bool training)
+    {
+        var activation = new Activation(images, Layout.Shared);
+        foreach (var layer in layers) activation = layer(activation, training);
+        var embedding = ToRows(activation);
+        return (head(embedding, training).Value, embedding.Value);
+    }
+
+    /// <summary>Trial <paramref name="trial"/>'s weights and buffers into an ordinary model of the same architecture.</summary>
+    public void CopyTo(int trial, Classifier target)
+    {
+        using var _ = no_grad();
+        foreach (var (key, value) in target.state_dict()) value.copy_(stacked[key][trial]);
+    }
+
+    /// <summary>An ordinary model's weights and buffers into trial <paramref name="trial"/> (a trial resumed from its own checkpoint).</summary>
+    public void CopyFrom(int trial, Classifier source)
+    {
+        using var _ = no_grad();
+        foreach (var (key, value) in source.state_dict()) stacked[key][trial].copy_(value);
+    }
+
+    /// <summary>Keeps only these trials, in this order (the others ended); the weights are new tensors, so an optimizer over the old ones is rebuilt.</summary>
+    public void Keep(IReadOnlyList<int> trials)
+    {
+        using var index = tensor(trials.Select(t => (long)t).ToArray(), device: stacked.Values.First().device);
+        Dictionary<string, Tensor> kept;
+        using (no_grad())
+            kept = stacked.ToDictionary(p => p.Key, p => Trainable(p.Value.index_select(0, index), parameterKeys.Contains(p.Key)));
+        Dispose();
+        stacked = kept;
+        rates = rates.ToDictionary(r => r.Key, r => trials.Select(t => r.Value[t]).ToArray());
+        Generators = trials.Select(t => Generators[t]).ToList();
+        Count = trials.Count;
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in stacked.Values) tensor.Dispose();
+    }
+
+    static Tensor Stack(IReadOnlyList<Tensor> weights, bool trains) => Trainable(stack(weights.Select(w => w.detach()).ToList()), trains);
+
+    static Tensor Trainable(Tensor weight, bool trains) => trains ? weight.requires_grad_(true) : weight;
+
+    Func<Activation, bool, Activation> Fuse(string key, nn.Module layer, IReadOnlyList<Classifier> members) => layer switch
+    {
+        TorchSharp.Modules.Linear => (x, _) => Linear(x, key),
+        Conv2d conv => (x, _) => Convolution(x, key, conv.stride, conv.padding ?? [0, 0], conv.dilation),
+        BatchNorm2d norm => (x, training) => BatchNorm(x, key, training, norm.momentum ?? throw new NotSupportedException("BatchNorm without momentum"), norm.eps),
+        ReLU => (x, _) => x with { Value = relu(x.Value) },
+        MaxPool2d pool => (x, _) => x with { Value = max_pool2d(x.Value, pool.kernel_size, pool.stride ?? pool.kernel_size, pool.padding, pool.dilation, pool.ceil_mode) },
+        TorchSharp.Modules.Flatten => (x, _) => Flatten(x),
+        Dropout => DropoutOf(key, members),
+        _ => throw new NotSupportedException($"a pack cannot fuse {layer.GetType().Name} ({key})"),
+    };
+
+    Activation Linear(Activation x, string key)
+    {
+        var weight = stacked[key + ".weight"];
+        var bias = stacked[key + ".bias"];
+        long outputs = weight.shape[1];
+        if (x.Layout == Layout.Shared)
+        {
+            // One matmul of the shared input against every trial's weights side by side: [B, in] x [in, K*out].
+            var all = addmm(bias.reshape(-1), x.Value, weight.reshape(Count * outputs, -1).t(), beta: 1, alpha: 1);
+            return new Activation(all.view(-1, Count, outputs).transpose(0, 1), Layout.Rows);
+        }
+        return new Activation(ToRows(x).Value.bmm(weight.transpose(1, 2)) + bias.unsqueeze(1), Layout.Rows);
+    }
+
+    Activation Convolution(Activation x, string key, long[] stride, long[] padding, long[] dilation)
+    {
+        var weight = stacked[key + ".weight"];
+        var bias = stacked[key + ".bias"];
+        var kernels = weight.reshape(Count * weight.shape[1], weight.shape[2], weight.shape[3], weight.shape[4]);
+        // The shared input meets every trial's kernels in one ordinary convolution; after that, trial k's channels meet only its own.
+        long groups = x.Layout == Layout.Shared ? 1 : Count;
+        if (x.Layout == Layout.Rows) throw new NotSupportedException($"a convolution after a flattened layer ({key})");
+        return new Activation(conv2d(x.Value, kernels, bias.reshape(-1), stride, padding, dilation, groups), Layout.Channels);
+    }
+
+    Activation BatchNorm(Activation x, string key, bool training, double momentum, double eps)
+    {
+        if (x.Layout != Layout.Channels) throw new NotSupportedException($"BatchNorm before the first convolution ({key})");
+        // Views of the stacked [K, C] statistics, which batch_norm updates in place: trial k's at k*C..(k+1)*C-1.
+        var output = batch_norm(x.Value, stacked[key + ".running_mean"].view(-1), stacked[key + ".running_var"].view(-1),
+            stacked[key + ".weight"].reshape(-1), stacked[key + ".bias"].reshape(-1), training, momentum, eps);
+        if (training)
+            using (no_grad()) stacked[key + ".num_batches_tracked"].add_(1);
+        return x with { Value = output };
+    }
+
+    Activation Flatten(Activation x) => x.Layout switch
+    {
+        Layout.Shared => x with { Value = x.Value.flatten(1) },
+        Layout.Channels => new Activation(x.Value.reshape(x.Value.shape[0], Count, -1).transpose(0, 1), Layout.Rows),
+        _ => x,
+    };
+
+    Func<Activation, bool, Activation> DropoutOf(string key, IReadOnlyList<Classifier> members)
+    {
+        rates[key] = members.Select(m => m.Layers().FirstOrDefault(l => l.Key == key).Layer is Dropout d ? d.p : 0).ToArray();
+        return (x, training) =>
+        {
+            var rate = rates[key];
+            if (!training || rate.All(r => r == 0)) return x;
+            var rows = ToRows(x).Value;
+            // As torch's dropout does it on CPU: a Bernoulli(1 - p) mask scaled by 1 / (1 - p), from the trial's own generator.
+            var masks = Enumerable.Range(0, Count).Select(k => rate[k] == 0
+                ? ones(rows.shape[1], rows.shape[2], device: rows.device)
+                : empty(rows.shape[1], rows.shape[2], device: rows.device).bernoulli_(1 - rate[k], Generators[k]).div_(1 - rate[k])).ToList();
+            return new Activation(rows * stack(masks), Layout.Rows);
+        };
+    }
+
+    Activation ToRows(Activation x) => x.Layout switch
+    {
+        Layout.Rows => x,
+        Layout.Shared => new Activation(x.Value.flatten(1).unsqueeze(0).expand(Count, -1, -1), Layout.Rows),
+        _ => Flatten(x),
+    };
+}
