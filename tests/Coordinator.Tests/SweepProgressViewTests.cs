@@ -37,6 +37,15 @@ public sealed class SweepProgressViewTests
     }
 
     [Fact]
+    public void The_total_grows_with_the_jobs_a_bayes_sweep_proposes()
+    {
+        var view = new SweepProgressView();
+        view.Apply(new WatchEvent { Snapshot = new SweepStatus { SweepId = "s", Name = "s", Metric = "val_accuracy", TotalJobs = 2, Counts = Counts(2, 0, 0) } });
+        view.Apply(new WatchEvent { Job = new JobStateChanged { SweepId = "s", JobId = "c", State = JobState.Queued, SweepCounts = new JobCounts { Queued = 1, Running = 2, Stopped = 3 } } });
+        view.Summary().ShouldStartWith("0 done, 0 failed, 2 running, 1 queued, 3 stopped of 6;");
+    }
+
+    [Fact]
     public void A_snapshot_of_a_sweep_that_already_ended_ends_the_view()
     {
         var view = new SweepProgressView();

@@ -109,16 +109,23 @@ public sealed class SweepProgressView
         var counts = sweep.Counts ?? new JobCounts();
         int finished = counts.Done + counts.Failed + counts.Stopped;
         if (finishedAtStart < 0) finishedAtStart = finished;
-        int finishedHere = finished - finishedAtStart, remaining = sweep.TotalJobs - finished - counts.Cancelled;
+        int total = Total(counts, sweep.TotalJobs), finishedHere = finished - finishedAtStart, remaining = total - finished - counts.Cancelled;
         string eta = finishedHere > 0 && remaining > 0 ? $", about {Format(clock.Elapsed / finishedHere * remaining)} left" : "";
         string best = sweep.Best is null ? "" : $"; best {sweep.Metric} {sweep.Best.MetricMean:F4}";
-        return $"{Counts(counts, sweep.TotalJobs)}{best}; {Format(clock.Elapsed)} elapsed{eta}";
+        return $"{Counts(counts, total)}{best}; {Format(clock.Elapsed)} elapsed{eta}";
     }
 
     /// <summary>A sweep's counts in words: "5 done, 0 failed, 2 running, 1 queued of 8" (", 3 stopped", ", 1 cancelled" when there are).</summary>
     public static string Counts(JobCounts counts, int total) =>
         $"{counts.Done} done, {counts.Failed} failed, {counts.Running} running, {counts.Queued} queued{(counts.Stopped > 0 ? $", {counts.Stopped} stopped" : "")}" +
-        $"{(counts.Cancelled > 0 ? $", {counts.Cancelled} cancelled" : "")} of {total}";
+        $"{(counts.Cancelled > 0 ? $", {counts.Cancelled} cancelled" : "")} of {Total(counts, total)}";
+
+    /// <summary>
+    /// At least the jobs counted: a bayes sweep adds jobs as it proposes points, and its job events carry the new counts
+    /// before any sweep event carries the new total.
+    /// </summary>
+    static int Total(JobCounts counts, int total) =>
+        Math.Max(total, counts.Done + counts.Failed + counts.Running + counts.Queued + counts.Stopped + counts.Cancelled);
 
     public IRenderable Table()
     {
