@@ -1,15 +1,13 @@
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Models;
 using Shouldly;
+using static Orchestrator.Distillation.Tests.DatasetShapes;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Tests;
 
 public class ModelTests
 {
-    static readonly DatasetInfo FashionMnist = new("fashion-mnist", 1, 28, 28, 10);
-    static readonly DatasetInfo Cifar10 = new("cifar10", 3, 32, 32, 10);
-
     // Parameter counts by hand: (inputs + 1) * outputs per linear layer.
     [Theory]
     [InlineData("mlp-1200-1200", 785 * 1200 + 1201 * 1200 + 1201 * 10)] // 2,395,210: the teacher of Hinton et al. and the triplet study

@@ -1,6 +1,7 @@
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Models;
 using Shouldly;
+using static Orchestrator.Distillation.Tests.DatasetShapes;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Tests;
@@ -8,9 +9,6 @@ namespace Orchestrator.Distillation.Tests;
 /// <summary>A pack of K models computes, for each trial, what that model computes alone: outputs, gradients, BatchNorm statistics, dropout masks.</summary>
 public class PackedClassifierTests
 {
-    static readonly DatasetInfo FashionMnist = new("fashion-mnist", 1, 28, 28, 10);
-    static readonly DatasetInfo Cifar10 = new("cifar10", 3, 32, 32, 10);
-
     /// <summary>K models of one architecture, each initialised from its own seed so that a mix-up between trials shows.</summary>
     static List<Classifier> Members(string name, DatasetInfo data, params double[] dropout) =>
         dropout.Select((rate, k) =>

@@ -170,11 +170,16 @@ public sealed class PackedClassifier : IDisposable
             var rate = rates[key];
             if (!training || rate.All(r => r == 0)) return x;
             var rows = ToRows(x).Value;
-            // As torch's dropout does it on CPU: a Bernoulli(1 - p) mask scaled by 1 / (1 - p), from the trial's own generator.
-            var masks = Enumerable.Range(0, Count).Select(k => rate[k] == 0
-                ? ones(rows.shape[1], rows.shape[2], device: rows.device)
-                : empty(rows.shape[1], rows.shape[2], device: rows.device).bernoulli_(1 - rate[k], Generators[k]).div_(1 - rate[k])).ToList();
-            return new Activation(rows * stack(masks), Layout.Rows);
+            // As torch's dropout does it on CPU: a Bernoulli(1 - p) mask scaled by 1 / (1 - p), from the trial's own
+            // generator, drawn into that trial's contiguous slice of one mask (a trial at rate 0 draws nothing).
+            var masks = empty(rows.shape, dtype: rows.dtype, device: rows.device);
+            for (int k = 0; k < Count; k++)
+            {
+                using var mask = masks[k];
+                if (rate[k] == 0) mask.fill_(1);
+                else mask.bernoulli_(1 - rate[k], Generators[k]).div_(1 - rate[k]);
+            }
+            return new Activation(rows * masks, Layout.Rows);
         };
     }
 
