@@ -47,15 +47,18 @@ public static class TrialRunner
         if (teachers is not null)
             CheckFeatureSizes(config.Loss, model.to(device), teachers.Outputs, data.Train);
 
-        var trainer = new Trainer(model, teachers?.Outputs, config.Loss, data, config.Training, device)
+        var trial = new TrainerTrial(model, config.Loss, config.Training)
         {
             CheckpointDirectory = outputDirectory,
             ConfigurationHash = configurationHash,
-            ModelSpec = config.Model,
             OnEpoch = onEpoch,
             Fence = fence,
+            Cancellation = cancellation,
+            Stop = stop,
         };
-        var result = trainer.Run(cancellation, stop);
+        var result = new Trainer([trial], teachers?.Outputs, data, config.Model, device).Train()[0];
+        // A later attempt owns the folder: this one reports nothing (as TrialExecution expects of a superseded run).
+        if (fence is not null && result.Status == TrialStatus.Cancelled && result.FailureReason is not null) fence.Check();
         return new TrialOutcome(result, device.ToString(), model.ParameterCount, teachers?.Parameters, teachers?.TestAccuracy, data.Fingerprint,
             configurationHash, teachers?.SoftTargets ?? "", teachers?.Notes ?? []);
     }

@@ -63,11 +63,13 @@ public class LossBehaviourTests
         var recipe = new LossRecipe(new Dictionary<string, double> { ["ce"] = 0.25, ["hinton"] = 0.5, ["rkd-da"] = 2 }, 4, 1, RelationFeature.Logits);
         var labels = tensor(new long[] { 0, 1, 2, 1, 0, 3 });
         var (student, teacher) = (randn(6, 10, generator: new Generator(5)), randn(6, 10, generator: new Generator(6)));
-        var (total, terms) = recipe.Compute(labels, student, student, [new TeacherView(teacher, teacher)]);
+        using var loss = new PackedLoss([recipe], CPU);
+        var (total, terms) = loss.Compute(labels, student.unsqueeze(0), student.unsqueeze(0), [new TeacherView(teacher, teacher)], [null]);
         double expected = 0.25 * DistillationLosses.CrossEntropy(student, labels).item<float>()
                           + 0.5 * DistillationLosses.Hinton(student, teacher, 4).item<float>()
                           + 2 * (DistillationLosses.RkdDistance(student, teacher) + 2 * DistillationLosses.RkdAngle(student, teacher)).item<float>();
-        total.item<float>().ShouldBe((float)expected, tolerance: 1e-5);
+        total.shape.ShouldBe([1L]);
+        total[0].item<float>().ShouldBe((float)expected, tolerance: 1e-5);
         terms.Keys.ShouldBe(["ce", "hinton", "rkd-da"]);
     }
 

@@ -14,8 +14,9 @@ namespace Orchestrator.Coordinator.Benchmarks;
 /// <summary>
 /// <c>orchestrator bench</c>: throughput of the distillation step the trainer runs (mlp-400 student forward/backward/
 /// Adam step, CE + Hinton loss) with the teacher outputs computed online by one and by N frozen mlp-1200-1200
-/// teachers, and read from cached soft targets by sample index; and process memory over many online steps.
-/// Inputs are random tensors of Fashion-MNIST's shape held on the device, so no dataset is needed.
+/// teachers, and read from cached soft targets by sample index; with <c>--packs</c>, the same step for packs of K
+/// students trained as one (trials x samples/s, for mlp-400 and bncnn-student); and process memory over many online
+/// steps. Inputs are random tensors of Fashion-MNIST's shape held on the device, so no dataset is needed.
 /// </summary>
 public static class BenchCommand
 {
@@ -26,46 +27,70 @@ public static class BenchCommand
         var seconds = new Option<double>("--seconds") { Description = "Measuring time per batch size.", DefaultValueFactory = _ => 5 };
         var memorySteps = new Option<int>("--memory-steps") { Description = "Steps at the first batch size between the two memory readings (0: skip).", DefaultValueFactory = _ => 10_000 };
         var teachers = new Option<int>("--teachers") { Description = "Ensemble size of the second online column.", DefaultValueFactory = _ => 3 };
+        var packs = new Option<int[]>("--packs") { Description = "Pack sizes K to measure at the first batch size (students trained as one).", DefaultValueFactory = _ => [], AllowMultipleArgumentsPerToken = true };
         var command = new Command("bench", "Measure distillation-step throughput (samples/s), online teachers vs cached soft targets, and memory growth.")
         {
-            device, batches, seconds, memorySteps, teachers,
+            device, batches, seconds, memorySteps, teachers, packs,
         };
         command.SetAction(parse =>
         {
             int ensemble = parse.GetValue(teachers);
             if (ensemble < 1) throw new Distillation.UserInputException("--teachers must be at least 1.");
-            Run(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches), parse.GetRequiredValue(seconds), parse.GetRequiredValue(memorySteps), ensemble);
+            var packSizes = parse.GetRequiredValue(packs);
+            if (packSizes.Any(k => k < 1)) throw new Distillation.UserInputException("--packs: every pack size must be at least 1.");
+            Run(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches), parse.GetRequiredValue(seconds), parse.GetRequiredValue(memorySteps),
+                ensemble, packSizes);
             return CommandLineRunner.Ok;
         });
         return command;
     }
 
-    static void Run(Device device, int[] batchSizes, double seconds, int memorySteps, int ensembleSize)
+    static readonly DatasetInfo Info = new("bench", 1, 28, 28, 10);
+    const int PoolSize = 16_384;
+
+    static void Run(Device device, int[] batchSizes, double seconds, int memorySteps, int ensembleSize, int[] packSizes)
     {
-        var info = new DatasetInfo("bench", 1, 28, 28, 10);
         manual_seed(1);
-        var loss = new LossRecipe(new Dictionary<string, double> { ["ce"] = 0.3, ["hinton"] = 0.7 }, 4, 1, RelationFeature.Logits);
-        using var student = ModelRegistry.Create(new ModelSpec("mlp-400"), info).to(device);
-        using var optimizer = Optimizers.Create(new OptimizerOptions("adam"), student.parameters());
-        const int poolSize = 16_384;
-        using var images = randn(poolSize, 1, 28, 28, device: device);
-        using var labels = randint(0, 10, poolSize, device: device);
-        using var one = Online(1);
-        using var many = Online(ensembleSize);
-        using var cached = new CachedTeacherOutputs([new TeacherView(randn(poolSize, 10, device: device), null)]);
-        var steps = new[] { one, many, (ITeacherOutputs)cached }.Select(t => new DistillationStep(student, t, loss, optimizer)).ToList();
+        using var images = randn(PoolSize, 1, 28, 28, device: device);
+        using var labels = randint(0, 10, PoolSize, device: device);
+        using var one = Online(1, device);
+        using var many = Online(ensembleSize, device);
+        using var cached = new CachedTeacherOutputs([new TeacherView(randn(PoolSize, 10, device: device), null)]);
+        using var student = new BenchPack("mlp-400", 1, device);
 
         Console.WriteLine($"KD step -> mlp-400 (ce + hinton, Adam) on {device}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; samples/s");
         Console.WriteLine($"| batch | online, 1 x mlp-1200-1200 | online, {ensembleSize} x mlp-1200-1200 | cached soft targets | cached / online {ensembleSize} |");
         Console.WriteLine("|---:|---:|---:|---:|---:|");
         foreach (int batch in batchSizes)
         {
-            var rates = steps.Select(step => Measure(step, images, labels, batch, seconds)).ToList();
+            var rates = new ITeacherOutputs[] { one, many, cached }.Select(t => Measure(student.Step(t), images, labels, batch, seconds)).ToList();
             Console.WriteLine($"| {batch} | {rates[0]:N0} | {rates[1]:N0} | {rates[2]:N0} | {rates[2] / rates[1]:F1}x |");
         }
-        var step = steps[1];
+
+        if (packSizes.Length > 0)
+        {
+            int batch = batchSizes[0];
+            Console.WriteLine();
+            Console.WriteLine($"Packs of K students trained as one, batch {batch}: trials x samples/s (speed-up over K = 1)");
+            Console.WriteLine($"| K | mlp-400, cached | mlp-400, online {ensembleSize} x mlp-1200-1200 | bncnn-student, cached |");
+            Console.WriteLine("|---:|---:|---:|---:|");
+            var columns = new (string Model, ITeacherOutputs Teacher)[] { ("mlp-400", cached), ("mlp-400", many), ("bncnn-student", cached) };
+            var baseline = new double[columns.Length];
+            foreach (int k in packSizes)
+            {
+                var cells = columns.Select((column, c) =>
+                {
+                    using var pack = new BenchPack(column.Model, k, device);
+                    double rate = k * Measure(pack.Step(column.Teacher), images, labels, batch, seconds);
+                    if (k == packSizes[0]) baseline[c] = rate / k;
+                    return $"{rate:N0} ({rate / baseline[c]:F2}x)";
+                }).ToList();
+                Console.WriteLine($"| {k} | {string.Join(" | ", cells)} |");
+            }
+        }
 
         if (memorySteps <= 0) return;
+        var step = student.Step(many);
         long before = ResidentBytes();
         var memoryClock = Stopwatch.StartNew();
         RunSteps(step, images, labels, batchSizes[0], memorySteps);
@@ -73,12 +98,40 @@ public static class BenchCommand
         Console.WriteLine((
             $"memory: resident {before / 1048576.0:F0} MB before, {after / 1048576.0:F0} MB after {memorySteps:N0} steps at batch {batchSizes[0]} " +
             $"(growth {(after - before) / 1048576.0:F1} MB, {memoryClock.Elapsed.TotalSeconds:F0} s)"));
+    }
 
-        OnlineTeacherOutputs Online(int count)
+    static OnlineTeacherOutputs Online(int count, Device device)
+    {
+        var teachers = Enumerable.Range(0, count).Select(_ => ModelRegistry.Create(new ModelSpec("mlp-1200-1200"), Info).to(device)).ToList();
+        foreach (var teacher in teachers) teacher.eval();
+        return new OnlineTeacherOutputs(teachers, new TeacherEnsemble([]), embeddings: false);
+    }
+
+    /// <summary>K students of one model as a pack, with its Adam optimizer and a CE + Hinton loss whose temperature differs per trial.</summary>
+    sealed class BenchPack : IDisposable
+    {
+        readonly List<Classifier> members;
+        readonly PackedClassifier pack;
+        readonly PackedOptimizer optimizer;
+        readonly PackedLoss loss;
+
+        public BenchPack(string model, int k, Device device)
         {
-            var teachers = Enumerable.Range(0, count).Select(_ => ModelRegistry.Create(new ModelSpec("mlp-1200-1200"), info).to(device)).ToList();
-            foreach (var teacher in teachers) teacher.eval();
-            return new OnlineTeacherOutputs(teachers, new TeacherEnsemble([]), embeddings: false);
+            members = Enumerable.Range(0, k).Select(_ => ModelRegistry.Create(new ModelSpec(model), Info).to(device)).ToList();
+            pack = new PackedClassifier(members);
+            optimizer = new PackedOptimizer(pack, members.Select(_ => new OptimizerOptions("adam")).ToList());
+            loss = new PackedLoss(members.Select((_, t) => new LossRecipe(new Dictionary<string, double> { ["ce"] = 0.3, ["hinton"] = 0.7 }, 2 + t % 4, 1,
+                RelationFeature.Logits)).ToList(), device);
+        }
+
+        public DistillationStep Step(ITeacherOutputs teacher) => new(pack, teacher, loss, optimizer);
+
+        public void Dispose()
+        {
+            loss.Dispose();
+            optimizer.Dispose();
+            pack.Dispose();
+            foreach (var member in members) member.Dispose();
         }
     }
 
@@ -102,7 +155,7 @@ public static class BenchCommand
             using var scope = NewDisposeScope();
             var index = randint(0, images.shape[0], batch, device: images.device);
             var result = step.Run(images.index_select(0, index), labels.index_select(0, index), index);
-            if (i == steps - 1) last = result.Total.item<float>();
+            if (i == steps - 1) last = result.Total.sum().item<float>();
         }
         return float.IsFinite(last) ? steps : throw new InvalidOperationException("benchmark loss is not finite");
     }

@@ -4,7 +4,10 @@ using static TorchSharp.torch.nn.functional;
 namespace Orchestrator.Distillation.Losses;
 
 /// <summary>
-/// The loss functions, one per method, each returning a scalar. Conventions:
+/// The loss functions, one per method. Shapes: a student's tensors are [..., B, C] (leading dimensions are the trials of
+/// a pack, none for one model); the teacher's are [B, C] (one teacher for every trial) or the student's shape; every
+/// function returns one value per trial, [...] (a scalar for one model); temperatures and margins are tensors of that
+/// shape (a double converts to a scalar, computed in the student's precision). Conventions:
 /// <list type="bullet">
 /// <item>Teacher tensors are targets: they carry no gradient (the teacher is frozen).</item>
 /// <item>Batch reductions are means over the batch ("batchmean"), so a loss does not grow with batch size.</item>
@@ -15,43 +18,51 @@ namespace Orchestrator.Distillation.Losses;
 /// </summary>
 public static class DistillationLosses
 {
-    /// <summary>Cross-entropy of the student's logits against hard labels, mean over the batch.</summary>
-    public static Tensor CrossEntropy(Tensor studentLogits, Tensor labels) => cross_entropy(studentLogits, labels);
+    /// <summary>Cross-entropy of the student's logits against hard labels [B], mean over the batch.</summary>
+    public static Tensor CrossEntropy(Tensor studentLogits, Tensor labels)
+    {
+        var targets = labels.expand(studentLogits.shape[..^1]).unsqueeze(-1);
+        return -log_softmax(studentLogits, -1).gather(-1, targets).squeeze(-1).mean([-1]);
+    }
 
     /// <summary>Hinton KD: KL(softmax(t/T) || softmax(s/T)) * T^2, summed over classes, mean over the batch.</summary>
-    public static Tensor Hinton(Tensor studentLogits, Tensor teacherLogits, double temperature)
+    public static Tensor Hinton(Tensor studentLogits, Tensor teacherLogits, Tensor temperature)
     {
-        var teacherLogProbs = log_softmax(teacherLogits / temperature, 1);
-        var studentLogProbs = log_softmax(studentLogits / temperature, 1);
-        return (teacherLogProbs.exp() * (teacherLogProbs - studentLogProbs)).sum(1).mean() * (temperature * temperature);
+        temperature = temperature.to_type(studentLogits.dtype);
+        var perSample = PerSample(temperature);
+        var teacherLogProbs = log_softmax(teacherLogits / perSample, -1);
+        var studentLogProbs = log_softmax(studentLogits / perSample, -1);
+        return (teacherLogProbs.exp() * (teacherLogProbs - studentLogProbs)).sum(-1).mean([-1]) * temperature.square();
     }
 
     /// <summary>
     /// Soft-target cross-entropy: -sum softmax(t/T) * log softmax(s/T) * T^2, mean over the batch. Equal to
     /// <see cref="Hinton"/> plus the teacher's entropy (a constant), so it has the same gradient but does not reach 0.
     /// </summary>
-    public static Tensor SoftCrossEntropy(Tensor studentLogits, Tensor teacherLogits, double temperature)
+    public static Tensor SoftCrossEntropy(Tensor studentLogits, Tensor teacherLogits, Tensor temperature)
     {
-        var teacherProbs = softmax(teacherLogits / temperature, 1);
-        return -(teacherProbs * log_softmax(studentLogits / temperature, 1)).sum(1).mean() * (temperature * temperature);
+        temperature = temperature.to_type(studentLogits.dtype);
+        var perSample = PerSample(temperature);
+        var teacherProbs = softmax(teacherLogits / perSample, -1);
+        return -(teacherProbs * log_softmax(studentLogits / perSample, -1)).sum(-1).mean([-1]) * temperature.square();
     }
 
     /// <summary>Logit matching (Ba &amp; Caruana 2014): mean squared difference over batch and classes.</summary>
-    public static Tensor LogitMse(Tensor studentLogits, Tensor teacherLogits) => mse_loss(studentLogits, teacherLogits);
+    public static Tensor LogitMse(Tensor studentLogits, Tensor teacherLogits) => (studentLogits - teacherLogits).square().flatten(-2).mean([-1]);
 
     /// <summary>
     /// Triplet KD: mean over anchors a of max(0, margin + ||t(x_a) - s(x_a)||^2 - ||t(x_a) - s(x_n)||^2), where x_n is
-    /// <paramref name="negatives"/>[a], a sample of another class in the batch. Anchors with no negative (-1) count 0
-    /// and are left out of the mean.
+    /// <paramref name="negatives"/>[..., a] (one draw per trial, [..., B]), a sample of another class in the batch.
+    /// Anchors with no negative (-1) count 0 and are left out of the mean.
     /// </summary>
-    public static Tensor Triplet(Tensor student, Tensor teacher, Tensor negatives, double margin)
+    public static Tensor Triplet(Tensor student, Tensor teacher, Tensor negatives, Tensor margin)
     {
         var valid = negatives.ge(0);
-        var negativeStudent = student.index_select(0, negatives.clamp_min(0));
-        var positive = (teacher - student).pow(2).sum(1);
-        var negative = (teacher - negativeStudent).pow(2).sum(1);
-        var perAnchor = relu(positive - negative + margin) * valid.to_type(student.dtype);
-        return perAnchor.sum() / valid.sum().clamp_min(1).to_type(student.dtype);
+        var negativeStudent = student.gather(-2, negatives.clamp_min(0).unsqueeze(-1).expand(student.shape));
+        var positive = (teacher - student).square().sum(-1);
+        var negative = (teacher - negativeStudent).square().sum(-1);
+        var perAnchor = relu(positive - negative + margin.to_type(student.dtype).unsqueeze(-1)) * valid.to_type(student.dtype);
+        return perAnchor.sum(-1) / valid.sum(-1).clamp_min(1).to_type(student.dtype);
     }
 
     /// <summary>For each sample, a random index of a sample with another label in the batch, or -1 when there is none.</summary>
@@ -68,29 +79,35 @@ public static class DistillationLosses
     /// RKD distance (Park et al. 2019): Huber (smooth L1, beta 1) between the student's and the teacher's pairwise
     /// Euclidean distance matrices, each divided by the mean of its non-zero entries; mean over all B x B pairs.
     /// </summary>
-    public static Tensor RkdDistance(Tensor student, Tensor teacher) =>
-        smooth_l1_loss(NormalisedDistances(student), NormalisedDistances(teacher.detach()));
+    public static Tensor RkdDistance(Tensor student, Tensor teacher) => MeanHuber(NormalisedDistances(student), NormalisedDistances(teacher.detach()));
 
     /// <summary>
     /// RKD angle (Park et al. 2019): Huber between the cosines of the angles formed by every triplet (i, j, k) at j,
     /// in student and teacher space; mean over all B x B x B triplets.
     /// </summary>
-    public static Tensor RkdAngle(Tensor student, Tensor teacher) =>
-        smooth_l1_loss(AngleCosines(student), AngleCosines(teacher.detach()));
+    public static Tensor RkdAngle(Tensor student, Tensor teacher) => MeanHuber(AngleCosines(student), AngleCosines(teacher.detach()));
 
+    /// <summary>A per-trial value [...] shaped to divide per-sample rows [..., B, C].</summary>
+    static Tensor PerSample(Tensor perTrial) => perTrial.unsqueeze(-1).unsqueeze(-1);
+
+    /// <summary>Huber over the last dimension, mean; a shared teacher's [N] meets every trial's [..., N].</summary>
+    static Tensor MeanHuber(Tensor student, Tensor teacher) => smooth_l1_loss(student, teacher.expand(student.shape), nn.Reduction.None).mean([-1]);
+
+    /// <summary>[..., B, F] to [..., B*B]: pairwise distances over their mean off the diagonal.</summary>
     static Tensor NormalisedDistances(Tensor embedding)
     {
-        var squared = embedding.pow(2).sum(1);
-        var distances = (squared.unsqueeze(1) + squared.unsqueeze(0) - 2 * embedding.matmul(embedding.t())).clamp_min(1e-12).sqrt();
-        distances = distances * (1 - eye(embedding.shape[0], dtype: embedding.dtype, device: embedding.device));
-        var positive = distances.gt(0);
-        var mean = distances.sum() / positive.sum().clamp_min(1).to_type(embedding.dtype);
-        return distances / mean;
+        long batch = embedding.shape[^2];
+        var squared = embedding.square().sum(-1);
+        var distances = (squared.unsqueeze(-1) + squared.unsqueeze(-2) - 2 * embedding.matmul(embedding.transpose(-1, -2))).clamp_min(1e-12).sqrt();
+        distances = (distances * (1 - eye(batch, dtype: embedding.dtype, device: embedding.device))).flatten(-2);
+        var mean = distances.sum(-1) / distances.gt(0).sum(-1).clamp_min(1).to_type(embedding.dtype);
+        return distances / mean.unsqueeze(-1);
     }
 
+    /// <summary>[..., B, F] to [..., B*B*B]: the cosine at j of every triplet (i, j, k).</summary>
     static Tensor AngleCosines(Tensor embedding)
     {
-        var differences = normalize(embedding.unsqueeze(0) - embedding.unsqueeze(1), p: 2, dim: 2);
-        return differences.bmm(differences.transpose(1, 2)).view(-1);
+        var differences = normalize(embedding.unsqueeze(-3) - embedding.unsqueeze(-2), p: 2, dim: -1);
+        return differences.matmul(differences.transpose(-1, -2)).flatten(-3);
     }
 }

@@ -1,6 +1,3 @@
-using Orchestrator.Distillation.SoftTargets;
-using static TorchSharp.torch;
-
 namespace Orchestrator.Distillation.Losses;
 
 /// <summary>Which tensors the triplet and relational losses compare: the logits (default) or the penultimate embeddings.</summary>
@@ -74,50 +71,5 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
     {
         if (!(temperature > 0) || double.IsInfinity(temperature))
             throw new UserInputException($"temperature = {temperature} must be a positive number (T = 1 is the plain softmax; Hinton et al. used up to 20).");
-    }
-
-    /// <summary>
-    /// The weighted total and each unweighted term, for one batch. With several teacher views (per-teacher
-    /// aggregation) each distillation term is the mean of that term against every teacher.
-    /// </summary>
-    public (Tensor Total, Dictionary<string, Tensor> Terms) Compute(Tensor labels, Tensor studentLogits, Tensor studentEmbedding, IReadOnlyList<TeacherView> teachers)
-    {
-        var terms = new Dictionary<string, Tensor>();
-        Tensor? total = null;
-        foreach (var (name, weight) in Weights)
-        {
-            Tensor value;
-            if (name == CrossEntropyTerm) value = DistillationLosses.CrossEntropy(studentLogits, labels);
-            else if (teachers.Count == 0) throw new InvalidOperationException($"loss '{name}' needs teacher outputs");
-            else
-            {
-                value = Distillation(name, labels, studentLogits, studentEmbedding, teachers[0]);
-                for (int k = 1; k < teachers.Count; k++) value = value + Distillation(name, labels, studentLogits, studentEmbedding, teachers[k]);
-                if (teachers.Count > 1) value = value / teachers.Count;
-            }
-            terms[name] = value;
-            var weighted = value * weight;
-            total = total is null ? weighted : total + weighted;
-        }
-        return (total!, terms);
-    }
-
-    Tensor Distillation(string name, Tensor labels, Tensor studentLogits, Tensor studentEmbedding, TeacherView teacherView)
-    {
-        var teacherLogits = teacherView.Logits;
-        var student = Feature == RelationFeature.Logits ? studentLogits : studentEmbedding;
-        var teacher = Feature == RelationFeature.Logits ? teacherLogits
-            : teacherView.Embedding ?? throw new InvalidOperationException($"loss '{name}' compares embeddings, but the teacher outputs have none");
-        return name switch
-        {
-            "hinton" => DistillationLosses.Hinton(studentLogits, teacherLogits, Temperature),
-            "soft-ce" => DistillationLosses.SoftCrossEntropy(studentLogits, teacherLogits, Temperature),
-            "logit-mse" => DistillationLosses.LogitMse(studentLogits, teacherLogits),
-            "triplet" => DistillationLosses.Triplet(student, teacher, DistillationLosses.SampleNegatives(labels), TripletMargin),
-            "rkd-d" => DistillationLosses.RkdDistance(student, teacher),
-            "rkd-a" => DistillationLosses.RkdAngle(student, teacher),
-            "rkd-da" => DistillationLosses.RkdDistance(student, teacher) + 2 * DistillationLosses.RkdAngle(student, teacher),
-            _ => throw new InvalidOperationException($"unknown loss term '{name}'"),
-        };
     }
 }

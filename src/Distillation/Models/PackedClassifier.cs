@@ -137,10 +137,10 @@ public sealed class PackedClassifier : IDisposable
     {
         var weight = stacked[key + ".weight"];
         var bias = stacked[key + ".bias"];
+        if (x.Layout == Layout.Rows) throw new NotSupportedException($"a convolution after a flattened layer ({key})");
         var kernels = weight.reshape(Count * weight.shape[1], weight.shape[2], weight.shape[3], weight.shape[4]);
         // The shared input meets every trial's kernels in one ordinary convolution; after that, trial k's channels meet only its own.
         long groups = x.Layout == Layout.Shared ? 1 : Count;
-        if (x.Layout == Layout.Rows) throw new NotSupportedException($"a convolution after a flattened layer ({key})");
         return new Activation(conv2d(x.Value, kernels, bias.reshape(-1), stride, padding, dilation, groups), Layout.Channels);
     }
 

@@ -10,155 +10,242 @@ using static TorchSharp.torch;
 namespace Orchestrator.Distillation.Training;
 
 /// <summary>
-/// Trains one model, optionally against teacher outputs (cached soft targets or frozen teachers), and keeps the weights of the epoch with the best
-/// validation accuracy; the test set is evaluated once, on those weights.
-/// Reproducibility: the global RNGs (shuffle, dropout, triplet negatives) are re-seeded from (seed, epoch) at the
-/// start of every epoch and the learning rate is a function of the epoch, so a run resumed from an epoch's
-/// checkpoint continues exactly as the uninterrupted run would have.
+/// One trial of a pack: its model (the ordinary single model that checkpoints, evaluation and the best weights use), its
+/// loss and its training settings, where its checkpoints go and how its run ends early.
 /// </summary>
-public sealed class Trainer(Classifier model, ITeacherOutputs? teacher, LossRecipe loss, DistillationData data, TrainingOptions options, Device device)
+public sealed record TrainerTrial(Classifier Model, LossRecipe Loss, TrainingOptions Options)
 {
-    public const string LastCheckpoint = "last.ckpt";
-    public const string BestCheckpoint = "best.ckpt";
-
     /// <summary>Where last.ckpt (resume) and best.ckpt (chosen on validation) go; null keeps the best weights in memory only.</summary>
     public string? CheckpointDirectory { get; init; }
     /// <summary>Identifies the configuration: a checkpoint of another configuration is never resumed.</summary>
     public string ConfigurationHash { get; init; } = "";
-    public ModelSpec ModelSpec { get; init; } = new("unknown");
     public Action<EpochMetrics>? OnEpoch { get; init; }
-    /// <summary>The attempt this run is (a sweep's dispatch): checked every second and before each checkpoint, it stops the run with <see cref="SupersededException"/> once a later attempt owns the folder.</summary>
+    /// <summary>The attempt this run is (a sweep's dispatch): checked every second and before each checkpoint; once a later attempt owns the folder the trial ends (Cancelled, with the reason) and writes nothing more.</summary>
     public AttemptFence? Fence { get; init; }
+    /// <summary>Ends the trial after its batch, to resume later from the last epoch's checkpoint (<see cref="TrialStatus.Cancelled"/>).</summary>
+    public CancellationToken Cancellation { get; init; }
+    /// <summary>Ends it for good after its batch (its sweep stopped it): the epoch under way is dropped and the best
+    /// checkpoint's test accuracy is the result (<see cref="TrialStatus.Stopped"/>); set before the run, no epoch is trained.</summary>
+    public CancellationToken Stop { get; init; }
+}
 
-    /// <param name="cancellation">Ends the run after its batch, to resume later from the last epoch's checkpoint (<see cref="TrialStatus.Cancelled"/>).</param>
-    /// <param name="stop">Ends it for good after its batch (its sweep stopped it): the epoch under way is dropped and the
-    /// best checkpoint's test accuracy is the result (<see cref="TrialStatus.Stopped"/>); set before the run, no epoch is trained.</param>
-    public TrainingResult Run(CancellationToken cancellation = default, CancellationToken stop = default)
+/// <summary>
+/// Trains a pack of trials of one architecture, data order and schedule together (<see cref="PackedClassifier"/>; a
+/// single trial is a pack of one), optionally against teacher outputs (cached soft targets or frozen teachers) computed
+/// once per batch for all. Each trial keeps the weights of its epoch with the best validation accuracy; its test set is
+/// evaluated once, on those weights. Each trial ends on its own (patience, a non-finite loss, its stop or cancellation,
+/// a later attempt): it leaves the pack and the others go on.
+/// Reproducibility: the global RNGs (shuffle) are re-seeded from (seed, epoch) at the start of every epoch, and each
+/// trial's dropout masks and triplet negatives come from its own generator, which continues that stream; the learning
+/// rate is a function of the epoch. So a trial resumed from an epoch's checkpoint, alone or in any pack, continues
+/// exactly as the uninterrupted run would have.
+/// </summary>
+public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs? teacher, DistillationData data, ModelSpec modelSpec, Device device)
+{
+    public const string LastCheckpoint = "last.ckpt";
+    public const string BestCheckpoint = "best.ckpt";
+
+    /// <summary>Trains every trial; the results are in the trials' order.</summary>
+    public IReadOnlyList<TrainingResult> Train()
     {
-        model.to(device);
-        using var optimizer = Optimizers.Create(options.Optimizer, model.parameters());
-        var progress = Resume(optimizer);
-        using var best = new BestWeights(model);
-        if (progress.EpochsDone > 0 && BestPath is { } bestPath) best.LoadFrom(bestPath, model, LastPath!, optimizer);
-
-        var history = progress.History.ToList();
-        var status = TrialStatus.Completed;
-        string? failure = null;
-        for (int epoch = progress.EpochsDone; epoch < options.Epochs; epoch++)
-        {
-            double rate = options.Schedule.LearningRate(options.Optimizer.LearningRate, epoch, options.Epochs);
-            Optimizers.SetLearningRate(optimizer, rate);
-            manual_seed(options.Seed * 1_000_003L + epoch + 1);
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellation, stop);
-            var epochResult = TrainEpoch(optimizer, either.Token);
-            if (epochResult is null)
-            {
-                status = cancellation.IsCancellationRequested ? TrialStatus.Cancelled : TrialStatus.Stopped;
-                break;
-            }
-            var (trainLoss, terms, trainAccuracy, seconds, steps) = epochResult.Value;
-            if (!double.IsFinite(trainLoss))
-            {
-                status = TrialStatus.Failed;
-                failure = $"loss became {trainLoss} in epoch {epoch + 1} (terms: {string.Join(", ", terms.Select(t => $"{t.Key}={t.Value}"))}); " +
-                          "lower the learning rate or the temperature, or check the loss weights.";
-                break;
-            }
-            var (validationLoss, validationAccuracy) = Evaluate(data.Validation);
-            var metrics = new EpochMetrics(epoch + 1, rate, trainLoss, terms, trainAccuracy, validationLoss, validationAccuracy,
-                data.Train.Count / seconds, seconds, seconds / steps);
-            history.Add(metrics);
-
-            if (validationAccuracy > progress.BestValidationAccuracy)
-            {
-                progress = progress with { BestEpoch = epoch + 1, BestValidationAccuracy = validationAccuracy, EpochsWithoutImprovement = 0 };
-                best.Capture(model);
-            }
-            else
-            {
-                progress = progress with { EpochsWithoutImprovement = progress.EpochsWithoutImprovement + 1 };
-            }
-            progress = progress with { EpochsDone = epoch + 1, History = history.ToList() };
-            SaveCheckpoints(progress, optimizer, improved: progress.BestEpoch == epoch + 1);
-            OnEpoch?.Invoke(metrics);
-            if (options.Patience is { } patience && progress.EpochsWithoutImprovement >= patience && epoch + 1 < options.Epochs)
-            {
-                status = TrialStatus.EarlyStopped;
-                break;
-            }
-        }
-
-        double? testAccuracy = null;
-        if (status is TrialStatus.Completed or TrialStatus.EarlyStopped or TrialStatus.Stopped && progress.BestEpoch > 0)
-        {
-            best.Restore(model);
-            testAccuracy = Evaluate(data.Test).Accuracy;
-        }
-        return new TrainingResult(status, failure, history, progress.BestEpoch, progress.BestValidationAccuracy, testAccuracy);
-    }
-
-    string? LastPath => CheckpointDirectory is null ? null : Path.Combine(CheckpointDirectory, LastCheckpoint);
-    string? BestPath => CheckpointDirectory is null ? null : Path.Combine(CheckpointDirectory, BestCheckpoint);
-
-    CheckpointState Resume(OptimizerHelper optimizer)
-    {
-        var fresh = new CheckpointState(ModelSpec, data.Info, ConfigurationHash, 0, 0, double.NegativeInfinity, 0, []);
-        if (LastPath is not { } last || !File.Exists(last)) return fresh;
-        var state = Checkpoint.ReadState(last);
-        if (state.ConfigurationHash != ConfigurationHash)
-            throw new UserInputException(
-                $"{CheckpointDirectory} holds a run of a different configuration; choose another output folder, or delete it to start over.");
-        return Checkpoint.Load(last, model, optimizer);
-    }
-
-    void SaveCheckpoints(CheckpointState state, OptimizerHelper optimizer, bool improved)
-    {
-        if (CheckpointDirectory is null) return;
-        Action? check = Fence is null ? null : Fence.Check;
-        if (improved) Checkpoint.Save(BestPath!, state, model, optimizer: null, check);
-        Checkpoint.Save(LastPath!, state, model, optimizer, check);
-    }
-
-    /// <summary>One pass over the shuffled training set; null when cancelled.</summary>
-    (double Loss, Dictionary<string, double> Terms, double Accuracy, double Seconds, long Steps)? TrainEpoch(OptimizerHelper optimizer, CancellationToken cancellation)
-    {
-        model.train();
-        var clock = Stopwatch.StartNew();
-        long count = data.Train.Count;
-        using var order = randperm(count).to(device);
-        using var lossSum = zeros(1, device: device);
-        using var correct = zeros(1, ScalarType.Int64, device);
-        var termSums = loss.Weights.Keys.ToDictionary(k => k, _ => zeros(1, device: device));
-        var step = new DistillationStep(model, teacher, loss, optimizer);
+        var options = trials[0].Options;
+        if (trials.Any(t => t.Options.Epochs != options.Epochs || t.Options.BatchSize != options.BatchSize || t.Options.Seed != options.Seed))
+            throw new ArgumentException("the trials of a pack must share epochs, batch size and seed", nameof(trials));
+        var runs = trials.Select(Start).ToList();
         try
         {
-            for (long start = 0; start < count; start += options.BatchSize)
-            {
-                if (cancellation.IsCancellationRequested) return null;
-                Fence?.Poll();
-                using var scope = NewDisposeScope();
-                long size = Math.Min(options.BatchSize, count - start);
-                var indices = order.narrow(0, start, size);
-                var (images, labels) = data.Train.Batch(indices);
-                var (total, terms, logits) = step.Run(images, labels, indices);
-                using (no_grad())
-                {
-                    lossSum.add_(total * size);
-                    foreach (var (name, value) in terms) termSums[name].add_(value * size);
-                    correct.add_(logits.argmax(1).eq(labels).sum());
-                }
-            }
-            double meanLoss = lossSum.item<float>() / count;
-            var meanTerms = termSums.ToDictionary(t => t.Key, t => (double)t.Value.item<float>() / count);
-            double accuracy = (double)correct.item<long>() / count;
-            return (meanLoss, meanTerms, accuracy, clock.Elapsed.TotalSeconds, (count + options.BatchSize - 1) / options.BatchSize);
+            int epochsDone = runs[0].Progress.EpochsDone;
+            if (runs.Any(r => r.Progress.EpochsDone != epochsDone))
+                throw new ArgumentException("the trials of a pack must resume from the same epoch", nameof(trials));
+            var active = runs.Where(r => !r.Trial.Stop.IsCancellationRequested).ToList();
+            foreach (var run in runs.Except(active)) run.Status = TrialStatus.Stopped;
+            if (active.Count > 0) TrainPack(active, epochsDone);
+            return runs.Select(Finish).ToList();
         }
         finally
         {
-            foreach (var sum in termSums.Values) sum.Dispose();
+            foreach (var run in runs) run.Dispose();
         }
     }
 
-    /// <summary>Mean cross-entropy and accuracy of <c>model</c> on a whole set, in evaluation mode.</summary>
-    public (double Loss, double Accuracy) Evaluate(ImageSet set) => Evaluation.Evaluate(model, set, options.EvaluationBatchSize);
+    TrialRun Start(TrainerTrial trial)
+    {
+        trial.Model.to(device);
+        var optimizer = Optimizers.Create(trial.Options.Optimizer, trial.Model.parameters());
+        var progress = Resume(trial, optimizer);
+        var best = new BestWeights(trial.Model);
+        if (progress.EpochsDone > 0 && BestPath(trial) is { } bestPath) best.LoadFrom(bestPath, trial.Model, LastPath(trial)!, optimizer);
+        return new TrialRun(trial, optimizer, progress, best);
+    }
+
+    void TrainPack(List<TrialRun> active, int epochsDone)
+    {
+        var options = active[0].Trial.Options;
+        using var pack = new PackedClassifier(active.Select(r => r.Trial.Model).ToList());
+        using var optimizer = new PackedOptimizer(pack, active.Select(r => r.Trial.Options.Optimizer).ToList());
+        for (int k = 0; k < active.Count; k++) optimizer.CopyFrom(k, active[k].Trial.Model, active[k].Optimizer);
+        using var loss = new PackedLoss(active.Select(r => r.Trial.Loss).ToList(), device);
+        var members = new PackMembers(active, pack, optimizer, loss);
+
+        for (int epoch = epochsDone; epoch < options.Epochs && members.Count > 0; epoch++)
+        {
+            var rates = members.Runs.Select(r => r.Trial.Options.Schedule.LearningRate(r.Trial.Options.Optimizer.LearningRate, epoch, options.Epochs)).ToList();
+            optimizer.SetLearningRates(rates);
+            long epochSeed = options.Seed * 1_000_003L + epoch + 1;
+            manual_seed(epochSeed);
+            var measured = TrainEpoch(members, epochSeed);
+            for (int k = 0; k < members.Count; k++)
+            {
+                var run = members.Runs[k];
+                var (trainLoss, terms, trainAccuracy) = measured.PerTrial[k];
+                EndEpoch(run, pack, optimizer, k, epoch, rates[k], trainLoss, terms, trainAccuracy, measured.Seconds, measured.Steps);
+            }
+            members.Keep(members.Runs.Select((r, k) => (r, k)).Where(p => !p.r.Ended).Select(p => p.k).ToList());
+        }
+    }
+
+    /// <summary>After an epoch: a non-finite loss fails the trial; otherwise validation, checkpoints, metrics and patience.</summary>
+    void EndEpoch(TrialRun run, PackedClassifier pack, PackedOptimizer optimizer, int trial, int epoch, double rate, double trainLoss,
+        Dictionary<string, double> terms, double trainAccuracy, double seconds, long steps)
+    {
+        if (!double.IsFinite(trainLoss))
+        {
+            (run.Status, run.Ended) = (TrialStatus.Failed, true);
+            run.Failure = $"loss became {trainLoss} in epoch {epoch + 1} (terms: {string.Join(", ", terms.Select(t => $"{t.Key}={t.Value}"))}); " +
+                          "lower the learning rate or the temperature, or check the loss weights.";
+            return;
+        }
+        var model = run.Trial.Model;
+        pack.CopyTo(trial, model);
+        var (validationLoss, validationAccuracy) = Evaluation.Evaluate(model, data.Validation, run.Trial.Options.EvaluationBatchSize);
+        var metrics = new EpochMetrics(epoch + 1, rate, trainLoss, terms, trainAccuracy, validationLoss, validationAccuracy,
+            data.Train.Count / seconds, seconds, seconds / steps);
+        run.History.Add(metrics);
+        var progress = run.Progress;
+        if (validationAccuracy > progress.BestValidationAccuracy)
+        {
+            progress = progress with { BestEpoch = epoch + 1, BestValidationAccuracy = validationAccuracy, EpochsWithoutImprovement = 0 };
+            run.Best.Capture(model);
+        }
+        else
+        {
+            progress = progress with { EpochsWithoutImprovement = progress.EpochsWithoutImprovement + 1 };
+        }
+        run.Progress = progress with { EpochsDone = epoch + 1, History = run.History.ToList() };
+        try
+        {
+            optimizer.CopyTo(trial, model, run.Optimizer);
+            SaveCheckpoints(run, improved: run.Progress.BestEpoch == epoch + 1);
+            run.Trial.OnEpoch?.Invoke(metrics);
+        }
+        catch (SupersededException superseded)
+        {
+            (run.Status, run.Failure, run.Ended) = (TrialStatus.Cancelled, superseded.Message, true);
+            return;
+        }
+        if (run.Trial.Options.Patience is { } patience && run.Progress.EpochsWithoutImprovement >= patience && epoch + 1 < run.Trial.Options.Epochs)
+            (run.Status, run.Ended) = (TrialStatus.EarlyStopped, true);
+    }
+
+    TrainingResult Finish(TrialRun run)
+    {
+        double? testAccuracy = null;
+        if (run.Status is TrialStatus.Completed or TrialStatus.EarlyStopped or TrialStatus.Stopped && run.Progress.BestEpoch > 0)
+        {
+            run.Best.Restore(run.Trial.Model);
+            testAccuracy = Evaluation.Evaluate(run.Trial.Model, data.Test, run.Trial.Options.EvaluationBatchSize).Accuracy;
+        }
+        return new TrainingResult(run.Status, run.Failure, run.History, run.Progress.BestEpoch, run.Progress.BestValidationAccuracy, testAccuracy);
+    }
+
+    static string? LastPath(TrainerTrial trial) => trial.CheckpointDirectory is null ? null : Path.Combine(trial.CheckpointDirectory, LastCheckpoint);
+    static string? BestPath(TrainerTrial trial) => trial.CheckpointDirectory is null ? null : Path.Combine(trial.CheckpointDirectory, BestCheckpoint);
+
+    CheckpointState Resume(TrainerTrial trial, OptimizerHelper optimizer)
+    {
+        var fresh = new CheckpointState(modelSpec, data.Info, trial.ConfigurationHash, 0, 0, double.NegativeInfinity, 0, []);
+        if (LastPath(trial) is not { } last || !File.Exists(last)) return fresh;
+        var state = Checkpoint.ReadState(last);
+        if (state.ConfigurationHash != trial.ConfigurationHash)
+            throw new UserInputException(
+                $"{trial.CheckpointDirectory} holds a run of a different configuration; choose another output folder, or delete it to start over.");
+        return Checkpoint.Load(last, trial.Model, optimizer);
+    }
+
+    static void SaveCheckpoints(TrialRun run, bool improved)
+    {
+        if (run.Trial.CheckpointDirectory is null) return;
+        Action? check = run.Trial.Fence is null ? null : run.Trial.Fence.Check;
+        if (improved) Checkpoint.Save(BestPath(run.Trial)!, run.Progress, run.Trial.Model, optimizer: null, check);
+        Checkpoint.Save(LastPath(run.Trial)!, run.Progress, run.Trial.Model, run.Optimizer, check);
+    }
+
+    /// <summary>What an epoch measured for each trial still in the pack at its end, in pack order.</summary>
+    sealed record EpochMeasurement(IReadOnlyList<(double Loss, Dictionary<string, double> Terms, double Accuracy)> PerTrial, double Seconds, long Steps);
+
+    /// <summary>
+    /// One pass over the shuffled training set. A trial whose cancellation, stop or attempt ends it mid-epoch leaves the
+    /// pack after its batch (its epoch is dropped); the others go on.
+    /// </summary>
+    EpochMeasurement TrainEpoch(PackMembers members, long epochSeed)
+    {
+        var clock = Stopwatch.StartNew();
+        long count = data.Train.Count;
+        int batchSize = members.Runs[0].Trial.Options.BatchSize;
+        using var order = randperm(count).to(device);
+        // Each trial's generator starts where the global stream is now, as one model alone would draw from it.
+        members.Pack.Generators = members.Runs.Select(_ => TrialGenerator(epochSeed)).ToList();
+        members.StartSums(device);
+        var step = new DistillationStep(members.Pack, teacher, members.Loss, members.Optimizer);
+        for (long start = 0; start < count && members.Count > 0; start += batchSize)
+        {
+            members.Keep(members.Runs.Select((r, k) => (r, k)).Where(p => !EndedMidEpoch(p.r)).Select(p => p.k).ToList());
+            if (members.Count == 0) break;
+            using var scope = NewDisposeScope();
+            long size = Math.Min(batchSize, count - start);
+            var indices = order.narrow(0, start, size);
+            var (images, labels) = data.Train.Batch(indices);
+            var (total, terms, logits) = step.Run(images, labels, indices);
+            members.Add(total, terms, logits, labels, size);
+        }
+        var perTrial = members.Means(count);
+        members.EndEpoch();
+        return new EpochMeasurement(perTrial, clock.Elapsed.TotalSeconds, (count + batchSize - 1) / batchSize);
+    }
+
+    /// <summary>Whether the trial's cancellation, stop or a later attempt ends it now; it ends with that status.</summary>
+    static bool EndedMidEpoch(TrialRun run)
+    {
+        var trial = run.Trial;
+        if (trial.Cancellation.IsCancellationRequested) run.Status = TrialStatus.Cancelled;
+        else if (trial.Stop.IsCancellationRequested) run.Status = TrialStatus.Stopped;
+        else
+        {
+            try
+            {
+                trial.Fence?.Poll();
+                return false;
+            }
+            catch (SupersededException superseded)
+            {
+                (run.Status, run.Failure) = (TrialStatus.Cancelled, superseded.Message);
+            }
+        }
+        run.Ended = true;
+        return true;
+    }
+
+    /// <summary>
+    /// A trial's generator for the epoch: on the CPU a copy of the global generator's state (after the shuffle), so a
+    /// pack of one draws exactly what the global generator would; on a GPU a generator seeded like that device's
+    /// default one (the shuffle draws on the CPU), for the same reason.
+    /// </summary>
+    Generator TrialGenerator(long epochSeed)
+    {
+        if (device.type != DeviceType.CPU) return new Generator((ulong)epochSeed, device);
+        var generator = new Generator(0, device);
+        using var state = random.get_rng_state();
+        generator.set_state(state);
+        return generator;
+    }
 }

@@ -1,0 +1,100 @@
+using Orchestrator.Distillation.SoftTargets;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.Losses;
+
+/// <summary>
+/// The losses of the K trials of a pack, computed together: one <see cref="LossRecipe"/> per trial, with the same terms
+/// and features, whose weights, temperatures and margins become [K] tensors. A pack of one is a single trial.
+/// </summary>
+public sealed class PackedLoss : IDisposable
+{
+    readonly string[] names;
+    readonly RelationFeature feature;
+    Dictionary<string, Tensor> weights;
+    Tensor temperature, margin;
+
+    public PackedLoss(IReadOnlyList<LossRecipe> recipes, Device device)
+    {
+        if (recipes.Count == 0) throw new ArgumentException("a pack needs at least one trial", nameof(recipes));
+        names = recipes[0].Weights.Keys.ToArray();
+        feature = recipes[0].Feature;
+        if (recipes.Any(r => !r.Weights.Keys.ToHashSet().SetEquals(names) || r.Feature != feature))
+            throw new ArgumentException("the trials of a pack must have the same loss terms and features", nameof(recipes));
+        weights = names.ToDictionary(n => n, n => PerTrial(recipes.Select(r => r.Weights[n]), device));
+        temperature = PerTrial(recipes.Select(r => r.Temperature), device);
+        margin = PerTrial(recipes.Select(r => r.TripletMargin), device);
+        NeedsTeacher = recipes[0].NeedsTeacher;
+    }
+
+    public bool NeedsTeacher { get; }
+
+    public IReadOnlyList<string> Terms => names;
+
+    /// <summary>
+    /// Each trial's weighted total [K] and unweighted terms [K], for one batch: logits [K, B, C] and embeddings [K, B, F]
+    /// of the pack, the teachers' views shared by all trials. With several views (per-teacher aggregation) each
+    /// distillation term is the mean of that term against every teacher. Triplet negatives come from each trial's generator.
+    /// </summary>
+    public (Tensor Total, Dictionary<string, Tensor> Terms) Compute(Tensor labels, Tensor logits, Tensor embedding,
+        IReadOnlyList<TeacherView> teachers, IReadOnlyList<Generator?> generators)
+    {
+        var terms = new Dictionary<string, Tensor>();
+        Tensor? total = null;
+        foreach (var name in names)
+        {
+            Tensor value;
+            if (name == LossRecipe.CrossEntropyTerm) value = DistillationLosses.CrossEntropy(logits, labels);
+            else if (teachers.Count == 0) throw new InvalidOperationException($"loss '{name}' needs teacher outputs");
+            else
+            {
+                value = Distillation(name, labels, logits, embedding, teachers[0], generators);
+                for (int k = 1; k < teachers.Count; k++) value = value + Distillation(name, labels, logits, embedding, teachers[k], generators);
+                if (teachers.Count > 1) value = value / teachers.Count;
+            }
+            terms[name] = value;
+            var weighted = value * weights[name];
+            total = total is null ? weighted : total + weighted;
+        }
+        return (total!, terms);
+    }
+
+    /// <summary>Keeps only these trials, in this order (the others ended).</summary>
+    public void Keep(IReadOnlyList<int> trials)
+    {
+        using var index = tensor(trials.Select(t => (long)t).ToArray(), device: temperature.device);
+        var kept = weights.ToDictionary(w => w.Key, w => w.Value.index_select(0, index));
+        var keptTemperature = temperature.index_select(0, index);
+        var keptMargin = margin.index_select(0, index);
+        Dispose();
+        (weights, temperature, margin) = (kept, keptTemperature, keptMargin);
+    }
+
+    public void Dispose()
+    {
+        foreach (var weight in weights.Values) weight.Dispose();
+        temperature.Dispose();
+        margin.Dispose();
+    }
+
+    static Tensor PerTrial(IEnumerable<double> values, Device device) => tensor(values.Select(v => (float)v).ToArray(), device: device);
+
+    Tensor Distillation(string name, Tensor labels, Tensor logits, Tensor embedding, TeacherView teacherView, IReadOnlyList<Generator?> generators)
+    {
+        var teacherLogits = teacherView.Logits;
+        var student = feature == RelationFeature.Logits ? logits : embedding;
+        var teacher = feature == RelationFeature.Logits ? teacherLogits
+            : teacherView.Embedding ?? throw new InvalidOperationException($"loss '{name}' compares embeddings, but the teacher outputs have none");
+        return name switch
+        {
+            "hinton" => DistillationLosses.Hinton(logits, teacherLogits, temperature),
+            "soft-ce" => DistillationLosses.SoftCrossEntropy(logits, teacherLogits, temperature),
+            "logit-mse" => DistillationLosses.LogitMse(logits, teacherLogits),
+            "triplet" => DistillationLosses.Triplet(student, teacher, stack(generators.Select(g => DistillationLosses.SampleNegatives(labels, g))), margin),
+            "rkd-d" => DistillationLosses.RkdDistance(student, teacher),
+            "rkd-a" => DistillationLosses.RkdAngle(student, teacher),
+            "rkd-da" => DistillationLosses.RkdDistance(student, teacher) + 2 * DistillationLosses.RkdAngle(student, teacher),
+            _ => throw new InvalidOperationException($"unknown loss term '{name}'"),
+        };
+    }
+}
