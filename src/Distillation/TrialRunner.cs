@@ -15,52 +15,95 @@ namespace Orchestrator.Distillation;
 public sealed record TrialOutcome(TrainingResult Result, string Device, long Parameters, long? TeacherParameters, double? TeacherTestAccuracy,
     string DatasetFingerprint, string ConfigurationHash, string SoftTargets, IReadOnlyList<string> Notes);
 
-/// <summary>Runs one <see cref="TrialConfig"/>: loads the data and the teachers' outputs, builds the model, trains it with checkpoints in one folder.</summary>
+/// <summary>One trial of a pack as <see cref="TrialRunner.RunPack"/> runs it: its settings, its folder, and how it reports and ends.</summary>
+/// <param name="Fence">The sweep's attempt this run is (<see cref="TrainerTrial.Fence"/>); null for a trial run by hand.</param>
+/// <param name="Stop">Its sweep stopped it (<see cref="TrainerTrial.Stop"/>).</param>
+public sealed record PackTrial(TrialConfig Config, string OutputDirectory, Action<EpochMetrics>? OnEpoch = null, CancellationToken Cancellation = default,
+    AttemptFence? Fence = null, CancellationToken Stop = default);
+
+/// <summary>
+/// Runs <see cref="TrialConfig"/>s: loads the data and the teachers' outputs, builds the models, trains them with
+/// checkpoints in their folders; trials that share a <see cref="PackSizing.Key"/> train as one pack.
+/// </summary>
 public static class TrialRunner
 {
     /// <param name="softTargetDirectory">The soft-target store; default <see cref="SoftTargetStore.DefaultDirectory"/>.</param>
-    /// <param name="fence">The sweep's attempt this run is (<see cref="Trainer.Fence"/>); null for a trial run by hand.</param>
-    /// <param name="stop">Its sweep stopped it (<see cref="Trainer.Run"/>).</param>
+    /// <param name="fence">The sweep's attempt this run is (<see cref="TrainerTrial.Fence"/>); null for a trial run by hand.</param>
+    /// <param name="stop">Its sweep stopped it (<see cref="TrainerTrial.Stop"/>).</param>
     public static TrialOutcome Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
         Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, AttemptFence? fence = null,
-        CancellationToken stop = default)
+        CancellationToken stop = default) =>
+        RunPack([new PackTrial(config, outputDirectory, onEpoch, cancellation, fence, stop)], log, softTargetDirectory)[0];
+
+    /// <summary>
+    /// Trains trials that share a <see cref="PackSizing.Key"/> as one pack: the data and the teachers are loaded once,
+    /// each trial resumes from its own folder's last checkpoint (trials at different epochs train as packs one after
+    /// the other). The outcomes are in the trials' order.
+    /// </summary>
+    public static IReadOnlyList<TrialOutcome> RunPack(IReadOnlyList<PackTrial> trials, Action<string>? log = null, string? softTargetDirectory = null)
     {
+        var config = trials[0].Config;
+        string key = PackSizing.Key(config);
+        if (trials.Any(t => PackSizing.Key(t.Config) != key))
+            throw new ArgumentException("the trials of a pack must share model, data, batch size, epochs, seed, optimizer, loss terms and teachers", nameof(trials));
         if (config.Loss.NeedsTeacher && config.Teacher is null)
             throw new UserInputException(
                 $"trial '{config.Name}': the loss uses {string.Join(", ", config.Loss.Weights.Keys.Where(k => k != LossRecipe.CrossEntropyTerm))}, which need a teacher; " +
                 "add teacher: <path to a teacher's best.ckpt> to the trial file, or pass --teacher.");
-        // Each teacher checkpoint is read and hashed once: for the run's identity and for its soft-target key.
+        // Each teacher checkpoint is read and hashed once: for the runs' identities and for the soft-target key.
         var teacherHashes = config.TeacherHashes();
-        string configurationHash = config.Hash(teacherHashes);
         var device = Devices.Resolve(config.Device);
         using var data = DistillationData.Load(config.Data, device);
         log?.Invoke($"dataset {data.Info.Name}: {data.Train.Count} train, {data.Validation.Count} validation, {data.Test.Count} test samples on {device}");
 
-        manual_seed(config.Training.Seed);
-        using var model = ModelRegistry.Create(config.Model, data.Info);
-        log?.Invoke($"model {config.Model.Name}: {model.ParameterCount:N0} parameters");
-
-        var teachers = teacherHashes is not null
-            ? LoadTeachers(config.Teacher!, teacherHashes, config, data, device, softTargetDirectory ?? SoftTargetStore.DefaultDirectory, log)
-            : null;
-        using var outputs = teachers?.Outputs;
-        if (teachers is not null)
-            CheckFeatureSizes(config.Loss, model.to(device), teachers.Outputs, data.Train);
-
-        var trial = new TrainerTrial(model, config.Loss, config.Training)
+        var models = trials.Select(t =>
         {
-            CheckpointDirectory = outputDirectory,
-            ConfigurationHash = configurationHash,
-            OnEpoch = onEpoch,
-            Fence = fence,
-            Cancellation = cancellation,
-            Stop = stop,
-        };
-        var result = new Trainer([trial], teachers?.Outputs, data, config.Model, device).Train()[0];
-        // A later attempt owns the folder: this one reports nothing (as TrialExecution expects of a superseded run).
-        if (fence is not null && result.Status == TrialStatus.Cancelled && result.FailureReason is not null) fence.Check();
-        return new TrialOutcome(result, device.ToString(), model.ParameterCount, teachers?.Parameters, teachers?.TestAccuracy, data.Fingerprint,
-            configurationHash, teachers?.SoftTargets ?? "", teachers?.Notes ?? []);
+            manual_seed(t.Config.Training.Seed);
+            return ModelRegistry.Create(t.Config.Model, data.Info);
+        }).ToList();
+        try
+        {
+            log?.Invoke($"model {config.Model.Name}: {models[0].ParameterCount:N0} parameters{(trials.Count > 1 ? $"; a pack of {trials.Count} trials" : "")}");
+            var teachers = teacherHashes is not null
+                ? LoadTeachers(config.Teacher!, teacherHashes, config, data, device, softTargetDirectory ?? SoftTargetStore.DefaultDirectory, log)
+                : null;
+            using var outputs = teachers?.Outputs;
+            if (teachers is not null)
+                CheckFeatureSizes(config.Loss, models[0].to(device), teachers.Outputs, data.Train);
+
+            var planned = trials.Select((t, k) => (Hash: t.Config.Hash(teacherHashes), Trial: new TrainerTrial(models[k], t.Config.Loss, t.Config.Training)
+            {
+                CheckpointDirectory = t.OutputDirectory,
+                ConfigurationHash = t.Config.Hash(teacherHashes),
+                OnEpoch = t.OnEpoch,
+                Fence = t.Fence,
+                Cancellation = t.Cancellation,
+                Stop = t.Stop,
+            })).ToList();
+            var results = new TrainingResult[trials.Count];
+            // A pack trains from one epoch: trials that resume from different epochs train as one pack per epoch.
+            foreach (var group in Enumerable.Range(0, trials.Count).GroupBy(k => EpochsDone(planned[k].Trial)).OrderBy(g => g.Key))
+            {
+                var members = group.ToList();
+                var trained = new Trainer(members.Select(k => planned[k].Trial).ToList(), teachers?.Outputs, data, config.Model, device).Train();
+                for (int i = 0; i < members.Count; i++) results[members[i]] = trained[i];
+            }
+            return results.Select((result, k) => new TrialOutcome(result, device.ToString(), models[k].ParameterCount, teachers?.Parameters, teachers?.TestAccuracy,
+                data.Fingerprint, planned[k].Hash, teachers?.SoftTargets ?? "", teachers?.Notes ?? [])).ToList();
+        }
+        finally
+        {
+            foreach (var model in models) model.Dispose();
+        }
+    }
+
+    /// <summary>How many epochs the trial's last checkpoint holds (0 without one, or with one of another configuration, which <see cref="Trainer"/> refuses).</summary>
+    static int EpochsDone(TrainerTrial trial)
+    {
+        string? last = trial.CheckpointDirectory is null ? null : Path.Combine(trial.CheckpointDirectory, Trainer.LastCheckpoint);
+        if (last is null || !File.Exists(last)) return 0;
+        var state = Checkpoint.ReadState(last);
+        return state.ConfigurationHash == trial.ConfigurationHash ? state.EpochsDone : 0;
     }
 
     sealed record Teachers(ITeacherOutputs Outputs, long Parameters, double TestAccuracy, string SoftTargets, IReadOnlyList<string> Notes);

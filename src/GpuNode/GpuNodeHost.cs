@@ -12,14 +12,17 @@ using Orchestrator.Hosting;
 using Orchestrator.Protocol.V1;
 using static TorchSharp.torch;
 
+using Orchestrator.Distillation.Training;
+
 namespace Orchestrator.GpuNode;
 
 /// <summary>What a GPU node is: where it joins, its name and slots, and where its metrics go.</summary>
 /// <param name="ApiEndpoint">The coordinator's gRPC API: epoch progress goes there over one stream; null: over the cluster.</param>
 /// <param name="MetricsPort">Where Prometheus scrapes this node's /metrics; 0: no endpoint.</param>
 /// <param name="Bind">The address /metrics listens on (<see cref="Listening.Listen"/>): --bind, else --hostname.</param>
+/// <param name="PackCapacity">The most trials a slot trains as one pack (--pack-capacity).</param>
 public sealed record GpuNodeOptions(NodeSettings Member, string Name, IReadOnlyList<string> SlotDevices, string? ApiEndpoint = null, string? Token = null,
-    int MetricsPort = 0, string Bind = "127.0.0.1")
+    int MetricsPort = 0, string Bind = "127.0.0.1", int PackCapacity = PackSizing.Max)
 {
     /// <summary>
     /// Each slot's device: <paramref name="devices"/> is auto (every GPU, else the CPU), cpu, or cuda:0,cuda:1,...;
@@ -125,7 +128,7 @@ public static class GpuNodeHost
         builder.Services.AddAkka(NodeSettings.SystemName, (akka, services) =>
         {
             Action<JobProgress>? progress = services.GetService<MetricsUplink>() is { } uplink ? uplink.Post : null;
-            akka.AddGpuNodeAgent(options.Member, options.Name, options.SlotDevices, services.GetRequiredService<SlotWorkers>().Run, progress,
+            akka.AddGpuNodeAgent(options.Member, options.Name, options.SlotDevices, services.GetRequiredService<SlotWorkers>().Run, options.PackCapacity, progress,
                 services.GetService<NodeMetrics>(), services.GetRequiredService<ILogger<NodeAgent>>());
         });
         return builder;
@@ -135,16 +138,17 @@ public static class GpuNodeHost
     /// A cluster member that offers its slots to the coordinator's scheduler (through the singleton's proxy). The local
     /// cluster, which is also the coordinator, builds its agents itself.
     /// </summary>
-    /// <param name="runner">What a slot does with a job (<see cref="SlotWorkers.Run"/>).</param>
+    /// <param name="runner">What a slot does with a pack of jobs (<see cref="SlotWorkers.Run"/>).</param>
+    /// <param name="capacity">The most trials a slot trains as one pack.</param>
     /// <param name="progress">Where epoch progress goes (a <see cref="MetricsUplink"/>); null: to the scheduler, over the cluster.</param>
     /// <param name="metrics">This node's Prometheus instruments; null: none.</param>
     public static AkkaConfigurationBuilder AddGpuNodeAgent(this AkkaConfigurationBuilder builder, NodeSettings settings, string nodeName,
-        IReadOnlyList<string> slotDevices, JobRunner runner, Action<JobProgress>? progress = null, NodeMetrics? metrics = null, ILogger? log = null) => builder
+        IReadOnlyList<string> slotDevices, PackRunner runner, int capacity, Action<JobProgress>? progress = null, NodeMetrics? metrics = null, ILogger? log = null) => builder
         .AddOrchestratorMember(settings)
         .WithSingletonProxy<SchedulerProxy>(NodeSettings.SchedulerName, ClusterMember.SchedulerSingleton)
         .WithActors((system, registry) =>
         {
-            system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), runner, progress, metrics, log), "agent");
+            system.ActorOf(NodeAgent.Props(nodeName, slotDevices, registry.Get<SchedulerProxy>(), runner, capacity, progress, metrics, log), "agent");
             system.ActorOf(CoordinatorWatch.Props(log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance), "coordinator-watch");
         });
 }

@@ -10,21 +10,46 @@ namespace Orchestrator.GpuNode;
 /// </summary>
 public readonly record struct JobSignals(CancellationToken Cancellation, CancellationToken Stop);
 
-/// <summary>What a slot does with one job, on the slot's own thread; returns the job's summary. <see cref="SlotWorkers.Run"/> is the real one.</summary>
+/// <summary>What a slot does with one job, on the slot's own thread; returns the job's summary.</summary>
 public delegate TrialSummary JobRunner(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, JobSignals signals);
+
+/// <summary>One job of a pack as a slot runs it: where its epochs and its summary go, and how it is told to end.</summary>
+public sealed record PackedJob(JobSpec Job, Action<EpochMetrics> OnEpoch, JobSignals Signals, Action<TrialSummary> Done);
+
+/// <summary>
+/// What a slot does with a pack of jobs that train as one (a single job is a pack of one), on the slot's own thread:
+/// calls each job's <see cref="PackedJob.Done"/> once, as it ends, and returns when all have. <see cref="SlotWorkers.Run"/> is the real one.
+/// </summary>
+public delegate void PackRunner(IReadOnlyList<PackedJob> jobs, int slot, string device);
+
+public static class PackRunners
+{
+    /// <summary>A runner of single jobs as a pack runner: each job of a pack after the other (for slots that offer no packs).</summary>
+    public static PackRunner OneAtATime(JobRunner runner) => (jobs, slot, device) =>
+    {
+        foreach (var job in jobs) job.Done(runner(job.Job, slot, device, job.OnEpoch, job.Signals));
+    };
+}
 
 public static class JobExecution
 {
     /// <summary>
-    /// Runs the job in this process on <paramref name="device"/>, into the job's output folder: a teacher or student
-    /// trial (resuming from its last checkpoint), or a soft-target job. What a slot worker does with each job it is sent.
+    /// Runs the jobs in this process on <paramref name="device"/>, each into its output folder: teacher or student
+    /// trials (as one pack, each resuming from its last checkpoint), or one soft-target job. What a slot worker does
+    /// with each pack it is sent; <paramref name="done"/> hears each job's summary as it ends.
     /// </summary>
-    /// <param name="log">What the trial tells as it starts (resumed or not, its data and model); null: nothing.</param>
+    /// <param name="log">What the trials tell as they start (resumed or not, their data and model); null: nothing.</param>
     /// <remarks>A job its sweep stopped before this attempt (<see cref="JobSpec.StopReason"/>) trains no epoch: it only reports its best checkpoint's test accuracy.</remarks>
-    public static TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, JobSignals signals, Action<string>? log = null) => job.Kind switch
+    public static void Run(IReadOnlyList<JobSpec> jobs, string device, Action<JobSpec, EpochMetrics> onEpoch, Func<JobSpec, JobSignals> signals,
+        Action<JobSpec, TrialSummary> done, Action<string>? log = null)
     {
-        JobKind.SoftTargetShard or JobKind.SoftTargets => SoftTargetExecution.Run(job, device),
-        _ => TrialExecution.Run(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, m => onEpoch(m.ToProto()), log, signals.Cancellation,
-            job.SoftTargetStore, job.Attempt, job.StopReason.Length > 0 ? new CancellationToken(canceled: true) : signals.Stop),
-    };
+        if (jobs[0].Kind is JobKind.SoftTargetShard or JobKind.SoftTargets)
+        {
+            foreach (var job in jobs) done(job, SoftTargetExecution.Run(job, device));
+            return;
+        }
+        TrialExecution.RunPack(jobs.Select(job => new TrialRequest(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, job.Attempt,
+            m => onEpoch(job, m.ToProto()), summary => done(job, summary), signals(job).Cancellation,
+            job.StopReason.Length > 0 ? new CancellationToken(canceled: true) : signals(job).Stop)).ToList(), log, jobs[0].SoftTargetStore);
+    }
 }

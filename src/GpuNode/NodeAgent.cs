@@ -10,10 +10,14 @@ namespace Orchestrator.GpuNode;
 /// it is given on a dedicated thread per slot (which hands it to the slot's worker process), never on the actor dispatcher. Progress and the result come back as
 /// messages; when the agent stops, running trials are cancelled within one batch and resume from their last epoch,
 /// and a job of a cancelled sweep is stopped the same way; a job its sweep stopped ends within a batch for good.
+/// A slot offers a capacity (how many trials it trains as one pack); each job of a pack is reported as it ends, and
+/// the slot is offered again once all have.
 /// </summary>
 public sealed class NodeAgent : ReceiveActor
 {
-    sealed record SlotDone(int Slot, JobSpec Job, TrialSummary Summary);
+    sealed record JobDone(int Slot, JobSpec Job, TrialSummary Summary);
+    sealed record SlotDone(int Slot, bool Crashed);
+    sealed record RunningJob(JobSpec Job, CancellationTokenSource Cancellation, CancellationTokenSource Stop);
 
     /// <summary>A slot whose worker crashed this many jobs in a row is not offered again (its device or process is broken, not the jobs).</summary>
     public const int MaxCrashesInARow = 3;
@@ -21,20 +25,23 @@ public sealed class NodeAgent : ReceiveActor
     readonly string node;
     readonly IReadOnlyList<string> slotDevices;
     readonly IActorRef scheduler;
-    readonly Dictionary<int, (JobSpec Job, CancellationTokenSource Cancellation, CancellationTokenSource Stop)> running = [];
+    readonly Dictionary<int, List<RunningJob>> running = [];
     readonly ILogger log;
-    readonly JobRunner runner;
+    readonly PackRunner runner;
+    readonly int capacity;
     readonly Action<JobProgress> publishProgress;
     readonly NodeMetrics? metrics;
     readonly Dictionary<int, int> crashesInARow = [];
 
-    /// <param name="runner">What a slot does with a job (<see cref="SlotWorkers.Run"/>: in the slot's worker process).</param>
+    /// <param name="runner">What a slot does with a pack of jobs (<see cref="SlotWorkers.Run"/>: in the slot's worker process).</param>
+    /// <param name="capacity">The most trials a slot trains as one pack (1: one job at a time).</param>
     /// <param name="progress">Where epoch progress goes (the coordinator's metrics stream); null: to the scheduler, over the cluster.</param>
     /// <param name="metrics">This node's Prometheus instruments; null: none.</param>
     /// <param name="logger">Which job starts and ends on which slot, and what went wrong; null: nowhere.</param>
-    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, JobRunner runner,
+    public NodeAgent(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, PackRunner runner, int capacity,
         Action<JobProgress>? progress = null, NodeMetrics? metrics = null, ILogger? logger = null)
     {
+        this.capacity = capacity;
         log = logger ?? NullLogger.Instance;
         this.metrics = metrics;
         this.node = node;
@@ -50,7 +57,7 @@ public sealed class NodeAgent : ReceiveActor
         Receive<RunJob>(Start);
         Receive<CancelJob>(cancel =>
         {
-            foreach (var (job, cancellation, _) in running.Values.Where(r => r.Job.SweepId == cancel.SweepId && r.Job.JobId == cancel.JobId))
+            foreach (var (job, cancellation, _) in Running(cancel.SweepId, cancel.JobId))
             {
                 log.LogInformation("{Node}: cancelling {Job} (its sweep was cancelled)", node, job.JobId);
                 cancellation.Cancel();
@@ -58,32 +65,45 @@ public sealed class NodeAgent : ReceiveActor
         });
         Receive<StopJob>(stop =>
         {
-            foreach (var (job, _, stopping) in running.Values.Where(r => r.Job.SweepId == stop.SweepId && r.Job.JobId == stop.JobId))
+            foreach (var (job, _, stopping) in Running(stop.SweepId, stop.JobId))
             {
                 log.LogInformation("{Node}: stopping {Job} (its sweep stopped it)", node, job.JobId);
                 stopping.Cancel();
             }
         });
-        Receive<SlotDone>(done =>
+        Receive<JobDone>(done =>
         {
-            if (running.Remove(done.Slot, out var finished))
+            if (running.TryGetValue(done.Slot, out var jobs) && jobs.Find(j => j.Job.JobId == done.Job.JobId && j.Job.SweepId == done.Job.SweepId) is { } finished)
             {
+                jobs.Remove(finished);
                 finished.Cancellation.Dispose();
                 finished.Stop.Dispose();
             }
-            metrics?.Finished(done.Slot);
             if (done.Summary.FailureReason is { Length: > 0 } reason) log.LogInformation("{Node} slot {Slot}: {Job} {Status} ({Reason})", node, done.Slot, done.Job.JobId, done.Summary.Status, reason);
             else log.LogInformation("{Node} slot {Slot}: {Job} {Status}", node, done.Slot, done.Job.JobId, done.Summary.Status);
             scheduler.Tell(new JobFinished { SweepId = done.Job.SweepId, JobId = done.Job.JobId, Summary = done.Summary, Attempt = done.Job.Attempt });
-            crashesInARow[done.Slot] = done.Summary.Crashed ? crashesInARow.GetValueOrDefault(done.Slot) + 1 : 0;
+        });
+        Receive<SlotDone>(done =>
+        {
+            running.Remove(done.Slot);
+            metrics?.Finished(done.Slot);
+            crashesInARow[done.Slot] = done.Crashed ? crashesInARow.GetValueOrDefault(done.Slot) + 1 : 0;
             if (crashesInARow[done.Slot] < MaxCrashesInARow) scheduler.Tell(Free(done.Slot));
             else log.LogWarning("{Node} slot {Slot}: {Crashes} jobs in a row crashed its worker; the slot takes no more jobs until this node restarts", node, done.Slot, MaxCrashesInARow);
         });
     }
 
+    IEnumerable<RunningJob> Running(string sweepId, string jobId) =>
+        running.Values.SelectMany(jobs => jobs).Where(r => r.Job.SweepId == sweepId && r.Job.JobId == jobId).ToList();
+
+    public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, PackRunner runner, int capacity,
+        Action<JobProgress>? progress = null, NodeMetrics? metrics = null, ILogger? log = null) =>
+        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, runner, capacity, progress, metrics, log));
+
+    /// <summary>A node whose slots run one job at a time with <paramref name="runner"/>.</summary>
     public static Props Props(string node, IReadOnlyList<string> slotDevices, IActorRef scheduler, JobRunner runner,
         Action<JobProgress>? progress = null, NodeMetrics? metrics = null, ILogger? log = null) =>
-        Akka.Actor.Props.Create(() => new NodeAgent(node, slotDevices, scheduler, runner, progress, metrics, log));
+        Props(node, slotDevices, scheduler, PackRunners.OneAtATime(runner), capacity: 1, progress, metrics, log);
 
     protected override void PreStart()
     {
@@ -92,10 +112,10 @@ public sealed class NodeAgent : ReceiveActor
 
     protected override void PostStop()
     {
-        foreach (var (_, cancellation, _) in running.Values) cancellation.Cancel();
+        foreach (var (_, cancellation, _) in running.Values.SelectMany(jobs => jobs)) cancellation.Cancel();
     }
 
-    SlotFree Free(int slot) => new() { Node = node, Slot = slot, Device = slotDevices[slot] };
+    SlotFree Free(int slot) => new() { Node = node, Slot = slot, Device = slotDevices[slot], Capacity = capacity };
 
     void Start(RunJob run)
     {
@@ -104,29 +124,44 @@ public sealed class NodeAgent : ReceiveActor
             log.LogWarning("Slot {Slot} of {Node} is busy; job {Job} refused", run.Slot, node, run.Job.JobId);
             return;
         }
-        CancellationTokenSource cancellation = new(), stop = new();
-        running[run.Slot] = (run.Job, cancellation, stop);
+        var jobs = run.Pack.Prepend(run.Job).Select(job => new RunningJob(job, new CancellationTokenSource(), new CancellationTokenSource())).ToList();
+        running[run.Slot] = [.. jobs];
         metrics?.Started(run.Slot);
-        log.LogInformation("{Node} slot {Slot}: starting {Job}", node, run.Slot, run.Job.JobId);
+        if (jobs.Count == 1) log.LogInformation("{Node} slot {Slot}: starting {Job}", node, run.Slot, run.Job.JobId);
+        else log.LogInformation("{Node} slot {Slot}: starting a pack of {Count}: {Jobs}", node, run.Slot, jobs.Count, string.Join(", ", jobs.Select(j => j.Job.JobId)));
         var self = Self;
-        var job = run.Job;
         string device = slotDevices[run.Slot];
         var thread = new Thread(() =>
         {
-            TrialSummary summary;
+            var reported = new HashSet<string>();
+            bool crashed = false;
+            void Done(JobSpec job, TrialSummary summary)
+            {
+                lock (reported)
+                {
+                    if (!reported.Add(job.JobId)) return;
+                    crashed |= summary.Crashed;
+                }
+                self.Tell(new JobDone(run.Slot, job, summary));
+            }
+            var packed = jobs.Select(r => new PackedJob(r.Job, metrics => publishProgress(new JobProgress
+            {
+                SweepId = r.Job.SweepId, JobId = r.Job.JobId, Node = node, Slot = run.Slot, Metrics = metrics, Epochs = r.Job.Epochs, Attempt = r.Job.Attempt,
+            }), new JobSignals(r.Cancellation.Token, r.Stop.Token), summary => Done(r.Job, summary))).ToList();
             try
             {
-                summary = runner(job, run.Slot, device, metrics => publishProgress(new JobProgress
-                {
-                    SweepId = job.SweepId, JobId = job.JobId, Node = node, Slot = run.Slot, Metrics = metrics, Epochs = job.Epochs, Attempt = job.Attempt,
-                }), new JobSignals(cancellation.Token, stop.Token));
+                runner(packed, run.Slot, device);
             }
             catch (Exception e)
             {
-                log.LogError(e, "{Node} slot {Slot}: job {Job} failed on the node's side", node, run.Slot, job.JobId);
-                summary = JobFailure.Of(job, e);
+                log.LogError(e, "{Node} slot {Slot}: job {Job} failed on the node's side", node, run.Slot, run.Job.JobId);
+                foreach (var job in jobs) Done(job.Job, JobFailure.Of(job.Job, e));
             }
-            self.Tell(new SlotDone(run.Slot, job, summary));
+            // A runner that returned without reporting a job (it must not): the job failed, and says so.
+            List<RunningJob> unreported;
+            lock (reported) unreported = jobs.Where(j => !reported.Contains(j.Job.JobId)).ToList();
+            foreach (var job in unreported) Done(job.Job, JobFailure.Of(job.Job, new InvalidOperationException("the slot's runner ended without reporting this job")));
+            self.Tell(new SlotDone(run.Slot, crashed));
         })
         { IsBackground = true, Name = $"{node}-slot{run.Slot}" };
         thread.Start();

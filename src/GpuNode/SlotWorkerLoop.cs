@@ -8,8 +8,9 @@ using Orchestrator.Protocol.V1;
 namespace Orchestrator.GpuNode;
 
 /// <summary>
-/// The worker's end of worker.proto (<see cref="SlotWorkers"/> is the node's): reads jobs, cancellations and stops from
-/// stdin, one protobuf-JSON line each, runs each job on this thread and writes its epochs and its summary to stdout;
+/// The worker's end of worker.proto (<see cref="SlotWorkers"/> is the node's): reads jobs (a pack of them at a time),
+/// cancellations and stops from stdin, one protobuf-JSON line each, runs each pack on this thread and writes each job's
+/// epochs and summary to stdout, tagged with its id;
 /// everything else the process prints goes to stderr, which the node logs. Only this thread allocates while a job
 /// runs (the stdin reader only between jobs, or for a cancel), which keeps TorchSharp's implicit Scalars safe from a
 /// collection started elsewhere. It returns when stdin closes (its node stopped or died), cancelling a running job.
@@ -36,11 +37,15 @@ public static class SlotWorkerLoop
 
         var jobs = new BlockingCollection<RunOnDevice>();
         using var nodeGone = new CancellationTokenSource();
-        CancellationTokenSource? running = null, stopping = null;
-        void Signal(ref CancellationTokenSource? job)
+        // The running pack's jobs' cancellations and stops, by job id; replaced (never changed) by the training thread.
+        IReadOnlyDictionary<string, (CancellationTokenSource Cancellation, CancellationTokenSource Stop)> running =
+            new Dictionary<string, (CancellationTokenSource, CancellationTokenSource)>();
+        void Signal(string jobId, bool stop)
         {
-            try { Volatile.Read(ref job)?.Cancel(); }
-            catch (ObjectDisposedException) { } // that job ended meanwhile
+            foreach (var (id, (cancellation, stopping)) in Volatile.Read(ref running))
+                if (jobId.Length == 0 || id == jobId)
+                    try { (stop ? stopping : cancellation).Cancel(); }
+                    catch (ObjectDisposedException) { } // that job ended meanwhile
         }
         long lastHeard = Environment.TickCount64;
         void NodeGone()
@@ -59,8 +64,8 @@ public static class SlotWorkerLoop
                 var message = JsonParser.Default.Parse<SlotWorkerInput>(line);
                 if (message.KindCase == SlotWorkerInput.KindOneofCase.Run)
                     lock (jobs) if (!jobs.IsAddingCompleted) jobs.Add(message.Run);
-                if (message.Cancel) Signal(ref running);
-                if (message.Stop) Signal(ref stopping);
+                if (message.Cancel) Signal(message.JobId, stop: false);
+                if (message.Stop) Signal(message.JobId, stop: true);
             }
             NodeGone(); // stdin closed: the node stopped or died
         }) { IsBackground = true, Name = "slot-worker-stdin" };
@@ -82,35 +87,43 @@ public static class SlotWorkerLoop
         foreach (var run in jobs.GetConsumingEnumerable())
         {
             if (nodeGone.IsCancellationRequested) break; // sent just before the node went: not ours to run any more
-            var cancellation = CancellationTokenSource.CreateLinkedTokenSource(nodeGone.Token);
-            var stop = new CancellationTokenSource();
-            Volatile.Write(ref running, cancellation);
-            Volatile.Write(ref stopping, stop);
-            TrialSummary summary;
+            var pack = run.Pack.Prepend(run.Job).ToList();
+            var signals = pack.ToDictionary(j => j.JobId, _ => (Cancellation: CancellationTokenSource.CreateLinkedTokenSource(nodeGone.Token), Stop: new CancellationTokenSource()));
+            Volatile.Write(ref running, signals);
+            bool nodeListens = true;
+            void Write(SlotWorkerOutput output)
+            {
+                if (!nodeListens) return;
+                try { protocol.WriteLine(Json.Format(output)); }
+                catch (IOException) { nodeListens = false; } // nobody reads any more: the node is gone
+            }
+            var reported = new HashSet<string>();
             try
             {
-                var job = run.Job;
-                summary = JobExecution.Run(job, run.Device, epoch => protocol.WriteLine(Json.Format(new SlotWorkerOutput { Epoch = epoch })), new JobSignals(cancellation.Token, stop.Token),
-                    line => log.LogInformation("{Job} attempt {Attempt}: {Line}", job.JobId, job.Attempt, line));
+                JobExecution.Run(pack, run.Device,
+                    (job, epoch) => Write(new SlotWorkerOutput { JobId = job.JobId, Epoch = epoch }),
+                    job => new JobSignals(signals[job.JobId].Cancellation.Token, signals[job.JobId].Stop.Token),
+                    (job, summary) =>
+                    {
+                        reported.Add(job.JobId);
+                        Write(new SlotWorkerOutput { JobId = job.JobId, Done = summary });
+                    },
+                    line => log.LogInformation("{Jobs}: {Line}", string.Join(", ", pack.Select(j => $"{j.JobId} attempt {j.Attempt}")), line));
             }
             catch (Exception e)
             {
                 // The summary carries the reason a user reads; the stack goes to the log, where the node picks it up.
-                log.LogError(e, "Job {Job} of sweep {Sweep} failed", run.Job.JobId, run.Job.SweepId);
-                summary = JobFailure.Of(run.Job, e);
+                log.LogError(e, "Jobs {Jobs} of sweep {Sweep} failed", string.Join(", ", pack.Select(j => j.JobId)), run.Job.SweepId);
+                foreach (var job in pack.Where(j => !reported.Contains(j.JobId)))
+                    Write(new SlotWorkerOutput { JobId = job.JobId, Done = JobFailure.Of(job, e) });
             }
-            Volatile.Write(ref running, null);
-            Volatile.Write(ref stopping, null);
-            cancellation.Dispose();
-            stop.Dispose();
-            try
+            Volatile.Write(ref running, new Dictionary<string, (CancellationTokenSource, CancellationTokenSource)>());
+            foreach (var (cancellation, stop) in signals.Values)
             {
-                protocol.WriteLine(Json.Format(new SlotWorkerOutput { Done = summary }));
+                cancellation.Dispose();
+                stop.Dispose();
             }
-            catch (IOException)
-            {
-                break; // nobody reads any more: the node is gone
-            }
+            if (!nodeListens) break;
         }
         return 0;
     }

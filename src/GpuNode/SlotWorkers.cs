@@ -48,8 +48,8 @@ public sealed class SlotWorkers : IDisposable
         return info;
     }
 
-    /// <summary>A <see cref="JobRunner"/>: runs <paramref name="job"/> in <paramref name="slot"/>'s worker, starting a new one if there is none or it died.</summary>
-    public TrialSummary Run(JobSpec job, int slot, string device, Action<EpochMetrics> onEpoch, JobSignals signals)
+    /// <summary>A <see cref="PackRunner"/>: runs <paramref name="jobs"/> in <paramref name="slot"/>'s worker, starting a new one if there is none or it died.</summary>
+    public void Run(IReadOnlyList<PackedJob> jobs, int slot, string device)
     {
         Worker worker;
         try
@@ -64,9 +64,10 @@ public sealed class SlotWorkers : IDisposable
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
             log.LogError(e, "Slot {Slot} cannot start a worker process", slot);
-            return Crashed(job, $"cannot start a slot worker: {e.Message}");
+            foreach (var job in jobs) job.Done(Crashed(job.Job, $"cannot start a slot worker: {e.Message}"));
+            return;
         }
-        return worker.Run(job, device, onEpoch, signals, log);
+        worker.Run(jobs, device, log);
     }
 
     /// <summary>The process ids of the workers alive now, by slot.</summary>
@@ -114,26 +115,32 @@ public sealed class SlotWorkers : IDisposable
 
         public int ProcessId => process.Id;
 
-        public TrialSummary Run(JobSpec job, string device, Action<EpochMetrics> onEpoch, JobSignals signals, ILogger log)
+        /// <summary>Sends the pack, routes each job's epochs and summary as the worker reports them, and returns when every job has ended.</summary>
+        public void Run(IReadOnlyList<PackedJob> jobs, string device, ILogger log)
         {
+            var waiting = jobs.ToDictionary(j => j.Job.JobId);
             try
             {
-                Send(new SlotWorkerInput { Run = new RunOnDevice { Job = job, Device = device } });
+                Send(new SlotWorkerInput { Run = new RunOnDevice { Job = jobs[0].Job, Device = device, Pack = { jobs.Skip(1).Select(j => j.Job) } } });
             }
             catch (IOException)
             {
-                return Died(job);
+                Died(waiting.Values);
+                return;
             }
             void Tell(SlotWorkerInput input)
             {
                 try { Send(input); }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { } // it ended meanwhile
             }
-            using var cancelling = signals.Cancellation.Register(() => Tell(new SlotWorkerInput { Cancel = true }));
-            using var stopping = signals.Stop.Register(() => Tell(new SlotWorkerInput { Stop = true }));
+            var registrations = jobs.SelectMany(j => new[]
+            {
+                j.Signals.Cancellation.Register(() => Tell(new SlotWorkerInput { Cancel = true, JobId = j.Job.JobId })),
+                j.Signals.Stop.Register(() => Tell(new SlotWorkerInput { Stop = true, JobId = j.Job.JobId })),
+            }).ToList();
             try
             {
-                while (process.StandardOutput.ReadLine() is { } line)
+                while (waiting.Count > 0 && process.StandardOutput.ReadLine() is { } line)
                 {
                     SlotWorkerOutput output;
                     try
@@ -145,8 +152,13 @@ public sealed class SlotWorkers : IDisposable
                         log.LogWarning("A slot worker printed to its protocol stream: {Line}", line); // not ours to lose
                         continue;
                     }
-                    if (output.KindCase == SlotWorkerOutput.KindOneofCase.Epoch) onEpoch(output.Epoch);
-                    else if (output.KindCase == SlotWorkerOutput.KindOneofCase.Done) return output.Done;
+                    if (!waiting.TryGetValue(output.JobId, out var job)) continue;
+                    if (output.KindCase == SlotWorkerOutput.KindOneofCase.Epoch) job.OnEpoch(output.Epoch);
+                    else if (output.KindCase == SlotWorkerOutput.KindOneofCase.Done)
+                    {
+                        waiting.Remove(output.JobId);
+                        job.Done(output.Done);
+                    }
                 }
             }
             catch
@@ -155,7 +167,11 @@ public sealed class SlotWorkers : IDisposable
                 process.Kill(entireProcessTree: true);
                 throw;
             }
-            return Died(job);
+            finally
+            {
+                foreach (var registration in registrations) registration.Dispose();
+            }
+            if (waiting.Count > 0) Died(waiting.Values);
         }
 
         /// <summary>Tells the worker this node is alive; a worker that has exited is replaced at its slot's next job.</summary>
@@ -174,13 +190,14 @@ public sealed class SlotWorkers : IDisposable
             }
         }
 
-        /// <summary>The worker ended in the middle of a job (a native crash, the out-of-memory killer, a signal).</summary>
-        TrialSummary Died(JobSpec job)
+        /// <summary>The worker ended in the middle of these jobs (a native crash, the out-of-memory killer, a signal).</summary>
+        void Died(IEnumerable<PackedJob> jobs)
         {
             process.WaitForExit();
             string last;
             lock (stderr) last = string.Join(" | ", stderr);
-            return Crashed(job, $"the slot's worker process ended with exit code {process.ExitCode} during the job{(last.Length > 0 ? $": {last}" : "")}");
+            foreach (var job in jobs.ToList())
+                job.Done(Crashed(job.Job, $"the slot's worker process ended with exit code {process.ExitCode} during the job{(last.Length > 0 ? $": {last}" : "")}"));
         }
 
         /// <summary>

@@ -11,52 +11,103 @@ namespace Orchestrator.GpuNode;
 /// summary.json. Running it again on the same folder resumes from last.ckpt. A sweep's dispatch is an attempt
 /// (<see cref="AttemptFence"/>): it writes nothing once a later attempt owns the folder, and ends cancelled.
 /// </summary>
+/// <summary>One trial of a pack as <see cref="TrialExecution.RunPack"/> runs it.</summary>
+/// <param name="Attempt">The sweep's attempt number of this run (<see cref="Proto.JobSpec.Attempt"/>); 0 for a trial run by hand, which is not fenced.</param>
+/// <param name="Done">Receives the trial's summary once, when it ends.</param>
+/// <param name="Stop">Its sweep stopped it: it ends after its batch with its best checkpoint's test accuracy.</param>
+public sealed record TrialRequest(TrialConfig Config, string OutputDirectory, long Attempt, Action<EpochMetrics>? OnEpoch, Action<Proto.TrialSummary> Done,
+    CancellationToken Cancellation = default, CancellationToken Stop = default);
+
 public static class TrialExecution
 {
     public const string MetricsFile = "metrics.jsonl";
     public const string SummaryFile = "summary.json";
 
     /// <param name="attempt">The sweep's attempt number of this run (<see cref="Proto.JobSpec.Attempt"/>); 0 for a trial run by hand, which is not fenced.</param>
-    /// <param name="stop">Its sweep stopped it (<see cref="Trainer.Run"/>): it ends after its batch with its best checkpoint's test accuracy.</param>
+    /// <param name="stop">Its sweep stopped it (<see cref="TrainerTrial.Stop"/>): it ends after its batch with its best checkpoint's test accuracy.</param>
     public static Proto.TrialSummary Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
         Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, long attempt = 0, CancellationToken stop = default)
     {
-        Directory.CreateDirectory(outputDirectory);
-        var fence = attempt > 0 ? new AttemptFence(outputDirectory, attempt) : null;
-        Action? check = fence is null ? null : fence.Check;
+        Proto.TrialSummary? summary = null;
+        RunPack([new TrialRequest(config, outputDirectory, attempt, onEpoch, s => summary = s, cancellation, stop)], log, softTargetDirectory);
+        return summary!;
+    }
+
+    /// <summary>
+    /// Runs trials as one pack (<see cref="TrialRunner.RunPack"/>), each into its own folder exactly as it would run
+    /// alone, reporting each summary as its trial ends; the summaries name the pack when there is more than one trial.
+    /// A trial already finished, or whose folder a later attempt owns, is reported at once and not trained.
+    /// </summary>
+    public static void RunPack(IReadOnlyList<TrialRequest> trials, Action<string>? log = null, string? softTargetDirectory = null)
+    {
         var clock = Stopwatch.StartNew();
-        string metricsPath = Path.Combine(outputDirectory, MetricsFile);
+        string pack = trials.Count > 1 ? $"{trials[0].Attempt}x{trials.Count}" : "";
+        var training = new List<(TrialRequest Request, PackTrial Trial)>();
+        foreach (var request in trials)
+            if (Prepare(request, log) is { } trial) training.Add((request, trial));
+        if (training.Count == 0) return;
+
+        var outcomes = TrialRunner.RunPack(training.Select(t => t.Trial).ToList(), log, softTargetDirectory);
+        foreach (var ((request, trial), outcome) in training.Zip(outcomes))
+        {
+            // A pack's trials share its slot: each is charged an equal part of its time, so that slot-seconds add up.
+            var summary = outcome.ToSummary(request.Config.Name, request.Config.Model.Name, clock.Elapsed.TotalSeconds / training.Count,
+                Path.Combine(request.OutputDirectory, Trainer.BestCheckpoint));
+            summary.FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
+            summary.Pack = pack;
+            try
+            {
+                AtomicFile.WriteText(Path.Combine(request.OutputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n", trial.Fence is null ? null : trial.Fence.Check);
+            }
+            catch (SupersededException superseded)
+            {
+                summary = Superseded(request, superseded, log);
+            }
+            request.Done(summary);
+        }
+    }
+
+    /// <summary>
+    /// Claims the trial's folder and makes metrics.jsonl match its last checkpoint; null when there is nothing to train
+    /// (its folder says it finished, or a later attempt owns it), after reporting its summary.
+    /// </summary>
+    static PackTrial? Prepare(TrialRequest request, Action<string>? log)
+    {
+        Directory.CreateDirectory(request.OutputDirectory);
+        var fence = request.Attempt > 0 ? new AttemptFence(request.OutputDirectory, request.Attempt) : null;
+        Action? check = fence is null ? null : fence.Check;
+        string metricsPath = Path.Combine(request.OutputDirectory, MetricsFile);
         try
         {
             fence?.NotSuperseded();
-            if (Finished(config, outputDirectory) is { } finished)
+            if (Finished(request.Config, request.OutputDirectory) is { } finished)
             {
                 // Dispatched again after it finished (its report went to a coordinator that died before storing it):
                 // its result stands, and nothing in its folder changes.
-                log?.Invoke("already finished: reporting the summary it wrote");
-                return finished;
+                log?.Invoke($"{request.Config.Name}: already finished: reporting the summary it wrote");
+                request.Done(finished);
+                return null;
             }
             fence?.Claim();
-            RewriteMetricsFromCheckpoint(outputDirectory, metricsPath, log, check);
-
-            var outcome = TrialRunner.Run(config, outputDirectory, metrics =>
-            {
-                check?.Invoke();
-                File.AppendAllText(metricsPath, TrialReports.ToJsonLine(metrics.ToProto()) + "\n");
-                onEpoch?.Invoke(metrics);
-            }, log, cancellation, softTargetDirectory, fence, stop);
-
-            var summary = outcome.ToSummary(config.Name, config.Model.Name, clock.Elapsed.TotalSeconds,
-                Path.Combine(outputDirectory, Trainer.BestCheckpoint));
-            summary.FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
-            AtomicFile.WriteText(Path.Combine(outputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n", check);
-            return summary;
+            RewriteMetricsFromCheckpoint(request.OutputDirectory, metricsPath, log, check);
         }
         catch (SupersededException superseded)
         {
-            log?.Invoke(superseded.Message);
-            return new Proto.TrialSummary { Name = config.Name, Status = Proto.TrialStatus.Cancelled, FailureReason = superseded.Message };
+            request.Done(Superseded(request, superseded, log));
+            return null;
         }
+        return new PackTrial(request.Config, request.OutputDirectory, metrics =>
+        {
+            check?.Invoke();
+            File.AppendAllText(metricsPath, TrialReports.ToJsonLine(metrics.ToProto()) + "\n");
+            request.OnEpoch?.Invoke(metrics);
+        }, request.Cancellation, fence, request.Stop);
+    }
+
+    static Proto.TrialSummary Superseded(TrialRequest request, SupersededException superseded, Action<string>? log)
+    {
+        log?.Invoke(superseded.Message);
+        return new Proto.TrialSummary { Name = request.Config.Name, Status = Proto.TrialStatus.Cancelled, FailureReason = superseded.Message };
     }
 
     /// <summary>The folder's summary if it says this configuration's run completed (or stopped early, or its sweep stopped it); else null.</summary>

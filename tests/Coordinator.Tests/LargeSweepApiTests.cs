@@ -48,7 +48,7 @@ public sealed class LargeSweepApiTests
         await server.StartAsync(cancellation);
         var nodeBuilder = Host.CreateApplicationBuilder();
         var nodeMember = new NodeSettings("127.0.0.1", Loopback.FreePort(), [NodeSettings.GpuRole], [seed]);
-        nodeBuilder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddGpuNodeAgent(nodeMember, "synthetic", Enumerable.Repeat("cpu", 50).ToList(), Synthetic));
+        nodeBuilder.Services.AddAkka(NodeSettings.SystemName, akka => akka.AddGpuNodeAgent(nodeMember, "synthetic", Enumerable.Repeat("cpu", 50).ToList(), PackRunners.OneAtATime(Synthetic), capacity: 1));
         using var node = nodeBuilder.Build();
         await node.StartAsync(cancellation);
 

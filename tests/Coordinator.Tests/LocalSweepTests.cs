@@ -19,8 +19,10 @@ public class LocalSweepTests
 
     static bool IsTrial(JobStatus job) => job.Kind is JobKind.Teacher or JobKind.Student;
 
-    static string Sweep(int epochs, string teacherModel = "mlp-64") => $$"""
+    /// <param name="pack">execution.pack; null: the default (auto).</param>
+    static string Sweep(int epochs, string teacherModel = "mlp-64", string? pack = null) => $$"""
         name: local-test
+        {{(pack is null ? "" : $"execution: {{ pack: {pack} }}")}}
         dataset: { name: synthetic, validation: 200 }
         teacher: { model: {{teacherModel}}, epochs: {{epochs}}, device: cpu }
         soft_targets: { shards: 2 }
@@ -168,7 +170,7 @@ public class LocalSweepTests
         foreach (int slots in new[] { 1, 2 })
         {
             string directory = TestData.TemporaryDirectory();
-            var plan = Plan(Sweep(epochs: 2), directory);
+            var plan = Plan(Sweep(epochs: 2, pack: "1"), directory); // packs change rounding (A_sweep_in_packs_...)
             await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, slots), TestContext.Current.CancellationToken);
             await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
             var status = await WaitUntil(cluster, "local-test", s => s.Complete);
@@ -180,6 +182,46 @@ public class LocalSweepTests
         }
         runs[1].Keys.Order().ShouldBe(runs[0].Keys.Order());
         foreach (var (trial, epochs) in runs[0]) runs[1][trial].ShouldBe(epochs, trial);
+    }
+
+    /// <summary>
+    /// Packs are an execution detail: with one slot, pack 8 trains each seed's four students as one pack, and every
+    /// trial ends where it ends alone (pack 1) to float tolerance: the same best epoch, accuracies within 1 % (2 of 200
+    /// validation images), losses within 1e-3 relative; the results table has the same columns, and names the packs.
+    /// </summary>
+    [Fact]
+    public async Task A_sweep_in_packs_gives_every_trial_what_it_gets_alone()
+    {
+        var runs = new Dictionary<string, (SweepStatus Status, ResultsTable Table)>();
+        foreach (string pack in new[] { "1", "8" })
+        {
+            string directory = TestData.TemporaryDirectory();
+            var plan = Plan(Sweep(epochs: 3, pack: pack), directory);
+            await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
+            await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
+            var status = await WaitUntil(cluster, "local-test", s => s.Complete);
+            status.Jobs.ShouldAllBe(j => j.State == JobState.Done);
+            runs[pack] = (status, new ResultsTable(status.ParameterNames));
+        }
+        var alone = runs["1"].Status.Jobs.Where(IsTrial).ToDictionary(j => j.JobId, j => j.Summary);
+        var packed = runs["8"].Status.Jobs.Where(IsTrial).ToDictionary(j => j.JobId, j => j.Summary);
+        packed.Keys.Order().ShouldBe(alone.Keys.Order());
+        foreach (var (job, summary) in packed)
+        {
+            var expected = alone[job];
+            summary.BestEpoch.ShouldBe(expected.BestEpoch, job);
+            summary.BestValidationAccuracy.ShouldBe(expected.BestValidationAccuracy, tolerance: 0.01, job);
+            summary.TestAccuracy.ShouldBe(expected.TestAccuracy, tolerance: 0.01, job);
+            summary.BestValidationLoss.ShouldBe(expected.BestValidationLoss, tolerance: 1e-3 * expected.BestValidationLoss, job);
+            expected.Pack.ShouldBeEmpty();
+        }
+        // One slot, two seeds: each seed's four students trained as one pack; the teacher, alone.
+        var students = runs["8"].Status.Jobs.Where(j => j.Kind == JobKind.Student).ToList();
+        students.GroupBy(j => j.Summary.Pack).Select(g => (g.Key.Split('x')[^1], g.Select(j => j.Seed).Distinct().Count()))
+            .ShouldBe([("4", 1), ("4", 1)], ignoreOrder: true);
+        runs["8"].Table.Columns.ShouldBe(runs["1"].Table.Columns);
+        runs["8"].Status.Jobs.Select(j => runs["8"].Table.Row(j).Keys.ToList()).ShouldAllBe(keys => keys.SequenceEqual(runs["1"].Table.Columns));
+        runs["8"].Table.Row(students[0])["pack"].ShouldBe(students[0].Summary.Pack);
     }
 
     [Fact]

@@ -31,12 +31,16 @@ public sealed class SlotWorkerTests : IDisposable
     /// </summary>
     Task<TrialSummary> Run(JobSpec job, int slot, List<EpochMetrics>? epochs = null, Action? afterFirstEpoch = null, CancellationTokenSource? cancel = null,
         CancellationTokenSource? stop = null) =>
-        Task.Factory.StartNew(() => workers.Run(job, slot, "cpu", epoch =>
+        Task.Factory.StartNew(() =>
         {
-            lock (job) epochs?.Add(epoch);
-            if (epoch.Epoch == 1) afterFirstEpoch?.Invoke();
-        }, new JobSignals(cancel?.Token ?? CancellationToken.None, stop?.Token ?? CancellationToken.None)), TestContext.Current.CancellationToken,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            TrialSummary? summary = null;
+            workers.Run([new PackedJob(job, epoch =>
+            {
+                lock (job) epochs?.Add(epoch);
+                if (epoch.Epoch == 1) afterFirstEpoch?.Invoke();
+            }, new JobSignals(cancel?.Token ?? CancellationToken.None, stop?.Token ?? CancellationToken.None), done => summary = done)], slot, "cpu");
+            return summary!;
+        }, TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
         .WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
 
     [Fact]

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Logging;
 using Orchestrator.GpuNode;
 using Orchestrator.Hosting;
 
+using Orchestrator.Distillation.Training;
+
 namespace Orchestrator.Coordinator.Cluster;
 
 /// <summary>
@@ -35,7 +37,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <param name="journal">Where the sweep events go: <see cref="ClusterSettings.Sqlite"/> or <see cref="ClusterSettings.Postgres"/> for <see cref="Node"/>.</param>
     /// <param name="nodeDevices">For each simulated node, the device of each of its slots.</param>
-    /// <param name="runner">What slots do with jobs; null: train them, each slot in its worker process.</param>
+    /// <param name="runner">What slots do with jobs, one at a time; null: train them, each slot in its worker process, in packs.</param>
     /// <param name="logLevel">The least level of the cluster's own log lines (on stderr): a CLI's progress view is its stdout, so only warnings by default.</param>
     public static async Task<LocalCluster> StartAsync(ClusterSettings journal, IReadOnlyList<IReadOnlyList<string>> nodeDevices, CancellationToken cancellation,
         JobRunner? runner = null, LogLevel logLevel = LogLevel.Warning)
@@ -48,8 +50,10 @@ public sealed class LocalCluster : IAsyncDisposable
                 for (int node = 0; node < nodeDevices.Count; node++)
                 {
                     if (runner is null) workers.Add(new SlotWorkers(resolver.GetService<ILogger<SlotWorkers>>()));
-                    system.ActorOf(NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), runner ?? workers[node].Run,
-                        log: resolver.GetService<ILogger<NodeAgent>>()), $"agent-node{node + 1}");
+                    var props = runner is null
+                        ? NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), workers[node].Run, PackSizing.Max, log: resolver.GetService<ILogger<NodeAgent>>())
+                        : NodeAgent.Props($"node{node + 1}", nodeDevices[node], registry.Get<Scheduler>(), runner, log: resolver.GetService<ILogger<NodeAgent>>());
+                    system.ActorOf(props, $"agent-node{node + 1}");
                 }
             }), logToStandardError: true, logLevel);
         await host.StartAsync(cancellation);

@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Training;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Cluster;
@@ -11,11 +13,15 @@ namespace Orchestrator.Coordinator.Cluster;
 /// (<see cref="JobSpec.Attempt"/>): a report of another attempt changes nothing here. A cancelled sweep's queued jobs
 /// are dropped and its running ones stopped by their nodes; so is a job its sweep stopped (<see cref="StopJob"/>). When
 /// slots are free and nothing is runnable, each bayes sweep that can (<see cref="SweepCanPropose"/>) is asked for points.
+/// A slot that offers a capacity above one gets a pack: the next job and queued jobs of its sweep that may train with it
+/// (<see cref="PackSizing"/>), up to the sweep's and the slot's limits, and no more than an equal share of them among
+/// the free slots, so that packing never leaves a slot idle that could have trained some of them.
 /// </summary>
 public sealed class Scheduler : ReceiveActor, IWithTimers
 {
     sealed record Slot(IActorRef Agent, SlotFree Offer);
     sealed class PublishLoad { public static readonly PublishLoad Instance = new(); }
+    sealed class DispatchNow { public static readonly DispatchNow Instance = new(); }
 
     /// <summary>Queued jobs and slots per node, published once a second for the metrics endpoint.</summary>
     public sealed record Load(int Queued, IReadOnlyDictionary<string, int> FreeSlots, IReadOnlyDictionary<string, int> BusySlots);
@@ -35,6 +41,14 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     /// <summary>Bayes sweeps that can propose points, and those asked and not answered yet.</summary>
     readonly HashSet<string> proposing = [], asked = [];
     readonly Dictionary<string, (Slot Slot, JobSpec Job)> running = [];
+    /// <summary>Each queued trial's pack key and limits, read from its work once, when a pack is first formed around it or could include it.</summary>
+    readonly Dictionary<string, Packing?> packings = [];
+    bool dispatchPending;
+
+    /// <summary>How far down its sweep's queue a pack looks for mates: bounded, so a dispatch costs the same with a million queued.</summary>
+    public const int PackScan = 4096;
+
+    sealed record Packing(string Key, int OnCpu, int OnGpu);
 
     public Scheduler(IActorRef sweeps)
     {
@@ -46,12 +60,17 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             enqueuedAt[Key(message.Job)] = DateTime.UtcNow;
             if (message.Resume) Queue(message.Job).AddFirst(message.Job);
             else Queue(message.Job).AddLast(message.Job);
-            Dispatch();
+            DispatchSoon();
         });
         Receive<SlotFree>(offer =>
         {
             Context.Watch(Sender);
             freeSlots.AddLast(new Slot(Sender, offer));
+            DispatchSoon();
+        });
+        Receive<DispatchNow>(_ =>
+        {
+            dispatchPending = false;
             Dispatch();
         });
         Receive<JobFinished>(finished =>
@@ -64,7 +83,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         Receive<SweepCanPropose>(can =>
         {
             proposing.Add(can.SweepId);
-            Dispatch();
+            DispatchSoon();
         });
         Receive<NoProposal>(none =>
         {
@@ -116,6 +135,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     {
         known.Remove(Key(job));
         enqueuedAt.Remove(Key(job));
+        packings.Remove(Key(job));
     }
 
     static string Key(string sweepId, string jobId, long attempt) => $"{sweepId}/{jobId}#{attempt}";
@@ -132,21 +152,73 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     LinkedList<JobSpec> Queue(JobSpec job) => Queue(job.SweepId);
 
+    /// <summary>How long the scheduler gathers enqueued jobs and freed slots before it hands them out: a sweep hands over the
+    /// jobs a finished job released as a burst of messages (through the singleton's proxy, one hop each), and packs form
+    /// from the whole burst, not from its first message.</summary>
+    public static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(50);
+
+    void DispatchSoon()
+    {
+        if (dispatchPending) return;
+        dispatchPending = true;
+        Timers.StartSingleTimer("dispatch", DispatchNow.Instance, GatherFor);
+    }
+
     void Dispatch()
     {
         while (freeSlots.First is { } first && NextJob() is { } job)
         {
             freeSlots.RemoveFirst();
             var slot = first.Value;
-            running[Key(job)] = (slot, job);
-            if (enqueuedAt.Remove(Key(job), out var since)) Context.System.EventStream.Publish(new Dispatched(DateTime.UtcNow - since));
-            slot.Agent.Tell(new RunJob { Job = job, Slot = slot.Offer.Slot });
-            sweeps.Tell(new JobAssigned { SweepId = job.SweepId, JobId = job.JobId, Node = slot.Offer.Node, Slot = slot.Offer.Slot, Attempt = job.Attempt });
+            var pack = PackMates(job, slot.Offer);
+            foreach (var member in pack.Prepend(job))
+            {
+                running[Key(member)] = (slot, member);
+                packings.Remove(Key(member));
+                if (enqueuedAt.Remove(Key(member), out var since)) Context.System.EventStream.Publish(new Dispatched(DateTime.UtcNow - since));
+                sweeps.Tell(new JobAssigned { SweepId = member.SweepId, JobId = member.JobId, Node = slot.Offer.Node, Slot = slot.Offer.Slot, Attempt = member.Attempt });
+            }
+            slot.Agent.Tell(new RunJob { Job = job, Slot = slot.Offer.Slot, Pack = { pack } });
         }
         // Free slots and nothing runnable: a bayes sweep proposes points for them (work-pulling, as slots pull jobs).
         if (freeSlots.Count > 0)
             foreach (string sweep in proposing.Where(asked.Add).ToList())
                 sweeps.Tell(new ProposeJobs { SweepId = sweep, FreeSlots = freeSlots.Count });
+    }
+
+    /// <summary>
+    /// The queued jobs that train with <paramref name="head"/> in the offered slot, taken off their queue: those of its
+    /// sweep with its pack key, in queue order, up to the smallest of the sweep's limit for the slot's device, the slot's
+    /// capacity, and an equal share of the compatible jobs among this and the other free slots.
+    /// </summary>
+    List<JobSpec> PackMates(JobSpec head, SlotFree offer)
+    {
+        if (offer.Capacity <= 1 || head.Pack == 1 || PackingOf(head) is not { } packing) return [];
+        bool gpu = !offer.Device.StartsWith("cpu", StringComparison.Ordinal);
+        int limit = Math.Min(offer.Capacity, gpu ? packing.OnGpu : packing.OnCpu);
+        if (limit <= 1) return [];
+        var compatible = new List<LinkedListNode<JobSpec>>();
+        int scanned = 0;
+        for (var node = queues[head.SweepId].First; node is not null && scanned < PackScan; node = node.Next, scanned++)
+            if (PackingOf(node.Value)?.Key == packing.Key) compatible.Add(node);
+        int share = (compatible.Count + 1 + freeSlots.Count) / (freeSlots.Count + 1); // ceil((mates + head) / free slots)
+        var mates = compatible.Take(Math.Min(limit, share) - 1).ToList();
+        foreach (var node in mates) node.List!.Remove(node);
+        return mates.Select(n => n.Value).ToList();
+    }
+
+    /// <summary>A trial's pack key and limits; null for a soft-target job, which trains nothing.</summary>
+    Packing? PackingOf(JobSpec job)
+    {
+        if (job.Kind is not (JobKind.Teacher or JobKind.Student)) return null;
+        string key = Key(job);
+        if (!packings.TryGetValue(key, out var packing))
+        {
+            var trial = TrialJson.Read(job.WorkJson);
+            var (cpu, gpu) = PackSizing.Limits(job.Pack, trial);
+            packings[key] = packing = new Packing(PackSizing.Key(trial), cpu, gpu);
+        }
+        return packing;
     }
 
     /// <summary>The head of the next non-empty sweep queue, round-robin.</summary>

@@ -328,6 +328,7 @@ public sealed partial class SweepState
         {
             SweepId = submit.SweepId, Name = submit.Name, Metric = submit.Metric, Maximize = submit.Maximize, OutputRoot = submit.OutputRoot,
             SoftTargetStore = submit.SoftTargetStore, Templates = { submit.Templates }, EarlyTermination = submit.EarlyTermination, Bayes = submit.Bayes,
+            Pack = submit.Pack,
         };
         if (submit.HasTarget) header.Target = submit.Target;
         var templateOf = new Dictionary<JobKind, int>();
@@ -636,6 +637,7 @@ public sealed partial class SweepState
         {
             SweepId = SweepId, JobId = jobId, Kind = job.Kind, WorkJson = WorkOf(plan), Epochs = plan.Epochs,
             OutputDirectory = Path.Combine(Sweep!.OutputRoot, jobId), SoftTargetStore = Sweep.SoftTargetStore, StopReason = job.Trace?.StopReason ?? "",
+            Pack = Sweep.Pack,
         };
     }
 

@@ -7,7 +7,8 @@ namespace Orchestrator.Coordinator.Sweeps;
 /// <summary>
 /// The rows of a sweep's results (results.csv, results.json, <c>orchestrator results</c>): one per job, with the
 /// same columns for every row (a parameter a job lacks is empty), written as the jobs come so that a table of a
-/// million jobs is never held whole.
+/// million jobs is never held whole. <c>pack</c> names the pack a trial trained in (<see cref="TrialSummary.Pack"/>;
+/// empty: alone); its trials share the pack's wall time equally in "seconds".
 /// </summary>
 /// <param name="parameterNames">Every parameter of the sweep's jobs, in column order (<see cref="SweepStatus.ParameterNames"/>).</param>
 public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
@@ -16,7 +17,7 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
     public IReadOnlyList<string> Columns { get; } =
     [
         "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "seconds",
-        "soft_targets", "soft_targets_cached", "teachers", "depends_on", "notes", "failure_reason", "stop_reason",
+        "pack", "soft_targets", "soft_targets_cached", "teachers", "depends_on", "notes", "failure_reason", "stop_reason",
     ];
 
     /// <summary>The job's row, by column.</summary>
@@ -37,6 +38,7 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
         row["best_val_loss"] = s?.BestValidationLoss;
         row["test_accuracy"] = s is { HasTestAccuracy: true } ? s.TestAccuracy : null;
         row["seconds"] = s?.Seconds;
+        row["pack"] = s is { Pack.Length: > 0 } ? s.Pack : null;
         row["soft_targets"] = s?.SoftTargets;
         row["soft_targets_cached"] = job.Kind is JobKind.SoftTargets or JobKind.SoftTargetShard ? s?.SoftTargetsCached : null;
         row["teachers"] = s is { Teachers.Count: > 0 } ? string.Join("; ", s.Teachers.Select(SweepResults.Describe)) : null;

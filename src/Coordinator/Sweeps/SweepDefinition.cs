@@ -41,4 +41,9 @@ public sealed record SweepDefinition(
     YamlNode? Teacher,
     YamlMappingNode? SoftTargets,
     EarlyTerminate? EarlyTerminate = null,
-    string Text = "");
+    string Text = "",
+    int Pack = SweepDefinition.AutoPack)
+{
+    /// <summary>execution.pack: auto, the default (0, sized per slot by PackSizing.Limits).</summary>
+    public const int AutoPack = 0;
+}

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Training;
 using YamlDotNet.RepresentationModel;
 
 namespace Orchestrator.Coordinator.Sweeps;
@@ -62,9 +63,22 @@ public static partial class SweepFile
 
         var parameters = ReadParameters(root, method, teacherNode);
         var earlyTerminate = ReadEarlyTerminate(root);
+        int pack = ReadPack(root);
         root.RejectUnknownKeys();
         return new SweepDefinition(name, path, method, metric, parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode,
-            softTargets as YamlMappingNode, earlyTerminate, text);
+            softTargets as YamlMappingNode, earlyTerminate, text, pack);
+    }
+
+    /// <summary>execution: { pack: auto | N }: how many compatible trials one slot may train as one pack (docs/sweep-file.md).</summary>
+    static int ReadPack(ConfigMap root)
+    {
+        var section = root.Section("execution");
+        if (section is null) return SweepDefinition.AutoPack;
+        string? value = section.String("pack");
+        section.RejectUnknownKeys();
+        if (value is null or "auto") return SweepDefinition.AutoPack;
+        if (int.TryParse(value, out int pack) && pack is >= 1 and <= PackSizing.Max) return pack;
+        throw section.Error("pack", $"'{value}' is not auto or a number of trials from 1 (each trial alone) to {PackSizing.Max}.");
     }
 
     static SweepMetric ReadMetric(ConfigMap root)

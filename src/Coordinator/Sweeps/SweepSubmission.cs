@@ -16,6 +16,7 @@ public static class SweepSubmission
             Maximize = plan.Sweep.Metric.Maximize,
             OutputRoot = plan.JobsDirectory,
             SoftTargetStore = Path.GetFullPath(softTargetStore),
+            Pack = plan.Sweep.Pack,
         };
         if (plan.Sweep.EarlyTerminate is { } early)
             submit.EarlyTermination = new EarlyTermination { Bands = { plan.Bands }, Eta = early.Eta, Strict = early.Strict };

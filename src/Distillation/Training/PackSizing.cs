@@ -1,0 +1,49 @@
+using Orchestrator.Distillation.Configuration;
+
+namespace Orchestrator.Distillation.Training;
+
+/// <summary>
+/// Which trials may train as one pack (<see cref="Trainer"/>), and how many: a sweep's <c>execution: { pack: auto | N }</c>.
+/// Pack-mates share what one step reads once or one loop runs once: the model's architecture, the data and its split,
+/// batch size, epochs and seed (so one data order, one batch per step), the optimizer kind, the loss terms and
+/// features, and the teachers. They may differ in alpha, temperature, per-term weights, margin, learning rate and its
+/// schedule, weight decay, momentum, dropout rate and patience.
+/// </summary>
+public static class PackSizing
+{
+    /// <summary>
+    /// Auto on a CPU: 8 trials of an MLP, convolutional models alone. Measured on 2 cores (docs/benchmarks.md, packs):
+    /// mlp-400 gains 1.15x at K = 8 from cached soft targets and 4.5x with three online teachers (their forward is
+    /// shared), and little beyond 8; bncnn-student loses (0.53x at K = 8), its convolutions already fill the cores.
+    /// </summary>
+    public const int AutoCpuMlp = 8;
+
+    /// <summary>
+    /// Auto on a GPU: 32 trials, where a small student's step is launch-bound (the issue measured 450 steps/s at batch
+    /// 256 on an H100 whatever the model's width); not measured here, since no GPU was lent.
+    /// </summary>
+    public const int AutoGpu = 32;
+
+    /// <summary>The most trials that may share a pack: beyond, one trial's failure (a crash) costs too many their epoch.</summary>
+    public const int Max = 64;
+
+    /// <summary>What pack-mates share, as a short hash; equal keys may train as one pack.</summary>
+    public static string Key(TrialConfig trial) => ContentHash.Of(new
+    {
+        Model = trial.Model.Name,
+        trial.Data,
+        trial.Training.BatchSize,
+        trial.Training.Epochs,
+        trial.Training.Seed,
+        Optimizer = new { trial.Training.Optimizer.Name, trial.Training.Optimizer.Nesterov },
+        Terms = trial.Loss.Weights.Keys.Order(StringComparer.Ordinal).ToList(),
+        Feature = trial.Loss.WithoutUnusedSettings().Feature,
+        // The teachers and what the students compute from them (their recipe, as a trial's identity has it).
+        Teacher = trial.Loss.NeedsTeacher && trial.Teacher is { } teacher ? new { teacher.Members, teacher.Recipe } : null,
+    });
+
+    /// <summary>The most trials of this trial's pack on a CPU slot and on a GPU slot, for a sweep's <c>pack</c> (0: auto).</summary>
+    public static (int Cpu, int Gpu) Limits(int pack, TrialConfig trial) => pack > 0
+        ? (pack, pack)
+        : (trial.Model.Name.StartsWith("mlp-", StringComparison.Ordinal) ? AutoCpuMlp : 1, AutoGpu);
+}
