@@ -249,6 +249,29 @@ public class LocalSweepTests
     }
 
     [Fact]
+    public async Task A_pack_whose_worker_is_killed_runs_again_and_each_trial_resumes_from_its_own_checkpoint()
+    {
+        string directory = TestData.TemporaryDirectory();
+        var plan = Plan(Sweep(epochs: 30), directory);
+        await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
+        await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
+        var students = plan.Jobs.Where(j => j.Kind == JobKind.Student).Select(j => Path.Combine(plan.JobsDirectory, j.Id)).ToList();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!students.Any(s => File.Exists(Path.Combine(s, "metrics.jsonl")) && Epochs(s).Count >= 2))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline);
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+        var workers = cluster.WorkerProcessIds.ToList();
+        System.Diagnostics.Process.GetProcessById(workers.Single()).Kill(); // SIGKILL, in the middle of a pack
+
+        var status = await WaitUntil(cluster, "local-test", s => s.Complete);
+        status.Jobs.ShouldAllBe(j => j.State == JobState.Done);
+        foreach (string student in students) Epochs(student).ShouldBe(Enumerable.Range(1, 30), student); // no epoch twice, none lost
+        status.Jobs.Where(j => j.Kind == JobKind.Student).ShouldContain(j => j.Summary.Pack.Length > 0);
+    }
+
+    [Fact]
     public async Task The_split_brain_resolver_keeps_the_side_with_the_coordinator()
     {
         await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(TestData.TemporaryDirectory(), "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);

@@ -3,7 +3,14 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.Models;
 using Orchestrator.Protocol.V1;
+using OptimizerOptions = Orchestrator.Distillation.Training.OptimizerOptions;
+using ScheduleOptions = Orchestrator.Distillation.Training.ScheduleOptions;
+using TrainingOptions = Orchestrator.Distillation.Training.TrainingOptions;
 using Shouldly;
 
 namespace Orchestrator.Coordinator.Tests;
@@ -17,6 +24,63 @@ public class SchedulerTests : TestKit
         new() { Job = new JobSpec { SweepId = sweep, JobId = job, Attempt = attempt }, Resume = resume };
 
     static SlotFree Slot(string node, int slot) => new() { Node = node, Slot = slot, Device = "cpu" };
+
+    /// <summary>A student trial; trials of one model and seed may share a pack, whatever their learning rates.</summary>
+    static EnqueueJob Trial(string job, int seed, string model = "mlp-16", int pack = 0, double rate = 1e-3) => new()
+    {
+        Job = new JobSpec
+        {
+            SweepId = "s", JobId = job, Kind = JobKind.Student, Pack = pack,
+            WorkJson = TrialJson.Write(new TrialConfig(job, new DataOptions("synthetic"), new ModelSpec(model), null, LossRecipe.LabelsOnly,
+                new TrainingOptions(2, 32, new OptimizerOptions("adam", rate), new ScheduleOptions(), seed), "cpu")),
+        },
+    };
+
+    static SlotFree PackSlot(int slot, int capacity, string device = "cpu") => new() { Node = "n1", Slot = slot, Capacity = capacity, Device = device };
+
+    static List<string> Jobs(RunJob run) => [run.Job.JobId, .. run.Pack.Select(j => j.JobId)];
+
+    [Fact]
+    public void A_slot_that_offers_a_capacity_gets_its_next_job_with_the_queued_trials_that_can_train_with_it()
+    {
+        var sweeps = CreateTestProbe();
+        var agent = CreateTestProbe();
+        var scheduler = Sys.ActorOf(Scheduler.Props(sweeps));
+        foreach (var trial in new[] { Trial("a", 1), Trial("other-seed", 2), Trial("b", 1, rate: 3e-3), Trial("conv", 1, "bncnn-student"), Trial("c", 1, rate: 1e-2) })
+            scheduler.Tell(trial);
+        scheduler.Tell(PackSlot(0, capacity: 8), agent);
+        Jobs(agent.ExpectMsg<RunJob>()).ShouldBe(["a", "b", "c"]);
+        sweeps.ReceiveN(3).Cast<JobAssigned>().Select(a => a.JobId).ShouldBe(["a", "b", "c"]); // each its own attempt, on the same slot
+        scheduler.Tell(PackSlot(0, capacity: 8), agent);
+        Jobs(agent.ExpectMsg<RunJob>()).ShouldBe(["other-seed"]);
+        scheduler.Tell(PackSlot(0, capacity: 8), agent);
+        Jobs(agent.ExpectMsg<RunJob>()).ShouldBe(["conv"]); // auto trains a convolutional model alone on a CPU
+    }
+
+    [Fact]
+    public void Compatible_trials_are_shared_among_the_free_slots_and_a_pack_never_exceeds_its_limits()
+    {
+        var sweeps = CreateTestProbe();
+        var agent = CreateTestProbe();
+        var scheduler = Sys.ActorOf(Scheduler.Props(sweeps));
+        for (int k = 0; k < 6; k++) scheduler.Tell(Trial($"t{k}", 1));
+        scheduler.Tell(PackSlot(0, capacity: 8), agent);
+        scheduler.Tell(PackSlot(1, capacity: 8), agent);
+        var runs = new[] { agent.ExpectMsg<RunJob>(), agent.ExpectMsg<RunJob>() };
+        runs.Select(r => Jobs(r).Count).ShouldBe([3, 3]); // not 6 and an idle slot
+
+        for (int k = 0; k < 6; k++) scheduler.Tell(Trial($"u{k}", 1, pack: 2));
+        scheduler.Tell(PackSlot(2, capacity: 8), agent);
+        Jobs(agent.ExpectMsg<RunJob>()).Count.ShouldBe(2); // the sweep's execution.pack
+        scheduler.Tell(PackSlot(3, capacity: 1), agent);
+        Jobs(agent.ExpectMsg<RunJob>()).Count.ShouldBe(1); // the slot's capacity
+        scheduler.Tell(PackSlot(4, capacity: 8, device: "cuda:0"), agent);
+        Jobs(agent.ExpectMsg<RunJob>()).Count.ShouldBe(2);
+
+        for (int k = 0; k < 3; k++) scheduler.Tell(Trial($"alone{k}", 1, pack: 1));
+        scheduler.Tell(PackSlot(5, capacity: 8), agent);
+        Jobs(agent.ExpectMsg<RunJob>()).Count.ShouldBe(1); // pack: 1 is every trial alone
+    }
 
     [Fact]
     public void A_slot_gets_its_next_job_only_after_it_is_free_again()

@@ -200,7 +200,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         var compatible = new List<LinkedListNode<JobSpec>>();
         int scanned = 0;
         for (var node = queues[head.SweepId].First; node is not null && scanned < PackScan; node = node.Next, scanned++)
-            if (PackingOf(node.Value)?.Key == packing.Key) compatible.Add(node);
+            if (node.Value.Pack == head.Pack && PackingOf(node.Value)?.Key == packing.Key) compatible.Add(node);
         int share = (compatible.Count + 1 + freeSlots.Count) / (freeSlots.Count + 1); // ceil((mates + head) / free slots)
         var mates = compatible.Take(Math.Min(limit, share) - 1).ToList();
         foreach (var node in mates) node.List!.Remove(node);
