@@ -127,8 +127,9 @@ public sealed class NodeAgent : ReceiveActor
         var jobs = run.Pack.Prepend(run.Job).Select(job => new RunningJob(job, new CancellationTokenSource(), new CancellationTokenSource())).ToList();
         running[run.Slot] = [.. jobs];
         metrics?.Started(run.Slot);
-        if (jobs.Count == 1) log.LogInformation("{Node} slot {Slot}: starting {Job}", node, run.Slot, run.Job.JobId);
-        else log.LogInformation("{Node} slot {Slot}: starting a pack of {Count}: {Jobs}", node, run.Slot, jobs.Count, string.Join(", ", jobs.Select(j => j.Job.JobId)));
+        foreach (var job in jobs)
+            if (jobs.Count == 1) log.LogInformation("{Node} slot {Slot}: starting {Job}", node, run.Slot, job.Job.JobId);
+            else log.LogInformation("{Node} slot {Slot}: starting {Job} (a pack of {Count})", node, run.Slot, job.Job.JobId, jobs.Count);
         var self = Self;
         string device = slotDevices[run.Slot];
         var thread = new Thread(() =>

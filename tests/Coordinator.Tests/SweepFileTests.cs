@@ -256,6 +256,7 @@ public class SweepFileTests
         ["cifar10-alexnet-hard-weight.yaml"] = 3 * 2 * 3,
         ["fmnist-kd-hyperband.yaml"] = 40,
         ["fmnist-kd-bayes.yaml"] = 0, // proposed as it runs
+        ["fmnist-pack-grid.yaml"] = 4 * 4,
     };
 
     public static TheoryData<string> Examples => new(ExampleStudents.Keys);
@@ -265,6 +266,26 @@ public class SweepFileTests
     public void Each_example_sweep_plans_its_students(string file) =>
         SweepPlanner.Plan(SweepFile.Load(Path.Combine(TestData.RepositoryRoot(), "examples", "sweeps", file)), TestData.TemporaryDirectory())
             .Students.Count.ShouldBe(ExampleStudents[file]);
+
+    [Theory]
+    [InlineData(null, 0)]
+    [InlineData("execution: { pack: auto }", 0)]
+    [InlineData("execution: { pack: 1 }", 1)]
+    [InlineData("execution: { pack: 16 }", 16)]
+    public void Execution_pack_is_auto_unless_a_number_of_trials_is_given(string? execution, int pack) =>
+        Plan(execution is null ? Grid : Grid + "\n" + execution).Sweep.Pack.ShouldBe(pack);
+
+    [Theory]
+    [InlineData("execution: { pack: 0 }", "execution.pack: '0' is not auto or a number of trials from 1")]
+    [InlineData("execution: { pack: 65 }", "'65' is not auto")]
+    [InlineData("execution: { pack: many }", "'many' is not auto")]
+    [InlineData("execution: { packs: 8 }", "packs")]
+    public void A_bad_execution_pack_is_refused_with_where_and_what_to_write(string execution, string message)
+    {
+        var error = Error(Grid + "\n" + execution).Message;
+        error.ShouldContain("sweep.yaml:");
+        error.ShouldContain(message);
+    }
 
     [Fact]
     public void Every_example_sweep_is_checked() =>

@@ -154,11 +154,17 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     /// <summary>How long the scheduler gathers enqueued jobs and freed slots before it hands them out: a sweep hands over the
     /// jobs a finished job released as a burst of messages (through the singleton's proxy, one hop each), and packs form
-    /// from the whole burst, not from its first message.</summary>
+    /// from the whole burst, not from its first message. Only while a free slot offers a capacity above one.</summary>
     public static readonly TimeSpan GatherFor = TimeSpan.FromMilliseconds(50);
 
     void DispatchSoon()
     {
+        // Slots that take one job at a time have nothing to gather for.
+        if (freeSlots.All(slot => slot.Offer.Capacity <= 1))
+        {
+            Dispatch();
+            return;
+        }
         if (dispatchPending) return;
         dispatchPending = true;
         Timers.StartSingleTimer("dispatch", DispatchNow.Instance, GatherFor);
