@@ -18,8 +18,9 @@ public sealed record TrialOutcome(TrainingResult Result, string Device, long Par
 /// <summary>One trial of a pack as <see cref="TrialRunner.RunPack"/> runs it: its settings, its folder, and how it reports and ends.</summary>
 /// <param name="Fence">The sweep's attempt this run is (<see cref="TrainerTrial.Fence"/>); null for a trial run by hand.</param>
 /// <param name="Stop">Its sweep stopped it (<see cref="TrainerTrial.Stop"/>).</param>
+/// <param name="OnEnd">Hears the trial's outcome as soon as it ends, while the rest of its pack may train on.</param>
 public sealed record PackTrial(TrialConfig Config, string OutputDirectory, Action<EpochMetrics>? OnEpoch = null, CancellationToken Cancellation = default,
-    AttemptFence? Fence = null, CancellationToken Stop = default);
+    AttemptFence? Fence = null, CancellationToken Stop = default, Action<TrialOutcome>? OnEnd = null);
 
 /// <summary>
 /// Runs <see cref="TrialConfig"/>s: loads the data and the teachers' outputs, builds the models, trains them with
@@ -71,25 +72,30 @@ public static class TrialRunner
             if (teachers is not null)
                 CheckFeatureSizes(config.Loss, models[0].to(device), teachers.Outputs, data.Train);
 
-            var planned = trials.Select((t, k) => (Hash: t.Config.Hash(teacherHashes), Trial: new TrainerTrial(models[k], t.Config.Loss, t.Config.Training)
+            var outcomes = new TrialOutcome[trials.Count];
+            var planned = trials.Select((t, k) =>
             {
-                CheckpointDirectory = t.OutputDirectory,
-                ConfigurationHash = t.Config.Hash(teacherHashes),
-                OnEpoch = t.OnEpoch,
-                Fence = t.Fence,
-                Cancellation = t.Cancellation,
-                Stop = t.Stop,
-            })).ToList();
-            var results = new TrainingResult[trials.Count];
+                string hash = t.Config.Hash(teacherHashes);
+                return new TrainerTrial(models[k], t.Config.Loss, t.Config.Training)
+                {
+                    CheckpointDirectory = t.OutputDirectory,
+                    ConfigurationHash = hash,
+                    OnEpoch = t.OnEpoch,
+                    Fence = t.Fence,
+                    Cancellation = t.Cancellation,
+                    Stop = t.Stop,
+                    OnEnd = result =>
+                    {
+                        outcomes[k] = new TrialOutcome(result, device.ToString(), models[k].ParameterCount, teachers?.Parameters, teachers?.TestAccuracy,
+                            data.Fingerprint, hash, teachers?.SoftTargets ?? "", teachers?.Notes ?? []);
+                        t.OnEnd?.Invoke(outcomes[k]);
+                    },
+                };
+            }).ToList();
             // A pack trains from one epoch: trials that resume from different epochs train as one pack per epoch.
-            foreach (var group in Enumerable.Range(0, trials.Count).GroupBy(k => EpochsDone(planned[k].Trial)).OrderBy(g => g.Key))
-            {
-                var members = group.ToList();
-                var trained = new Trainer(members.Select(k => planned[k].Trial).ToList(), teachers?.Outputs, data, config.Model, device).Train();
-                for (int i = 0; i < members.Count; i++) results[members[i]] = trained[i];
-            }
-            return results.Select((result, k) => new TrialOutcome(result, device.ToString(), models[k].ParameterCount, teachers?.Parameters, teachers?.TestAccuracy,
-                data.Fingerprint, planned[k].Hash, teachers?.SoftTargets ?? "", teachers?.Notes ?? [])).ToList();
+            foreach (var group in Enumerable.Range(0, trials.Count).GroupBy(k => EpochsDone(planned[k])).OrderBy(g => g.Key))
+                new Trainer(group.Select(k => planned[k]).ToList(), teachers?.Outputs, data, config.Model, device).Train();
+            return outcomes;
         }
         finally
         {

@@ -42,29 +42,31 @@ public static class TrialExecution
     {
         var clock = Stopwatch.StartNew();
         string pack = trials.Count > 1 ? $"{trials[0].Attempt}x{trials.Count}" : "";
-        var training = new List<(TrialRequest Request, PackTrial Trial)>();
+        var training = new List<PackTrial>();
         foreach (var request in trials)
-            if (Prepare(request, log) is { } trial) training.Add((request, trial));
-        if (training.Count == 0) return;
+            if (Prepare(request, log) is { } trial)
+                training.Add(trial with { OnEnd = outcome => Report(request, trial, outcome, clock.Elapsed.TotalSeconds / training.Count, pack, log) });
+        if (training.Count > 0) TrialRunner.RunPack(training, log, softTargetDirectory);
+    }
 
-        var outcomes = TrialRunner.RunPack(training.Select(t => t.Trial).ToList(), log, softTargetDirectory);
-        foreach (var ((request, trial), outcome) in training.Zip(outcomes))
+    /// <summary>
+    /// Writes an ended trial's summary.json and reports it. A pack's trials share its slot: each is charged an equal part
+    /// of the time so far, so that slot-seconds add up.
+    /// </summary>
+    static void Report(TrialRequest request, PackTrial trial, TrialOutcome outcome, double seconds, string pack, Action<string>? log)
+    {
+        var summary = outcome.ToSummary(request.Config.Name, request.Config.Model.Name, seconds, Path.Combine(request.OutputDirectory, Trainer.BestCheckpoint));
+        summary.FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
+        summary.Pack = pack;
+        try
         {
-            // A pack's trials share its slot: each is charged an equal part of its time, so that slot-seconds add up.
-            var summary = outcome.ToSummary(request.Config.Name, request.Config.Model.Name, clock.Elapsed.TotalSeconds / training.Count,
-                Path.Combine(request.OutputDirectory, Trainer.BestCheckpoint));
-            summary.FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
-            summary.Pack = pack;
-            try
-            {
-                AtomicFile.WriteText(Path.Combine(request.OutputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n", trial.Fence is null ? null : trial.Fence.Check);
-            }
-            catch (SupersededException superseded)
-            {
-                summary = Superseded(request, superseded, log);
-            }
-            request.Done(summary);
+            AtomicFile.WriteText(Path.Combine(request.OutputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n", trial.Fence is null ? null : trial.Fence.Check);
         }
+        catch (SupersededException superseded)
+        {
+            summary = Superseded(request, superseded, log);
+        }
+        request.Done(summary);
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public class PackedTrainingTests(TeacherFixture fixture) : IClassFixture<Teacher
 
     /// <param name="cancellation">Default: the test's own.</param>
     static TrainerTrial Trial(int point, DistillationData data, string? directory = null, int? patience = null, CancellationToken? cancellation = null,
-        CancellationToken? stop = null, Action<EpochMetrics>? onEpoch = null)
+        CancellationToken? stop = null, Action<EpochMetrics>? onEpoch = null, Action<TrainingResult>? onEnd = null)
     {
         var p = Points[point];
         manual_seed(1);
@@ -39,7 +39,7 @@ public class PackedTrainingTests(TeacherFixture fixture) : IClassFixture<Teacher
         return new TrainerTrial(model, loss, options)
         {
             CheckpointDirectory = directory, ConfigurationHash = $"point {point}", OnEpoch = onEpoch,
-            Cancellation = cancellation ?? TestContext.Current.CancellationToken, Stop = stop ?? CancellationToken.None,
+            Cancellation = cancellation ?? TestContext.Current.CancellationToken, Stop = stop ?? CancellationToken.None, OnEnd = onEnd,
         };
     }
 
@@ -86,10 +86,15 @@ public class PackedTrainingTests(TeacherFixture fixture) : IClassFixture<Teacher
         using var cancel = new CancellationTokenSource();
         using var stopped = new CancellationTokenSource();
         stopped.Cancel();
+        int patientEpochs = 0;
+        var ended = new List<(int Trial, int PatientEpochs)>();
         var interrupted = Train(data,
-            Trial(0, data, directory, cancellation: cancel.Token, onEpoch: m => { if (m.Epoch == 1) cancel.Cancel(); }),
-            Trial(1, data, TestData.TemporaryDirectory(), stop: stopped.Token),
-            Trial(2, data, TestData.TemporaryDirectory(), patience: 1));
+            Trial(0, data, directory, cancellation: cancel.Token, onEpoch: m => { if (m.Epoch == 1) cancel.Cancel(); }, onEnd: _ => ended.Add((0, patientEpochs))),
+            Trial(1, data, TestData.TemporaryDirectory(), stop: stopped.Token, onEnd: _ => ended.Add((1, patientEpochs))),
+            Trial(2, data, TestData.TemporaryDirectory(), patience: 1, onEpoch: m => patientEpochs = m.Epoch, onEnd: _ => ended.Add((2, patientEpochs))));
+        // Each reports as it leaves the pack, while the others train on.
+        ended.Take(2).ShouldBe([(1, 0), (0, 1)]);
+        ended[2].Trial.ShouldBe(2);
         interrupted[0].Status.ShouldBe(TrialStatus.Cancelled);
         interrupted[0].Epochs.Count.ShouldBe(1);
         interrupted[1].Status.ShouldBe(TrialStatus.Stopped);

@@ -36,6 +36,32 @@ public class NodeAgentTests : TestKit
     }
 
     [Fact]
+    public void A_slot_offers_its_capacity_reports_each_job_of_a_pack_as_it_ends_and_is_offered_again_when_all_have()
+    {
+        var scheduler = CreateTestProbe();
+        PackRunner runner = (jobs, _, _) =>
+        {
+            jobs[0].Done(new TrialSummary { Name = jobs[0].Job.JobId, Status = TrialStatus.EarlyStopped });
+            // The others train on until the sweep stops b.
+            bool stopped = jobs[1].Signals.Stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));
+            jobs[1].Done(new TrialSummary { Name = jobs[1].Job.JobId, Status = stopped ? TrialStatus.Stopped : TrialStatus.Completed });
+            // c is never reported: the agent says so rather than lose it.
+        };
+        var agent = Sys.ActorOf(NodeAgent.Props("n1", ["cpu"], scheduler, runner, capacity: 8));
+        scheduler.ExpectMsg<SlotFree>().Capacity.ShouldBe(8);
+
+        agent.Tell(new RunJob { Slot = 0, Job = Run("a", 0).Job, Pack = { Run("b", 0).Job, Run("c", 0).Job } });
+        scheduler.ExpectMsg<JobFinished>().JobId.ShouldBe("a"); // while b and c still train
+        agent.Tell(new StopJob { SweepId = "s", JobId = "b" });
+        var b = scheduler.ExpectMsg<JobFinished>();
+        (b.JobId, b.Summary.Status).ShouldBe(("b", TrialStatus.Stopped));
+        var c = scheduler.ExpectMsg<JobFinished>();
+        (c.JobId, c.Summary.Status).ShouldBe(("c", TrialStatus.Failed));
+        c.Summary.FailureReason.ShouldContain("without reporting");
+        scheduler.ExpectMsg<SlotFree>().Slot.ShouldBe(0); // once all three have ended
+    }
+
+    [Fact]
     public void A_slot_whose_worker_crashes_three_jobs_in_a_row_is_not_offered_again_but_one_success_resets_the_count()
     {
         var scheduler = CreateTestProbe();

@@ -27,6 +27,8 @@ public sealed record TrainerTrial(Classifier Model, LossRecipe Loss, TrainingOpt
     /// <summary>Ends it for good after its batch (its sweep stopped it): the epoch under way is dropped and the best
     /// checkpoint's test accuracy is the result (<see cref="TrialStatus.Stopped"/>); set before the run, no epoch is trained.</summary>
     public CancellationToken Stop { get; init; }
+    /// <summary>Hears the trial's result as soon as it ends, while the rest of its pack may train on.</summary>
+    public Action<TrainingResult>? OnEnd { get; init; }
 }
 
 /// <summary>
@@ -58,9 +60,14 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
             if (runs.Any(r => r.Progress.EpochsDone != epochsDone))
                 throw new ArgumentException("the trials of a pack must resume from the same epoch", nameof(trials));
             var active = runs.Where(r => !r.Trial.Stop.IsCancellationRequested).ToList();
-            foreach (var run in runs.Except(active)) run.Status = TrialStatus.Stopped;
+            foreach (var run in runs.Except(active))
+            {
+                run.Status = TrialStatus.Stopped;
+                End(run);
+            }
             if (active.Count > 0) TrainPack(active, epochsDone);
-            return runs.Select(Finish).ToList();
+            foreach (var run in runs.Where(r => r.Result is null)) End(run);
+            return runs.Select(r => r.Result!).ToList();
         }
         finally
         {
@@ -89,20 +96,24 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
 
         for (int epoch = epochsDone; epoch < options.Epochs && members.Count > 0; epoch++)
         {
-            var rates = members.Runs.Select(r => r.Trial.Options.Schedule.LearningRate(r.Trial.Options.Optimizer.LearningRate, epoch, options.Epochs)).ToList();
-            optimizer.SetLearningRates(rates);
+            optimizer.SetLearningRates(members.Runs.Select(r => RateOf(r, epoch)).ToList());
             long epochSeed = options.Seed * 1_000_003L + epoch + 1;
             manual_seed(epochSeed);
             var measured = TrainEpoch(members, epochSeed);
+            // In pack order after the epoch: a trial that left during it is in neither.
             for (int k = 0; k < members.Count; k++)
             {
                 var run = members.Runs[k];
                 var (trainLoss, terms, trainAccuracy) = measured.PerTrial[k];
-                EndEpoch(run, pack, optimizer, k, epoch, rates[k], trainLoss, terms, trainAccuracy, measured.Seconds, measured.Steps);
+                EndEpoch(run, pack, optimizer, k, epoch, RateOf(run, epoch), trainLoss, terms, trainAccuracy, measured.Seconds, measured.Steps);
             }
-            members.Keep(members.Runs.Select((r, k) => (r, k)).Where(p => !p.r.Ended).Select(p => p.k).ToList());
+            Leave(members, members.Runs.Where(r => r.Ended).ToList());
         }
     }
+
+    /// <summary>The trial's learning rate in a 0-based epoch: a pure function of the epoch (its schedule), so a resumed run needs no scheduler state.</summary>
+    static double RateOf(TrialRun run, int epoch) =>
+        run.Trial.Options.Schedule.LearningRate(run.Trial.Options.Optimizer.LearningRate, epoch, run.Trial.Options.Epochs);
 
     /// <summary>After an epoch: a non-finite loss fails the trial; otherwise validation, checkpoints, metrics and patience.</summary>
     void EndEpoch(TrialRun run, PackedClassifier pack, PackedOptimizer optimizer, int trial, int epoch, double rate, double trainLoss,
@@ -145,6 +156,21 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         }
         if (run.Trial.Options.Patience is { } patience && run.Progress.EpochsWithoutImprovement >= patience && epoch + 1 < run.Trial.Options.Epochs)
             (run.Status, run.Ended) = (TrialStatus.EarlyStopped, true);
+    }
+
+    /// <summary>Trials that ended leave the pack, and each reports its result now (<see cref="TrainerTrial.OnEnd"/>), while the others go on.</summary>
+    void Leave(PackMembers members, IReadOnlyList<TrialRun> ended)
+    {
+        if (ended.Count == 0) return;
+        members.Keep(members.Runs.Select((r, k) => (r, k)).Where(p => !ended.Contains(p.r)).Select(p => p.k).ToList());
+        foreach (var run in ended) End(run);
+    }
+
+    /// <summary>The trial's result (its test accuracy measured on its best weights), given to its <see cref="TrainerTrial.OnEnd"/>.</summary>
+    void End(TrialRun run)
+    {
+        run.Result = Finish(run);
+        run.Trial.OnEnd?.Invoke(run.Result);
     }
 
     TrainingResult Finish(TrialRun run)
@@ -199,7 +225,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         var step = new DistillationStep(members.Pack, teacher, members.Loss, members.Optimizer);
         for (long start = 0; start < count && members.Count > 0; start += batchSize)
         {
-            members.Keep(members.Runs.Select((r, k) => (r, k)).Where(p => !EndedMidEpoch(p.r)).Select(p => p.k).ToList());
+            Leave(members, members.Runs.Where(EndedMidEpoch).ToList());
             if (members.Count == 0) break;
             using var scope = NewDisposeScope();
             long size = Math.Min(batchSize, count - start);

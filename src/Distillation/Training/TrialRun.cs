@@ -13,6 +13,8 @@ sealed class TrialRun(TrainerTrial trial, OptimizerHelper optimizer, CheckpointS
     public TrialStatus Status { get; set; } = TrialStatus.Completed;
     public string? Failure { get; set; }
     public bool Ended { get; set; }
+    /// <summary>Set once the trial has ended and reported.</summary>
+    public TrainingResult? Result { get; set; }
 
     public void Dispose()
     {
