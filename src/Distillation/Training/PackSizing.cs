@@ -13,8 +13,8 @@ public static class PackSizing
 {
     /// <summary>
     /// Auto on a CPU: 8 trials of an MLP, convolutional models alone. Measured on 2 cores (docs/benchmarks.md, packs):
-    /// mlp-400 gains 1.15x at K = 8 from cached soft targets and 4.5x with three online teachers (their forward is
-    /// shared), and little beyond 8; bncnn-student loses (0.53x at K = 8), its convolutions already fill the cores.
+    /// mlp-400 gains 1.3x at K = 8 from cached soft targets and 5.1x with three online teachers (their forward is
+    /// shared), and little beyond 8; bncnn-student loses (0.58x at K = 8), its convolutions already fill the cores.
     /// </summary>
     public const int AutoCpuMlp = 8;
 
