@@ -248,6 +248,38 @@ public class LocalSweepTests
         cluster.WorkerProcessIds.ShouldNotContain(workers[0]); // a new worker ran the rest
     }
 
+    /// <summary>Hyperband stops trailing students while their pack-mates train on: the stop reaches one trial of a pack in its worker.</summary>
+    [Fact]
+    public async Task Hyperband_stops_trials_inside_a_pack_and_the_rest_of_the_pack_trains_on()
+    {
+        string directory = TestData.TemporaryDirectory();
+        var plan = Plan("""
+            name: local-test
+            dataset: { name: synthetic, validation: 200 }
+            execution: { pack: 8 }
+            student: { model: mlp-16, epochs: 9, device: cpu }
+            parameters:
+              lr: { values: [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03] }
+            early_terminate: { type: hyperband, min_iter: 1, eta: 3 }
+            """, directory);
+        await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
+        await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
+        var status = await WaitUntil(cluster, "local-test", s => s.Complete);
+
+        var students = status.Jobs.Where(j => j.Kind == JobKind.Student).ToList();
+        students.Select(j => j.Summary.Pack).Distinct().ShouldHaveSingleItem().ShouldEndWith("x6"); // all six, one pack
+        var stopped = students.Where(j => j.State == JobState.Stopped).ToList();
+        stopped.ShouldNotBeEmpty();
+        foreach (var job in stopped)
+        {
+            job.StopReason.ShouldStartWith("stopped by hyperband at epoch ");
+            job.Summary.EpochsRun.ShouldBeLessThan(9);
+            job.Summary.HasTestAccuracy.ShouldBeTrue(); // its best checkpoint's
+            Epochs(Path.Combine(plan.JobsDirectory, job.JobId)).Count.ShouldBe(job.Summary.EpochsRun);
+        }
+        students.ShouldContain(j => j.State == JobState.Done && j.Summary.EpochsRun == 9); // the pack trained on without them
+    }
+
     [Fact]
     public async Task A_pack_whose_worker_is_killed_runs_again_and_each_trial_resumes_from_its_own_checkpoint()
     {
