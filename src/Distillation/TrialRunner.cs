@@ -93,8 +93,11 @@ public static class TrialRunner
                 };
             }).ToList();
             // A pack trains from one epoch: trials that resume from different epochs train as one pack per epoch.
-            foreach (var group in Enumerable.Range(0, trials.Count).GroupBy(k => EpochsDone(planned[k])).OrderBy(g => g.Key))
-                new Trainer(group.Select(k => planned[k]).ToList(), teachers?.Outputs, data, config.Model, device).Train();
+            PackSizing.HalvingOnOutOfMemory(Enumerable.Range(0, trials.Count).ToList(), members =>
+            {
+                foreach (var group in members.GroupBy(k => EpochsDone(planned[k])).OrderBy(g => g.Key))
+                    new Trainer(group.Select(k => planned[k]).ToList(), teachers?.Outputs, data, config.Model, device).Train();
+            }, k => outcomes[k] is not null, log);
             return outcomes;
         }
         finally

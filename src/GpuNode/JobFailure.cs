@@ -19,6 +19,7 @@ public static class JobFailure
     {
         UserInputException => false,
         IOException or OutOfMemoryException or UnauthorizedAccessException => true,
+        _ when Distillation.Training.PackSizing.IsOutOfMemory(exception) => true, // libtorch's allocators: CUDA's, the CPU's
         AggregateException { InnerExceptions: var inner } => inner.Any(IsEnvironmental),
         _ => exception.InnerException is { } inner && IsEnvironmental(inner),
     };

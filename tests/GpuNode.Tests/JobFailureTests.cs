@@ -15,6 +15,7 @@ public sealed class JobFailureTests
         var diskFull = JobFailure.Of(Job, new IOException("No space left on device : '/runs/trials/trial-1/last.ckpt'"));
         (diskFull.Status, diskFull.Environmental, diskFull.FailureReason).ShouldBe((TrialStatus.Failed, true, "No space left on device : '/runs/trials/trial-1/last.ckpt'"));
         JobFailure.IsEnvironmental(new OutOfMemoryException()).ShouldBeTrue();
+        JobFailure.IsEnvironmental(new System.Runtime.InteropServices.ExternalException("CUDA out of memory. Tried to allocate 2.00 GiB")).ShouldBeTrue(); // a device too small, not the trial
         JobFailure.IsEnvironmental(new InvalidOperationException("writing the checkpoint failed", new IOException("I/O error"))).ShouldBeTrue();
         JobFailure.IsEnvironmental(new UserInputException("model: unknown model 'mlp-x'", new IOException("not found"))).ShouldBeFalse();
         JobFailure.IsEnvironmental(new ArgumentException("shape mismatch")).ShouldBeFalse();

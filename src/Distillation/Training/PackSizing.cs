@@ -46,4 +46,30 @@ public static class PackSizing
     public static (int Cpu, int Gpu) Limits(int pack, TrialConfig trial) => pack > 0
         ? (pack, pack)
         : (trial.Model.Name.StartsWith("mlp-", StringComparison.Ordinal) ? AutoCpuMlp : 1, AutoGpu);
+
+    /// <summary>
+    /// Trains <paramref name="trials"/> with <paramref name="train"/>; when the device runs out of memory, trains each half
+    /// of the trials that have not ended yet (<paramref name="ended"/>), halving again down to one trial, whose own
+    /// out-of-memory error is the trials' failure. Each trial resumes from its last checkpoint, so nothing is lost but
+    /// the epoch under way. What makes <c>auto</c>'s 32 on a GPU safe for a model too large for 32 copies.
+    /// </summary>
+    public static void HalvingOnOutOfMemory<T>(IReadOnlyList<T> trials, Action<IReadOnlyList<T>> train, Func<T, bool> ended, Action<string>? log = null)
+    {
+        try
+        {
+            train(trials);
+        }
+        catch (Exception e) when (IsOutOfMemory(e) && trials.Count(t => !ended(t)) > 1)
+        {
+            var left = trials.Where(t => !ended(t)).ToList();
+            log?.Invoke($"a pack of {left.Count} trials ran out of memory ({e.Message.Split('\n')[0]}); training them as two packs of {left.Count / 2} and {left.Count - left.Count / 2}");
+            HalvingOnOutOfMemory(left[..(left.Count / 2)], train, ended, log);
+            HalvingOnOutOfMemory(left[(left.Count / 2)..], train, ended, log);
+        }
+    }
+
+    /// <summary>libtorch's allocators' errors: CUDA's "CUDA out of memory", the CPU's "not enough memory".</summary>
+    public static bool IsOutOfMemory(Exception e) =>
+        e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase) || e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase)
+        || e.InnerException is { } inner && IsOutOfMemory(inner);
 }
