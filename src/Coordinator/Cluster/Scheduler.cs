@@ -204,8 +204,9 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         int limit = Math.Min(offer.Capacity, gpu ? packing.OnGpu : packing.OnCpu);
         if (limit <= 1) return [];
         var compatible = new List<LinkedListNode<JobSpec>>();
-        int scanned = 0;
-        for (var node = queues[head.SweepId].First; node is not null && scanned < PackScan; node = node.Next, scanned++)
+        // Enough mates for a full pack in every free slot: more would not change this slot's share.
+        int enough = limit * (freeSlots.Count + 1) - 1, scanned = 0;
+        for (var node = queues[head.SweepId].First; node is not null && scanned < PackScan && compatible.Count < enough; node = node.Next, scanned++)
             if (node.Value.Pack == head.Pack && PackingOf(node.Value)?.Key == packing.Key) compatible.Add(node);
         int share = (compatible.Count + 1 + freeSlots.Count) / (freeSlots.Count + 1); // ceil((mates + head) / free slots)
         var mates = compatible.Take(Math.Min(limit, share) - 1).ToList();
