@@ -17,7 +17,7 @@ public class LocalSweepTests
 
     static SubmitSweep Submit(SweepPlan plan) => SweepSubmission.From(plan, Path.Combine(plan.Directory, "soft-targets"));
 
-    static bool IsTrial(JobStatus job) => job.Kind is JobKind.Teacher or JobKind.Student;
+    static bool IsTrial(JobStatus job) => job.Kind is JobKind.Teacher or JobKind.Student or JobKind.Baseline;
 
     /// <param name="pack">execution.pack; null: the default (auto).</param>
     static string Sweep(int epochs, string teacherModel = "mlp-64", string? pack = null) => $$"""
@@ -68,11 +68,11 @@ public class LocalSweepTests
         string journal = Path.Combine(directory, "journal.db");
         string trials = plan.JobsDirectory;
 
-        var settings = Sqlite(journal) with { SnapshotEvery = 5 }; // 12 jobs, 25 events: snapshots, and events after the last one
+        var settings = Sqlite(journal) with { SnapshotEvery = 5 }; // 14 jobs, 29 events: snapshots, and events after the last one
         await using (var cluster = await LocalCluster.StartAsync(settings, Nodes(2, 2), TestContext.Current.CancellationToken))
         {
             var accepted = await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
-            accepted.Jobs.ShouldBe(1 + 2 + 1 + 8); // teacher, its two shards, their aggregation, students
+            accepted.Jobs.ShouldBe(1 + 2 + 1 + 8 + 2); // teacher, its two shards, their aggregation, students, a student alone per seed
             cluster.System.Serialization.FindSerializerFor(new JobStarted()).ShouldBeOfType<Protocol.ProtobufSerializer>();
             var status = await WaitUntil(cluster, "local-test", s => s.Complete);
             status.Jobs.ShouldAllBe(j => j.State == JobState.Done);
@@ -99,7 +99,7 @@ public class LocalSweepTests
         await using (var restarted = await LocalCluster.StartAsync(settings, Nodes(1, 1), TestContext.Current.CancellationToken))
         {
             var again = await restarted.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
-            again.AlreadyDone.ShouldBe(12);
+            again.AlreadyDone.ShouldBe(14);
             (await Status(restarted, "local-test")).Complete.ShouldBeTrue();
         }
         foreach (var (file, time) in finishedAt) File.GetLastWriteTimeUtc(file).ShouldBe(time, file);

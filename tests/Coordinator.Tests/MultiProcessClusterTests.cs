@@ -49,7 +49,7 @@ public class MultiProcessClusterTests
             .SelectMany(node => Regex.Matches(node.Output, @"slot \d+: starting (\S+)").Select(m => (Node: node, Job: m.Groups[1].Value)))
             .ToList();
         var jobs = File.ReadAllLines(results).Skip(1).Select(line => line.Split(',')[0]).ToList();
-        jobs.Count.ShouldBe(1 + 2 + 1 + 3 * 2); // teacher, two soft-target shards, their aggregation, students
+        jobs.Count.ShouldBe(1 + 2 + 1 + 3 * 2 + 2); // teacher, two soft-target shards, their aggregation, students, a baseline per seed
         started.Select(s => s.Job).Order().ShouldBe(jobs.Order()); // every job started once, on one node
         started.Select(s => s.Node).Distinct().Count().ShouldBe(2, "both nodes took work");
         File.ReadAllLines(results).Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");

@@ -107,18 +107,19 @@ public sealed partial class PrometheusTests(CoordinatorFixture coordinator) : IC
 
         var (code, _, error) = await Cli("submit", TestData.WriteFile("prom-short.yaml", Sweep("prom-short", "model: mlp-64, epochs: 2")), "--watch");
         code.ShouldBe(0, error);
-        // The counters equal this coordinator's only short sweep: 4 students, 1 teacher, 1 aggregation over 2 shards.
+        // The counters equal this coordinator's only short sweep: 4 students, their 2 baselines, 1 teacher, 1 aggregation over 2 shards.
         foreach (var (expression, expected) in new[]
                  {
                      ("sum(orchestrator_jobs_finished_total{kind=\"student\",state=\"done\"})", 4.0), ("sum(orchestrator_jobs_finished_total{kind=\"teacher\",state=\"done\"})", 1),
                      ("sum(orchestrator_jobs_finished_total{kind=\"soft-targets\",state=\"done\"})", 1), ("sum(orchestrator_jobs_finished_total{kind=\"soft-target-shard\",state=\"done\"})", 2),
                      ("sum(orchestrator_job_duration_seconds_count{kind=\"student\"})", 4), ("sum(orchestrator_jobs{kind=\"student\",state=\"done\"})", 4),
-                     ("sum(orchestrator_sweeps{state=\"complete\"})", 1), ("sum(orchestrator_scheduler_dispatch_latency_seconds_count)", 8),
+                     ("sum(orchestrator_sweeps{state=\"complete\"})", 1), ("sum(orchestrator_scheduler_dispatch_latency_seconds_count)", 10),
+                     ("sum(orchestrator_jobs_finished_total{kind=\"baseline\",state=\"done\"})", 2),
                      ("sum(orchestrator_grpc_server_duration_seconds_count{service=\"orchestrator.v1.Sweeps\",method=\"Submit\",code=\"OK\"})", 1),
                  })
             (await WaitFor(expression, expected)).ShouldBe(expected, expression);
-        await WaitFor("sum(orchestrator_journal_write_latency_seconds_count)", 1 + 8 + 8); // submitted, then started and completed for each job
-        await WaitFor("sum(orchestrator_metric_points_total)", 4 * 2); // every student epoch, from the node's stream
+        await WaitFor("sum(orchestrator_journal_write_latency_seconds_count)", 1 + 10 + 10); // submitted, then started and completed for each job
+        await WaitFor("sum(orchestrator_metric_points_total)", (4 + 2) * 2); // every student and baseline epoch, from the node's stream
         (await Query("orchestrator_journal_write_latency_seconds_bucket{le=\"0.001\"}")).GetArrayLength().ShouldBe(1); // buckets fit seconds, not milliseconds
         Sum(await Query("orchestrator_sweep_best{sweep=\"prom-short\",metric=\"val_accuracy\"}")).ShouldBeInRange(0.01, 1.0);
 

@@ -72,19 +72,23 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         string file = TestData.WriteFile("api-e2e.yaml", Sweep("api-e2e"));
         var (code, output, error) = await Cli("submit", file, "--watch");
         code.ShouldBe(0, error + coordinator.Coordinator.Output);
-        output.ShouldContain("api-e2e: submitted, 8 job(s) (1 teacher(s), 3 soft-target job(s), 4 student trial(s))");
-        output.ShouldContain("api-e2e: complete; 8 done, 0 failed, 0 running, 0 queued of 8");
+        output.ShouldContain("api-e2e: submitted, 10 job(s) (1 teacher(s), 3 soft-target job(s), 4 student trial(s), 2 baseline(s))");
+        output.ShouldContain("api-e2e: complete; 10 done, 0 failed, 0 running, 0 queued of 10");
         output.ShouldContain("api-e2e: best recipe on val_accuracy (mean over 2 seed(s)): alpha=");
 
         (code, output, error) = await Cli("status");
         code.ShouldBe(0, error);
-        output.ShouldContain("| api-e2e | complete | 8 | 0 | 0 | 8 | 0 | 0 | 0 | val_accuracy");
+        output.ShouldContain("| api-e2e | complete | 10 | 0 | 0 | 10 | 0 | 0 | 0 | val_accuracy");
 
         (code, output, error) = await Cli("results", "api-e2e", "--format", "csv");
         code.ShouldBe(0, error);
         var lines = output.TrimEnd().Split('\n');
-        lines.Length.ShouldBe(1 + 8);
+        lines.Length.ShouldBe(1 + 10);
         lines.Skip(1).ShouldAllBe(line => line.Split(',')[2] == "done");
+        var header = lines[0].Split(',').ToList();
+        var students = lines.Skip(1).Select(l => l.Split(',')).Where(cells => cells[1] == "student").ToList();
+        students.Count.ShouldBe(4);
+        students.ShouldAllBe(cells => cells[header.IndexOf("baseline")].StartsWith("baseline-") && double.Parse(cells[header.IndexOf("gain")], System.Globalization.CultureInfo.InvariantCulture) > -1);
         // The coordinator writes the same table to results.csv when the sweep completes.
         string written = Path.Combine(coordinator.Directory, "out", "api-e2e", "results.csv");
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -99,11 +103,11 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         output.ShouldContain("<h2>Learning curves</h2>");
         int Curves(string html) => System.Text.RegularExpressions.Regex.Count(html, "<polyline");
         Curves(output).ShouldBe(Curves(report));
-        Curves(report).ShouldBe(2 * (1 + 4) + 1); // accuracy and loss: the teacher and four students; the best by slot-hours
+        Curves(report).ShouldBe(2 * (1 + 4 + 2) + 1); // accuracy and loss: the teacher, four students, the best point's two baselines; the best by slot-hours
 
         (code, output, _) = await Cli("submit", file);
         code.ShouldBe(0);
-        output.ShouldContain("8 already finished"); // idempotent: nothing runs twice
+        output.ShouldContain("10 already finished"); // idempotent: nothing runs twice
     }
 
     [Fact]
@@ -249,7 +253,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     [Fact]
     public async Task Cancel_stops_a_running_sweep_and_submitting_it_again_resumes_it()
     {
-        string file = TestData.WriteFile("api-cancel.yaml", Sweep("api-cancel").Replace("model: mlp-64, epochs: 2", "model: mlp-1200-1200, epochs: 500"));
+        string file = TestData.WriteFile("api-cancel.yaml", Sweep("api-cancel").Replace("model: mlp-64, epochs: 2", "model: mlp-1200-1200, epochs: 500") + "\nbaseline: false");
         var (code, _, error) = await Cli("submit", file);
         code.ShouldBe(0, error);
         using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
@@ -257,7 +261,7 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         async Task<SweepStatus> Get() => await client.GetAsync(new GetRequest { SweepId = "api-cancel" }, CoordinatorFixture.Authorized,
             cancellationToken: TestContext.Current.CancellationToken);
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!(await Get()).Jobs.Any(j => j.State == JobState.Running && j.Latest is { Epoch: >= 2 })) // the teacher runs, and its node's metric stream reached the status
+        while (!(await Get()).Jobs.Any(j => j is { Kind: JobKind.Teacher, State: JobState.Running, Latest.Epoch: >= 2 })) // the teacher runs, and its node's metric stream reached the status
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, coordinator.Coordinator.Output + coordinator.Node.Output);
             await Task.Delay(100, TestContext.Current.CancellationToken);
@@ -323,8 +327,8 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         var whole = await ReadWatch(client, "api-watch", after: 0, Completes);
         whole[0].EventCase.ShouldBe(WatchEvent.EventOneofCase.Snapshot);
         whole[0].Snapshot.Jobs.ShouldBeEmpty();
-        whole[0].Snapshot.TotalJobs.ShouldBe(8);
-        whole[1].SnapshotJobs.ShouldSatisfyAllConditions(chunk => chunk.Jobs.Count.ShouldBe(8), chunk => chunk.Last.ShouldBeTrue());
+        whole[0].Snapshot.TotalJobs.ShouldBe(10);
+        whole[1].SnapshotJobs.ShouldSatisfyAllConditions(chunk => chunk.Jobs.Count.ShouldBe(10), chunk => chunk.Last.ShouldBeTrue());
         whole[1].Cursor.ShouldBe(whole[0].Cursor);
         var events = whole.Skip(2).ToList();
         events.ShouldContain(e => e.EventCase == WatchEvent.EventOneofCase.Metrics && e.Metrics.Metrics.Epoch == 10);
@@ -348,8 +352,8 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
 
         // Every job's final state is among them, once.
         var finished = events.Where(e => e.EventCase == WatchEvent.EventOneofCase.Job && e.Job.State == JobState.Done).Select(e => e.Job.JobId).ToList();
-        finished.Count.ShouldBe(8);
-        finished.Distinct().Count().ShouldBe(8);
+        finished.Count.ShouldBe(10);
+        finished.Distinct().Count().ShouldBe(10);
     }
 
     [Fact]
@@ -357,10 +361,10 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     {
         var root = await PythonClient.RunAsync(coordinator.Endpoint, coordinator.TokenFile,
             "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python", epochs: 10))); // long enough that epochs finish while it watches
-        root.GetProperty("jobs").GetInt32().ShouldBe(8);
-        root.GetProperty("submitted_jobs").GetInt32().ShouldBe(8);
+        root.GetProperty("jobs").GetInt32().ShouldBe(10);
+        root.GetProperty("submitted_jobs").GetInt32().ShouldBe(10);
         var done = root.GetProperty("done").EnumerateArray().Select(e => e.GetString()).ToList();
-        done.Count.ShouldBe(8);
+        done.Count.ShouldBe(10);
         root.GetProperty("watched_done").EnumerateArray().Select(e => e.GetString()).ShouldBe(done); // the watch saw every job finish
         root.GetProperty("epoch_events").GetInt32().ShouldBeGreaterThan(0);
         root.GetProperty("best").GetProperty("alpha").GetString().ShouldBeOneOf("0.25", "0.75");

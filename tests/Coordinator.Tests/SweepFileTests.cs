@@ -78,8 +78,10 @@ public class SweepFileTests
         aggregations.SelectMany(a => a.SoftTargets!.Teachers.Members).ShouldAllBe(m => m.Checkpoint.StartsWith(plan.JobsDirectory) && m.Checkpoint.EndsWith("best.ckpt"));
 
         var students = plan.Students;
-        students.Count.ShouldBe(2 + 2 * 2); // labels only: one per seed whatever the teachers; distilled: per ensemble and seed
-        students.Where(s => !s.Config!.Loss.NeedsTeacher).ShouldAllBe(s => s.DependsOn.Count == 0 && s.Config!.Teacher == null);
+        students.Count.ShouldBe(2 * 2); // distilled: per ensemble and seed; [ce] is not a point but the baselines
+        plan.Baselines.Count.ShouldBe(2); // one per seed whatever the teachers
+        plan.Baselines.ShouldAllBe(b => b.DependsOn.Count == 0 && b.Config!.Teacher == null && !b.Config.Loss.NeedsTeacher);
+        students.ShouldAllBe(s => plan.Baselines.Any(b => b.Id == s.Baseline));
         students.Where(s => s.Config!.Loss.NeedsTeacher).ShouldAllBe(s => aggregations.Any(a => s.DependsOn.SequenceEqual(new[] { a.Id })));
         plan.Jobs.Select(j => j.Kind).ShouldBe(plan.Jobs.Select(j => j.Kind).OrderBy(k => k == JobKind.Student ? 9 : (int)k)); // in the order they can run
     }
@@ -235,7 +237,7 @@ public class SweepFileTests
     {
         var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", Grid), "--show", "2");
         code.ShouldBe(0, stderr);
-        stdout.ShouldContain("kd-grid: valid. grid search, 12 point(s) x 3 seed(s) = 36 student trial(s), 1 teacher job(s), 5 soft-target job(s); chooses on val_accuracy (maximize).");
+        stdout.ShouldContain("kd-grid: valid. grid search, 12 point(s) x 3 seed(s) = 36 student trial(s), 3 baseline(s), 1 teacher job(s), 5 soft-target job(s); chooses on val_accuracy (maximize).");
         stdout.ShouldContain("... and 34 more");
         (code, _, stderr) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", Grid.Replace("seeds: [1, 2, 3]", "seeds: []")));
         code.ShouldBe(2);
@@ -247,16 +249,17 @@ public class SweepFileTests
     {
         ["fmnist-quickstart.yaml"] = 8,
         ["fmnist-kd-grid.yaml"] = 3 * 3 * 2 * 3,
-        ["fmnist-ensemble.yaml"] = 3 * 3, // [ce] once per seed, whatever the teachers
-        ["cifar10-kd-tutorial.yaml"] = (1 + 3 * 4) * 3, // the student alone once per seed, then alpha x T
-        ["mnist-dark-knowledge.yaml"] = (1 + 3 * 3) * 3,
-        ["mnist-hinton-2015.yaml"] = (1 + 4 + 1) * 3, // [ce], [ce, hinton] x T, [logit-mse]
+        ["fmnist-ensemble.yaml"] = 2 * 3, // [ce] is the baselines (one per seed, whatever the teachers), not a point
+        ["cifar10-kd-tutorial.yaml"] = 3 * 4 * 3, // alpha x T; the student alone is the baselines
+        ["mnist-dark-knowledge.yaml"] = 3 * 3 * 3,
+        ["mnist-hinton-2015.yaml"] = (4 + 1) * 3, // [ce, hinton] x T, [logit-mse]; [ce] is the baselines
         ["fmnist-triplet-rkd.yaml"] = 6 * 3,
         ["cifar10-triplet-rkd.yaml"] = 5 * 3,
         ["cifar10-alexnet-hard-weight.yaml"] = 3 * 2 * 3,
         ["fmnist-kd-hyperband.yaml"] = 40,
         ["fmnist-kd-bayes.yaml"] = 0, // proposed as it runs
         ["fmnist-pack-grid.yaml"] = 4 * 4,
+        ["fmnist-label-budget.yaml"] = 3 * 3,
     };
 
     public static TheoryData<string> Examples => new(ExampleStudents.Keys);

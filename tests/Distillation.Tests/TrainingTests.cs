@@ -89,6 +89,22 @@ public class TrainingTests(TeacherFixture fixture) : IClassFixture<TeacherFixtur
     }
 
     [Fact]
+    public void An_augmented_run_resumed_mid_way_ends_exactly_where_the_uninterrupted_run_ends()
+    {
+        var plain = Config(fixture.DataRoot, "mlp-128", epochs: 3, KdWithTriplet, fixture.TeacherCheckpoint);
+        var config = plain with { Training = plain.Training with { Augment = new AugmentOptions(Flip: true, Jitter: 2) } };
+        var uninterrupted = Run(config, TestData.TemporaryDirectory()).Result;
+        uninterrupted.Epochs[0].TrainLoss.ShouldNotBe(Run(plain, TestData.TemporaryDirectory()).Result.Epochs[0].TrainLoss); // it trained on other images
+
+        string directory = TestData.TemporaryDirectory();
+        using var stop = new CancellationTokenSource();
+        Run(config, directory, m => { if (m.Epoch == 1) stop.Cancel(); }, stop.Token).Result.Status.ShouldBe(TrialStatus.Cancelled);
+        var resumed = Run(config, directory).Result;
+        resumed.Epochs.Select(Measured).ShouldBe(uninterrupted.Epochs.Select(Measured));
+        resumed.TestAccuracy.ShouldBe(uninterrupted.TestAccuracy);
+    }
+
+    [Fact]
     public void Student_learns_from_soft_targets_alone()
     {
         var hintonOnly = new LossRecipe(new Dictionary<string, double> { ["hinton"] = 1 }, 4, 1, RelationFeature.Logits);
@@ -96,6 +112,31 @@ public class TrainingTests(TeacherFixture fixture) : IClassFixture<TeacherFixtur
         result.Epochs.ShouldAllBe(e => e.LossTerms.Keys.Single() == "hinton");
         result.Epochs[^1].TrainLoss.ShouldBeLessThan(result.Epochs[0].TrainLoss);
         result.TestAccuracy!.Value.ShouldBeGreaterThan(0.6); // it never saw a label
+    }
+
+    [Fact]
+    public void Under_a_label_budget_the_student_alone_trains_on_the_labelled_samples_only()
+    {
+        var config = Config(fixture.DataRoot, "mlp-128", epochs: 2);
+        config = config with { Data = config.Data with { Labels = 0.1 } };
+        var result = Run(config, TestData.TemporaryDirectory()).Result;
+        // Its epochs draw labelled samples only (hidden labels never count as correct): with a tenth labelled, an
+        // epoch that also drew unlabelled ones could not reach a training accuracy above 0.1.
+        result.Epochs[^1].TrainAccuracy.ShouldBeGreaterThan(0.5);
+        result.TestAccuracy!.Value.ShouldBeGreaterThan(0.5);
+    }
+
+    [Fact]
+    public void Under_a_label_budget_distillation_on_the_unlabelled_rest_beats_the_student_alone()
+    {
+        var kd = new LossRecipe(LossRecipe.WeightsFromAlpha(["ce", "hinton"], 0.9), 4, 1, RelationFeature.Logits);
+        var alone = Config(fixture.DataRoot, "mlp-128", epochs: 3);
+        alone = alone with { Data = alone.Data with { Labels = 40 } };
+        var distilled = alone with { Loss = kd, Teacher = TeacherEnsemble.Single(fixture.TeacherCheckpoint) };
+        var baseline = Run(alone, TestData.TemporaryDirectory()).Result;
+        var student = Run(distilled, TestData.TemporaryDirectory()).Result;
+        student.Epochs.ShouldAllBe(e => e.TrainAccuracy >= 0 && e.TrainAccuracy <= 1); // measured over the 40 labelled samples
+        student.TestAccuracy!.Value.ShouldBeGreaterThan(baseline.TestAccuracy!.Value);
     }
 
     [Fact]

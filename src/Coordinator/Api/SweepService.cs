@@ -39,7 +39,7 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         return new SubmitResponse
         {
             SweepId = accepted.SweepId, Jobs = accepted.Jobs, AlreadyDone = accepted.AlreadyDone, OutputDirectory = plan.Directory,
-            Teachers = plan.Teachers.Count, SoftTargetJobs = plan.SoftTargetJobs.Count, Students = plan.Students.Count,
+            Teachers = plan.Teachers.Count, SoftTargetJobs = plan.SoftTargetJobs.Count, Students = plan.Students.Count, Baselines = plan.Baselines.Count,
         };
     }
 

@@ -217,7 +217,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     /// <summary>A trial's pack key and limits; null for a soft-target job, which trains nothing.</summary>
     Packing? PackingOf(JobSpec job)
     {
-        if (job.Kind is not (JobKind.Teacher or JobKind.Student)) return null;
+        if (job.Kind is not (JobKind.Teacher or JobKind.Student or JobKind.Baseline)) return null;
         string key = Key(job);
         if (!packings.TryGetValue(key, out var packing))
         {

@@ -653,7 +653,7 @@ public sealed partial class SweepState
         var entry = new JobStatus
         {
             JobId = job.Id, Kind = job.Kind, State = job.State, DependsOn = { plan.DependsOn }, Seed = plan.Seed, Parameters = { plan.Parameters },
-            StopReason = job.Trace?.StopReason ?? "",
+            Baseline = plan.Baseline, StopReason = job.Trace?.StopReason ?? "",
         };
         if (job.Summary is { } summary) entry.Summary = summary;
         return entry;

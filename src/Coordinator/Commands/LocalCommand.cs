@@ -60,7 +60,7 @@ public static class LocalCommand
         Directory.CreateDirectory(directory);
         string jobs = plan.Sweep.Method == "bayes"
             ? $"bayes: {plan.Sweep.RunCap} point(s) x {plan.Sweep.Seeds.Count} seed(s), proposed as slots free up,"
-            : $"{plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s), {plan.Students.Count} student trial(s)";
+            : $"{plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s), {plan.Students.Count} student trial(s), {plan.Baselines.Count} baseline(s)";
         Console.WriteLine($"{plan.Sweep.Name}: {jobs} on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");
         await using var cluster = await LocalCluster.StartAsync(journal, devices, cancellation);
         try

@@ -58,15 +58,23 @@ public static class SweepConsole
 
     const int ShownPoints = 20;
 
-    /// <summary>The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy.</summary>
+    /// <summary>
+    /// The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy,
+    /// and where the sweep trained baselines, the gain over the student alone and the student alone's test accuracy.
+    /// </summary>
     static string PointsTable(SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
     {
         var names = recipes.SelectMany(r => r.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        bool gains = recipes.Any(r => r.Gain is not null);
         var table = new System.Text.StringBuilder();
-        table.AppendLine($"| {string.Join(" | ", names.Append("seeds").Append(status.Metric).Append("test accuracy"))} |");
-        table.AppendLine($"|{string.Concat(Enumerable.Repeat("---|", names.Count))}---:|---:|---:|");
+        var columns = names.Append("seeds").Append(status.Metric).Append("test accuracy").Concat(gains ? ["gain over alone", "alone: test accuracy"] : []).ToList();
+        table.AppendLine($"| {string.Join(" | ", columns)} |");
+        table.AppendLine($"|{string.Concat(Enumerable.Repeat("---|", names.Count))}{string.Concat(Enumerable.Repeat("---:|", columns.Count - names.Count))}");
         foreach (var r in recipes)
-            table.AppendLine($"| {string.Join(" | ", names.Select(n => r.Parameters.GetValueOrDefault(n, "")))} | {r.Runs} | {r.MetricMean:F4} ± {r.MetricStd:F4} | {r.TestMean:P2} ± {r.TestStd:P2} |");
+        {
+            string gain = !gains ? "" : r.Gain is { } g ? $" {g} | {g.BaselineMean:P2} ± {g.BaselineStd:P2} |" : " | |";
+            table.AppendLine($"| {string.Join(" | ", names.Select(n => r.Parameters.GetValueOrDefault(n, "")))} | {r.Runs} | {r.MetricMean:F4} ± {r.MetricStd:F4} | {r.TestMean:P2} ± {r.TestStd:P2} |{gain}");
+        }
         return table.ToString().TrimEnd();
     }
 }

@@ -29,7 +29,7 @@ public static class ValidateCommand
         text.AppendLine(sweep.Method == "bayes"
             ? $"{sweep.Name}: valid. bayes search (TPE): proposes {sweep.RunCap} point(s) x {sweep.Seeds.Count} seed(s) as slots free up; every listed value and range end checked; {goal}."
             : $"{sweep.Name}: valid. {sweep.Method} search, {plan.Points} point(s) x {sweep.Seeds.Count} seed(s) = {plan.Students.Count} student trial(s), " +
-              $"{plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s); {goal}.");
+              $"{plan.Baselines.Count} baseline(s), {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s); {goal}.");
         if (sweep.EarlyTerminate is { } early)
             text.AppendLine($"  early_terminate: hyperband, eta {early.Eta}{(early.Strict ? ", strict" : "")}, bands at epochs {string.Join(", ", plan.Bands)}");
         foreach (var parameter in sweep.Parameters)

@@ -8,7 +8,7 @@ public static class JobLine
     /// <summary>A finished job as one line: its parameters and seed, and its result or failure.</summary>
     public static string Of(JobStatus job)
     {
-        bool trial = job.Kind is JobKind.Teacher or JobKind.Student;
+        bool trial = job.Kind is JobKind.Teacher or JobKind.Student or JobKind.Baseline;
         var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
         string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
         return job.State switch

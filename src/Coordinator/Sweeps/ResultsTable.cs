@@ -8,15 +8,21 @@ namespace Orchestrator.Coordinator.Sweeps;
 /// The rows of a sweep's results (results.csv, results.json, <c>orchestrator results</c>): one per job, with the
 /// same columns for every row (a parameter a job lacks is empty), written as the jobs come so that a table of a
 /// million jobs is never held whole. <c>pack</c> names the pack a trial trained in (<see cref="TrialSummary.Pack"/>;
-/// empty: alone); its trials share the pack's wall time equally in "seconds".
+/// empty: alone); its trials share the pack's wall time equally in "seconds". A distilled student names its
+/// <c>baseline</c> (the student alone on labels, same seed) and its <c>gain</c>: its test accuracy minus the baseline's.
+/// Rows come in table order (<see cref="SweepResults.InTableOrder"/>), where baselines come before students, so a
+/// student's baseline accuracy is known when its row is written.
 /// </summary>
 /// <param name="parameterNames">Every parameter of the sweep's jobs, in column order (<see cref="SweepStatus.ParameterNames"/>).</param>
 public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
 {
+    /// <summary>The test accuracy of each finished baseline met so far: a few per point, never a row per student.</summary>
+    readonly Dictionary<string, double> baselines = [];
+
     /// <summary>The columns, in order.</summary>
     public IReadOnlyList<string> Columns { get; } =
     [
-        "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "seconds",
+        "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "baseline", "gain", "seconds",
         "pack", "soft_targets", "soft_targets_cached", "teachers", "depends_on", "notes", "failure_reason", "stop_reason",
     ];
 
@@ -37,6 +43,9 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
         row["best_val_accuracy"] = s?.BestValidationAccuracy;
         row["best_val_loss"] = s?.BestValidationLoss;
         row["test_accuracy"] = s is { HasTestAccuracy: true } ? s.TestAccuracy : null;
+        if (job is { Kind: JobKind.Baseline, State: JobState.Done } && s is { HasTestAccuracy: true }) baselines[job.JobId] = s.TestAccuracy;
+        row["baseline"] = job.Baseline.Length > 0 ? job.Baseline : null;
+        row["gain"] = s is { HasTestAccuracy: true } && baselines.TryGetValue(job.Baseline, out double alone) ? s.TestAccuracy - alone : null;
         row["seconds"] = s?.Seconds;
         row["pack"] = s is { Pack.Length: > 0 } ? s.Pack : null;
         row["soft_targets"] = s?.SoftTargets;

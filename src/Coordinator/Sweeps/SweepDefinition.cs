@@ -26,6 +26,7 @@ public sealed record EarlyTerminate(int? MinIter, int? MaxIter, int? S, double E
 /// <param name="Teacher">One teacher mapping (optionally with count), or a list of them (an ensemble); null without a teacher.</param>
 /// <param name="SoftTargets">How students receive the teachers' outputs (aggregation, cached or online, dtype, shards).</param>
 /// <param name="Text">The file's text: what a bayes sweep's entity plans its proposed points from.</param>
+/// <param name="Baseline">baseline: every distilled student is also trained alone on labels (its baseline, for the gain column); default true.</param>
 public sealed record SweepDefinition(
     string Name,
     string File,
@@ -42,7 +43,8 @@ public sealed record SweepDefinition(
     YamlMappingNode? SoftTargets,
     EarlyTerminate? EarlyTerminate = null,
     string Text = "",
-    int Pack = SweepDefinition.AutoPack)
+    int Pack = SweepDefinition.AutoPack,
+    bool Baseline = true)
 {
     /// <summary>execution.pack: auto, the default (0, sized per slot by PackSizing.Limits).</summary>
     public const int AutoPack = 0;

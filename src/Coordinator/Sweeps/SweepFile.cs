@@ -64,9 +64,10 @@ public static partial class SweepFile
         var parameters = ReadParameters(root, method, teacherNode);
         var earlyTerminate = ReadEarlyTerminate(root);
         int pack = ReadPack(root);
+        bool baseline = root.Bool("baseline") ?? true;
         root.RejectUnknownKeys();
         return new SweepDefinition(name, path, method, metric, parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode,
-            softTargets as YamlMappingNode, earlyTerminate, text, pack);
+            softTargets as YamlMappingNode, earlyTerminate, text, pack, baseline);
     }
 
     /// <summary>execution: { pack: auto | N }: how many compatible trials one slot may train as one pack (docs/sweep-file.md).</summary>
@@ -150,9 +151,9 @@ public static partial class SweepFile
         {
             string full = SweepParameter.Shorthands.TryGetValue(name, out var expanded) ? expanded : name;
             var path = full.Split('.');
-            if (path.Length < 2 || path[0] is not ("student" or "teacher" or "soft_targets") || path.Any(string.IsNullOrEmpty))
-                throw section.Error(name, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr, teacher.epochs or " +
-                                          $"soft_targets.aggregation, or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
+            if (path.Length < 2 || path[0] is not ("student" or "teacher" or "dataset" or "soft_targets") || path.Any(string.IsNullOrEmpty))
+                throw section.Error(name, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr, teacher.epochs, " +
+                                          $"dataset.labels or soft_targets.aggregation, or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
             if (method == "bayes" && path[0] != "student")
                 throw section.Error(name, "bayes proposes student settings only (every point shares the teachers and their soft targets); " +
                                           "sweep teacher or soft_targets settings with method: grid or random.");

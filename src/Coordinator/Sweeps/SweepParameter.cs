@@ -9,7 +9,7 @@ namespace Orchestrator.Coordinator.Sweeps;
 /// <c>{min, max, distribution: uniform | int_uniform | log_uniform_values}</c> (random search only).
 /// </summary>
 /// <param name="Name">As written in the file (a shorthand such as <c>alpha</c>, or a path such as <c>student.optimizer.lr</c>).</param>
-/// <param name="Path">Where the value goes: the first segment is <c>student</c> or <c>teacher</c>, the rest are trial-file keys.</param>
+/// <param name="Path">Where the value goes: the first segment is <c>student</c>, <c>teacher</c>, <c>dataset</c> or <c>soft_targets</c>, the rest are their keys.</param>
 /// <param name="Origin">The parameter's key in the file, where errors about generated values point.</param>
 public sealed record SweepParameter(string Name, IReadOnlyList<string> Path, YamlNode Origin, IReadOnlyList<YamlNode> Values,
     double Min = 0, double Max = 0, string? Distribution = null)
@@ -27,6 +27,7 @@ public sealed record SweepParameter(string Name, IReadOnlyList<string> Path, Yam
         ["batch_size"] = "student.batch_size",
         ["epochs"] = "student.epochs",
         ["model"] = "student.model",
+        ["labels"] = "dataset.labels",
     };
 
     public bool IsDistribution => Distribution is not null;

@@ -11,8 +11,9 @@ namespace Orchestrator.Coordinator.Sweeps;
 /// </summary>
 /// <param name="DependsOn">The jobs that must finish first: a shard's teacher, an aggregation's shards, a student's soft targets (or its teachers when online).</param>
 /// <param name="Parameters">The swept values of this point, as written (for tables).</param>
+/// <param name="Baseline">A distilled student's baseline job: the same student trained alone on labels, same seed; null: none.</param>
 public sealed record PlannedJob(string Id, JobKind Kind, TrialConfig? Config, SoftTargetJob? SoftTargets, IReadOnlyList<string> DependsOn,
-    IReadOnlyDictionary<string, string> Parameters)
+    IReadOnlyDictionary<string, string> Parameters, string? Baseline = null)
 {
     public string WorkJson => Config is not null ? TrialJson.Write(Config) : SoftTargets!.ToJson();
 }
@@ -32,6 +33,7 @@ public sealed record SweepPlan(SweepDefinition Sweep, string Directory, IReadOnl
     public static string DirectoryOf(string jobsDirectory) => Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(jobsDirectory))!;
     public IReadOnlyList<PlannedJob> Teachers => Of(JobKind.Teacher);
     public IReadOnlyList<PlannedJob> Students => Of(JobKind.Student);
+    public IReadOnlyList<PlannedJob> Baselines => Of(JobKind.Baseline);
     public IReadOnlyList<PlannedJob> SoftTargetJobs => Jobs.Where(j => j.Kind is JobKind.SoftTargetShard or JobKind.SoftTargets).ToList();
 
     IReadOnlyList<PlannedJob> Of(JobKind kind) => Jobs.Where(j => j.Kind == kind).ToList();

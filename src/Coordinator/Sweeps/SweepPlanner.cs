@@ -12,12 +12,16 @@ namespace Orchestrator.Coordinator.Sweeps;
 /// <summary>
 /// Expands a sweep into a job graph: grid (every combination of the listed values) or random (run_cap points drawn
 /// with sampling_seed), each point crossed with every seed; teachers (one, count copies, or a list), the soft-target
-/// jobs of cached students (a generation job per teacher and shard, an aggregation per ensemble), and students.
-/// Every point is read by the trial-file parser, so a bad value fails here, before anything runs, at the line of
+/// jobs of cached students (a generation job per teacher and shard, an aggregation per ensemble), students, and for
+/// each distilled student its baseline: the same student trained alone on labels (unless baseline: false).
+/// The sweep's dataset (and its label budget) is the students'; teachers train on every label unless their own
+/// dataset: { labels } says otherwise. Every point is read by the trial-file parser, so a bad value fails here, before anything runs, at the line of
 /// the sweep file that produced it.
 /// </summary>
 public static class SweepPlanner
 {
+    const string TrialPrefix = "trial-", BaselinePrefix = "baseline-";
+
     /// <summary>Options of the soft_targets section: how students receive their teachers' outputs.</summary>
     sealed record SoftTargetOptions(Aggregation Aggregation, double? AggregationTemperature, SoftTargetMode Mode, SoftTargetDtype Dtype, int Shards);
 
@@ -58,6 +62,7 @@ public static class SweepPlanner
             var origins = new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
             var student = sweep.Student;
             var teacher = sweep.Teacher;
+            var dataset = DatasetMapping(sweep, origins);
             var softTargets = sweep.SoftTargets ?? new YamlMappingNode();
             foreach (var (parameter, value) in point)
             {
@@ -67,19 +72,20 @@ public static class SweepPlanner
                 {
                     case "student": student = YamlPaths.With(student, rest, value, parameter.Origin, origins); break;
                     case "teacher": teacher = YamlPaths.With((YamlMappingNode)teacher!, rest, value, parameter.Origin, origins); break;
+                    case "dataset": dataset = YamlPaths.With(dataset, rest, value, parameter.Origin, origins); break;
                     default: softTargets = YamlPaths.With(softTargets, rest, value, parameter.Origin, origins); break;
                 }
             }
             var shown = point.ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
             var teacherShown = point.Where(p => p.Parameter.Path[0] == "teacher").ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
-            var members = PlanTeachers(sweep, teacher, origins, jobs, jobsDirectory, teacherShown, checkpointHashes);
+            var members = PlanTeachers(sweep, teacher, dataset, origins, jobs, jobsDirectory, teacherShown, checkpointHashes);
             var options = ReadSoftTargetOptions(sweep, softTargets, origins);
             foreach (int seed in sweep.Seeds)
             {
-                var config = ParseTrial(sweep, student, origins, extra: ("seed", seed.ToString(CultureInfo.InvariantCulture)));
+                var config = ParseTrial(sweep, student, dataset, origins, extra: ("seed", seed.ToString(CultureInfo.InvariantCulture)));
                 PlannedJob job;
                 if (!config.Loss.NeedsTeacher) // teachers do not change it: its table row shows only the settings that do
-                    job = Student("trial-" + config.Identity(null), config, [], point.Where(p => p.Parameter.Path[0] == "student").ToDictionary(p => p.Parameter.Name, p => Show(p.Value)));
+                    job = Student(TrialPrefix + config.Identity(null), config, [], point.Where(p => p.Parameter.Path[0] == "student").ToDictionary(p => p.Parameter.Name, p => Show(p.Value)));
                 else if (members.Count == 0)
                     throw new UserInputException($"{sweep.File}: the student's loss uses {string.Join(", ", config.Loss.Weights.Keys.Where(k => k != "ce"))}, which need a teacher; " +
                                                  "add a teacher section (a checkpoint, or settings to train one).");
@@ -91,23 +97,71 @@ public static class SweepPlanner
                     var dependsOn = options.Mode == SoftTargetMode.Cached
                         ? [PlanSoftTargets(members, ensemble, config, options.Shards, jobs)]
                         : members.Where(m => m.Job is not null).Select(m => m.Job!.Id).ToList();
-                    job = Student("trial-" + config.Identity(string.Join(",", members.Select(m => m.Identity))), config, dependsOn, shown);
+                    job = Student(TrialPrefix + config.Identity(string.Join(",", members.Select(m => m.Identity))), config, dependsOn, shown);
+                    if (sweep.Baseline) job = job with { Baseline = PlanBaseline(config, point, jobs).Id };
                 }
                 students.TryAdd(job.Id, job);
             }
         }
+        DropStudentsAlone(jobs, students);
         int epochs = students.Count > 0 ? students.Values.Max(j => j.Config!.Training.Epochs) : LongestEpochs(sweep);
         return new SweepPlan(sweep, Path.GetFullPath(directory), jobs.Values.OrderBy(j => j.Kind).Concat(students.Values).ToList(), points.Count, epochs);
 
         PlannedJob Student(string id, TrialConfig config, IReadOnlyList<string> dependsOn, IReadOnlyDictionary<string, string> shown) =>
             new(id, JobKind.Student, config with { Name = $"{sweep.Name}/{id}" }, null, dependsOn, shown);
+
+        // The distilled student's settings without its teacher and with labels only: one baseline per seed for every
+        // point that differs only in loss, teacher or soft-target settings; its row shows the settings that change it.
+        PlannedJob PlanBaseline(TrialConfig distilled, List<(SweepParameter Parameter, YamlNode Value)> point, Dictionary<string, PlannedJob> planned)
+        {
+            var alone = distilled with { Teacher = null, Loss = LossRecipe.LabelsOnly };
+            string id = BaselinePrefix + alone.Identity(null);
+            if (planned.TryGetValue(id, out var existing)) return existing;
+            var shown = point.Where(p => p.Parameter.Path[0] == "dataset" || p.Parameter.Path[0] == "student" && p.Parameter.Path[1] != "loss")
+                .ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
+            return planned[id] = new PlannedJob(id, JobKind.Baseline, alone with { Name = $"{sweep.Name}/{id}" }, null, [], shown);
+        }
+    }
+
+    /// <summary>
+    /// A point whose loss is labels only (a [ce] in the loss list) would train exactly the baseline the distilled
+    /// points already have; it is left out (its numbers are every row's baseline column), not trained twice.
+    /// </summary>
+    static void DropStudentsAlone(Dictionary<string, PlannedJob> jobs, Dictionary<string, PlannedJob> students)
+    {
+        foreach (var baseline in jobs.Values.Where(j => j.Kind == JobKind.Baseline)) students.Remove(TrialPrefix + baseline.Id[BaselinePrefix.Length..]);
+    }
+
+    /// <summary>The sweep's dataset as a mapping (dataset: fashion-mnist is { name: fashion-mnist }), so a parameter can set one of its keys.</summary>
+    static YamlMappingNode DatasetMapping(SweepDefinition sweep, Dictionary<YamlNode, YamlNode> origins)
+    {
+        if (sweep.Dataset is YamlMappingNode map) return map;
+        var expanded = new YamlMappingNode(new YamlScalarNode("name"), sweep.Dataset);
+        origins[expanded] = sweep.Dataset;
+        return expanded;
+    }
+
+    /// <summary>
+    /// A teacher's dataset: the sweep's, with every label (a label budget is the students'), unless the teacher's own
+    /// dataset: { labels } sets its budget; the samples and their split are always the sweep's.
+    /// </summary>
+    static YamlMappingNode TeacherDataset(SweepDefinition sweep, YamlMappingNode dataset, YamlMappingNode teacher, Dictionary<YamlNode, YamlNode> origins)
+    {
+        var own = ConfigMap.FromNode(teacher, sweep.File, origins, "teacher.").Section("dataset");
+        var labels = own?.Node("labels");
+        if (own?.Entries().Select(e => e.Key).FirstOrDefault(k => k != "labels") is { } other)
+            throw own.Error(other, "a teacher shares the sweep's samples and split; only its label budget (labels) can differ. Set the rest in the sweep's dataset.");
+        var copy = new YamlMappingNode(dataset.Children.Where(c => c.Key is not YamlScalarNode { Value: "labels" }));
+        origins[copy] = origins.TryGetValue(dataset, out var origin) ? origin : dataset;
+        if (labels is not null) copy.Children[new YamlScalarNode("labels")] = labels;
+        return copy;
     }
 
     /// <summary>
     /// The teachers of a point: a mapping (count copies with consecutive seeds, or a checkpoint) or a list of them.
     /// Teacher jobs are shared by every point and student with the same settings.
     /// </summary>
-    static List<Member> PlanTeachers(SweepDefinition sweep, YamlNode? teacher, Dictionary<YamlNode, YamlNode> origins, Dictionary<string, PlannedJob> jobs,
+    static List<Member> PlanTeachers(SweepDefinition sweep, YamlNode? teacher, YamlMappingNode dataset, Dictionary<YamlNode, YamlNode> origins, Dictionary<string, PlannedJob> jobs,
         string jobsDirectory, IReadOnlyDictionary<string, string> shown, Dictionary<string, string> checkpointHashes)
     {
         var members = new List<Member>();
@@ -134,9 +188,10 @@ public static class SweepPlanner
             int firstSeed = map.Int("seed") ?? 0;
             var template = new YamlMappingNode(item.Children.Where(c => c.Key is not YamlScalarNode { Value: "count" }));
             origins.TryAdd(template, item);
+            var teacherDataset = TeacherDataset(sweep, dataset, item, origins);
             for (int copy = 0; copy < count; copy++)
             {
-                var config = ParseTrial(sweep, template, origins, extra: ("seed", (firstSeed + copy).ToString(CultureInfo.InvariantCulture)));
+                var config = ParseTrial(sweep, template, teacherDataset, origins, extra: ("seed", (firstSeed + copy).ToString(CultureInfo.InvariantCulture)));
                 if (config.Loss.NeedsTeacher) throw new UserInputException($"{sweep.File}: teacher.loss: a teacher is trained on labels; use terms: [ce] or leave loss out.");
                 string id = "teacher-" + config.Identity(null);
                 if (!jobs.TryGetValue(id, out var job))
@@ -173,27 +228,28 @@ public static class SweepPlanner
     static string PlanSoftTargets(IReadOnlyList<Member> members, TeacherEnsemble ensemble, TrialConfig student, int shards, Dictionary<string, PlannedJob> jobs)
     {
         bool embeddings = student.Loss.NeedsTeacherEmbedding;
+        var data = student.Data.WithAllLabels(); // teachers' outputs do not depend on the students' label budget
         var shardIds = new List<string>();
         foreach (var member in members)
             for (int shard = 0; shard < shards; shard++)
             {
-                string id = "shard-" + ContentHash.Of(new { member.Identity, student.Data, embeddings, shard, shards });
-                var work = new SoftTargetJob(student.Data, new TeacherEnsemble([member.Source]), embeddings, shards, Member: 0, Shard: shard);
+                string id = "shard-" + ContentHash.Of(new { member.Identity, Data = data, embeddings, shard, shards });
+                var work = new SoftTargetJob(data, new TeacherEnsemble([member.Source]), embeddings, shards, Member: 0, Shard: shard);
                 jobs.TryAdd(id, new PlannedJob(id, JobKind.SoftTargetShard, null, work, member.Job is null ? [] : [member.Job.Id], new Dictionary<string, string>()));
                 shardIds.Add(id);
             }
-        string aggregateId = "soft-targets-" + ContentHash.Of(new { Members = members.Select(m => m.Identity), ensemble.Recipe, student.Data, embeddings, shards });
-        jobs.TryAdd(aggregateId, new PlannedJob(aggregateId, JobKind.SoftTargets, null, new SoftTargetJob(student.Data, ensemble, embeddings, shards),
+        string aggregateId = "soft-targets-" + ContentHash.Of(new { Members = members.Select(m => m.Identity), ensemble.Recipe, Data = data, embeddings, shards });
+        jobs.TryAdd(aggregateId, new PlannedJob(aggregateId, JobKind.SoftTargets, null, new SoftTargetJob(data, ensemble, embeddings, shards),
             shardIds, new Dictionary<string, string> { ["aggregation"] = TeacherEnsemble.NameOf(ensemble.Aggregation) }));
         return aggregateId;
     }
 
-    /// <summary>A trial mapping: the sweep's dataset, the template's settings, and extra keys; read by the trial-file parser.</summary>
-    static TrialConfig ParseTrial(SweepDefinition sweep, YamlMappingNode template, Dictionary<YamlNode, YamlNode> origins, (string Key, string Value)? extra)
+    /// <summary>A trial mapping: the dataset, the template's settings, and extra keys; read by the trial-file parser.</summary>
+    static TrialConfig ParseTrial(SweepDefinition sweep, YamlMappingNode template, YamlNode dataset, Dictionary<YamlNode, YamlNode> origins, (string Key, string Value)? extra)
     {
         var trial = new YamlMappingNode(template.Children);
         origins.TryAdd(trial, template);
-        trial.Children[new YamlScalarNode("dataset")] = sweep.Dataset;
+        trial.Children[new YamlScalarNode("dataset")] = dataset;
         if (extra is { } e) trial.Children[new YamlScalarNode(e.Key)] = new YamlScalarNode(e.Value);
         return TrialConfig.Parse(ConfigMap.FromNode(trial, sweep.File, origins), sweep.Name);
     }
@@ -242,7 +298,7 @@ public static class SweepPlanner
     static int LongestEpochs(SweepDefinition sweep)
     {
         var origins = new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
-        int epochs = ParseTrial(sweep, sweep.Student, origins, null).Training.Epochs;
+        int epochs = ParseTrial(sweep, sweep.Student, sweep.Dataset, origins, null).Training.Epochs;
         foreach (var parameter in sweep.Parameters.Where(p => p.Path.SequenceEqual(["student", "epochs"])))
             epochs = parameter.IsDistribution ? (int)parameter.Max
                 : parameter.Values.Select(v => int.TryParse((v as YamlScalarNode)?.Value, out int e) ? e : 0).Max();
@@ -264,8 +320,9 @@ public static class SweepPlanner
                 switch (parameter.Path[0])
                 {
                     case "soft_targets": ReadSoftTargetOptions(sweep, YamlPaths.With(sweep.SoftTargets ?? new YamlMappingNode(), rest, value, parameter.Origin, origins), origins); break;
-                    case "teacher": PlanTeachers(sweep, YamlPaths.With((YamlMappingNode)sweep.Teacher!, rest, value, parameter.Origin, origins), origins, [], "", new Dictionary<string, string>(), []); break;
-                    default: ParseTrial(sweep, YamlPaths.With(sweep.Student, rest, value, parameter.Origin, origins), origins, null); break;
+                    case "teacher": PlanTeachers(sweep, YamlPaths.With((YamlMappingNode)sweep.Teacher!, rest, value, parameter.Origin, origins), DatasetMapping(sweep, origins), origins, [], "", new Dictionary<string, string>(), []); break;
+                    case "dataset": ParseTrial(sweep, sweep.Student, YamlPaths.With(DatasetMapping(sweep, origins), rest, value, parameter.Origin, origins), origins, null); break;
+                    default: ParseTrial(sweep, YamlPaths.With(sweep.Student, rest, value, parameter.Origin, origins), sweep.Dataset, origins, null); break;
                 }
             }
     }

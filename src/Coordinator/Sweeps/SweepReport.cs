@@ -73,15 +73,21 @@ public static class SweepReport
     static void Points(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
     {
         var names = ParameterNames(recipes);
+        bool gains = recipes.Any(r => r.Gain is not null);
         html.Append("<h2>Points</h2><table id=\"points\"><tr><th>rank</th>").AppendJoin("", names.Select(n => $"<th class=\"p\">{Escape(n)}</th>"))
-            .Append($"<th>seeds</th><th>{Escape(status.Metric)}</th><th>test accuracy</th></tr>");
+            .Append($"<th>seeds</th><th>{Escape(status.Metric)}</th><th>test accuracy</th>{(gains ? "<th>gain over the student alone</th><th>alone: test accuracy</th>" : "")}</tr>");
         for (int i = 0; i < recipes.Count; i++)
         {
             var r = recipes[i];
             html.Append($"<tr{(i == 0 ? " class=\"best\"" : "")}><td>{i + 1}</td>").AppendJoin("", names.Select(n => $"<td class=\"p\">{Escape(r.Parameters.GetValueOrDefault(n, ""))}</td>"))
-                .Append($"<td>{r.Runs}</td><td>{r.MetricMean:F4} ± {r.MetricStd:F4}</td><td>{Percent(r.TestMean)} ± {Percent(r.TestStd)}</td></tr>");
+                .Append($"<td>{r.Runs}</td><td>{r.MetricMean:F4} ± {r.MetricStd:F4}</td><td>{Percent(r.TestMean)} ± {Percent(r.TestStd)}</td>");
+            if (gains) html.Append(r.Gain is { } g ? $"<td>{Escape(g.ToString())}</td><td>{Percent(g.BaselineMean)} ± {Percent(g.BaselineStd)}</td>" : "<td></td><td></td>");
+            html.Append("</tr>");
         }
         html.Append("</table>");
+        if (gains)
+            html.Append("<p class=\"note\">Gain: per seed, the distilled student's test accuracy minus the same student's trained alone on labels " +
+                        "(same settings, same seed); mean ± std over seeds. It exceeds the seeds' spread when it is larger than the std over seeds of both.</p>");
     }
 
     /// <summary>A parameter's values over the sweep's points: numerically ordered when they are numbers.</summary>
@@ -128,20 +134,23 @@ public static class SweepReport
         var best = recipes.Count > 0 ? recipes[0] : null;
         bool IsBest(JobStatus job) => best is not null && job.Kind == JobKind.Student && best.Parameters.All(p => job.Parameters.GetValueOrDefault(p.Key) == p.Value)
                                       && job.Parameters.Count == best.Parameters.Count;
-        // Drawn in this order: other students (grey, underneath), then teachers (dashed), then the best point's seeds;
-        // only their metrics files are read (a large sweep has many more).
+        // Drawn in this order: other students (grey, underneath), then teachers (dashed), the best point's baselines
+        // (blue), then the best point's seeds; only their metrics files are read (a large sweep has many more).
         var trials = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State is JobState.Done or JobState.Stopped).ToList();
+        var bestBaselines = trials.Where(IsBest).Select(j => j.Baseline).Where(b => b.Length > 0).ToHashSet();
+        var baselines = status.Jobs.Where(j => j.Kind == JobKind.Baseline && j.State == JobState.Done && bestBaselines.Contains(j.JobId));
         IEnumerable<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)> Read(IEnumerable<JobStatus> jobs) => jobs
             .Select(job => (job, ReadEpochs(Path.Combine(status.OutputRoot, job.JobId, TrialExecution.MetricsFile)))).Where(c => c.Item2.Count > 0);
         var ordered = Read(trials.Where(j => j.Kind == JobKind.Student && !IsBest(j))).Take(MaxOtherCurves)
-            .Concat(Read(trials.Where(j => j.Kind == JobKind.Teacher))).Concat(Read(trials.Where(IsBest))).ToList();
+            .Concat(Read(trials.Where(j => j.Kind == JobKind.Teacher))).Concat(Read(baselines)).Concat(Read(trials.Where(IsBest))).ToList();
         if (ordered.Count == 0) return;
         Series Line(JobStatus job, IEnumerable<(double, double)> points) => job.Kind == JobKind.Teacher
             ? new Series("teacher", points.ToList(), "#333333", Dashed: true)
+            : job.Kind == JobKind.Baseline ? new Series($"the student alone, seed {job.Seed}", points.ToList(), "#1f77b4", Width: 1.5)
             : IsBest(job) ? new Series($"best point, seed {job.Seed}", points.ToList(), "#d62728", Width: 2.5)
             : job.State == JobState.Stopped ? new Series("stopped by the sweep", points.ToList(), "#f4a582", Width: 1, Dashed: true)
             : new Series("other students", points.ToList(), "#bbbbbb", Width: 1);
-        html.Append("<h2>Learning curves</h2><p class=\"note\">Per epoch, on the validation split: the best point's seeds, the teachers (dashed), " +
+        html.Append("<h2>Learning curves</h2><p class=\"note\">Per epoch, on the validation split: the best point's seeds, the same student alone on labels (blue), the teachers (dashed), " +
                     "every other student (grey) and those the sweep stopped (orange, dashed, ending at the epoch they stopped).</p>");
         html.Append(Lines("validation accuracy", "epoch", "validation accuracy", ordered.Select(c => Line(c.Job, c.Epochs.Select(e => ((double)e.Epoch, e.Accuracy)))).ToList()));
         html.Append(Lines("validation loss (cross-entropy)", "epoch", "validation loss", ordered.Select(c => Line(c.Job, c.Epochs.Select(e => ((double)e.Epoch, e.Loss)))).ToList()));

@@ -9,8 +9,31 @@ namespace Orchestrator.Coordinator.Sweeps;
 /// <summary>A sweep's results table, and its best recipe: the parameter point with the best mean validation metric over seeds.</summary>
 public static class SweepResults
 {
-    /// <summary>One point of the search space with its runs over seeds.</summary>
-    public sealed record Recipe(IReadOnlyDictionary<string, string> Parameters, int Runs, double MetricMean, double MetricStd, double TestMean, double TestStd)
+    /// <summary>
+    /// A point's gain over its baseline (the student alone on labels): per seed, the distilled student's test accuracy
+    /// minus its baseline's; mean and sample std over the seeds with both. It exceeds the seeds' spread when, over at
+    /// least two seeds, its size is more than the std over seeds of both the distilled students' and the baselines' test
+    /// accuracies: the difference is larger than what changing the seed does to either.
+    /// </summary>
+    public sealed record Gain(int Runs, double Mean, double Std, double BaselineMean, double BaselineStd, bool ExceedsSpread)
+    {
+        public static Gain? Of(IReadOnlyList<(double Distilled, double Baseline)> pairs)
+        {
+            if (pairs.Count == 0) return null;
+            var gains = pairs.Select(p => p.Distilled - p.Baseline).ToList();
+            var baselines = pairs.Select(p => p.Baseline).ToList();
+            double mean = gains.Average(), spread = Math.Max(SweepResults.Std(pairs.Select(p => p.Distilled).ToList()), SweepResults.Std(baselines));
+            return new Gain(pairs.Count, mean, SweepResults.Std(gains), baselines.Average(), SweepResults.Std(baselines), pairs.Count >= 2 && Math.Abs(mean) > spread);
+        }
+
+        /// <summary>In percentage points, e.g. "+2.31 ± 0.40 pt (exceeds the seeds' spread)".</summary>
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+            $"{Mean * 100:+0.00;-0.00;0.00} ± {Std * 100:F2} pt{(Runs < 2 ? " (one seed)" : ExceedsSpread ? " (exceeds the seeds' spread)" : " (within the seeds' spread)")}");
+    }
+
+    /// <summary>One point of the search space with its runs over seeds, and its gain over its baseline (null: none, or not measured here).</summary>
+    public sealed record Recipe(IReadOnlyDictionary<string, string> Parameters, int Runs, double MetricMean, double MetricStd, double TestMean, double TestStd,
+        Gain? Gain = null)
     {
         /// <summary>A point from its runs: mean and sample std of the metric and of the test accuracy.</summary>
         public static Recipe Of(IReadOnlyDictionary<string, string> parameters, IReadOnlyList<double> metric, IReadOnlyList<double> test) =>
@@ -34,6 +57,7 @@ public static class SweepResults
     {
         [JobKind.Teacher] = "teacher",
         [JobKind.SoftTargets] = "soft-targets",
+        [JobKind.Baseline] = "baseline",
         [JobKind.Student] = "student",
         [JobKind.SoftTargetShard] = "soft-target-shard",
     };
@@ -51,21 +75,26 @@ public static class SweepResults
 
     public static string BestLine(string sweep, string metric, Recipe best) =>
         $"{sweep}: best recipe on {metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
-        $"{metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}";
+        $"{metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}" +
+        (best.Gain is { } gain ? $", gain over the student alone {gain} (alone: {gain.BaselineMean:P2} ± {gain.BaselineStd:P2})" : "");
 
     /// <summary>The best point on the validation metric (never the test set), or null when no student trial finished.</summary>
     public static Recipe? Best(SweepStatus status) => Recipes(status).FirstOrDefault();
 
     /// <summary>
     /// Every point with a finished student trial, best first on the mean validation metric over seeds; a student its
-    /// sweep stopped after an epoch counts with its best checkpoint, as the sweep's state ranks it.
+    /// sweep stopped after an epoch counts with its best checkpoint, as the sweep's state ranks it. Each point's gain is
+    /// over the seeds whose baseline finished.
     /// </summary>
     public static IReadOnlyList<Recipe> Recipes(SweepStatus status)
     {
+        var baselines = status.Jobs.Where(j => j is { Kind: JobKind.Baseline, State: JobState.Done, Summary.HasTestAccuracy: true })
+            .ToDictionary(j => j.JobId, j => j.Summary.TestAccuracy);
         var recipes = status.Jobs
             .Where(j => j.Kind == JobKind.Student && (j.State == JobState.Done || j is { State: JobState.Stopped, Summary.BestEpoch: > 0 }) && j.Summary is not null)
             .GroupBy(j => PointKey(j.Parameters))
-            .Select(group => Recipe.Of(group.First().Parameters, group.Select(j => MetricOf(j.Summary, status.Metric)).ToList(), group.Select(j => j.Summary.TestAccuracy).ToList()));
+            .Select(group => Recipe.Of(group.First().Parameters, group.Select(j => MetricOf(j.Summary, status.Metric)).ToList(), group.Select(j => j.Summary.TestAccuracy).ToList())
+                with { Gain = Gain.Of(group.Where(j => baselines.ContainsKey(j.Baseline)).Select(j => (j.Summary.TestAccuracy, baselines[j.Baseline])).ToList()) });
         return (status.Maximize ? recipes.OrderByDescending(r => r.MetricMean) : recipes.OrderBy(r => r.MetricMean)).ToList();
     }
 

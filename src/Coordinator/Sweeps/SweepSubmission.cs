@@ -37,5 +37,6 @@ public static class SweepSubmission
         Parameters = { job.Parameters.ToDictionary() },
         Seed = job.Config?.Training.Seed ?? 0,
         Epochs = job.Config?.Training.Epochs ?? 0,
+        Baseline = job.Baseline ?? "",
     };
 }

@@ -56,10 +56,13 @@ public sealed partial record TrialConfig(
         string datasetName = dataset.String("name") ?? throw dataset.Error("name", "missing; e.g. name: fashion-mnist");
         if (!DatasetRegistry.Names.Contains(datasetName))
             throw dataset.Error("name", $"unknown dataset '{datasetName}'{Suggest.Nearest(datasetName, DatasetRegistry.Names)}; known: {string.Join(", ", DatasetRegistry.Names)}.");
-        var data = new DataOptions(datasetName, ResolvePath(path, dataset.String("data_dir")), dataset.Int("validation") ?? 5000, dataset.Int("split_seed") ?? 0);
+        var data = new DataOptions(datasetName, ResolvePath(path, dataset.String("data_dir")), dataset.Int("validation") ?? 5000, dataset.Int("split_seed") ?? 0,
+            ReadLabelBudget(dataset));
         int published = DatasetRegistry.Get(datasetName).TrainSamples;
         if (data.Validation <= 0 || data.Validation >= published)
             throw dataset.Error("validation", $"must be a positive number of training samples held out for validation, below {datasetName}'s {published:N0}.");
+        if (data.Labels > published - data.Validation)
+            throw dataset.Error("labels", $"{data.Labels} labelled samples is more than the {published - data.Validation:N0} training samples left after validation; give fewer, or a fraction.");
         dataset.RejectUnknownKeys();
 
         var model = root.Section("model", shorthandKey: "name") ?? throw root.Error("model", "missing; e.g. model: mlp-400");
@@ -81,10 +84,37 @@ public sealed partial record TrialConfig(
         int batch = root.Int("batch_size") ?? 256;
         if (batch is <= 0 or > MaxBatchSize) throw root.Error("batch_size", $"must be between 1 and {MaxBatchSize}.");
         int seed = root.Int("seed") ?? 0;
+        var augment = ReadAugment(root, datasetName);
         string device = root.String("device") ?? "auto";
         root.RejectUnknownKeys();
         return new TrialConfig(name, data, modelSpec, teacher, loss,
-            new TrainingOptions(epochs, batch, optimizer, schedule, seed, patience), device);
+            new TrainingOptions(epochs, batch, optimizer, schedule, seed, patience, Augment: augment), device);
+    }
+
+    /// <summary>augment: standard (the dataset's usual), or { crop, flip, jitter } (over standard's when preset: standard); none is null.</summary>
+    static AugmentOptions? ReadAugment(ConfigMap root, string dataset)
+    {
+        var section = root.Section("augment", shorthandKey: "preset");
+        if (section is null) return null;
+        var preset = section.String("preset") switch
+        {
+            null or "none" => new AugmentOptions(),
+            "standard" => AugmentOptions.Standard(dataset),
+            var other => throw section.Error("preset", $"'{other}' is not an augmentation; write augment: standard, or augment: {{ crop: 4, flip: true, jitter: 2 }}."),
+        };
+        var options = new AugmentOptions(section.Int("crop") ?? preset.Crop, section.Bool("flip") ?? preset.Flip, section.Int("jitter") ?? preset.Jitter);
+        section.Check(section.Node("jitter") is not null ? "jitter" : section.Node("crop") is not null ? "crop" : "preset",
+            () => options.Check(DatasetRegistry.Get(dataset)));
+        section.RejectUnknownKeys();
+        return options.IsNone ? null : options;
+    }
+
+    /// <summary>dataset.labels: a fraction (at most 1) or a count of training samples that keep their labels; 1 (every label) is no budget.</summary>
+    static double? ReadLabelBudget(ConfigMap dataset)
+    {
+        double? budget = dataset.Double("labels");
+        if (budget is { } b) dataset.Check("labels", () => LabelBudget.Check(b));
+        return budget == 1 ? null : budget;
     }
 
     /// <summary>Relative paths in a trial file are relative to the file's folder.</summary>

@@ -13,6 +13,7 @@ public sealed class Cifar10Source : DatasetSource
     public override string Name => "cifar10";
     public override int TrainSamples => 50_000;
     public override int Classes => 10;
+    public override int ImageSide => 32;
     public override IReadOnlyList<string> Files { get; } = [.. TrainFiles, "test_batch.bin"];
     public override string InstallHint =>
         "Put the CIFAR-10 binary version (the *.bin files of cifar-10-batches-bin) there, or point --data-dir / ORCHESTRATOR_DATA_DIR at a folder holding cifar10/.";

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Orchestrator.Distillation.Data;
 
 /// <summary>
@@ -5,7 +7,14 @@ namespace Orchestrator.Distillation.Data;
 /// <paramref name="SplitSeed"/>; the test set is only ever used for final reporting.
 /// </summary>
 /// <param name="DataDir">Root folder of datasets (the dataset's files are in DataDir/name/ or DataDir/); null: $ORCHESTRATOR_DATA_DIR, else /usr/share/datasets.</param>
-public sealed record DataOptions(string Name, string? DataDir = null, int Validation = 5000, int SplitSeed = 0)
+/// <param name="Labels">
+/// The label budget (<see cref="LabelBudget"/>): a fraction of the training split (at most 1) or a number of samples
+/// (above 1) that keep their labels, a stratified subset drawn with <paramref name="SplitSeed"/>; the rest is the
+/// unlabelled transfer set. Null: every label. Left out of a trial's identity when null, so trials without a budget
+/// keep the identity they had before budgets existed.
+/// </param>
+public sealed record DataOptions(string Name, string? DataDir = null, int Validation = 5000, int SplitSeed = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Labels = null)
 {
     public const string DataDirVariable = "ORCHESTRATOR_DATA_DIR";
     public const string DefaultRoot = "/usr/share/datasets";
@@ -16,4 +25,7 @@ public sealed record DataOptions(string Name, string? DataDir = null, int Valida
         string named = Path.Combine(root, Name);
         return Directory.Exists(named) ? named : root;
     }
+
+    /// <summary>The same samples and split with every label: what teacher outputs and soft targets depend on.</summary>
+    public DataOptions WithAllLabels() => this with { Labels = null };
 }

@@ -7,6 +7,8 @@ public abstract class DatasetSource
     public abstract int Classes { get; }
     /// <summary>Training images in the dataset as published (a data_dir may hold a subset): validation is held out of these.</summary>
     public abstract int TrainSamples { get; }
+    /// <summary>The side of its (square) images, in pixels: how far augmentation may shift them.</summary>
+    public abstract int ImageSide { get; }
     /// <summary>Files that must exist in the dataset directory (the fingerprint hashes them).</summary>
     public abstract IReadOnlyList<string> Files { get; }
     /// <summary>What to do when the files are missing (an install command, or where to put them).</summary>

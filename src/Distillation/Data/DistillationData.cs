@@ -10,7 +10,8 @@ public sealed record DatasetInfo(string Name, int Channels, int Height, int Widt
 
 /// <summary>
 /// A dataset split into train / validation / test, normalised per channel with statistics of the training
-/// split only, and held on the training device.
+/// split only, and held on the training device. Under a label budget (<see cref="DataOptions.Labels"/>) the training
+/// split's unlabelled samples read <see cref="LabelBudget.Hidden"/> as their label; validation and test keep theirs.
 /// </summary>
 public sealed class DistillationData : IDisposable
 {
@@ -20,6 +21,14 @@ public sealed class DistillationData : IDisposable
     public required ImageSet Test { get; init; }
     /// <summary>Hash of the dataset files and the split: equal fingerprints mean identical samples in identical order.</summary>
     public required string Fingerprint { get; init; }
+    /// <summary>The positions in the training split of the samples that keep their labels (sorted, on the device); null: every sample.</summary>
+    public Tensor? Labelled { get; init; }
+
+    /// <summary>[1, C, 1, 1] on the device: a zero pixel normalised, what augmentation pads with.</summary>
+    public required Tensor Black { get; init; }
+
+    /// <summary>How many training samples have labels.</summary>
+    public long LabelledCount => Labelled?.shape[0] ?? Train.Count;
 
     public static DistillationData Load(DataOptions options, Device device)
     {
@@ -38,7 +47,8 @@ public sealed class DistillationData : IDisposable
         var trainSet = all.Select(trainIndices);
         var validationSet = all.Select(validationIndices);
         var testSet = test.ToTensors();
-        Normalise(trainSet, [trainSet, validationSet, testSet]);
+        using var black = Normalise(trainSet, [trainSet, validationSet, testSet]);
+        var labelled = options.Labels is { } budget ? HideLabels(trainSet, train, trainIndices, source.Classes, budget, options.SplitSeed) : null;
         return new DistillationData
         {
             Info = new DatasetInfo(source.Name, train.Channels, train.Height, train.Width, source.Classes),
@@ -46,7 +56,21 @@ public sealed class DistillationData : IDisposable
             Validation = validationSet.ToDevice(device),
             Test = testSet.ToDevice(device),
             Fingerprint = ComputeFingerprint(directory, source, options),
+            Labelled = labelled?.to(device),
+            Black = black.to(device),
         };
+    }
+
+    /// <summary>Keeps the labels of the budget's stratified subset of the training split and hides the others; returns the subset's positions.</summary>
+    static Tensor HideLabels(ImageSet trainSet, RawImages raw, long[] trainIndices, int classes, double budget, int seed)
+    {
+        var labels = trainIndices.Select(i => (int)raw.Labels[i]).ToArray();
+        var labelled = LabelBudget.Labelled(labels, classes, budget, seed);
+        var hidden = Enumerable.Repeat(LabelBudget.Hidden, labels.Length).ToArray();
+        foreach (long i in labelled) hidden[i] = labels[i];
+        using var replaced = tensor(hidden);
+        trainSet.Labels.copy_(replaced);
+        return tensor(labelled);
     }
 
     /// <summary>A seeded permutation of the training indices: the first <paramref name="validation"/> become the validation set. Both lists are sorted.</summary>
@@ -61,13 +85,15 @@ public sealed class DistillationData : IDisposable
         return (trainIndices, validationIndices);
     }
 
-    static void Normalise(ImageSet statisticsFrom, ImageSet[] sets)
+    /// <summary>Normalises every set with the statistics of one; returns a zero pixel normalised, [1, C, 1, 1].</summary>
+    static Tensor Normalise(ImageSet statisticsFrom, ImageSet[] sets)
     {
         using var scope = NewDisposeScope();
         var mean = statisticsFrom.Images.mean([0, 2, 3], keepdim: true);
         var std = statisticsFrom.Images.std([0, 2, 3], keepdim: true).clamp_min(1e-6);
         foreach (var set in sets)
             set.Images.sub_(mean).div_(std);
+        return (-mean / std).MoveToOuterDisposeScope();
     }
 
     static string ComputeFingerprint(string directory, DatasetSource source, DataOptions options)
@@ -89,6 +115,8 @@ public sealed class DistillationData : IDisposable
     public void Dispose()
     {
         Train.Dispose();
+        Labelled?.Dispose();
+        Black.Dispose();
         Validation.Dispose();
         Test.Dispose();
     }

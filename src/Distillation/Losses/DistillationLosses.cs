@@ -25,6 +25,19 @@ public static class DistillationLosses
         return -log_softmax(studentLogits, -1).gather(-1, targets).squeeze(-1).mean([-1]);
     }
 
+    /// <summary>
+    /// Cross-entropy over the batch's labelled samples only (a label of <see cref="Data.LabelBudget.Hidden"/> is left out),
+    /// mean over them; 0 for a batch without one. What a label budget trains on: the unlabelled rest reaches the student
+    /// through the distillation terms alone.
+    /// </summary>
+    public static Tensor CrossEntropyOnLabelled(Tensor studentLogits, Tensor labels)
+    {
+        var known = labels.ge(0);
+        var targets = labels.clamp_min(0).expand(studentLogits.shape[..^1]).unsqueeze(-1);
+        var perSample = -log_softmax(studentLogits, -1).gather(-1, targets).squeeze(-1);
+        return (perSample * known.to_type(perSample.dtype)).sum([-1]) / known.sum().clamp_min(1).to_type(perSample.dtype);
+    }
+
     /// <summary>Hinton KD: KL(softmax(t/T) || softmax(s/T)) * T^2, summed over classes, mean over the batch.</summary>
     public static Tensor Hinton(Tensor studentLogits, Tensor teacherLogits, Tensor temperature)
     {

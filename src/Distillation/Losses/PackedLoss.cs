@@ -6,16 +6,20 @@ namespace Orchestrator.Distillation.Losses;
 /// <summary>
 /// The losses of the K trials of a pack, computed together: one <see cref="LossRecipe"/> per trial, with the same terms
 /// and features, whose weights, temperatures and margins become [K] tensors. A pack of one is a single trial.
+/// Under a label budget (<c>partialLabels</c>) cross-entropy counts the batch's labelled samples only, and triplet KD
+/// takes an unlabelled anchor's class to be the teacher's prediction when it draws a negative of another class.
 /// </summary>
 public sealed class PackedLoss : IDisposable
 {
     readonly string[] names;
     readonly RelationFeature feature;
+    readonly bool partialLabels;
     Dictionary<string, Tensor> weights;
     Tensor temperature, margin;
 
-    public PackedLoss(IReadOnlyList<LossRecipe> recipes, Device device)
+    public PackedLoss(IReadOnlyList<LossRecipe> recipes, Device device, bool partialLabels = false)
     {
+        this.partialLabels = partialLabels;
         if (recipes.Count == 0) throw new ArgumentException("a pack needs at least one trial", nameof(recipes));
         names = recipes[0].Weights.Keys.ToArray();
         feature = recipes[0].Feature;
@@ -44,7 +48,8 @@ public sealed class PackedLoss : IDisposable
         foreach (var name in names)
         {
             Tensor value;
-            if (name == LossRecipe.CrossEntropyTerm) value = DistillationLosses.CrossEntropy(logits, labels);
+            if (name == LossRecipe.CrossEntropyTerm)
+                value = partialLabels ? DistillationLosses.CrossEntropyOnLabelled(logits, labels) : DistillationLosses.CrossEntropy(logits, labels);
             else if (teachers.Count == 0) throw new InvalidOperationException($"loss '{name}' needs teacher outputs");
             else
             {
@@ -77,6 +82,9 @@ public sealed class PackedLoss : IDisposable
         margin.Dispose();
     }
 
+    /// <summary>Each sample's class for drawing negatives: its label, or where it has none, the teacher's prediction.</summary>
+    Tensor ClassesOf(Tensor labels, Tensor teacherLogits) => partialLabels ? where(labels.ge(0), labels, teacherLogits.argmax(-1)) : labels;
+
     static Tensor PerTrial(IEnumerable<double> values, Device device) => tensor(values.Select(v => (float)v).ToArray(), device: device);
 
     Tensor Distillation(string name, Tensor labels, Tensor logits, Tensor embedding, TeacherView teacherView, IReadOnlyList<Generator?> generators)
@@ -90,7 +98,7 @@ public sealed class PackedLoss : IDisposable
             "hinton" => DistillationLosses.Hinton(logits, teacherLogits, temperature),
             "soft-ce" => DistillationLosses.SoftCrossEntropy(logits, teacherLogits, temperature),
             "logit-mse" => DistillationLosses.LogitMse(logits, teacherLogits),
-            "triplet" => DistillationLosses.Triplet(student, teacher, stack(generators.Select(g => DistillationLosses.SampleNegatives(labels, g))), margin),
+            "triplet" => DistillationLosses.Triplet(student, teacher, stack(generators.Select(g => DistillationLosses.SampleNegatives(ClassesOf(labels, teacherLogits), g))), margin),
             "rkd-d" => DistillationLosses.RkdDistance(student, teacher),
             "rkd-a" => DistillationLosses.RkdAngle(student, teacher),
             "rkd-da" => DistillationLosses.RkdDistance(student, teacher) + 2 * DistillationLosses.RkdAngle(student, teacher),

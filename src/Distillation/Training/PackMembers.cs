@@ -52,14 +52,14 @@ sealed class PackMembers(List<TrialRun> runs, PackedClassifier pack, PackedOptim
         correct!.add_(logits.argmax(-1).eq(labels).sum(-1));
     }
 
-    /// <summary>Each trial's mean loss, mean terms and accuracy over <paramref name="count"/> samples.</summary>
-    public IReadOnlyList<(double Loss, Dictionary<string, double> Terms, double Accuracy)> Means(long count)
+    /// <summary>Each trial's mean loss and mean terms over <paramref name="count"/> samples, and its accuracy over the <paramref name="labelled"/> of them that had labels.</summary>
+    public IReadOnlyList<(double Loss, Dictionary<string, double> Terms, double Accuracy)> Means(long count, long labelled)
     {
         var losses = lossSum!.cpu().data<float>().ToArray();
         var hits = correct!.cpu().data<long>().ToArray();
         var terms = termSums.ToDictionary(t => t.Key, t => t.Value.cpu().data<float>().ToArray());
         return Enumerable.Range(0, Count).Select(k =>
-            ((double)losses[k] / count, terms.ToDictionary(t => t.Key, t => (double)t.Value[k] / count), (double)hits[k] / count)).ToList();
+            ((double)losses[k] / count, terms.ToDictionary(t => t.Key, t => (double)t.Value[k] / count), (double)hits[k] / labelled)).ToList();
     }
 
     /// <summary>Frees the epoch's sums and the trials' generators.</summary>

@@ -5,7 +5,7 @@ namespace Orchestrator.Distillation.Training;
 /// <summary>
 /// Which trials may train as one pack (<see cref="Trainer"/>), and how many: a sweep's <c>execution: { pack: auto | N }</c>.
 /// Pack-mates share what one step reads once or one loop runs once: the model's architecture, the data and its split,
-/// batch size, epochs and seed (so one data order, one batch per step), the optimizer kind, the loss terms and
+/// batch size, epochs, seed and augmentation (so one data order, one batch per step), the optimizer kind, the loss terms and
 /// features, and the teachers. They may differ in alpha, temperature, per-term weights, margin, learning rate and its
 /// schedule, weight decay, momentum, dropout rate and patience.
 /// </summary>
@@ -35,6 +35,7 @@ public static class PackSizing
         trial.Training.BatchSize,
         trial.Training.Epochs,
         trial.Training.Seed,
+        trial.Training.Augment,
         Optimizer = new { trial.Training.Optimizer.Name, trial.Training.Optimizer.Nesterov },
         Terms = trial.Loss.Weights.Keys.Order(StringComparer.Ordinal).ToList(),
         Feature = trial.Loss.WithoutUnusedSettings().Feature,

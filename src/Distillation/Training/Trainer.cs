@@ -51,8 +51,9 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
     public IReadOnlyList<TrainingResult> Train()
     {
         var options = trials[0].Options;
-        if (trials.Any(t => t.Options.Epochs != options.Epochs || t.Options.BatchSize != options.BatchSize || t.Options.Seed != options.Seed))
-            throw new ArgumentException("the trials of a pack must share epochs, batch size and seed", nameof(trials));
+        if (trials.Any(t => t.Options.Epochs != options.Epochs || t.Options.BatchSize != options.BatchSize || t.Options.Seed != options.Seed
+                            || t.Options.Augment != options.Augment))
+            throw new ArgumentException("the trials of a pack must share epochs, batch size, seed and augmentation", nameof(trials));
         var runs = trials.Select(Start).ToList();
         try
         {
@@ -91,7 +92,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         using var pack = new PackedClassifier(active.Select(r => r.Trial.Model).ToList());
         using var optimizer = new PackedOptimizer(pack, active.Select(r => r.Trial.Options.Optimizer).ToList());
         for (int k = 0; k < active.Count; k++) optimizer.CopyFrom(k, active[k].Trial.Model, active[k].Optimizer);
-        using var loss = new PackedLoss(active.Select(r => r.Trial.Loss).ToList(), device);
+        using var loss = new PackedLoss(active.Select(r => r.Trial.Loss).ToList(), device, partialLabels: data.Labelled is not null);
         var members = new PackMembers(active, pack, optimizer, loss);
 
         for (int epoch = epochsDone; epoch < options.Epochs && members.Count > 0; epoch++)
@@ -99,7 +100,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
             optimizer.SetLearningRates(members.Runs.Select(r => RateOf(r, epoch)).ToList());
             long epochSeed = options.Seed * 1_000_003L + epoch + 1;
             manual_seed(epochSeed);
-            var measured = TrainEpoch(members, epochSeed);
+            var measured = TrainEpoch(members, epoch, epochSeed);
             // In pack order after the epoch: a trial that left during it is in neither.
             for (int k = 0; k < members.Count; k++)
             {
@@ -213,12 +214,19 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
     /// One pass over the shuffled training set. A trial whose cancellation, stop or attempt ends it mid-epoch leaves the
     /// pack after its batch (its epoch is dropped); the others go on.
     /// </summary>
-    EpochMeasurement TrainEpoch(PackMembers members, long epochSeed)
+    EpochMeasurement TrainEpoch(PackMembers members, int epoch, long epochSeed)
     {
         var clock = Stopwatch.StartNew();
         long count = data.Train.Count;
         int batchSize = members.Runs[0].Trial.Options.BatchSize;
-        using var order = randperm(count).to(device);
+        // Under a label budget a trial without a teacher (the baseline) can learn from the labelled samples only: its
+        // epoch draws as many of them (reshuffled on every pass) as the others' epoch has samples, for the same steps.
+        bool labelsOnly = data.Labelled is not null && !members.Loss.NeedsTeacher;
+        using var order = labelsOnly ? LabelledOrder(data.Labelled!, count) : randperm(count).to(device);
+        long labelledSeen = labelsOnly ? count : data.LabelledCount;
+        // One augmentation of the batch for the whole pack (pack-mates share it), a function of the sample and the epoch.
+        var augment = members.Runs[0].Trial.Options.Augment;
+        long augmentKey = Augmentation.EpochKey(members.Runs[0].Trial.Options.Seed, epoch);
         // Each trial's generator starts where the global stream is now, as one model alone would draw from it.
         members.Pack.Generators = members.Runs.Select(_ => TrialGenerator(epochSeed)).ToList();
         members.StartSums(device);
@@ -231,12 +239,22 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
             long size = Math.Min(batchSize, count - start);
             var indices = order.narrow(0, start, size);
             var (images, labels) = data.Train.Batch(indices);
+            if (augment is not null) images = Augmentation.Apply(images, indices, augmentKey, augment, data.Black);
             var (total, terms, logits) = step.Run(images, labels, indices);
             members.Add(total, terms, logits, labels, size);
         }
-        var perTrial = members.Means(count);
+        var perTrial = members.Means(count, labelledSeen);
         members.EndEpoch();
         return new EpochMeasurement(perTrial, clock.Elapsed.TotalSeconds, (count + batchSize - 1) / batchSize);
+    }
+
+    /// <summary><paramref name="count"/> positions of labelled samples: passes over them, each in a new random order.</summary>
+    static Tensor LabelledOrder(Tensor labelled, long count)
+    {
+        using var scope = NewDisposeScope();
+        long size = labelled.shape[0];
+        var passes = Enumerable.Range(0, (int)((count + size - 1) / size)).Select(_ => labelled.index_select(0, randperm(size).to(labelled.device))).ToList();
+        return cat(passes, 0).narrow(0, 0, count).MoveToOuterDisposeScope();
     }
 
     /// <summary>Whether the trial's cancellation, stop or a later attempt ends it now; it ends with that status.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Orchestrator.Distillation.Training;
 
 /// <param name="Name">sgd | adam | adamw</param>
@@ -23,5 +25,8 @@ public sealed record ScheduleOptions(string Name = "none", int StepSize = 10, do
 }
 
 /// <param name="Patience">Stop after this many epochs without a better validation accuracy; null: never stop early.</param>
+/// <param name="Augment">How training batches are augmented; null: not at all (and left out of a trial's identity, so
+/// trials without augmentation keep the identity they had before it existed).</param>
 public sealed record TrainingOptions(
-    int Epochs, int BatchSize, OptimizerOptions Optimizer, ScheduleOptions Schedule, int Seed, int? Patience = null, int EvaluationBatchSize = 4096);
+    int Epochs, int BatchSize, OptimizerOptions Optimizer, ScheduleOptions Schedule, int Seed, int? Patience = null, int EvaluationBatchSize = 4096,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AugmentOptions? Augment = null);
