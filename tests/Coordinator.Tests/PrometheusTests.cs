@@ -123,8 +123,8 @@ public sealed partial class PrometheusTests(CoordinatorFixture coordinator) : IC
         (await Query("orchestrator_journal_write_latency_seconds_bucket{le=\"0.001\"}")).GetArrayLength().ShouldBe(1); // buckets fit seconds, not milliseconds
         Sum(await Query("orchestrator_sweep_best{sweep=\"prom-short\",metric=\"val_accuracy\"}")).ShouldBeInRange(0.01, 1.0);
 
-        // A second sweep whose teacher trains long enough to look at the node while it runs.
-        (code, _, error) = await Cli("submit", TestData.WriteFile("prom-long.yaml", Sweep("prom-long", "model: mlp-1200-1200, epochs: 500")));
+        // A second sweep whose teacher trains long enough to look at the node while it runs (alone: no baselines beside it).
+        (code, _, error) = await Cli("submit", TestData.WriteFile("prom-long.yaml", Sweep("prom-long", "model: mlp-1200-1200, epochs: 500") + "\nbaseline: false"));
         code.ShouldBe(0, error);
         try
         {
