@@ -1,4 +1,5 @@
 using Orchestrator.Distillation.Configuration;
+using Orchestrator.Protocol;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.GpuNode;
@@ -43,7 +44,7 @@ public static class JobExecution
     public static void Run(IReadOnlyList<JobSpec> jobs, string device, Action<JobSpec, EpochMetrics> onEpoch, Func<JobSpec, JobSignals> signals,
         Action<JobSpec, TrialSummary> done, Action<string>? log = null)
     {
-        if (jobs[0].Kind is JobKind.SoftTargetShard or JobKind.SoftTargets)
+        if (!JobKinds.TrainsTrial(jobs[0].Kind))
         {
             foreach (var job in jobs) done(job, SoftTargetExecution.Run(job, device));
             return;

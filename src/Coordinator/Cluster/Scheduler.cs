@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Protocol;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Cluster;
@@ -217,7 +218,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     /// <summary>A trial's pack key and limits; null for a soft-target job, which trains nothing.</summary>
     Packing? PackingOf(JobSpec job)
     {
-        if (job.Kind is not (JobKind.Teacher or JobKind.Student or JobKind.Baseline)) return null;
+        if (!JobKinds.TrainsTrial(job.Kind)) return null;
         string key = Key(job);
         if (!packings.TryGetValue(key, out var packing))
         {

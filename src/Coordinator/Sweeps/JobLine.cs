@@ -1,3 +1,4 @@
+using Orchestrator.Protocol;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Sweeps;
@@ -8,8 +9,7 @@ public static class JobLine
     /// <summary>A finished job as one line: its parameters and seed, and its result or failure.</summary>
     public static string Of(JobStatus job)
     {
-        bool trial = job.Kind is JobKind.Teacher or JobKind.Student or JobKind.Baseline;
-        var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(trial ? [$"seed {job.Seed}"] : []).ToList();
+        var shown = job.Parameters.Select(p => $"{p.Key}={p.Value}").Concat(JobKinds.TrainsTrial(job.Kind) ? [$"seed {job.Seed}"] : []).ToList();
         string parameters = shown.Count == 0 ? "" : $" ({string.Join(", ", shown)})";
         return job.State switch
         {

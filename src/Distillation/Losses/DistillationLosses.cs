@@ -19,11 +19,7 @@ namespace Orchestrator.Distillation.Losses;
 public static class DistillationLosses
 {
     /// <summary>Cross-entropy of the student's logits against hard labels [B], mean over the batch.</summary>
-    public static Tensor CrossEntropy(Tensor studentLogits, Tensor labels)
-    {
-        var targets = labels.expand(studentLogits.shape[..^1]).unsqueeze(-1);
-        return -log_softmax(studentLogits, -1).gather(-1, targets).squeeze(-1).mean([-1]);
-    }
+    public static Tensor CrossEntropy(Tensor studentLogits, Tensor labels) => CrossEntropyPerSample(studentLogits, labels).mean([-1]);
 
     /// <summary>
     /// Cross-entropy over the batch's labelled samples only (a label of <see cref="Data.LabelBudget.Hidden"/> is left out),
@@ -33,9 +29,15 @@ public static class DistillationLosses
     public static Tensor CrossEntropyOnLabelled(Tensor studentLogits, Tensor labels)
     {
         var known = labels.ge(0);
-        var targets = labels.clamp_min(0).expand(studentLogits.shape[..^1]).unsqueeze(-1);
-        var perSample = -log_softmax(studentLogits, -1).gather(-1, targets).squeeze(-1);
+        var perSample = CrossEntropyPerSample(studentLogits, labels.clamp_min(0));
         return (perSample * known.to_type(perSample.dtype)).sum([-1]) / known.sum().clamp_min(1).to_type(perSample.dtype);
+    }
+
+    /// <summary>-log softmax(logits)[label] for each sample, [..., B]: the logits may carry leading trial dimensions the labels lack.</summary>
+    static Tensor CrossEntropyPerSample(Tensor studentLogits, Tensor labels)
+    {
+        var targets = labels.expand(studentLogits.shape[..^1]).unsqueeze(-1);
+        return -log_softmax(studentLogits, -1).gather(-1, targets).squeeze(-1);
     }
 
     /// <summary>Hinton KD: KL(softmax(t/T) || softmax(s/T)) * T^2, summed over classes, mean over the batch.</summary>
