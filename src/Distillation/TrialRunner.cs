@@ -128,7 +128,7 @@ public static class TrialRunner
             var loaded = new SoftTargetBuilder(new SoftTargetStore(softTargetDirectory), data, device, log).LoadForTraining(ensemble, embeddings, teacherHashes);
             var accuracy = loaded.Manifest.Ensemble!;
             log?.Invoke($"{what}: {accuracy.Parameters:N0} parameters, test accuracy {accuracy.Test:P2}; soft targets {loaded.Key} from {softTargetDirectory}");
-            return new Teachers(new CachedTeacherOutputs(loaded.Train), accuracy.Parameters, accuracy.Test, loaded.Key, loaded.Notes);
+            return new Teachers(new CachedTeacherOutputs(loaded.Train, ensemble.Views), accuracy.Parameters, accuracy.Test, loaded.Key, loaded.Notes);
         }
         var online = new OnlineTeacherOutputs(ensemble.Members.Select(m => LoadTeacher(m.Checkpoint, data.Info, device)).ToList(), ensemble, embeddings);
         double test = online.Accuracy(data.Test, config.Training.EvaluationBatchSize);
@@ -162,7 +162,7 @@ public static class TrialRunner
         var images = sample.Images.index_select(0, indices);
         long studentWidth = student.Features(images).Embedding.shape[1];
         student.train(wasTraining);
-        foreach (var teacher in teachers.For(images, indices))
+        foreach (var teacher in teachers.For(images, indices, epoch: 0))
             if (teacher.Embedding!.shape[1] != studentWidth)
                 throw new UserInputException($"loss.features: embedding: triplet KD compares teacher and student embeddings directly, but they are " +
                                              $"{teacher.Embedding.shape[1]} and {studentWidth} wide (an ensemble's combined embedding is its members' side by side); use features: logits.");

@@ -22,7 +22,7 @@ public static class SoftTargetExecution
         using var data = DistillationData.Load(work.Data, resolved);
         var builder = new SoftTargetBuilder(new SoftTargetStore(job.SoftTargetStore), data, resolved, log);
         var outcome = work.Member is { } member
-            ? builder.BuildShard(work.Teachers.Members[member], work.Embeddings, work.Shard!.Value, work.Shards)
+            ? builder.BuildShard(work.Teachers.Members[member], work.Embeddings, work.Teachers.Views, work.Shard!.Value, work.Shards)
             : builder.Aggregate(work.Teachers, work.Embeddings, work.Shards);
 
         var summary = new TrialSummary

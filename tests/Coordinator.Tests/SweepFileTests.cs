@@ -96,6 +96,22 @@ public class SweepFileTests
     }
 
     [Fact]
+    public void Stored_views_are_of_each_students_augmentation_and_key_its_soft_target_jobs()
+    {
+        const string Augmented = "  epochs: 20\n  augment: standard\n";
+        var plan = Plan(Ensemble.Replace("shards: 2", "shards: 2, views: 8").Replace("  epochs: 20\n", Augmented));
+        var without = Plan(Ensemble.Replace("  epochs: 20\n", Augmented));
+        var views = new Distillation.SoftTargets.AugmentedViews(8, Distillation.Training.AugmentOptions.Standard("fashion-mnist"));
+        plan.SoftTargetJobs.ShouldAllBe(j => j.SoftTargets!.Teachers.Views == views);
+        plan.Students.ShouldAllBe(s => s.Config!.Teacher!.Views == views);
+        plan.SoftTargetJobs.Select(j => j.Id).Intersect(without.SoftTargetJobs.Select(j => j.Id)).ShouldBeEmpty();
+        plan.Students.Select(s => s.Id).Intersect(without.Students.Select(s => s.Id)).ShouldBeEmpty();
+        plan.Baselines.Select(b => b.Id).ShouldBe(without.Baselines.Select(b => b.Id)); // the student alone has no teacher to view
+        Error(Ensemble.Replace("shards: 2", "shards: 2, views: 8")).Message
+            .ShouldContain("4:60: soft_targets.views: views are the teachers' outputs on augmented images, but the student has no augment section");
+    }
+
+    [Fact]
     public void A_list_of_teachers_mixes_given_checkpoints_with_teachers_trained_in_the_sweep()
     {
         string checkpoint = TestData.WriteFile("given.ckpt", "a teacher checkpoint");

@@ -28,7 +28,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
     public void Cached_rows_are_the_teachers_outputs_for_the_same_shuffled_sample_indices()
     {
         var loaded = Builder(TestData.TemporaryDirectory()).LoadForTraining(TeacherEnsemble.Single(fixture.TeacherCheckpoint), embeddings: true);
-        using var cached = new CachedTeacherOutputs(loaded.Train);
+        using var cached = new CachedTeacherOutputs(loaded.Train, views: null);
         using var teacher = TrialRunner.LoadTeacher(fixture.TeacherCheckpoint, data.Info, CPU);
         manual_seed(7);
         using var order = randperm(data.Train.Count); // how the trainer shuffles an epoch
@@ -38,11 +38,11 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
             var indices = order.narrow(0, start, 128);
             var (images, _) = data.Train.Batch(indices);
             var fresh = teacher.Features(images);
-            var row = cached.For(images, indices).Single();
+            var row = cached.For(images, indices, epoch: 0).Single();
             ShouldBeClose(row.Logits, fresh.Logits);
             ShouldBeClose(row.Embedding!, fresh.Embedding);
             // The same rows looked up by other indices are not the batch's: the check above could fail.
-            (cached.For(images, indices.flip(0)).Single().Logits - fresh.Logits).abs().max().item<float>().ShouldBeGreaterThan(0.1f);
+            (cached.For(images, indices.flip(0), epoch: 0).Single().Logits - fresh.Logits).abs().max().item<float>().ShouldBeGreaterThan(0.1f);
         }
     }
 
@@ -53,14 +53,14 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
     public void An_online_ensemble_gives_the_losses_the_same_targets_as_its_cache(Aggregation aggregation)
     {
         var loaded = Builder(TestData.TemporaryDirectory()).LoadForTraining(Ensemble(aggregation), embeddings: false);
-        using var cached = new CachedTeacherOutputs(loaded.Train);
+        using var cached = new CachedTeacherOutputs(loaded.Train, views: null);
         var teachers = Ensemble().Members.Select(m => TrialRunner.LoadTeacher(m.Checkpoint, data.Info, CPU)).ToList();
         using var online = new OnlineTeacherOutputs(teachers, Ensemble(aggregation, SoftTargetMode.Online), embeddings: false);
         using var scope = NewDisposeScope();
         var indices = randperm(data.Train.Count).narrow(0, 0, 200);
         var (images, _) = data.Train.Batch(indices);
-        var fromCache = cached.For(images, indices);
-        var computed = online.For(images, indices);
+        var fromCache = cached.For(images, indices, epoch: 0);
+        var computed = online.For(images, indices, epoch: 0);
         fromCache.Count.ShouldBe(aggregation == Aggregation.PerTeacher ? 2 : 1);
         for (int k = 0; k < fromCache.Count; k++) ShouldBeClose(fromCache[k].Logits, computed[k].Logits);
         if (aggregation == Aggregation.MeanProbs)
@@ -78,7 +78,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
         var ensemble = Ensemble();
         foreach (var (member, index) in ensemble.Members.Select((m, i) => (m, i)))
             for (int shard = 0; shard < 3; shard++)
-                Builder(sharded).BuildShard(member, embeddings: false, shard, shards: 3).Cached.ShouldBeFalse();
+                Builder(sharded).BuildShard(member, embeddings: false, views: null, shard, shards: 3).Cached.ShouldBeFalse();
         var fromShards = Builder(sharded).Aggregate(ensemble, embeddings: false, shards: 3);
         reports.ShouldBeEmpty(); // every part was found: no teacher ran during aggregation
         var direct = Builder(whole).Aggregate(ensemble, embeddings: false, shards: 1);
@@ -94,7 +94,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
         again.Cached.ShouldBeTrue();
         again.Key.ShouldBe(fromShards.Key);
         File.GetLastWriteTimeUtc(path).ShouldBe(written);
-        Builder(sharded).BuildShard(ensemble.Members[0], embeddings: false, 0, 3).Cached.ShouldBeTrue();
+        Builder(sharded).BuildShard(ensemble.Members[0], embeddings: false, views: null, 0, 3).Cached.ShouldBeTrue();
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public static class BenchCommand
         using var labels = randint(0, 10, PoolSize, device: device);
         using var one = Online(1, device);
         using var many = Online(ensembleSize, device);
-        using var cached = new CachedTeacherOutputs([new TeacherView(randn(PoolSize, 10, device: device), null)]);
+        using var cached = new CachedTeacherOutputs([new TeacherView(randn(PoolSize, 10, device: device), null)], views: null);
         using var student = new BenchPack("mlp-400", 1, device);
 
         Console.WriteLine($"KD step -> mlp-400 (ce + hinton, Adam) on {device}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; samples/s");
@@ -124,7 +124,7 @@ public static class BenchCommand
                 RelationFeature.Logits)).ToList(), device);
         }
 
-        public DistillationStep Step(ITeacherOutputs teacher) => new(pack, teacher, loss, optimizer);
+        public DistillationStep Step(ITeacherOutputs teacher) => new(pack, teacher, loss, optimizer, epoch: 0);
 
         public void Dispose()
         {

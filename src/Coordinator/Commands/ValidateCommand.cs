@@ -39,7 +39,7 @@ public static class ValidateCommand
             text.AppendLine($"  {job.Id}  {job.Config!.Model.Name}, seed {job.Config.Training.Seed}, {job.Config.Training.Epochs} epochs{Format(job.Parameters)}");
         foreach (var job in plan.Jobs.Where(j => j.Kind == Protocol.V1.JobKind.SoftTargets))
             text.AppendLine($"  {job.Id}  {job.SoftTargets!.Teachers.Members.Count} teacher(s), {Distillation.SoftTargets.TeacherEnsemble.NameOf(job.SoftTargets.Teachers.Aggregation)}, " +
-                            $"{job.DependsOn.Count} generation job(s)");
+                            (job.SoftTargets.Teachers.Views is { } views ? $"{views.Count} augmented views, " : "") + $"{job.DependsOn.Count} generation job(s)");
         foreach (var job in plan.Students.Take(show))
             text.AppendLine($"  {job.Id}  seed {job.Config!.Training.Seed}{Format(job.Parameters)}{(job.DependsOn.Count == 0 ? "" : $"  <- {string.Join(", ", job.DependsOn)}")}");
         if (plan.Students.Count > show) text.AppendLine($"  ... and {plan.Students.Count - show} more");

@@ -23,7 +23,8 @@ public static class SweepPlanner
     const string TrialPrefix = "trial-", BaselinePrefix = "baseline-";
 
     /// <summary>Options of the soft_targets section: how students receive their teachers' outputs.</summary>
-    sealed record SoftTargetOptions(Aggregation Aggregation, double? AggregationTemperature, SoftTargetMode Mode, SoftTargetDtype Dtype, int Shards);
+    sealed record SoftTargetOptions(Aggregation Aggregation, double? AggregationTemperature, SoftTargetMode Mode, SoftTargetDtype Dtype, int Shards,
+        (int Count, ConfigMap At)? Views);
 
     /// <summary>A teacher of a point: its checkpoint (where a teacher job will write it, or a given file), what identifies it, and its job if trained here.</summary>
     sealed record Member(TeacherSource Source, string Identity, PlannedJob? Job);
@@ -91,8 +92,10 @@ public static class SweepPlanner
                                                  "add a teacher section (a checkpoint, or settings to train one).");
                 else
                 {
+                    // Views are of each student's own augmentation, so they are checked against it here, point by point.
+                    var views = options.Views is var (count, at) ? at.Check("views", () => AugmentedViews.Create(count, options.Mode, config.Training.Augment)) : null;
                     var ensemble = new TeacherEnsemble(members.Select(m => m.Source).ToList(), options.Aggregation,
-                        options.AggregationTemperature ?? config.Loss.Temperature, options.Mode, options.Dtype);
+                        options.AggregationTemperature ?? config.Loss.Temperature, options.Mode, options.Dtype, views);
                     config = config with { Teacher = ensemble };
                     var dependsOn = options.Mode == SoftTargetMode.Cached
                         ? [PlanSoftTargets(members, ensemble, config, options.Shards, jobs)]
@@ -214,8 +217,9 @@ public static class SweepPlanner
         var dtype = map.Choice("dtype", TeacherEnsemble.DtypeNames, SoftTargetDtype.Float32);
         int shards = map.Int("shards") ?? DefaultShards;
         if (shards is < 1 or > 1024) throw map.Error("shards", "must be between 1 and 1024: how many generation jobs split each teacher's pass over the data.");
+        (int, ConfigMap)? views = map.Int("views") is { } count ? (count, map) : null;
         map.RejectUnknownKeys();
-        return new SoftTargetOptions(aggregation, temperature, mode, dtype, shards);
+        return new SoftTargetOptions(aggregation, temperature, mode, dtype, shards, views);
     }
 
     /// <summary>Generation jobs per teacher when the sweep does not say: enough to spread a teacher over a few slots.</summary>
@@ -233,8 +237,10 @@ public static class SweepPlanner
         foreach (var member in members)
             for (int shard = 0; shard < shards; shard++)
             {
-                string id = "shard-" + ContentHash.Of(new { member.Identity, Data = data, embeddings, shard, shards });
-                var work = new SoftTargetJob(data, new TeacherEnsemble([member.Source]), embeddings, shards, Member: 0, Shard: shard);
+                string id = "shard-" + (ensemble.Views is { } views
+                    ? ContentHash.Of(new { member.Identity, Data = data, embeddings, shard, shards, Views = views.Key })
+                    : ContentHash.Of(new { member.Identity, Data = data, embeddings, shard, shards }));
+                var work = new SoftTargetJob(data, new TeacherEnsemble([member.Source], Views: ensemble.Views), embeddings, shards, Member: 0, Shard: shard);
                 jobs.TryAdd(id, new PlannedJob(id, JobKind.SoftTargetShard, null, work, member.Job is null ? [] : [member.Job.Id], new Dictionary<string, string>()));
                 shardIds.Add(id);
             }

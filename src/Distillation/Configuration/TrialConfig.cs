@@ -71,7 +71,8 @@ public sealed partial record TrialConfig(
         model.RejectUnknownKeys();
 
         var loss = ReadLoss(root);
-        var teacher = ReadTeacher(root, loss);
+        var augment = ReadAugment(root, datasetName);
+        var teacher = ReadTeacher(root, loss, augment);
         var optimizer = ReadOptimizer(root);
         var schedule = ReadSchedule(root);
         var stopping = root.Section("early_stopping", shorthandKey: "patience");
@@ -84,7 +85,6 @@ public sealed partial record TrialConfig(
         int batch = root.Int("batch_size") ?? 256;
         if (batch is <= 0 or > MaxBatchSize) throw root.Error("batch_size", $"must be between 1 and {MaxBatchSize}.");
         int seed = root.Int("seed") ?? 0;
-        var augment = ReadAugment(root, datasetName);
         string device = root.String("device") ?? "auto";
         root.RejectUnknownKeys();
         return new TrialConfig(name, data, modelSpec, teacher, loss,
@@ -128,7 +128,7 @@ public sealed partial record TrialConfig(
     /// teacher: a checkpoint (one teacher) or checkpoints (an ensemble), optional sha256 pins, and how the outputs
     /// are combined and delivered. mean-probs averages probabilities at the loss temperature unless told otherwise.
     /// </summary>
-    static TeacherEnsemble? ReadTeacher(ConfigMap root, LossRecipe loss)
+    static TeacherEnsemble? ReadTeacher(ConfigMap root, LossRecipe loss, AugmentOptions? augment)
     {
         var teacher = root.Section("teacher", shorthandKey: "checkpoint");
         if (teacher is null) return null;
@@ -157,8 +157,9 @@ public sealed partial record TrialConfig(
         teacher.Check("aggregation_temperature", () => LossRecipe.CheckTemperature(temperature));
         var mode = teacher.Choice("soft_targets", TeacherEnsemble.ModeNames, SoftTargetMode.Cached);
         var dtype = teacher.Choice("dtype", TeacherEnsemble.DtypeNames, SoftTargetDtype.Float32);
+        var views = teacher.Int("views") is { } count ? teacher.Check("views", () => AugmentedViews.Create(count, mode, augment)) : null;
         teacher.RejectUnknownKeys();
-        return new TeacherEnsemble(members, aggregation, temperature, mode, dtype);
+        return new TeacherEnsemble(members, aggregation, temperature, mode, dtype, views);
     }
 
     static LossRecipe ReadLoss(ConfigMap root)

@@ -3,7 +3,8 @@ using static TorchSharp.torch.nn.functional;
 
 namespace Orchestrator.Distillation.SoftTargets;
 
-/// <summary>A teacher's (or a combined ensemble's) outputs for some samples: logits [N, classes] and, when kept, embeddings [N, E].</summary>
+/// <summary>A teacher's (or a combined ensemble's) outputs for some samples: logits [N, classes] and, when kept, embeddings [N, E]
+/// (with a leading [views] dimension for stored augmented views).</summary>
 public sealed record TeacherView(Tensor Logits, Tensor? Embedding);
 
 /// <summary>
@@ -22,8 +23,8 @@ public static class SoftTargetAggregation
         if (aggregation == Aggregation.PerTeacher) return members;
         var logits = aggregation == Aggregation.MeanLogits
             ? stack(members.Select(m => m.Logits)).mean([0])
-            : stack(members.Select(m => log_softmax(m.Logits / temperature, 1))).logsumexp(0) - Math.Log(members.Count);
-        var embedding = members[0].Embedding is null ? null : members.Count == 1 ? members[0].Embedding : cat(members.Select(m => m.Embedding!).ToList(), 1);
+            : stack(members.Select(m => log_softmax(m.Logits / temperature, -1))).logsumexp(0) - Math.Log(members.Count);
+        var embedding = members[0].Embedding is null ? null : members.Count == 1 ? members[0].Embedding : cat(members.Select(m => m.Embedding!).ToList(), -1);
         return [new TeacherView(logits, embedding)];
     }
 

@@ -29,10 +29,10 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
     }
 
     /// <summary>One teacher's logits (and embeddings) on shard <paramref name="shard"/> of <paramref name="shards"/> of every split, written as a part.</summary>
-    public SoftTargetOutcome BuildShard(TeacherSource teacher, bool embeddings, int shard, int shards)
+    public SoftTargetOutcome BuildShard(TeacherSource teacher, bool embeddings, AugmentedViews? views, int shard, int shards)
     {
         string hash = teacher.Verify();
-        var inputs = SoftTargetStore.PartInputs(data, hash, embeddings, shard, shards);
+        var inputs = SoftTargetStore.PartInputs(data, hash, embeddings, views, shard, shards);
         string key = SoftTargetFile.KeyOf(inputs);
         string path = store.PartPath(key);
         var samples = SoftTargetStore.SplitsWithTest.ToDictionary(s => s, s => ShardRange(s, shard, shards).Count);
@@ -47,7 +47,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
         foreach (string split in SoftTargetStore.SplitsWithTest)
         {
             var (start, count) = ShardRange(split, shard, shards);
-            var view = Forward(model, SoftTargetStore.Set(data, split).Images.narrow(0, start, count), embeddings);
+            var view = Outputs(model, split, start, count, embeddings, views);
             tensors.Add((SoftTargetStore.LogitsName(split, 0), view.Logits));
             if (view.Embedding is not null) tensors.Add((SoftTargetStore.EmbeddingsName(split, 0), view.Embedding));
         }
@@ -71,7 +71,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
             return new SoftTargetOutcome(key, Cached: true, existing.Manifest, notes);
         }
         using var scope = NewDisposeScope();
-        var members = ensemble.Members.Select((m, k) => MemberOutputs(m, hashes[k], embeddings, shards)).ToList();
+        var members = ensemble.Members.Select((m, k) => MemberOutputs(m, hashes[k], embeddings, ensemble.Views, shards)).ToList();
         var teachers = ensemble.Members.Select((m, k) => new MemberAccuracy(m.Checkpoint, hashes[k], Parameters(m.Checkpoint),
             Accuracy(members[k]["validation"].Logits.argmax(1), data.Validation), Accuracy(members[k]["test"].Logits.argmax(1), data.Test))).ToList();
         var tensors = new List<(string, Tensor)>();
@@ -79,7 +79,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
         foreach (string split in SoftTargetStore.SplitsWithTest)
         {
             var combined = SoftTargetAggregation.Combine(members.Select(m => m[split]).ToList(), ensemble.Aggregation, ensemble.AggregationTemperature);
-            accuracy[split] = Accuracy(SoftTargetAggregation.Predictions(combined, ensemble.Aggregation), SoftTargetStore.Set(data, split));
+            if (split != "train") accuracy[split] = Accuracy(SoftTargetAggregation.Predictions(combined, ensemble.Aggregation), SoftTargetStore.Set(data, split));
             if (split == "test") continue; // the test set is only ever reported, never trained or chosen on
             for (int k = 0; k < combined.Count; k++)
             {
@@ -107,8 +107,8 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
             read = Read(key) ?? throw new InvalidOperationException($"soft targets {key} were written but cannot be read back from {store.Directory}");
         }
         var (manifest, tensors) = read.Value;
-        int views = ensemble.Aggregation == Aggregation.PerTeacher ? ensemble.Members.Count : 1;
-        var train = Enumerable.Range(0, views).Select(k => SoftTargetAggregation.ForLoss(new TeacherView(
+        int outputs = ensemble.Aggregation == Aggregation.PerTeacher ? ensemble.Members.Count : 1;
+        var train = Enumerable.Range(0, outputs).Select(k => SoftTargetAggregation.ForLoss(new TeacherView(
             tensors[SoftTargetStore.LogitsName("train", k)], tensors.GetValueOrDefault(SoftTargetStore.EmbeddingsName("train", k))),
             ensemble.Aggregation, ensemble.AggregationTemperature)).ToList();
         foreach (var (name, tensor) in tensors)
@@ -120,24 +120,25 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
     }
 
     /// <summary>One teacher's outputs on every split: from its parts when all are present and valid, else computed here.</summary>
-    Dictionary<string, TeacherView> MemberOutputs(TeacherSource teacher, string hash, bool embeddings, int shards)
+    Dictionary<string, TeacherView> MemberOutputs(TeacherSource teacher, string hash, bool embeddings, AugmentedViews? views, int shards)
     {
         var parts = new List<Dictionary<string, Tensor>>();
         for (int shard = 0; shard < shards; shard++)
         {
-            string key = SoftTargetFile.KeyOf(SoftTargetStore.PartInputs(data, hash, embeddings, shard, shards));
+            string key = SoftTargetFile.KeyOf(SoftTargetStore.PartInputs(data, hash, embeddings, views, shard, shards));
             var samples = SoftTargetStore.SplitsWithTest.ToDictionary(s => s, s => ShardRange(s, shard, shards).Count);
             if (store.TryRead(store.PartPath(key), key, samples, data.Info.Classes, device, Note) is not { } part) break;
             parts.Add(part.Tensors);
         }
+        // Shards split the samples, the second-to-last dimension ([views, samples, ...] or [samples, ...]).
         if (parts.Count == shards)
             return SoftTargetStore.SplitsWithTest.ToDictionary(split => split, split => new TeacherView(
-                cat(parts.Select(p => p[SoftTargetStore.LogitsName(split, 0)]).ToList(), 0),
-                embeddings ? cat(parts.Select(p => p[SoftTargetStore.EmbeddingsName(split, 0)]).ToList(), 0) : null));
+                cat(parts.Select(p => p[SoftTargetStore.LogitsName(split, 0)]).ToList(), -2),
+                embeddings ? cat(parts.Select(p => p[SoftTargetStore.EmbeddingsName(split, 0)]).ToList(), -2) : null));
 
         if (shards > 1) Note($"teacher {teacher.Checkpoint}: {shards - parts.Count} of its {shards} shard(s) are missing from {store.Directory}; computing its outputs here");
         using var model = TrialRunner.LoadTeacher(teacher.Checkpoint, data.Info, device);
-        return SoftTargetStore.SplitsWithTest.ToDictionary(split => split, split => Forward(model, SoftTargetStore.Set(data, split).Images, embeddings));
+        return SoftTargetStore.SplitsWithTest.ToDictionary(split => split, split => Outputs(model, split, 0, SoftTargetStore.Set(data, split).Count, embeddings, views));
     }
 
     /// <summary>Rows [start, start + count) of a split that shard <paramref name="shard"/> of <paramref name="shards"/> covers.</summary>
@@ -148,7 +149,24 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
         return (start, end - start);
     }
 
-    static TeacherView Forward(Classifier teacher, Tensor images, bool embeddings)
+    /// <summary>
+    /// A teacher's outputs on rows [start, start + count) of a split; for the training split with views, on each view
+    /// of them, [views, count, ...]: the images made exactly as a student's epoch on that view makes them.
+    /// </summary>
+    TeacherView Outputs(Classifier teacher, string split, long start, long count, bool embeddings, AugmentedViews? views)
+    {
+        var images = SoftTargetStore.Set(data, split).Images.narrow(0, start, count);
+        if (views is null || split != "train") return Forward(teacher, images, embeddings);
+        var perView = Enumerable.Range(0, views.Count).Select(v => Forward(teacher, images, embeddings, (batch, offset) =>
+        {
+            var positions = arange(start + offset, start + offset + batch.shape[0], device: batch.device);
+            return Augmentation.Apply(batch, positions, Augmentation.ViewKey(v), views.Augment, data.Black);
+        })).ToList();
+        return new TeacherView(stack(perView.Select(p => p.Logits)), embeddings ? stack(perView.Select(p => p.Embedding!)) : null);
+    }
+
+    /// <param name="prepare">What a batch of images (and its first row's offset in <paramref name="images"/>) becomes before the teacher sees it; null: nothing.</param>
+    static TeacherView Forward(Classifier teacher, Tensor images, bool embeddings, Func<Tensor, long, Tensor>? prepare = null)
     {
         using var _ = no_grad();
         var logits = new List<Tensor>();
@@ -156,7 +174,8 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
         for (long start = 0; start < images.shape[0]; start += BatchSize)
         {
             using var batch = NewDisposeScope(); // activations of one batch only; the outputs move to the caller's scope
-            var (l, e) = teacher.Features(images.narrow(0, start, Math.Min(BatchSize, images.shape[0] - start)));
+            var inputs = images.narrow(0, start, Math.Min(BatchSize, images.shape[0] - start));
+            var (l, e) = teacher.Features(prepare is null ? inputs : prepare(inputs, start));
             logits.Add(l.MoveToOuterDisposeScope());
             if (embeddings) embedding.Add(e.MoveToOuterDisposeScope());
         }

@@ -7,7 +7,8 @@ namespace Orchestrator.Distillation.SoftTargets;
 /// <summary>
 /// A folder of content-addressed soft targets, shared by every trial and sweep that points at it:
 /// <c>&lt;key&gt;.soft</c> for a combined artifact, <c>parts/&lt;key&gt;.part</c> for one teacher's outputs on one
-/// shard of the data (what the generation jobs write; safe to delete once their artifacts exist). A file that
+/// shard of the data (what the generation jobs write; safe to delete once their artifacts exist). With augmented views,
+/// the training split's tensors are [views, samples, ...], the other splits' [samples, ...] (they are never augmented). A file that
 /// fails its checks is moved aside to <c>.rejected</c>, reported, and never used.
 /// </summary>
 public sealed class SoftTargetStore(string directory)
@@ -26,7 +27,7 @@ public sealed class SoftTargetStore(string directory)
     public string PartPath(string key) => Path.Combine(Directory, "parts", $"{key}.part");
 
     /// <summary>Everything a combined artifact depends on; its key is their hash. Temperature applies to the store only for mean-probs.</summary>
-    public static SortedDictionary<string, string> ArtifactInputs(DistillationData data, IReadOnlyList<string> teacherHashes, TeacherEnsemble ensemble, bool embeddings) => new(StringComparer.Ordinal)
+    public static SortedDictionary<string, string> ArtifactInputs(DistillationData data, IReadOnlyList<string> teacherHashes, TeacherEnsemble ensemble, bool embeddings) => WithViews(ensemble.Views, new(StringComparer.Ordinal)
     {
         ["kind"] = "soft-targets",
         ["dataset"] = data.Info.Name,
@@ -36,10 +37,10 @@ public sealed class SoftTargetStore(string directory)
         ["temperature"] = ensemble.Aggregation == Aggregation.MeanProbs ? ensemble.AggregationTemperature.ToString("R", CultureInfo.InvariantCulture) : "-",
         ["dtype"] = TeacherEnsemble.NameOf(ensemble.Dtype),
         ["embeddings"] = embeddings ? "yes" : "no",
-    };
+    });
 
     /// <summary>Everything one teacher's shard depends on. Parts are always float32: they are inputs to aggregation.</summary>
-    public static SortedDictionary<string, string> PartInputs(DistillationData data, string teacherHash, bool embeddings, int shard, int shards) => new(StringComparer.Ordinal)
+    public static SortedDictionary<string, string> PartInputs(DistillationData data, string teacherHash, bool embeddings, AugmentedViews? views, int shard, int shards) => WithViews(views, new(StringComparer.Ordinal)
     {
         ["kind"] = "part",
         ["dataset"] = data.Info.Name,
@@ -47,7 +48,14 @@ public sealed class SoftTargetStore(string directory)
         ["teacher"] = teacherHash,
         ["embeddings"] = embeddings ? "yes" : "no",
         ["shard"] = $"{shard}/{shards}",
-    };
+    });
+
+    /// <summary>Views are an input only when there are some, so files made before views existed keep their keys.</summary>
+    static SortedDictionary<string, string> WithViews(AugmentedViews? views, SortedDictionary<string, string> inputs)
+    {
+        if (views is not null) inputs["views"] = views.Key;
+        return inputs;
+    }
 
     /// <summary>
     /// The verified contents of <paramref name="path"/>, or null when it is absent or fails a check (key, length,

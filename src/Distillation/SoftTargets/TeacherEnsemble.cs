@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Text.Json.Serialization;
+using Orchestrator.Distillation.Training;
 
 namespace Orchestrator.Distillation.SoftTargets;
 
@@ -52,15 +54,43 @@ public sealed record TeacherSource(string Checkpoint, string? Sha256 = null)
 }
 
 /// <summary>
+/// Cached soft targets of augmented images (<c>views: V</c>): the store holds the teachers' outputs on
+/// <paramref name="Count"/> augmented copies of every training sample, copy v made with the student's augmentation
+/// under <see cref="Augmentation.ViewKey"/>(v); a student's epoch e trains on view e mod V, with exactly those outputs.
+/// </summary>
+public sealed record AugmentedViews(int Count, AugmentOptions Augment)
+{
+    /// <summary>The most views: 64 copies of the outputs is already far more store than one teacher pass.</summary>
+    public const int Max = 64;
+
+    /// <summary>The view epoch <paramref name="epoch"/> (0-based) trains on.</summary>
+    public int Of(int epoch) => epoch % Count;
+
+    /// <summary>Part of a soft-target key: what the stored images are.</summary>
+    public string Key => $"{Count} x crop {Augment.Crop}, flip {(Augment.Flip ? "yes" : "no")}, jitter {Augment.Jitter}";
+
+    /// <summary>The views of a student's augmentation; throws with what to write when views cannot be used with these settings.</summary>
+    public static AugmentedViews Create(int count, SoftTargetMode mode, AugmentOptions? augment)
+    {
+        if (count is < 1 or > Max) throw new UserInputException($"views must be between 1 and {Max}: how many augmented copies of every sample the store keeps the teachers' outputs for.");
+        if (mode != SoftTargetMode.Cached) throw new UserInputException("views are stored soft targets; online teachers already see every augmented batch. Remove views, or use cached soft targets.");
+        if (augment is null) throw new UserInputException("views are the teachers' outputs on augmented images, but the student has no augment section; add one (e.g. augment: standard), or remove views.");
+        return new AugmentedViews(count, augment);
+    }
+}
+
+/// <summary>
 /// The teachers a student learns from (one or more) and how their outputs are combined and delivered.
 /// <see cref="AggregationTemperature"/> is the T of mean-probs (the ensemble's probabilities are averaged at that T).
 /// </summary>
+/// <param name="Views">Cached outputs of augmented views of the training set; null: of the training images as they are.</param>
 public sealed record TeacherEnsemble(
     IReadOnlyList<TeacherSource> Members,
     Aggregation Aggregation = Aggregation.MeanLogits,
     double AggregationTemperature = 1,
     SoftTargetMode Mode = SoftTargetMode.Cached,
-    SoftTargetDtype Dtype = SoftTargetDtype.Float32)
+    SoftTargetDtype Dtype = SoftTargetDtype.Float32,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AugmentedViews? Views = null)
 {
     public static readonly IReadOnlyDictionary<string, Aggregation> AggregationNames = new Dictionary<string, Aggregation>
     {
@@ -88,11 +118,10 @@ public sealed record TeacherEnsemble(
     public static string NameOf(SoftTargetDtype dtype) => DtypeNames.First(p => p.Value == dtype).Key;
 
     /// <summary>What the student computes from its teachers, apart from which teachers: part of a trial's identity.</summary>
-    public object Recipe => new
-    {
-        Aggregation = NameOf(Aggregation),
-        Temperature = Aggregation == Aggregation.MeanProbs ? AggregationTemperature : (double?)null,
-        Mode = NameOf(Mode),
-        Dtype = Mode == SoftTargetMode.Cached ? NameOf(Dtype) : null,
-    };
+    public object Recipe => new RecipeKey(NameOf(Aggregation), Aggregation == Aggregation.MeanProbs ? AggregationTemperature : null, NameOf(Mode),
+        Mode == SoftTargetMode.Cached ? NameOf(Dtype) : null, Views?.Key);
+
+    /// <summary>Views are left out when there are none, so a trial planned before views existed keeps its identity.</summary>
+    sealed record RecipeKey(string Aggregation, double? Temperature, string Mode, string? Dtype,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Views);
 }

@@ -6,16 +6,25 @@ namespace Orchestrator.Distillation.SoftTargets;
 /// <summary>The teachers' outputs for one training batch, as the losses read them (one view, or one per teacher for per-teacher).</summary>
 public interface ITeacherOutputs : IDisposable
 {
-    /// <param name="images">The batch's images.</param>
+    /// <summary>The augmented views the outputs are stored for; null: the outputs are of whatever images the batch holds.</summary>
+    AugmentedViews? Views { get; }
+
+    /// <param name="images">The batch's images (of view <c>Views.Of(epoch)</c> when there are views).</param>
     /// <param name="indices">The batch's positions in the training split: the same indices that picked the images.</param>
-    IReadOnlyList<TeacherView> For(Tensor images, Tensor indices);
+    /// <param name="epoch">The training epoch (0-based): which view's outputs, when there are views.</param>
+    IReadOnlyList<TeacherView> For(Tensor images, Tensor indices, int epoch);
 }
 
-/// <summary>Teacher outputs read from a soft-target artifact by sample index: no teacher forward at all.</summary>
-public sealed class CachedTeacherOutputs(IReadOnlyList<TeacherView> train) : ITeacherOutputs
+/// <summary>Teacher outputs read from a soft-target artifact by sample index (and view): no teacher forward at all.</summary>
+/// <param name="train">The training split's outputs, [samples, ...], or [views, samples, ...] with <paramref name="views"/>.</param>
+public sealed class CachedTeacherOutputs(IReadOnlyList<TeacherView> train, AugmentedViews? views) : ITeacherOutputs
 {
-    public IReadOnlyList<TeacherView> For(Tensor images, Tensor indices) =>
-        train.Select(v => new TeacherView(v.Logits.index_select(0, indices), v.Embedding?.index_select(0, indices))).ToList();
+    public AugmentedViews? Views => views;
+
+    public IReadOnlyList<TeacherView> For(Tensor images, Tensor indices, int epoch) =>
+        train.Select(v => new TeacherView(Rows(v.Logits, epoch).index_select(0, indices), v.Embedding is { } e ? Rows(e, epoch).index_select(0, indices) : null)).ToList();
+
+    Tensor Rows(Tensor outputs, int epoch) => views is null ? outputs : outputs[views.Of(epoch)];
 
     public void Dispose()
     {
@@ -33,7 +42,9 @@ public sealed class CachedTeacherOutputs(IReadOnlyList<TeacherView> train) : ITe
 /// </summary>
 public sealed class OnlineTeacherOutputs(IReadOnlyList<Classifier> teachers, TeacherEnsemble ensemble, bool embeddings) : ITeacherOutputs
 {
-    public IReadOnlyList<TeacherView> For(Tensor images, Tensor indices)
+    public AugmentedViews? Views => null;
+
+    public IReadOnlyList<TeacherView> For(Tensor images, Tensor indices, int epoch)
     {
         using var _ = no_grad();
         var members = teachers.Select(t =>
@@ -54,7 +65,7 @@ public sealed class OnlineTeacherOutputs(IReadOnlyList<Classifier> teachers, Tea
         {
             using var scope = NewDisposeScope();
             long size = Math.Min(batchSize, set.Count - start);
-            var views = For(set.Images.narrow(0, start, size), arange(start, start + size, device: set.Images.device));
+            var views = For(set.Images.narrow(0, start, size), arange(start, start + size, device: set.Images.device), epoch: 0);
             correct += SoftTargetAggregation.Predictions(views, ensemble.Aggregation).eq(set.Labels.narrow(0, start, size)).sum().item<long>();
         }
         return (double)correct / set.Count;

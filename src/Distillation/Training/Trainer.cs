@@ -224,13 +224,14 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         bool labelsOnly = data.Labelled is not null && !members.Loss.NeedsTeacher;
         using var order = labelsOnly ? LabelledOrder(data.Labelled!, count) : randperm(count).to(device);
         long labelledSeen = labelsOnly ? count : data.LabelledCount;
-        // One augmentation of the batch for the whole pack (pack-mates share it), a function of the sample and the epoch.
+        // One augmentation of the batch for the whole pack (pack-mates share it), a function of the sample and the epoch;
+        // with stored views, the epoch's view, whose teacher outputs are in the store.
         var augment = members.Runs[0].Trial.Options.Augment;
-        long augmentKey = Augmentation.EpochKey(members.Runs[0].Trial.Options.Seed, epoch);
+        long augmentKey = teacher?.Views is { } views ? Augmentation.ViewKey(views.Of(epoch)) : Augmentation.EpochKey(members.Runs[0].Trial.Options.Seed, epoch);
         // Each trial's generator starts where the global stream is now, as one model alone would draw from it.
         members.Pack.Generators = members.Runs.Select(_ => TrialGenerator(epochSeed)).ToList();
         members.StartSums(device);
-        var step = new DistillationStep(members.Pack, teacher, members.Loss, members.Optimizer);
+        var step = new DistillationStep(members.Pack, teacher, members.Loss, members.Optimizer, epoch);
         for (long start = 0; start < count && members.Count > 0; start += batchSize)
         {
             Leave(members, members.Runs.Where(EndedMidEpoch).ToList());
