@@ -103,12 +103,13 @@ public sealed class AugmentedViewTests(TeacherFixture fixture) : IClassFixture<T
         var views = Trial("{ checkpoint: t.ckpt, views: 8 }").Teacher!.Views!;
         views.ShouldBe(new AugmentedViews(8, new AugmentOptions(Jitter: 2)));
         Trial("{ checkpoint: t.ckpt }").Teacher!.Views.ShouldBeNull();
+        Trial("{ checkpoint: t.ckpt, views: 0 }", augment: "none").Teacher!.Views.ShouldBeNull(); // 0: none, so no augment is needed
     }
 
     [Theory]
     [InlineData("{ checkpoint: t.ckpt, views: 8 }", "none", "6:39: teacher.views: views are the teachers' outputs on augmented images, but the student has no augment section")]
     [InlineData("{ checkpoint: t.ckpt, views: 8, soft_targets: online }", "{ jitter: 2 }", "teacher.views: views are stored soft targets; online teachers already see every augmented batch")]
-    [InlineData("{ checkpoint: t.ckpt, views: 0 }", "{ jitter: 2 }", "teacher.views: views must be between 1 and 64")]
+    [InlineData("{ checkpoint: t.ckpt, views: 65 }", "{ jitter: 2 }", "teacher.views: views must be between 0 (none) and 64")]
     public void Views_that_cannot_be_used_are_refused_with_where_and_what_to_write(string teacher, string augment, string message) =>
         Should.Throw<UserInputException>(() => Trial(teacher, augment)).Message.ShouldContain(message);
 }

@@ -69,10 +69,14 @@ public sealed record AugmentedViews(int Count, AugmentOptions Augment)
     /// <summary>Part of a soft-target key: what the stored images are.</summary>
     public string Key => $"{Count} x crop {Augment.Crop}, flip {(Augment.Flip ? "yes" : "no")}, jitter {Augment.Jitter}";
 
-    /// <summary>The views of a student's augmentation; throws with what to write when views cannot be used with these settings.</summary>
-    public static AugmentedViews Create(int count, SoftTargetMode mode, AugmentOptions? augment)
+    /// <summary>
+    /// <paramref name="count"/> views of a student's augmentation; null for 0 (outputs of the images as they are, so a
+    /// sweep can compare views: 0 with views: 8). Throws with what to write when views cannot be used with these settings.
+    /// </summary>
+    public static AugmentedViews? Create(int count, SoftTargetMode mode, AugmentOptions? augment)
     {
-        if (count is < 1 or > Max) throw new UserInputException($"views must be between 1 and {Max}: how many augmented copies of every sample the store keeps the teachers' outputs for.");
+        if (count is < 0 or > Max) throw new UserInputException($"views must be between 0 (none) and {Max}: how many augmented copies of every sample the store keeps the teachers' outputs for.");
+        if (count == 0) return null;
         if (mode != SoftTargetMode.Cached) throw new UserInputException("views are stored soft targets; online teachers already see every augmented batch. Remove views, or use cached soft targets.");
         if (augment is null) throw new UserInputException("views are the teachers' outputs on augmented images, but the student has no augment section; add one (e.g. augment: standard), or remove views.");
         return new AugmentedViews(count, augment);
