@@ -156,6 +156,72 @@ public class MultiProcessClusterTests
         Epochs(finished.Keys.Single(f => f.EndsWith("metrics.jsonl"))).ShouldBe(Enumerable.Range(1, 60));
     }
 
+    [Fact]
+    public async Task A_sweep_with_a_teacher_stored_views_and_baselines_survives_its_coordinator_killed_and_a_training_node_stopped()
+    {
+        string directory = TestData.TemporaryDirectory();
+        const int StudentEpochs = 40;
+        string sweep = TestData.WriteFile("kd-faults.yaml", $$"""
+            name: kd-faults
+            dataset: { name: synthetic, validation: 200 }
+            teacher: { model: mlp-64, epochs: 3 }
+            soft_targets: { shards: 2, views: 2 }
+            student: { model: mlp-1200-1200, epochs: {{StudentEpochs}}, augment: { jitter: 1 }, loss: { terms: [ce, hinton], alpha: 0.5 } }
+            seeds: [1]
+            """);
+        int port = Loopback.FreePort();
+        string seed = $"akka.tcp://orchestrator@127.0.0.1:{port}";
+        string[] serve = ["serve", "--port", port.ToString(), "--grpc-port", Loopback.FreePort().ToString(), "--out", directory, "--sweep", sweep,
+            "--soft-targets", Path.Combine(directory, "soft-targets")];
+        var coordinator = RunningProcess.Start(serve);
+        using var first = RunningProcess.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "first");
+        using var second = RunningProcess.Start("gpunode", "--seed-nodes", seed, "--devices", "cpu", "--name", "second");
+        string trials = Path.Combine(directory, "kd-faults", "trials");
+        int EpochsWritten() => Directory.Exists(trials)
+            ? Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories).Where(f => !f.Contains("teacher-")).Sum(f => File.ReadAllLines(f).Length) : 0;
+        async Task WaitForEpochs(int count, Func<string> describe)
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            while (EpochsWritten() < count)
+            {
+                DateTime.UtcNow.ShouldBeLessThan(deadline, $"no student epochs; {describe()}");
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
+        }
+
+        // SIGKILL once the distilled student (it waits for the teacher and its soft targets) and the baseline train.
+        await WaitForEpochs(4, () => $"coordinator:\n{coordinator.Output}\nfirst:\n{first.Output}\nsecond:\n{second.Output}");
+        coordinator.Process.Kill();
+        await coordinator.Process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        string before = coordinator.Output;
+        coordinator.Dispose();
+        using var restarted = RunningProcess.Start(serve);
+
+        // Then SIGSTOP a node in the middle of its trial, with its worker (a stopped machine): the other takes the trial over.
+        await WaitForEpochs(EpochsWritten() + 4, () => $"first coordinator:\n{before}\nrestarted:\n{restarted.Output}");
+        var (stopped, workers) = new[] { first, second }.Select(n => (Node: n, Workers: Processes.ChildrenOf(n.Process.Id))).First(n => n.Workers.Length > 0);
+        string training = Regex.Matches(stopped.Output, @"slot \d+: starting (\S+)").Last().Groups[1].Value;
+        Signal("STOP", stopped.Process.Id);
+        foreach (int pid in workers) Signal("STOP", pid);
+        string results = Path.Combine(directory, "kd-faults", "results.csv");
+        await WaitForResults(results, TimeSpan.FromMinutes(8), restarted, () => $"first coordinator:\n{before}\nrestarted:\n{restarted.Output}\nfirst:\n{first.Output}\nsecond:\n{second.Output}");
+        var finished = Directory.GetFiles(trials, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        Signal("CONT", stopped.Process.Id);
+        foreach (int pid in workers) Signal("CONT", pid);
+        await stopped.WaitForOutput("joining again", TimeSpan.FromMinutes(1));
+        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+
+        (stopped == first ? second : first).Output.ShouldContain($"starting {training}"); // it took the stopped node's trial over
+        var rows = File.ReadAllLines(results).Skip(1).Select(line => line.Split(',')).ToList();
+        rows.Select(r => r[1]).Order().ShouldBe(["baseline", "soft-target-shard", "soft-target-shard", "soft-targets", "student", "teacher"]);
+        rows.ShouldAllBe(r => r[2] == "done");
+        foreach (string metrics in Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories).Where(f => !f.Contains("teacher-")))
+            Epochs(metrics).ShouldBe(Enumerable.Range(1, StudentEpochs), metrics); // resumed from checkpoints twice: no epoch lost, none twice
+        Directory.GetFiles(trials, "*", SearchOption.AllDirectories).Order().ShouldBe(finished.Keys.Order());
+        foreach (var (file, bytes) in finished) File.ReadAllBytes(file).ShouldBe(bytes, file); // the stopped node, continued, touched nothing
+        (await restarted.TerminateAsync()).ShouldBe(0, restarted.Output);
+    }
+
     /// <summary>A sweep of one synthetic student trial, long enough to be caught mid-run.</summary>
     static string OneTrialSweep(string name, int epochs) => TestData.WriteFile($"{name}.yaml", $$"""
         name: {{name}}

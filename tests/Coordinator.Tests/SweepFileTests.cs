@@ -276,6 +276,8 @@ public class SweepFileTests
         ["fmnist-kd-bayes.yaml"] = 0, // proposed as it runs
         ["fmnist-pack-grid.yaml"] = 4 * 4,
         ["fmnist-label-budget.yaml"] = 3 * 3,
+        ["fmnist-augment-views.yaml"] = 2 * 3,
+        ["fmnist-augment-online.yaml"] = 3,
     };
 
     public static TheoryData<string> Examples => new(ExampleStudents.Keys);
