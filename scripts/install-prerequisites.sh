@@ -2,7 +2,8 @@
 # Installs what the project needs besides the .NET SDK: the real Fashion-MNIST dataset and, with --tests, the
 # PostgreSQL server that the journal tests start on loopback, and the independent Python gRPC client's tools
 # (grpcio, and protoc with the grpc_python_plugin: python3-grpc-tools 1.14 bundles protoc 3.5, which predates
-# proto3 `optional`), and Prometheus with promtool, which the metrics tests run on loopback. All Debian packages.
+# proto3 `optional`), Prometheus with promtool, which the metrics tests run on loopback, and PyTorch (python3-torch
+# 1.13, CPU), which rebuilds exported students in the export tests. All Debian packages.
 # Idempotent; asks apt only when something is missing.
 set -euo pipefail
 packages=()
@@ -12,6 +13,7 @@ if [[ ${1:-} == --tests ]]; then
   /usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null || packages+=(python3-grpcio python3-protobuf)
   [[ -x /usr/bin/protoc && -x /usr/bin/grpc_python_plugin ]] || packages+=(protobuf-compiler protobuf-compiler-grpc)
   [[ -x /usr/bin/prometheus && -x /usr/bin/promtool ]] || packages+=(prometheus)
+  /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || packages+=(python3-torch python3-numpy)
 fi
 ((${#packages[@]})) || exit 0
 sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

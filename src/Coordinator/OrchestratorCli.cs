@@ -16,6 +16,7 @@ public static class OrchestratorCli
         BenchIngestCommand.Create(),
         BenchSearchCommand.Create(),
         SummarizeCommand.Create(),
+        ExportCommand.Create(),
         ValidateCommand.Create(),
         LocalCommand.Create(),
         ServeCommand.Create(),

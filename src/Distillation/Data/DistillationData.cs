@@ -8,6 +8,9 @@ public sealed record DatasetInfo(string Name, int Channels, int Height, int Widt
     public int Features => Channels * Height * Width;
 }
 
+/// <summary>How images are normalised before a model sees them: pixels scaled to [0, 1], then (x - Mean[c]) / Std[c] per channel.</summary>
+public sealed record InputNormalisation(float[] Mean, float[] Std);
+
 /// <summary>
 /// A dataset split into train / validation / test, normalised per channel with statistics of the training
 /// split only, and held on the training device. Under a label budget (<see cref="DataOptions.Labels"/>) the training
@@ -26,6 +29,9 @@ public sealed class DistillationData : IDisposable
 
     /// <summary>[1, C, 1, 1] on the device: a zero pixel normalised, what augmentation pads with.</summary>
     public required Tensor Black { get; init; }
+
+    /// <summary>The training split's per-channel statistics every split was normalised with (what an exported model's input needs).</summary>
+    public required InputNormalisation Normalisation { get; init; }
 
     /// <summary>How many training samples have labels.</summary>
     public long LabelledCount => Labelled?.shape[0] ?? Train.Count;
@@ -47,7 +53,8 @@ public sealed class DistillationData : IDisposable
         var trainSet = all.Select(trainIndices);
         var validationSet = all.Select(validationIndices);
         var testSet = test.ToTensors();
-        using var black = Normalise(trainSet, [trainSet, validationSet, testSet]);
+        var normalisation = Normalise(trainSet, [trainSet, validationSet, testSet]);
+        using var black = tensor(normalisation.Mean.Zip(normalisation.Std, (m, s) => -m / s).ToArray()).view(1, -1, 1, 1);
         var labelled = options.Labels is { } budget ? HideLabels(trainSet, train, trainIndices, source.Classes, budget, options.SplitSeed) : null;
         return new DistillationData
         {
@@ -58,6 +65,7 @@ public sealed class DistillationData : IDisposable
             Fingerprint = ComputeFingerprint(directory, source, options),
             Labelled = labelled?.to(device),
             Black = black.to(device),
+            Normalisation = normalisation,
         };
     }
 
@@ -86,14 +94,14 @@ public sealed class DistillationData : IDisposable
     }
 
     /// <summary>Normalises every set with the statistics of one; returns a zero pixel normalised, [1, C, 1, 1].</summary>
-    static Tensor Normalise(ImageSet statisticsFrom, ImageSet[] sets)
+    static InputNormalisation Normalise(ImageSet statisticsFrom, ImageSet[] sets)
     {
         using var scope = NewDisposeScope();
         var mean = statisticsFrom.Images.mean([0, 2, 3], keepdim: true);
         var std = statisticsFrom.Images.std([0, 2, 3], keepdim: true).clamp_min(1e-6);
         foreach (var set in sets)
             set.Images.sub_(mean).div_(std);
-        return (-mean / std).MoveToOuterDisposeScope();
+        return new InputNormalisation(mean.data<float>().ToArray(), std.data<float>().ToArray());
     }
 
     static string ComputeFingerprint(string directory, DatasetSource source, DataOptions options)

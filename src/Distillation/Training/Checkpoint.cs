@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 namespace Orchestrator.Distillation.Training;
 
 /// <summary>Everything besides tensors that a checkpoint holds: enough to rebuild the model and to resume training.</summary>
+/// <param name="Normalisation">How the training data was normalised; null in checkpoints written before it was recorded.</param>
 public sealed record CheckpointState(
     ModelSpec Model,
     DatasetInfo Dataset,
@@ -17,7 +18,8 @@ public sealed record CheckpointState(
     int BestEpoch,
     double BestValidationAccuracy,
     int EpochsWithoutImprovement,
-    IReadOnlyList<EpochMetrics> History);
+    IReadOnlyList<EpochMetrics> History,
+    InputNormalisation? Normalisation = null);
 
 /// <summary>
 /// Checkpoint files: "ORCKPT1\n", a length-prefixed JSON <see cref="CheckpointState"/>, the model's state dict, the

@@ -190,13 +190,13 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
 
     CheckpointState Resume(TrainerTrial trial, OptimizerHelper optimizer)
     {
-        var fresh = new CheckpointState(modelSpec, data.Info, trial.ConfigurationHash, 0, 0, double.NegativeInfinity, 0, []);
+        var fresh = new CheckpointState(modelSpec, data.Info, trial.ConfigurationHash, 0, 0, double.NegativeInfinity, 0, [], data.Normalisation);
         if (LastPath(trial) is not { } last || !File.Exists(last)) return fresh;
         var state = Checkpoint.ReadState(last);
         if (state.ConfigurationHash != trial.ConfigurationHash)
             throw new UserInputException(
                 $"{trial.CheckpointDirectory} holds a run of a different configuration; choose another output folder, or delete it to start over.");
-        return Checkpoint.Load(last, trial.Model, optimizer);
+        return Checkpoint.Load(last, trial.Model, optimizer) with { Normalisation = data.Normalisation }; // the same data: its hash is the configuration's
     }
 
     static void SaveCheckpoints(TrialRun run, bool improved)

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.SoftTargets;
+using Orchestrator.Distillation.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.Models;
+
+/// <summary>One layer of an exported model, as PyTorch builds it: its state-dict prefix, its torch.nn class and that class's arguments.</summary>
+public sealed record ExportedLayer(string Name, string Type, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, object>? Arguments);
+
+/// <summary>
+/// model.json beside model.safetensors: what the weights are (the architecture as a list of torch.nn layers, run in
+/// order), what input they expect (size and normalisation) and where they came from.
+/// </summary>
+public sealed record ExportedModel(
+    int Format,
+    string Architecture,
+    DatasetInfo Input,
+    InputNormalisation Normalize,
+    IReadOnlyList<ExportedLayer> Layers,
+    string Checkpoint,
+    string CheckpointSha256,
+    int BestEpoch,
+    double BestValidationAccuracy);
+
+/// <summary>
+/// Exports a checkpoint's weights as safetensors (https://github.com/huggingface/safetensors: an 8-byte little-endian
+/// header length, a JSON header of name -> dtype, shape and byte range, then the raw tensors) with the names PyTorch's
+/// <c>state_dict()</c> gives the same layers, nested as <see cref="ExportedModel.Layers"/> names them; and model.json.
+/// examples/pytorch/orchestrator_model.py rebuilds the model from these two files.
+/// </summary>
+public static class ModelExport
+{
+    public const string WeightsFile = "model.safetensors", ModelFile = "model.json";
+    const int Format = 1;
+    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Writes model.safetensors and model.json for <paramref name="checkpoint"/> into <paramref name="directory"/> (each written whole, then renamed).</summary>
+    public static ExportedModel Export(string checkpoint, string directory)
+    {
+        var state = Checkpoint.ReadState(checkpoint);
+        var normalisation = state.Normalisation ?? throw new UserInputException(
+            $"{checkpoint} was written before checkpoints recorded how their input is normalised; train it again with this version to export it.");
+        using var model = ModelRegistry.Create(state.Model, state.Dataset);
+        Checkpoint.Load(checkpoint, model);
+        Directory.CreateDirectory(directory);
+        WriteSafetensors(Path.Combine(directory, WeightsFile), model.state_dict().Select(p => (p.Key, p.Value)).ToList());
+        var exported = new ExportedModel(Format, state.Model.Name, state.Dataset, normalisation, Describe(model), Path.GetFullPath(checkpoint),
+            TeacherSource.FileSha256(checkpoint), state.BestEpoch, state.BestValidationAccuracy);
+        AtomicFile.WriteText(Path.Combine(directory, ModelFile), JsonSerializer.Serialize(exported, JsonOptions) + "\n");
+        return exported;
+    }
+
+    /// <summary>Each layer in the order the forward runs it, as a torch.nn class and its arguments (this tool's convolutions are 'same': stride 1, padding k / 2).</summary>
+    public static IReadOnlyList<ExportedLayer> Describe(Classifier model) => model.Layers().Select(l => l.Layer switch
+    {
+        Linear linear => new ExportedLayer(l.Key, "Linear", new() { ["in_features"] = linear.weight!.shape[1], ["out_features"] = linear.weight.shape[0] }),
+        Conv2d conv => new ExportedLayer(l.Key, "Conv2d", new()
+        {
+            ["in_channels"] = conv.weight!.shape[1], ["out_channels"] = conv.weight.shape[0], ["kernel_size"] = conv.weight.shape[2], ["padding"] = conv.weight.shape[2] / 2,
+        }),
+        BatchNorm2d norm => new ExportedLayer(l.Key, "BatchNorm2d", new() { ["num_features"] = norm.weight!.shape[0] }),
+        MaxPool2d => new ExportedLayer(l.Key, "MaxPool2d", new() { ["kernel_size"] = 2 }),
+        ReLU => new ExportedLayer(l.Key, "ReLU", null),
+        Flatten => new ExportedLayer(l.Key, "Flatten", null),
+        Dropout => new ExportedLayer(l.Key, "Dropout", null), // identity in evaluation, where an exported model runs
+        var other => throw new NotSupportedException($"layer {l.Key} ({other.GetType().Name}) has no torch.nn equivalent in the export"),
+    }).ToList();
+
+    static readonly Dictionary<ScalarType, string> DtypeNames = new() { [ScalarType.Float32] = "F32", [ScalarType.Int64] = "I64" };
+
+    static void WriteSafetensors(string path, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
+    {
+        using var scope = NewDisposeScope();
+        var stored = tensors.Select(t => (t.Name, Tensor: t.Tensor.detach().cpu().contiguous())).ToList();
+        var header = new Dictionary<string, object>();
+        long offset = 0;
+        foreach (var (name, tensor) in stored)
+        {
+            string dtype = DtypeNames.TryGetValue(tensor.dtype, out var d) ? d : throw new NotSupportedException($"{name}: {tensor.dtype} tensors are not exported");
+            long bytes = tensor.numel() * tensor.element_size();
+            header[name] = new { dtype, shape = tensor.shape, data_offsets = new[] { offset, offset + bytes } };
+            offset += bytes;
+        }
+        header["__metadata__"] = new Dictionary<string, string> { ["format"] = "pt" };
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
+        int padded = (json.Length + 7) / 8 * 8; // the header is padded with spaces, so the tensors start 8-byte aligned
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(BitConverter.GetBytes((ulong)padded));
+            stream.Write(json);
+            for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
+            foreach (var (_, tensor) in stored) stream.Write(tensor.bytes);
+        });
+    }
+}
