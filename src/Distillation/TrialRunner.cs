@@ -130,11 +130,16 @@ public static class TrialRunner
             log?.Invoke($"{what}: {accuracy.Parameters:N0} parameters, test accuracy {accuracy.Test:P2}; soft targets {loaded.Key} from {softTargetDirectory}");
             return new Teachers(new CachedTeacherOutputs(loaded.Train, ensemble.Views), accuracy.Parameters, accuracy.Test, loaded.Key, loaded.Notes);
         }
-        var online = new OnlineTeacherOutputs(ensemble.Members.Select(m => LoadTeacher(m.Checkpoint, data.Info, device)).ToList(), ensemble, embeddings);
+        var online = new OnlineTeacherOutputs(ensemble.Members.Select(m => LoadTeacher(m, data, device)).ToList(), ensemble, embeddings);
         double test = online.Accuracy(data.Test, config.Training.EvaluationBatchSize);
         log?.Invoke($"{what}: {online.Parameters:N0} parameters, test accuracy {test:P2}; teacher outputs computed online every step");
         return new Teachers(online, online.Parameters, test, "online", []);
     }
+
+    /// <summary>A teacher for <paramref name="data"/>, frozen in evaluation mode: a checkpoint written by a trial, or a TorchScript file fed as it expects.</summary>
+    public static Classifier LoadTeacher(TeacherSource teacher, DistillationData data, Device device) => teacher.TorchScript is { } expects
+        ? new TorchScriptTeacher(teacher.Checkpoint, data.Normalisation, expects, device)
+        : LoadTeacher(teacher.Checkpoint, data.Info, device);
 
     /// <summary>Rebuilds a model from a checkpoint written by a trial, frozen in evaluation mode.</summary>
     public static Classifier LoadTeacher(string checkpoint, DatasetInfo data, Device device)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Models;
@@ -54,14 +53,8 @@ public sealed class ExportTests : IDisposable
         var raw = DatasetRegistry.Get("fashion-mnist").ReadTest(Path.Combine(dataRoot, "fashion-mnist"));
         string images = Path.Combine(TestData.TemporaryDirectory(), "images.u8");
         File.WriteAllBytes(images, raw.Pixels);
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(TestData.RepositoryRoot(), "tests", "Distillation.Tests", "exported_logits.py"), images,
-                     raw.Count.ToString(), raw.Channels.ToString(), raw.Height.ToString(), raw.Width.ToString() }.Concat(exports))
-            info.ArgumentList.Add(arg);
-        using var python = Process.Start(info)!;
-        string error = python.StandardError.ReadToEnd();
-        python.WaitForExit();
-        python.ExitCode.ShouldBe(0, $"PyTorch could not rebuild the exports (python3-torch comes with scripts/install-prerequisites.sh --tests):\n{error}");
+        PyTorch.Run("tests/Distillation.Tests/python/exported_logits.py",
+            [images, raw.Count.ToString(), raw.Channels.ToString(), raw.Height.ToString(), raw.Width.ToString(), .. exports]);
         return exports.Select(e => File.ReadAllBytes(Path.Combine(e, "pytorch_logits.f32"))).Select(Floats).ToList();
     }
 

@@ -1,7 +1,9 @@
 using System.Globalization;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using Orchestrator.Protocol.V1;
@@ -144,6 +146,10 @@ public static class SweepPlanner
         return expanded;
     }
 
+    /// <summary>The dataset's name as written (checked when the trials are parsed); empty when missing.</summary>
+    static string DatasetName(YamlMappingNode dataset) =>
+        dataset.Children.TryGetValue(new YamlScalarNode("name"), out var name) && name is YamlScalarNode { Value: { } value } ? value : "";
+
     /// <summary>
     /// A teacher's dataset: the sweep's, with every label (a label budget is the students'), unless the teacher's own
     /// dataset: { labels } sets its budget; the samples and their split are always the sweep's.
@@ -172,6 +178,13 @@ public static class SweepPlanner
         foreach (var item in items)
         {
             var map = ConfigMap.FromNode(item, sweep.File, origins, "teacher.");
+            if (map.String("torchscript") is { } script)
+            {
+                var source = TorchScriptTeacher.Read(map, Path.GetFullPath(script, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!), DatasetRegistry.Get(DatasetName(dataset)));
+                map.RejectUnknownKeys();
+                members.Add(new Member(source, "torchscript:" + source.Verify(), null));
+                continue;
+            }
             if (map.String("checkpoint") is { } checkpoint)
             {
                 string path = Path.GetFullPath(checkpoint, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!);

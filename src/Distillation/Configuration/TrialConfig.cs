@@ -72,7 +72,7 @@ public sealed partial record TrialConfig(
 
         var loss = ReadLoss(root);
         var augment = ReadAugment(root, datasetName);
-        var teacher = ReadTeacher(root, loss, augment);
+        var teacher = ReadTeacher(root, loss, augment, datasetName);
         var optimizer = ReadOptimizer(root);
         var schedule = ReadSchedule(root);
         var stopping = root.Section("early_stopping", shorthandKey: "patience");
@@ -125,13 +125,24 @@ public sealed partial record TrialConfig(
     private static partial Regex Sha256Pattern();
 
     /// <summary>
-    /// teacher: a checkpoint (one teacher) or checkpoints (an ensemble), optional sha256 pins, and how the outputs
+    /// teacher: a checkpoint (one teacher), checkpoints (an ensemble) or a torchscript file, optional sha256 pins, and how the outputs
     /// are combined and delivered. mean-probs averages probabilities at the loss temperature unless told otherwise.
     /// </summary>
-    static TeacherEnsemble? ReadTeacher(ConfigMap root, LossRecipe loss, AugmentOptions? augment)
+    static TeacherEnsemble? ReadTeacher(ConfigMap root, LossRecipe loss, AugmentOptions? augment, string dataset)
     {
         var teacher = root.Section("teacher", shorthandKey: "checkpoint");
         if (teacher is null) return null;
+        List<TeacherSource> members;
+        if (teacher.String("torchscript") is { } script)
+            members = [TorchScriptTeacher.Read(teacher, ResolvePath(root.FilePath, script)!, DatasetRegistry.Get(dataset))];
+        else
+            members = ReadCheckpoints(teacher, root.FilePath);
+        return ReadDelivery(teacher, loss, augment, members);
+    }
+
+    /// <summary>checkpoint: one teacher, or checkpoints: an ensemble, with optional sha256 pins.</summary>
+    static List<TeacherSource> ReadCheckpoints(ConfigMap teacher, string filePath)
+    {
         string? single = teacher.String("checkpoint");
         var list = teacher.StringList("checkpoints");
         if (single is not null && list is not null) throw teacher.Error("checkpoints", "give checkpoint (one teacher) or checkpoints (an ensemble), not both.");
@@ -147,8 +158,12 @@ public sealed partial record TrialConfig(
             throw teacher.Error("sha256", $"gives {pins.Count} hash(es) for {paths.Count} checkpoint(s); give one per checkpoint, in the same order.");
         if (pins?.FirstOrDefault(p => !Sha256Pattern().IsMatch(p)) is { } bad)
             throw teacher.Error("sha256", $"'{bad}' is not a SHA-256 (64 hex digits; sha256sum <file> prints it).");
-        var members = paths.Select((p, i) => new TeacherSource(ResolvePath(root.FilePath, p)!, pins?[i].ToLowerInvariant())).ToList();
+        return paths.Select((p, i) => new TeacherSource(ResolvePath(filePath, p)!, pins?[i].ToLowerInvariant())).ToList();
+    }
 
+    /// <summary>How the teachers' outputs are combined and delivered.</summary>
+    static TeacherEnsemble ReadDelivery(ConfigMap teacher, LossRecipe loss, AugmentOptions? augment, List<TeacherSource> members)
+    {
         var aggregation = teacher.Choice("aggregation", TeacherEnsemble.AggregationNames, Aggregation.MeanLogits);
         double? aggregationTemperature = teacher.Double("aggregation_temperature");
         if (aggregationTemperature is not null && aggregation != Aggregation.MeanProbs)

@@ -6,6 +6,7 @@ namespace Orchestrator.Distillation.Data;
 /// </summary>
 public sealed class Cifar10Source : DatasetSource
 {
+    public override int Channels => 3;
     const int Side = 32;
     const int RecordLength = 1 + 3 * Side * Side;
     static readonly string[] TrainFiles = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"];

@@ -9,6 +9,7 @@ public abstract class DatasetSource
     public abstract int TrainSamples { get; }
     /// <summary>The side of its (square) images, in pixels: how far augmentation may shift them.</summary>
     public abstract int ImageSide { get; }
+    public virtual int Channels => 1;
     /// <summary>Files that must exist in the dataset directory (the fingerprint hashes them).</summary>
     public abstract IReadOnlyList<string> Files { get; }
     /// <summary>What to do when the files are missing (an install command, or where to put them).</summary>

@@ -20,5 +20,5 @@ public abstract class Classifier(string name) : nn.Module<Tensor, Tensor>(name)
     /// </summary>
     public abstract IEnumerable<(string Key, nn.Module Layer)> Layers();
 
-    public long ParameterCount => parameters().Sum(p => p.numel());
+    public virtual long ParameterCount => parameters().Sum(p => p.numel());
 }

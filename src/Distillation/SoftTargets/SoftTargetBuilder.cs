@@ -42,7 +42,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
             return new SoftTargetOutcome(key, Cached: true, existing.Manifest, notes);
         }
         using var scope = NewDisposeScope();
-        using var model = TrialRunner.LoadTeacher(teacher.Checkpoint, data.Info, device);
+        using var model = TrialRunner.LoadTeacher(teacher, data, device);
         var tensors = new List<(string, Tensor)>();
         foreach (string split in SoftTargetStore.SplitsWithTest)
         {
@@ -72,7 +72,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
         }
         using var scope = NewDisposeScope();
         var members = ensemble.Members.Select((m, k) => MemberOutputs(m, hashes[k], embeddings, ensemble.Views, shards)).ToList();
-        var teachers = ensemble.Members.Select((m, k) => new MemberAccuracy(m.Checkpoint, hashes[k], Parameters(m.Checkpoint),
+        var teachers = ensemble.Members.Select((m, k) => new MemberAccuracy(m.Checkpoint, hashes[k], Parameters(m),
             Accuracy(members[k]["validation"].Logits.argmax(1), data.Validation), Accuracy(members[k]["test"].Logits.argmax(1), data.Test))).ToList();
         var tensors = new List<(string, Tensor)>();
         var accuracy = new Dictionary<string, double>();
@@ -137,7 +137,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
                 embeddings ? cat(parts.Select(p => p[SoftTargetStore.EmbeddingsName(split, 0)]).ToList(), -2) : null));
 
         if (shards > 1) Note($"teacher {teacher.Checkpoint}: {shards - parts.Count} of its {shards} shard(s) are missing from {store.Directory}; computing its outputs here");
-        using var model = TrialRunner.LoadTeacher(teacher.Checkpoint, data.Info, device);
+        using var model = TrialRunner.LoadTeacher(teacher, data, device);
         return SoftTargetStore.SplitsWithTest.ToDictionary(split => split, split => Outputs(model, split, 0, SoftTargetStore.Set(data, split).Count, embeddings, views));
     }
 
@@ -177,7 +177,8 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
             var inputs = images.narrow(0, start, Math.Min(BatchSize, images.shape[0] - start));
             var (l, e) = teacher.Features(prepare is null ? inputs : prepare(inputs, start));
             logits.Add(l.MoveToOuterDisposeScope());
-            if (embeddings) embedding.Add(e.MoveToOuterDisposeScope());
+            if (embeddings) embedding.Add((e ?? throw new UserInputException("the TorchScript teacher returns logits only, and the loss compares embeddings: " +
+                "make its forward return (logits, embedding), or use features: logits.")).MoveToOuterDisposeScope());
         }
         return new TeacherView(cat(logits, 0), embeddings ? cat(embedding, 0) : null);
     }
@@ -188,9 +189,9 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
         return (double)correct.item<long>() / set.Count;
     }
 
-    long Parameters(string checkpoint)
+    long Parameters(TeacherSource teacher)
     {
-        using var model = ModelRegistry.Create(Checkpoint.ReadState(checkpoint).Model, data.Info);
+        using var model = teacher.TorchScript is null ? ModelRegistry.Create(Checkpoint.ReadState(teacher.Checkpoint).Model, data.Info) : TrialRunner.LoadTeacher(teacher, data, CPU);
         return model.ParameterCount;
     }
 

@@ -14,9 +14,15 @@ public enum SoftTargetMode { Cached, Online }
 public enum SoftTargetDtype { Float32, Float16 }
 
 /// <summary>One teacher: a checkpoint file and, when known in advance, the SHA-256 it must have.</summary>
-public sealed record TeacherSource(string Checkpoint, string? Sha256 = null)
+/// <param name="TorchScript">For a teacher saved by PyTorch as TorchScript (<see cref="Checkpoint"/> is that file), the input
+/// normalisation it expects; null: a checkpoint of this tool.</param>
+public sealed record TeacherSource(string Checkpoint, string? Sha256 = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Data.InputNormalisation? TorchScript = null)
 {
-    /// <summary>The checkpoint's SHA-256, checked against <see cref="Sha256"/> when that is given.</summary>
+    /// <summary>
+    /// What the teacher's outputs depend on, for soft-target keys and trial identities: the checkpoint's SHA-256 (checked
+    /// against <see cref="Sha256"/> when that is given), and for TorchScript the normalisation it is fed.
+    /// </summary>
     public string Verify()
     {
         if (!File.Exists(Checkpoint))
@@ -25,8 +31,10 @@ public sealed record TeacherSource(string Checkpoint, string? Sha256 = null)
         if (Sha256 is { } expected && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
             throw new UserInputException($"teacher checkpoint {Checkpoint} has sha256 {actual}, but {expected} was expected: the file changed since it was " +
                                          "pinned or planned. Restore the file, or update the sha256.");
-        return actual;
+        return TorchScript is { } input ? $"{actual}+torchscript(mean {Join(input.Mean)}, std {Join(input.Std)})" : actual;
     }
+
+    static string Join(float[] values) => string.Join(" ", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>The most a checkpoint may hold: far above any model this tool trains, and a bound on what a bad path (/dev/zero) makes it read.</summary>
     public const long MaxCheckpointBytes = 8L << 30;

@@ -7,7 +7,7 @@ import sys
 import numpy
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples", "pytorch"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "pytorch"))
 import orchestrator_model  # noqa: E402  the loader docs/export.md shows users
 
 images_file, count, c, h, w, *directories = sys.argv[1:]

@@ -1,0 +1,140 @@
+using System.Runtime.InteropServices;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.SoftTargets;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.Models;
+
+/// <summary>
+/// A teacher trained elsewhere, saved as TorchScript (<c>torch.jit.script(model).save(...)</c>): its forward returns
+/// the logits, or a (logits, embedding) tuple. Images arrive normalised as this tool normalises them and are
+/// re-normalised as the teacher expects (<paramref name="expects"/>) before its forward.
+/// </summary>
+public sealed class TorchScriptTeacher : Classifier
+{
+    readonly jit.ScriptModule script;
+    readonly Tensor ourMean, ourStd, mean, std;
+
+    /// <param name="ours">How this tool normalised the images (the dataset's training statistics).</param>
+    /// <param name="expects">How the teacher was trained to see them (the trial file's <c>normalize:</c>).</param>
+    public TorchScriptTeacher(string path, InputNormalisation ours, InputNormalisation expects, Device device) : base("torchscript")
+    {
+        script = Load(path, device);
+        script.eval(); // not a registered submodule: TorchSharp's Module.Dispose cannot walk a disposed script's children
+        int channels = ours.Mean.Length;
+        ourMean = PerChannel(ours.Mean.Select(v => (double)v), device);
+        ourStd = PerChannel(ours.Std.Select(v => (double)v), device);
+        mean = PerChannel(Enumerable.Range(0, channels).Select(c => expects.Mean[Pick(expects.Mean, c)]), device);
+        std = PerChannel(Enumerable.Range(0, channels).Select(c => expects.Std[Pick(expects.Std, c)]), device);
+    }
+
+    static Tensor PerChannel(IEnumerable<double> values, Device device) => tensor(values.ToArray(), device: device).view(1, -1, 1, 1);
+
+    static Tensor PerChannel(IEnumerable<float> values, Device device) => tensor(values.ToArray(), device: device).view(1, -1, 1, 1);
+
+    /// <summary>
+    /// The images as the teacher expects them: back to pixels in [0, 1] in float64 (which rounds to exactly the float
+    /// pixels PyTorch would have), then normalised as PyTorch normalises, in float32.
+    /// </summary>
+    Tensor Renormalise(Tensor images)
+    {
+        using var pixels = (images.to_type(ScalarType.Float64) * ourStd + ourMean).to_type(ScalarType.Float32);
+        return (pixels - mean) / std;
+    }
+
+    /// <summary>A single value applies to every channel (grey statistics given once for colour, or the other way round is refused at parse).</summary>
+    static int Pick(float[] values, int channel) => values.Length == 1 ? 0 : channel;
+
+    static jit.ScriptModule Load(string path, Device device)
+    {
+        try { return jit.load(path, device.type, device.index); }
+        catch (Exception e) when (e is ExternalException or ArgumentException or IOException)
+        {
+            throw new UserInputException($"{path} is not a TorchScript module ({FirstLine(e.Message)}); save the teacher with torch.jit.script(model).save(path) or torch.jit.trace(model, example).save(path).");
+        }
+    }
+
+    static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+
+    /// <summary>
+    /// A <c>torchscript:</c> teacher entry (its path resolved already): the file's hash, checked against a
+    /// <c>sha256</c> pin, and the <c>normalize:</c> it expects. The module is loaded and run on two blank images of
+    /// the dataset's shape here, at plan time, so a file that is not TorchScript, or returns the wrong shape or class
+    /// count, is reported at its line before any job runs.
+    /// </summary>
+    public static TeacherSource Read(ConfigMap teacher, string path, DatasetSource dataset)
+    {
+        if (!File.Exists(path)) throw teacher.Error("torchscript", $"{path} does not exist.");
+        var normalize = teacher.Section("normalize") ?? throw teacher.Error("torchscript",
+            "say how the teacher expects its input normalised: normalize: { mean: [...], std: [...] } per channel, of pixels in [0, 1] (mean: [0], std: [1] for none).");
+        var expects = new InputNormalisation(Floats(normalize, "mean", dataset), Floats(normalize, "std", dataset));
+        if (expects.Std.Any(s => s <= 0)) throw normalize.Error("std", "must be positive.");
+        normalize.RejectUnknownKeys();
+        string hash = teacher.Check("torchscript", () => TeacherSource.FileSha256(path));
+        if (teacher.String("sha256") is { } pinned && !string.Equals(pinned, hash, StringComparison.OrdinalIgnoreCase))
+            throw teacher.Error("sha256", $"{path} has sha256 {hash}, not {pinned}: the file is not the pinned teacher. Restore it, or update the pin.");
+        teacher.Check("torchscript", () => CheckOutput(path, dataset));
+        return new TeacherSource(path, hash, expects);
+    }
+
+    static float[] Floats(ConfigMap section, string key, DatasetSource dataset)
+    {
+        var values = section.StringList(key) ?? throw section.Error(key, $"missing; one number per channel ({dataset.Name} has {dataset.Channels}), e.g. {key}: [0.5].");
+        if (values.Count != 1 && values.Count != dataset.Channels)
+            throw section.Error(key, $"gives {values.Count} numbers; {dataset.Name} has {dataset.Channels} channel(s): give one per channel, or one for all.");
+        return values.Select(v => float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? f
+            : throw section.Error(key, $"'{v}' is not a number.")).ToArray();
+    }
+
+    static void CheckOutput(string path, DatasetSource dataset)
+    {
+        var identity = new InputNormalisation([0f], [1f]);
+        using var teacher = new TorchScriptTeacher(path, identity, identity, CPU);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (logits, _) = teacher.Features(zeros(2, dataset.Channels, dataset.ImageSide, dataset.ImageSide));
+        if (logits.dim() != 2 || logits.shape[0] != 2)
+            throw new UserInputException($"{path}: on a batch of 2 {dataset.Name} images [2, {dataset.Channels}, {dataset.ImageSide}, {dataset.ImageSide}] its forward returned " +
+                                         $"[{string.Join(", ", logits.shape)}]; it must return logits [batch, classes].");
+        if (logits.shape[1] != dataset.Classes)
+            throw new UserInputException($"{path} returns {logits.shape[1]} logits per image; {dataset.Name} has {dataset.Classes} classes.");
+    }
+
+    public override (Tensor Logits, Tensor Embedding) Features(Tensor images)
+    {
+        using var input = Renormalise(images);
+        var output = script.call(input);
+        return output switch
+        {
+            Tensor logits => (logits, null!),
+            ITuple { Length: 2 } pair when pair[0] is Tensor logits && pair[1] is Tensor embedding => (logits, embedding),
+            _ => throw new UserInputException($"the TorchScript teacher's forward returned {Describe(output)}; it must return the logits, or a (logits, embedding) tuple."),
+        };
+    }
+
+    static string Describe(object? output) => output switch
+    {
+        null => "nothing",
+        ITuple items => $"a tuple of {items.Length}: ({string.Join(", ", Enumerable.Range(0, items.Length).Select(i => Describe(items[i])))})",
+        Tensor t => $"a tensor [{string.Join(", ", t.shape)}]",
+        var other => other.GetType().Name,
+    };
+
+    public override long ParameterCount => script.parameters().Sum(p => p.numel());
+
+    public override IEnumerable<(string Key, nn.Module Layer)> Layers() =>
+        throw new NotSupportedException("a TorchScript teacher is only ever run, never packed or exported");
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            script.Dispose();
+            foreach (var statistic in new[] { ourMean, ourStd, mean, std }) statistic.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,54 @@
+using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Distillation;
+using Orchestrator.Protocol.V1;
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>A sweep that distils a PyTorch teacher (TorchScript, made by tests/Distillation.Tests/python/torchscript_teacher.py) into mlp-400.</summary>
+public sealed class TorchScriptSweepTests
+{
+    static readonly Lazy<string> Scripts = new(() =>
+    {
+        string directory = TestData.TemporaryDirectory();
+        PyTorch.Run("tests/Distillation.Tests/python/torchscript_teacher.py", Path.GetDirectoryName(TestData.FashionMnistDirectory)!, directory);
+        return directory;
+    });
+
+    static string Sweep(string teacher) => $"""
+        name: pytorch-teacher
+        dataset: {"{"} name: fashion-mnist, validation: 5000 {"}"}
+        teacher: {teacher}
+        student: {"{"} model: mlp-400, epochs: 5, loss: {"{"} terms: [ce, hinton], alpha: 0.7, temperature: 4 {"}"} {"}"}
+        parameters:
+          temperature: {"{"} values: [2, 4] {"}"}
+        seeds: [1]
+        """;
+
+    static SweepPlan Plan(string yaml) => SweepPlanner.Plan(SweepFile.Load(TestData.WriteFile("sweep.yaml", yaml)), TestData.TemporaryDirectory());
+
+    [Fact]
+    public void A_torchscript_teacher_needs_no_teacher_job_and_its_soft_targets_wait_for_nothing()
+    {
+        string teacher = Path.Combine(Scripts.Value, "teacher.pt");
+        var plan = Plan(Sweep($"{{ torchscript: {teacher}, normalize: {{ mean: [0.5], std: [0.5] }} }}"));
+        plan.Teachers.ShouldBeEmpty();
+        plan.Jobs.Where(j => j.Kind == JobKind.SoftTargetShard).ShouldAllBe(j => j.DependsOn.Count == 0);
+        var ensemble = plan.Jobs.Single(j => j.Kind == JobKind.SoftTargets).SoftTargets!.Teachers;
+        ensemble.Members.Single().TorchScript!.Mean.ShouldBe([0.5f]);
+        plan.Students.Count.ShouldBe(2);
+        plan.Baselines.Count.ShouldBe(1);
+        // Fed another normalisation it is another teacher: other soft targets, other trials.
+        var other = Plan(Sweep($"{{ torchscript: {teacher}, normalize: {{ mean: [0.2860], std: [0.3530] }} }}"));
+        other.Students.Select(s => s.Id).Intersect(plan.Students.Select(s => s.Id)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void A_teacher_with_the_wrong_class_count_is_refused_at_its_line_before_any_job()
+    {
+        string five = Path.Combine(Scripts.Value, "five-classes.pt");
+        Should.Throw<UserInputException>(() => Plan(Sweep($"{{ torchscript: {five}, normalize: {{ mean: [0.5], std: [0.5] }} }}")))
+            .Message.ShouldContain($"sweep.yaml:3:25: teacher.torchscript: {five} returns 5 logits per image; fashion-mnist has 10 classes.");
+    }
+}
