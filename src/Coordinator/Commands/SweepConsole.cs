@@ -62,7 +62,7 @@ public static class SweepConsole
     /// The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy,
     /// and where the sweep trained baselines, the gain over the student alone and the student alone's test accuracy.
     /// </summary>
-    static string PointsTable(SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
+    public static string PointsTable(SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
     {
         var names = recipes.SelectMany(r => r.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
         bool gains = recipes.Any(r => r.Gain is not null);
@@ -72,8 +72,10 @@ public static class SweepConsole
         table.AppendLine($"|{string.Concat(Enumerable.Repeat("---|", names.Count))}{string.Concat(Enumerable.Repeat("---:|", columns.Count - names.Count))}");
         foreach (var r in recipes)
         {
-            string gain = !gains ? "" : r.Gain is { } g ? $" {g} | {g.BaselineMean:P2} ± {g.BaselineStd:P2} |" : " | |";
-            table.AppendLine($"| {string.Join(" | ", names.Select(n => r.Parameters.GetValueOrDefault(n, "")))} | {r.Runs} | {r.MetricMean:F4} ± {r.MetricStd:F4} | {r.TestMean:P2} ± {r.TestStd:P2} |{gain}");
+            var cells = names.Select(n => r.Parameters.GetValueOrDefault(n, ""))
+                .Append($"{r.Runs}").Append($"{r.MetricMean:F4} ± {r.MetricStd:F4}").Append($"{r.TestMean:P2} ± {r.TestStd:P2}")
+                .Concat(!gains ? [] : r.Gain is { } g ? [$"{g}", $"{g.BaselineMean:P2} ± {g.BaselineStd:P2}"] : ["", ""]);
+            table.AppendLine($"| {string.Join(" | ", cells)} |");
         }
         return table.ToString().TrimEnd();
     }
