@@ -45,6 +45,17 @@ public sealed class TorchScriptSweepTests
     }
 
     [Fact]
+    public void A_list_of_teachers_mixes_a_torchscript_teacher_with_one_trained_in_the_sweep()
+    {
+        string teacher = Path.Combine(Scripts.Value, "teacher.pt");
+        var plan = Plan(Sweep($"\n  - {{ torchscript: {teacher}, normalize: {{ mean: [0.5], std: [0.5] }} }}\n  - {{ model: mlp-64, epochs: 1 }}"));
+        plan.Teachers.Count.ShouldBe(1);
+        var members = plan.Jobs.Single(j => j.Kind == JobKind.SoftTargets).SoftTargets!.Teachers.Members;
+        members.Select(m => m.TorchScript is not null).ShouldBe([true, false]);
+        plan.Jobs.Where(j => j.Kind == JobKind.SoftTargetShard).Count(j => j.DependsOn.Count == 0).ShouldBe(SweepPlanner.DefaultShards); // the PyTorch teacher's shards wait for nothing
+    }
+
+    [Fact]
     public void A_teacher_with_the_wrong_class_count_is_refused_at_its_line_before_any_job()
     {
         string five = Path.Combine(Scripts.Value, "five-classes.pt");
