@@ -45,6 +45,21 @@ public sealed class TorchScriptSweepTests
     }
 
     [Fact]
+    public async Task A_local_sweep_distils_the_pytorch_teacher_into_mlp_400()
+    {
+        string directory = TestData.TemporaryDirectory(), teacher = Path.Combine(Scripts.Value, "teacher.pt");
+        string sweep = TestData.WriteFile("sweep.yaml", Sweep($"{{ torchscript: {teacher}, normalize: {{ mean: [0.5], std: [0.5] }} }}")
+            .Replace("validation: 5000", $"validation: 400, data_dir: {TestData.FashionMnistSubset(train: 2000, test: 500)}").Replace("epochs: 5", "epochs: 2"));
+        var (code, output, error) = await OrchestratorProcess.RunAsync("local", sweep, "--out", directory, "--soft-targets", Path.Combine(directory, "store"));
+        code.ShouldBe(0, output + error);
+        var rows = File.ReadAllLines(Path.Combine(directory, "results.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        rows.ShouldAllBe(r => r[2] == "done");
+        rows.Count(r => r[1] == "student").ShouldBe(2);
+        output.ShouldContain($"soft targets soft-targets-"); // made by the generation jobs, from the TorchScript file
+        output.ShouldContain($"of one teacher ({teacher})");
+    }
+
+    [Fact]
     public void A_list_of_teachers_mixes_a_torchscript_teacher_with_one_trained_in_the_sweep()
     {
         string teacher = Path.Combine(Scripts.Value, "teacher.pt");
