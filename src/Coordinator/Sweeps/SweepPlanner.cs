@@ -180,9 +180,10 @@ public static class SweepPlanner
             var map = ConfigMap.FromNode(item, sweep.File, origins, "teacher.");
             if (map.String("torchscript") is { } script)
             {
-                var source = TorchScriptTeacher.Read(map, Path.GetFullPath(script, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!), DatasetRegistry.Get(DatasetName(dataset)));
+                var source = TorchScriptTeacher.Read(map, Path.GetFullPath(script, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!), DatasetRegistry.Get(DatasetName(dataset)),
+                    path => checkpointHashes.TryGetValue(path, out var known) ? known : checkpointHashes[path] = TeacherSource.FileSha256(path));
                 map.RejectUnknownKeys();
-                members.Add(new Member(source, "torchscript:" + source.Verify(), null));
+                members.Add(new Member(source, "torchscript:" + source.Identity(source.Sha256!), null));
                 continue;
             }
             if (map.String("checkpoint") is { } checkpoint)

@@ -134,7 +134,7 @@ public sealed partial record TrialConfig(
         if (teacher is null) return null;
         List<TeacherSource> members;
         if (teacher.String("torchscript") is { } script)
-            members = [TorchScriptTeacher.Read(teacher, ResolvePath(root.FilePath, script)!, DatasetRegistry.Get(dataset))];
+            members = [TorchScriptTeacher.Read(teacher, ResolvePath(root.FilePath, script)!, DatasetRegistry.Get(dataset), TeacherSource.FileSha256)];
         else
             members = ReadCheckpoints(teacher, root.FilePath);
         return ReadDelivery(teacher, loss, augment, members);

@@ -24,16 +24,13 @@ public sealed class TorchScriptTeacher : Classifier
     {
         script = Load(path, device);
         script.eval(); // not a registered submodule: TorchSharp's Module.Dispose cannot walk a disposed script's children
-        int channels = ours.Mean.Length;
-        ourMean = PerChannel(ours.Mean.Select(v => (double)v), device);
-        ourStd = PerChannel(ours.Std.Select(v => (double)v), device);
-        mean = PerChannel(Enumerable.Range(0, channels).Select(c => expects.Mean[Pick(expects.Mean, c)]), device);
-        std = PerChannel(Enumerable.Range(0, channels).Select(c => expects.Std[Pick(expects.Std, c)]), device);
+        ourMean = PerChannel(ours.Mean, device).to_type(ScalarType.Float64);
+        ourStd = PerChannel(ours.Std, device).to_type(ScalarType.Float64);
+        mean = PerChannel(expects.Mean, device); // one value for every channel broadcasts
+        std = PerChannel(expects.Std, device);
     }
 
-    static Tensor PerChannel(IEnumerable<double> values, Device device) => tensor(values.ToArray(), device: device).view(1, -1, 1, 1);
-
-    static Tensor PerChannel(IEnumerable<float> values, Device device) => tensor(values.ToArray(), device: device).view(1, -1, 1, 1);
+    static Tensor PerChannel(float[] values, Device device) => tensor(values, device: device).view(1, -1, 1, 1);
 
     /// <summary>
     /// The images as the teacher expects them: back to pixels in [0, 1] in float64 (which rounds to exactly the float
@@ -44,9 +41,6 @@ public sealed class TorchScriptTeacher : Classifier
         using var pixels = (images.to_type(ScalarType.Float64) * ourStd + ourMean).to_type(ScalarType.Float32);
         return (pixels - mean) / std;
     }
-
-    /// <summary>A single value applies to every channel (grey statistics given once for colour, or the other way round is refused at parse).</summary>
-    static int Pick(float[] values, int channel) => values.Length == 1 ? 0 : channel;
 
     static jit.ScriptModule Load(string path, Device device)
     {
@@ -63,9 +57,10 @@ public sealed class TorchScriptTeacher : Classifier
     /// A <c>torchscript:</c> teacher entry (its path resolved already): the file's hash, checked against a
     /// <c>sha256</c> pin, and the <c>normalize:</c> it expects. The module is loaded and run on two blank images of
     /// the dataset's shape here, at plan time, so a file that is not TorchScript, or returns the wrong shape or class
-    /// count, is reported at its line before any job runs.
+    /// count, is reported at its line before any job runs (once per file and dataset: a sweep reads its teacher for every point).
     /// </summary>
-    public static TeacherSource Read(ConfigMap teacher, string path, DatasetSource dataset)
+    /// <param name="hashOf">The SHA-256 of a file: <see cref="TeacherSource.FileSha256"/>, or a sweep's cache of it.</param>
+    public static TeacherSource Read(ConfigMap teacher, string path, DatasetSource dataset, Func<string, string> hashOf)
     {
         if (!File.Exists(path)) throw teacher.Error("torchscript", $"{path} does not exist.");
         var normalize = teacher.Section("normalize") ?? throw teacher.Error("torchscript",
@@ -73,12 +68,19 @@ public sealed class TorchScriptTeacher : Classifier
         var expects = new InputNormalisation(Floats(normalize, "mean", dataset), Floats(normalize, "std", dataset));
         if (expects.Std.Any(s => s <= 0)) throw normalize.Error("std", "must be positive.");
         normalize.RejectUnknownKeys();
-        string hash = teacher.Check("torchscript", () => TeacherSource.FileSha256(path));
+        string hash = teacher.Check("torchscript", () => hashOf(path));
         if (teacher.String("sha256") is { } pinned && !string.Equals(pinned, hash, StringComparison.OrdinalIgnoreCase))
             throw teacher.Error("sha256", $"{path} has sha256 {hash}, not {pinned}: the file is not the pinned teacher. Restore it, or update the pin.");
-        teacher.Check("torchscript", () => CheckOutput(path, dataset));
+        if (!CheckedOutputs.ContainsKey((hash, dataset.Name)))
+        {
+            teacher.Check("torchscript", () => CheckOutput(path, dataset));
+            CheckedOutputs[(hash, dataset.Name)] = true;
+        }
         return new TeacherSource(path, hash, expects);
     }
+
+    /// <summary>Files (by hash) whose forward already passed <see cref="CheckOutput"/> on a dataset's shape.</summary>
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Hash, string Dataset), bool> CheckedOutputs = new();
 
     static float[] Floats(ConfigMap section, string key, DatasetSource dataset)
     {

@@ -31,8 +31,12 @@ public sealed record TeacherSource(string Checkpoint, string? Sha256 = null,
         if (Sha256 is { } expected && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
             throw new UserInputException($"teacher checkpoint {Checkpoint} has sha256 {actual}, but {expected} was expected: the file changed since it was " +
                                          "pinned or planned. Restore the file, or update the sha256.");
-        return TorchScript is { } input ? $"{actual}+torchscript(mean {Join(input.Mean)}, std {Join(input.Std)})" : actual;
+        return Identity(actual);
     }
+
+    /// <summary>What <see cref="Verify"/> returns, from the file's SHA-256 already computed.</summary>
+    public string Identity(string fileSha256) =>
+        TorchScript is { } input ? $"{fileSha256}+torchscript(mean {Join(input.Mean)}, std {Join(input.Std)})" : fileSha256;
 
     static string Join(float[] values) => string.Join(" ", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
 
