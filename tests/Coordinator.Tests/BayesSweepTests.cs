@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.State;
 using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Distillation;
 using Orchestrator.Protocol.V1;
@@ -56,7 +57,7 @@ public sealed class BayesSweepTests
         }
     }
 
-    static SweepState.Decision Propose(SweepState state, BayesPlanner planner, int slots)
+    static Decision Propose(SweepState state, BayesPlanner planner, int slots)
     {
         var decision = state.Decide(new ProposeJobs { SweepId = state.SweepId, FreeSlots = slots }, planner);
         Run(state, decision.Events);

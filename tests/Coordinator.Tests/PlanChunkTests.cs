@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.State;
 using Orchestrator.Protocol.V1;
 using Shouldly;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.State;
 using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Protocol.V1;
 using PlannedJob = Orchestrator.Protocol.V1.PlannedJob;
@@ -63,7 +64,7 @@ public sealed class PlanStorageTests
         var state = new SweepState("big");
         var decision = state.Decide(submit);
         decision.Events.Count.ShouldBeGreaterThan(1);
-        decision.Events.ShouldAllBe(e => e.CalculateSize() <= SweepState.MaxPlanEventBytes);
+        decision.Events.ShouldAllBe(e => e.CalculateSize() <= PlanEvents.MaxPlanEventBytes);
         decision.Events.Sum(e => e.CalculateSize()).ShouldBeLessThan(submit.CalculateSize() / 5); // the shared settings stored once
         decision.Events[0].ShouldBeOfType<SweepSubmitted>().Sweep.Templates.Count.ShouldBe(2); // one per kind
 

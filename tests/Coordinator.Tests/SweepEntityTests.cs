@@ -4,6 +4,7 @@ using JobStates = Orchestrator.Coordinator.Sweeps.JobStates;
 using Akka.Actor;
 using Akka.TestKit.Xunit;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.State;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
@@ -213,7 +214,7 @@ public class SweepEntityTests() : TestKit("akka.persistence.snapshot-store.plugi
             var loaded = ExpectMsg<Akka.Persistence.LoadSnapshotResult>().Snapshot;
             loaded.ShouldNotBeNull();
             loaded.Metadata.SequenceNr.ShouldBe(3);
-            SweepState.MovedJobs((SweepSnapshot)loaded.Snapshot).Single().State.ShouldBe(JobState.Done);
+            SweepSnapshotCodec.MovedJobs((SweepSnapshot)loaded.Snapshot).Single().State.ShouldBe(JobState.Done);
         });
         entity.Tell(new GetSweepStatus { SweepId = "s", JobsLimit = int.MaxValue });
         var before = ExpectMsg<SweepStatus>();

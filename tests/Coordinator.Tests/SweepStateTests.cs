@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.State;
 using Orchestrator.Protocol.V1;
 using Shouldly;
 
@@ -35,7 +36,7 @@ public sealed class SweepStateTests
     }
 
     /// <summary>Applies the decision's events, as the entity does once they are stored; returns it.</summary>
-    static SweepState.Decision Run(SweepState state, SweepState.Decision decision)
+    static Decision Run(SweepState state, Decision decision)
     {
         foreach (var e in decision.Events) state.Apply(e);
         return decision;
@@ -75,7 +76,7 @@ public sealed class SweepStateTests
         Run(state, state.Decide(Finished("teacher", TrialStatus.Completed)));
         var softTargets = state.Decide(Finished("soft-targets", TrialStatus.Completed));
         var teacherAgain = state.Decide(Finished("teacher", TrialStatus.Completed));
-        teacherAgain.ShouldBe(SweepState.Decision.None); // finished already
+        teacherAgain.ShouldBe(Decision.None); // finished already
         Run(state, softTargets).HandOver.Where(state.CanRun).ShouldBe(["trial-a", "trial-b"]);
 
         var shards = new SweepState("s");
@@ -132,7 +133,7 @@ public sealed class SweepStateTests
         var lost = Run(state, state.Decide(new JobLost { SweepId = "s", JobId = "teacher", Reason = "node n1 left" }));
         (lost.Events.Count, StateOf(state, "teacher")).ShouldBe((1, JobState.Queued));
         lost.HandOver.ShouldBe(["teacher"]);
-        state.Decide(new JobLost { SweepId = "s", JobId = "nope" }).ShouldBe(SweepState.Decision.None);
+        state.Decide(new JobLost { SweepId = "s", JobId = "nope" }).ShouldBe(Decision.None);
     }
 
     [Fact]
@@ -140,7 +141,7 @@ public sealed class SweepStateTests
     {
         var journal = new List<IMessage>();
         var live = new SweepState("s");
-        void Record(SweepState.Decision decision) => journal.AddRange(Run(live, decision).Events);
+        void Record(Decision decision) => journal.AddRange(Run(live, decision).Events);
         EnqueueJob Attempt(SweepState state, string job)
         {
             if (state.AttemptsNeeded() is { } reserve)
@@ -161,10 +162,10 @@ public sealed class SweepStateTests
         (second.Job.Attempt, second.Resume).ShouldBe((3, true)); // it ran before: it resumes ahead of new jobs
 
         // The first attempt's node comes back and reports: nothing changes.
-        live.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n1", Attempt = 1 }).ShouldBe(SweepState.Decision.None);
+        live.Decide(new JobAssigned { SweepId = "s", JobId = "teacher", Node = "n1", Attempt = 1 }).ShouldBe(Decision.None);
         live.Decide(new JobFinished { SweepId = "s", JobId = "teacher", Attempt = 1, Summary = new TrialSummary { Status = TrialStatus.Completed } })
-            .ShouldBe(SweepState.Decision.None);
-        live.Decide(new JobLost { SweepId = "s", JobId = "teacher", Attempt = 1 }).ShouldBe(SweepState.Decision.None);
+            .ShouldBe(Decision.None);
+        live.Decide(new JobLost { SweepId = "s", JobId = "teacher", Attempt = 1 }).ShouldBe(Decision.None);
         Record(live.Decide(new JobFinished { SweepId = "s", JobId = "teacher", Attempt = 3, Summary = new TrialSummary { Status = TrialStatus.Completed } }));
         StateOf(live, "teacher").ShouldBe(JobState.Done);
 
@@ -173,10 +174,10 @@ public sealed class SweepStateTests
             restarted.Recovered();
             restarted.IsCurrent("trial-c", 2).ShouldBeFalse(); // handed over by the old incarnation
             var next = Attempt(restarted, "trial-c");
-            next.Job.Attempt.ShouldBe(SweepState.AttemptBlock + 1); // above all the old incarnation reserved
+            next.Job.Attempt.ShouldBe(JobGraph.AttemptBlock + 1); // above all the old incarnation reserved
             restarted.IsCurrent("trial-c", next.Job.Attempt).ShouldBeTrue();
             restarted.Decide(new JobFinished { SweepId = "s", JobId = "trial-c", Attempt = 2, Summary = new TrialSummary { Status = TrialStatus.Completed } })
-                .ShouldBe(SweepState.Decision.None);
+                .ShouldBe(Decision.None);
         }
     }
 
@@ -202,7 +203,7 @@ public sealed class SweepStateTests
         var cancel = Run(state, state.Decide(new CancelSweep { SweepId = "s", Reason = "enough" }));
         cancel.Reply.ShouldBeOfType<SweepCancelAccepted>().Cancelled.ShouldBe(4);
         (state.Complete, state.Count(JobState.Cancelled), state.Runnable().Count).ShouldBe((true, 4, 0));
-        state.Decide(Finished("trial-c", TrialStatus.Cancelled)).ShouldBe(SweepState.Decision.None); // its node stopped it: not queued again
+        state.Decide(Finished("trial-c", TrialStatus.Cancelled)).ShouldBe(Decision.None); // its node stopped it: not queued again
         state.Decide(new CancelSweep { SweepId = "s" }).Reply.ShouldBeOfType<SweepCancelAccepted>().WasRunning.ShouldBeFalse();
 
         var resume = Run(state, state.Decide(Sweep()));
@@ -232,7 +233,7 @@ public sealed class SweepStateTests
     {
         var journal = new List<IMessage>();
         var live = new SweepState("s");
-        void Record(SweepState.Decision decision) => journal.AddRange(Run(live, decision).Events);
+        void Record(Decision decision) => journal.AddRange(Run(live, decision).Events);
         Record(live.Decide(Sweep()));
         Record(live.Decide(new JobAssigned { SweepId = "s", JobId = "trial-c", Node = "n1", Slot = 0 }));
         Record(live.Decide(Finished("trial-c", TrialStatus.Completed)));
@@ -257,7 +258,7 @@ public sealed class SweepStateTests
         Run(state, state.Decide(new CancelSweep { SweepId = "s", Reason = "later" }));
 
         var snapshot = SweepSnapshot.Parser.ParseFrom(state.Snapshot().ToByteArray()); // as the snapshot store keeps it
-        SweepState.MovedJobs(snapshot).Count().ShouldBe(5); // teacher done; the others cancelled
+        SweepSnapshotCodec.MovedJobs(snapshot).Count().ShouldBe(5); // teacher done; the others cancelled
         var restored = new SweepState("s");
         restored.Restore(snapshot);
         restored.Status().ShouldBe(state.Status());
@@ -335,7 +336,7 @@ public sealed class SweepStateTests
         before.Sweep.Jobs.Add(snapshot.Plan.SelectMany(chunk => SweepJobsPlanned.Parser.ParseFrom(chunk).Jobs.Select(PlannedJob.Parser.ParseFrom)));
         before.Plan.Clear();
         before.Points.Clear();
-        before.Jobs.Add(SweepState.MovedJobs(snapshot));
+        before.Jobs.Add(SweepSnapshotCodec.MovedJobs(snapshot));
         before.MovedJobs = ByteString.Empty;
         var fromBefore = new SweepState("s");
         fromBefore.Restore(SweepSnapshot.Parser.ParseFrom(before.ToByteArray()));

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.State;
 using Hyperband = Orchestrator.Coordinator.Sweeps.Hyperband;
 using SweepResults = Orchestrator.Coordinator.Sweeps.SweepResults;
 using Orchestrator.Protocol.V1;
@@ -172,11 +173,11 @@ public sealed class SweepStoppingTests
     {
         var state = Submitted(Sweep(points: 2, seeds: 1, bands: [1], eta: 3));
         Start(state, Id(0));
-        state.Decide(new JobProgress { SweepId = "s", JobId = Id(0), Attempt = 7, Metrics = new EpochMetrics { Epoch = 1 } }).ShouldBe(SweepState.Decision.None);
+        state.Decide(new JobProgress { SweepId = "s", JobId = Id(0), Attempt = 7, Metrics = new EpochMetrics { Epoch = 1 } }).ShouldBe(Decision.None);
         state.Decide(new JobProgress { SweepId = "s", JobId = Id(0), Metrics = new EpochMetrics { Epoch = 1 } }).Events.Single().ShouldBeOfType<EpochMeasured>();
 
         var plain = Submitted(Sweep(points: 2, seeds: 1, bands: [], eta: 3));
-        plain.Decide(new JobProgress { SweepId = "s", JobId = Id(0), Metrics = new EpochMetrics { Epoch = 1 } }).ShouldBe(SweepState.Decision.None);
+        plain.Decide(new JobProgress { SweepId = "s", JobId = Id(0), Metrics = new EpochMetrics { Epoch = 1 } }).ShouldBe(Decision.None);
         plain.IsBand(1).ShouldBeFalse();
         plain.DecideStops().ShouldBeEmpty();
     }
@@ -237,9 +238,7 @@ public sealed class SweepStoppingTests
         var reached = state.DecideTarget(Id(0, 1)).Single().ShouldBeOfType<TargetReached>(); // mean 0.92
         reached.Point.ShouldBe(Point(0));
         reached.Mean.ShouldBe(0.92, 1e-12);
-        Run(state, [reached]);
-
-        state.LastStopped.ShouldBe([Id(2, 0), Id(2, 1), Id(3, 0), Id(3, 1)]);
+        state.Apply(reached).StoppedJobs.ShouldBe([Id(2, 0), Id(2, 1), Id(3, 0), Id(3, 1)]);
         state.StatusOf(Id(3, 1)).StopReason.ShouldBe($"not run: point {Point(0)} reached metric.target (val_accuracy 0.920)");
         (state.StatusOf(Id(1, 0)).State, state.CanRun(Id(1, 1))).ShouldBe((JobState.Running, true)); // point 1 had started
         state.DecideTarget(null).ShouldBeEmpty(); // once

@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Protocol.V1;
+using Orchestrator.Coordinator.State;
 using JobLine = Orchestrator.Coordinator.Sweeps.JobLine;
 
 namespace Orchestrator.Coordinator.Cluster;
@@ -21,28 +22,12 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     readonly IActorRef scheduler;
     readonly ILogger log;
     readonly SweepState state;
+    readonly DispatchWindow window = new();
     readonly int snapshotEvery;
     long eventsSinceSnapshot;
-    /// <summary>
-    /// Jobs handed to the scheduler by this incarnation and not reported back, and whether a slot took each (not
-    /// persisted: after a restart every runnable job is handed over again).
-    /// </summary>
-    readonly Dictionary<string, bool> atScheduler = [];
-    /// <summary>
-    /// Runnable jobs not handed over yet, in the order they became runnable: those that ran before (<see cref="resuming"/>)
-    /// go first. Queues, not a linked list: a million-job sweep holds a million ids here at its start.
-    /// </summary>
-    readonly Queue<string> ready = new(), resuming = new();
-    /// <summary>Attempt numbers are being reserved (<see cref="SweepState.AttemptsNeeded"/>): hand-overs wait for it.</summary>
-    bool reserving;
-    /// <summary>Jobs at the scheduler that no slot has taken yet: at most <see cref="Window"/>.</summary>
-    int waiting;
 
-    /// <summary>
-    /// How many of a sweep's jobs wait at the scheduler at once; the next are handed over as slots take these. The
-    /// scheduler so holds a window of each sweep, not every runnable job of a million-trial sweep.
-    /// </summary>
-    public const int Window = 1000;
+    /// <summary>How many of a sweep's jobs wait at the scheduler at once (<see cref="DispatchWindow"/>).</summary>
+    public const int Window = DispatchWindow.DefaultSize;
 
     /// <summary>Events between snapshots when a sweep is small; a larger one snapshots every half its job count, up to <see cref="MaxEventsBetweenSnapshots"/>.</summary>
     public const int DefaultSnapshotEvery = 1000;
@@ -85,12 +70,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         Command<JobAssigned>(assigned =>
         {
             if (!state.IsCurrent(assigned.JobId, assigned.Attempt)) return; // a superseded attempt: its slot's work will be fenced off
-            if (atScheduler.TryGetValue(assigned.JobId, out bool taken) && !taken)
-            {
-                atScheduler[assigned.JobId] = true;
-                waiting--;
-                TopUp();
-            }
+            if (window.Taken(assigned.JobId)) TopUp();
             Execute(state.Decide(assigned), Sender, batched: true);
         });
         // Only the current attempt's report counts, once: one for a superseded attempt (or an older incarnation's) is not ours.
@@ -98,22 +78,35 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         {
             if (Ended(finished.JobId, finished.Attempt))
                 Execute(state.Decide(finished), Sender, batched: true,
-                    then: state.Sweep is { HasTarget: true } ? () => Execute(Only(state.DecideTarget(finished.JobId)), ActorRefs.Nobody, batched: true) : null);
+                    then: state.Sweep is { HasTarget: true } ? () => Execute(Decision.Only(state.DecideTarget(finished.JobId)), ActorRefs.Nobody, batched: true) : null);
         });
         // An epoch at a band may stop points: decided once it is applied (with every epoch stored before it).
         Command<JobProgress>(progress => Execute(state.Decide(progress), ActorRefs.Nobody, batched: true,
-            then: state.IsBand(progress.Metrics.Epoch) ? () => Execute(Only(state.DecideStops()), ActorRefs.Nobody, batched: true) : null));
+            then: state.IsBand(progress.Metrics.Epoch) ? () => Execute(Decision.Only(state.DecideStops()), ActorRefs.Nobody, batched: true) : null));
         Command<JobLost>(lost =>
         {
             if (Ended(lost.JobId, lost.Attempt)) Execute(state.Decide(lost), Sender, batched: true);
         });
         Command<GoOn>(_ =>
         {
-            Execute(new SweepState.Decision([.. state.DecideAfterRecovery(), .. state.DecideStops(), .. state.DecideTarget(null)], state.Runnable(), null),
+            Execute(new Decision([.. state.DecideAfterRecovery(), .. state.DecideStops(), .. state.DecideTarget(null)], state.Runnable(), null),
                 ActorRefs.Nobody, batched: false);
             if (state.MayPropose) scheduler.Tell(new SweepCanPropose { SweepId = state.SweepId });
         });
         Command<ProposeJobs>(Propose);
+        Command<Planned>(planned =>
+        {
+            planning = false;
+            planner = planned.Planner;
+            Execute(state.Decide(planned.Points), planned.ReplyTo, batched: false);
+        });
+        Command<PlanningFailed>(failed =>
+        {
+            planning = false;
+            plannerBroken = true;
+            log.LogError("{Sweep}: its sweep file no longer plans, so it proposes no more points: {Error}", state.SweepId, failed.Error);
+            failed.ReplyTo.Tell(new NoProposal { SweepId = state.SweepId, Done = true });
+        });
         Command<GetSweepStatus>(query => Sender.Tell(state.Status(query.JobsOffset, query.JobsLimit)));
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => log.LogWarning(failed.Cause, "{Sweep}: saving a snapshot failed; recovery replays more events until the next one", state.SweepId));
@@ -148,12 +141,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Whether the report is of the job's current attempt, which ended (finished, or lost with its node): then the scheduler holds it no more.</summary>
-    bool Ended(string jobId, long attempt)
-    {
-        if (!state.IsCurrent(jobId, attempt) || !atScheduler.Remove(jobId, out bool taken)) return false;
-        if (!taken) waiting--;
-        return true;
-    }
+    bool Ended(string jobId, long attempt) => state.IsCurrent(jobId, attempt) && window.Ended(jobId);
 
     public static Props Props(string sweepId, IActorRef scheduler, ILogger? log = null, int snapshotEvery = DefaultSnapshotEvery) =>
         Akka.Actor.Props.Create(() => new SweepEntity(sweepId, scheduler, log, snapshotEvery));
@@ -168,32 +156,40 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         Self.Tell(GoOn.Instance); // what it persists must wait for its first command: a Persist while recovery ends here is never carried out
     }
 
-    /// <summary>What a bayes sweep plans its proposals with, made from its sweep file on the first proposal of this incarnation.</summary>
+    /// <summary>What a bayes sweep plans its proposals with: made from its sweep file, off this actor's thread, on the first proposal of this incarnation.</summary>
     Sweeps.BayesPlanner? planner;
+    /// <summary>A proposal is being planned (one at a time); the sweep file no longer plans (a teacher checkpoint it names is gone, say).</summary>
+    bool planning, plannerBroken;
 
     /// <summary>
-    /// Proposes points for the scheduler's free slots. A sweep file that no longer plans (a teacher checkpoint it names
-    /// is gone, say) proposes nothing more, and says why in the log.
+    /// Proposes points for the scheduler's free slots. Planning reads the sweep file and hashes the teachers it names, so
+    /// it runs on the thread pool and comes back as <see cref="Planned"/> (or <see cref="PlanningFailed"/>, after which
+    /// the sweep proposes nothing more and says why in the log).
     /// </summary>
     void Propose(ProposeJobs request)
     {
-        try
+        var (now, plan) = state.Decide(request);
+        if (now is null && (planning || plannerBroken)) now = new Decision([], [], new NoProposal { SweepId = state.SweepId, Done = plannerBroken });
+        if (now is not null)
         {
-            planner ??= state.Sweep?.Bayes is { } bayes ? new Sweeps.BayesPlanner(bayes, state.Sweep.OutputRoot) : null;
-        }
-        catch (Distillation.UserInputException e)
-        {
-            log.LogError("{Sweep}: its sweep file no longer plans, so it proposes no more points: {Error}", state.SweepId, e.Message);
-        }
-        if (planner is null)
-        {
-            Sender.Tell(new NoProposal { SweepId = state.SweepId, Done = true });
+            Execute(now, Sender, batched: false);
             return;
         }
-        Execute(state.Decide(request, planner), Sender, batched: false);
+        planning = true;
+        var (known, bayes, outputRoot, replyTo) = (planner, state.Sweep!.Bayes, state.Sweep.OutputRoot, Sender);
+        Task.Run(() =>
+        {
+            var used = known ?? new Sweeps.BayesPlanner(bayes, outputRoot);
+            return new Planned(used, used.Propose(plan!), replyTo);
+        }).PipeTo(Self, failure: e => new PlanningFailed(e.GetBaseException() is Distillation.UserInputException user ? user.Message : e.GetBaseException().ToString(), replyTo));
     }
 
-    /// <summary>Jobs whose hand-over waited for a retry's backoff (<see cref="SweepState.Decision.HandOverAfter"/>).</summary>
+    /// <summary>A proposal planned off the actor's thread, with the planner to keep.</summary>
+    sealed record Planned(Sweeps.BayesPlanner Planner, ProposedPoints Points, IActorRef ReplyTo);
+
+    sealed record PlanningFailed(string Error, IActorRef ReplyTo);
+
+    /// <summary>Jobs whose hand-over waited for a retry's backoff (<see cref="Decision.HandOverAfter"/>).</summary>
     sealed record HandOverLater(IReadOnlyList<string> JobIds);
 
     /// <summary>The first command after a replay: what the recovered sweep does next.</summary>
@@ -208,13 +204,11 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     /// <summary>How long a journal write took, from the call to persist to its handler (which runs once the write is stored): published for the metrics.</summary>
     public sealed record JournalWritten(TimeSpan Latency);
 
-    static SweepState.Decision Only(IReadOnlyList<IMessage> events) => events.Count == 0 ? SweepState.Decision.None : new(events, [], null);
-
     /// <summary>
     /// Persists the decision's events; once all are stored and applied, hands over its jobs, replies, and runs
     /// <paramref name="then"/> (a decision that needs these events applied first).
     /// </summary>
-    void Execute(SweepState.Decision decision, IActorRef sender, bool batched, bool replyAccepted = false, Action? then = null)
+    void Execute(Decision decision, IActorRef sender, bool batched, bool replyAccepted = false, Action? then = null)
     {
         void Done()
         {
@@ -235,8 +229,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         void Stored(IMessage stored)
         {
             Context.System.EventStream.Publish(new JournalWritten(System.Diagnostics.Stopwatch.GetElapsedTime(start)));
-            Applied(stored);
-            Published(stored);
+            Published(stored, ApplyStored(stored));
             if (--remaining == 0) Done();
         }
         if (batched) PersistAllAsync(decision.Events, Stored);
@@ -244,55 +237,41 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>Applies a stored event, and snapshots the state every <see cref="SnapshotInterval"/> events.</summary>
-    void Applied(IMessage stored)
+    Applied ApplyStored(IMessage stored)
     {
-        state.Apply(stored);
-        if (++eventsSinceSnapshot < SnapshotInterval) return;
+        var applied = state.Apply(stored);
+        if (++eventsSinceSnapshot < SnapshotInterval) return applied;
         SaveSnapshot(state.Snapshot());
         eventsSinceSnapshot = 0;
+        return applied;
     }
 
     /// <summary>Queues the jobs for the scheduler; those that can run when their turn comes go to it, a window at a time.</summary>
     void HandOver(IReadOnlyList<string> jobIds)
     {
-        foreach (string id in jobIds)
-            (state.Started(id) ? resuming : ready).Enqueue(id);
+        window.Add(jobIds, state);
         TopUp();
     }
 
-    Queue<string>? NextReady() => resuming.Count > 0 ? resuming : ready.Count > 0 ? ready : null;
-
     /// <summary>
-    /// Hands the scheduler new attempts at ready jobs while fewer than <see cref="Window"/> wait there (a job that ran
-    /// before goes ahead of the others there too: <see cref="EnqueueJob.Resume"/>); when the reserved attempt numbers
-    /// run out it reserves more first (commands wait meanwhile: one write per <see cref="SweepState.AttemptBlock"/> dispatches).
+    /// Hands the scheduler new attempts at ready jobs (<see cref="DispatchWindow.TopUp"/>); when the reserved attempt
+    /// numbers run out it reserves more first (commands wait meanwhile: one write per <see cref="JobGraph.AttemptBlock"/> dispatches).
     /// </summary>
     void TopUp()
     {
-        AttemptsReserved? reservation = null;
-        while (waiting < Window && !reserving && NextReady() is { } next)
-        {
-            string id = next.Peek();
-            bool runnable = state.CanRun(id) && !atScheduler.ContainsKey(id);
-            if (runnable && (reservation = state.AttemptsNeeded()) is not null) break;
-            next.Dequeue();
-            if (!runnable) continue;
-            atScheduler[id] = false;
-            waiting++;
-            scheduler.Tell(state.NextAttempt(id));
-        }
-        if (reservation is null) return;
-        reserving = true;
+        var dispatch = window.TopUp(state);
+        foreach (var attempt in dispatch.Attempts) scheduler.Tell(attempt);
+        if (dispatch.Reserve is not { } reservation) return;
         Persist(reservation, stored =>
         {
-            Applied(stored);
-            reserving = false;
+            ApplyStored(stored);
+            window.Reserved();
             TopUp();
         });
     }
 
     /// <summary>Tells this process's watchers (the gRPC Watch streams, the followers) what an applied event changed; never during recovery.</summary>
-    void Published(IMessage applied)
+    void Published(IMessage applied, Applied changed)
     {
         // A bayes sweep's slots free up and fill: the scheduler asks it for points when they are free and nothing is runnable.
         if (applied is SweepSubmitted or SweepResumed or JobStarted or JobCompleted && state.MayPropose) scheduler.Tell(new SweepCanPropose { SweepId = state.SweepId });
@@ -306,10 +285,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
                 break;
             case SweepCancelled:
                 PublishSweep(SweepChange.Cancelled);
-                atScheduler.Clear();
-                ready.Clear();
-                resuming.Clear();
-                waiting = 0;
+                window.Clear();
                 scheduler.Tell(new CancelSweepJobs { SweepId = state.SweepId }); // it drops their queued jobs and stops the running ones
                 break;
             case JobStarted started:
@@ -319,7 +295,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
                 PublishJob(requeued.JobId);
                 break;
             case PointStopped or TargetReached:
-                Stopped(state.LastStopped);
+                Stopped(changed.StoppedJobs);
                 break;
             case JobCompleted completed:
                 var job = PublishJob(completed.JobId);
@@ -342,13 +318,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         foreach (string id in jobIds)
         {
             log.LogInformation("{Sweep}: {Job} {Reason}", state.Sweep!.Name, id, PublishJob(id).StopReason);
-            if (!atScheduler.TryGetValue(id, out bool taken)) continue;
-            scheduler.Tell(new StopJob { SweepId = state.SweepId, JobId = id });
-            if (taken) continue;
-            atScheduler.Remove(id);
-            waiting--;
-            // One that ran before (it has a checkpoint) gets a new attempt, which only evaluates its best checkpoint.
-            if (state.CanRun(id)) HandOver([id]);
+            if (window.Stopped(id, state)) scheduler.Tell(new StopJob { SweepId = state.SweepId, JobId = id });
         }
         TopUp();
         if (jobIds.Count > 0 && state.Complete) PublishSweep(SweepChange.Complete);

@@ -39,9 +39,10 @@ public static class SweepPlanner
     public static SweepPlan Plan(SweepDefinition sweep, string directory)
     {
         var points = sweep.Method switch { "grid" => GridPoints(sweep), "random" => RandomPoints(sweep), _ => [] };
-        if (sweep.Method != "grid") CheckValues(sweep);
+        var hashes = new FileHashes();
+        if (sweep.Method != "grid") CheckValues(sweep, hashes);
         if (sweep.Method == "bayes") CheckSize(sweep, sweep.RunCap!.Value, $"run_cap proposes {sweep.RunCap} point(s)");
-        var plan = PlanPoints(sweep, directory, points);
+        var plan = PlanPoints(sweep, directory, points, hashes);
         if (sweep.EarlyTerminate is { } early && plan.Bands.Count == 0)
             throw new UserInputException($"{early.Origin}: early_terminate: no band falls within the students' {plan.StudentEpochs} epochs; " +
                                          "lower min_iter (or max_iter), or train longer.");
@@ -53,13 +54,14 @@ public static class SweepPlanner
         sweep.Parameters.Select((p, i) => (p, p.ValueAt(values[i]))).ToList();
 
     /// <summary>The jobs of these points (teachers, soft targets, students), each once.</summary>
-    public static SweepPlan PlanPoints(SweepDefinition sweep, string directory, IReadOnlyList<List<(SweepParameter Parameter, YamlNode Value)>> points)
+    /// <param name="hashes">The sweep's teacher files' hashes, kept across calls (a bayes sweep plans each proposal with the same).</param>
+    public static SweepPlan PlanPoints(SweepDefinition sweep, string directory, IReadOnlyList<List<(SweepParameter Parameter, YamlNode Value)>> points,
+        FileHashes hashes)
     {
         string jobsDirectory = Path.Combine(Path.GetFullPath(directory), SweepPlan.JobsFolder);
 
         var jobs = new Dictionary<string, PlannedJob>();
         var students = new Dictionary<string, PlannedJob>();
-        var checkpointHashes = new Dictionary<string, string>();
         foreach (var point in points)
         {
             var origins = new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
@@ -81,7 +83,7 @@ public static class SweepPlanner
             }
             var shown = point.ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
             var teacherShown = point.Where(p => p.Parameter.Path[0] == "teacher").ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
-            var members = PlanTeachers(sweep, teacher, dataset, origins, jobs, jobsDirectory, teacherShown, checkpointHashes);
+            var members = PlanTeachers(sweep, teacher, dataset, origins, jobs, jobsDirectory, teacherShown, hashes);
             var options = ReadSoftTargetOptions(sweep, softTargets, origins);
             foreach (int seed in sweep.Seeds)
             {
@@ -171,7 +173,7 @@ public static class SweepPlanner
     /// Teacher jobs are shared by every point and student with the same settings.
     /// </summary>
     static List<Member> PlanTeachers(SweepDefinition sweep, YamlNode? teacher, YamlMappingNode dataset, Dictionary<YamlNode, YamlNode> origins, Dictionary<string, PlannedJob> jobs,
-        string jobsDirectory, IReadOnlyDictionary<string, string> shown, Dictionary<string, string> checkpointHashes)
+        string jobsDirectory, IReadOnlyDictionary<string, string> shown, FileHashes hashes)
     {
         var members = new List<Member>();
         var items = teacher switch { null => [], YamlSequenceNode list => list.Children.Cast<YamlMappingNode>().ToList(), _ => [(YamlMappingNode)teacher] };
@@ -180,8 +182,7 @@ public static class SweepPlanner
             var map = ConfigMap.FromNode(item, sweep.File, origins, "teacher.");
             if (map.String("torchscript") is { } script)
             {
-                var source = TorchScriptTeacher.Read(map, Path.GetFullPath(script, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!), DatasetRegistry.Get(DatasetName(dataset)),
-                    path => checkpointHashes.TryGetValue(path, out var known) ? known : checkpointHashes[path] = TeacherSource.FileSha256(path));
+                var source = TorchScriptTeacher.Read(map, Path.GetFullPath(script, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!), DatasetRegistry.Get(DatasetName(dataset)), hashes.Of);
                 map.RejectUnknownKeys();
                 members.Add(new Member(source, "torchscript:" + source.Identity(source.Sha256!), null));
                 continue;
@@ -192,8 +193,7 @@ public static class SweepPlanner
                 string? pinned = map.String("sha256");
                 map.RejectUnknownKeys();
                 if (!File.Exists(path)) throw map.Error("checkpoint", $"teacher checkpoint {path} does not exist.");
-                if (!checkpointHashes.TryGetValue(path, out string? hash))
-                    checkpointHashes[path] = hash = map.Check("checkpoint", () => TeacherSource.FileSha256(path));
+                string hash = map.Check("checkpoint", () => hashes.Of(path));
                 if (pinned is not null && !string.Equals(pinned, hash, StringComparison.OrdinalIgnoreCase))
                     throw map.Error("sha256", $"{path} has sha256 {hash}, not {pinned}: the file is not the pinned teacher. Restore it, or update the pin.");
                 members.Add(new Member(new TeacherSource(path, hash), "sha256:" + hash, null));
@@ -329,7 +329,7 @@ public static class SweepPlanner
     /// Drawn or proposed values are not in the file, so what they can be is checked once: a trial at each end of a
     /// range, and (bayes, where no point is planned up front) at each listed value, must be valid.
     /// </summary>
-    static void CheckValues(SweepDefinition sweep)
+    static void CheckValues(SweepDefinition sweep, FileHashes hashes)
     {
         foreach (var parameter in sweep.Parameters.Where(p => p.IsDistribution || sweep.Method == "bayes"))
             foreach (var value in parameter.IsDistribution ? [parameter.ValueAt(parameter.Min), parameter.ValueAt(parameter.Max)] : parameter.Values)
@@ -340,7 +340,7 @@ public static class SweepPlanner
                 switch (parameter.Path[0])
                 {
                     case "soft_targets": ReadSoftTargetOptions(sweep, YamlPaths.With(sweep.SoftTargets ?? new YamlMappingNode(), rest, value, parameter.Origin, origins), origins); break;
-                    case "teacher": PlanTeachers(sweep, YamlPaths.With((YamlMappingNode)sweep.Teacher!, rest, value, parameter.Origin, origins), DatasetMapping(sweep, origins), origins, [], "", new Dictionary<string, string>(), []); break;
+                    case "teacher": PlanTeachers(sweep, YamlPaths.With((YamlMappingNode)sweep.Teacher!, rest, value, parameter.Origin, origins), DatasetMapping(sweep, origins), origins, [], "", new Dictionary<string, string>(), hashes); break;
                     case "dataset": ParseTrial(sweep, sweep.Student, YamlPaths.With(DatasetMapping(sweep, origins), rest, value, parameter.Origin, origins), origins, null); break;
                     default: ParseTrial(sweep, YamlPaths.With(sweep.Student, rest, value, parameter.Origin, origins), sweep.Dataset, origins, null); break;
                 }

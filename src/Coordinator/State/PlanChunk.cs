@@ -2,7 +2,7 @@ using System.Text;
 using Google.Protobuf;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Cluster;
+namespace Orchestrator.Coordinator.State;
 
 /// <summary>
 /// Part of a sweep's plan as it is persisted (a serialized <see cref="SweepJobsPlanned"/>: its planned jobs' bytes), held so: a
