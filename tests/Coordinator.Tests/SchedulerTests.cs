@@ -3,6 +3,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
@@ -26,15 +27,12 @@ public class SchedulerTests : TestKit
     static SlotFree Slot(string node, int slot) => new() { Node = node, Slot = slot, Device = "cpu" };
 
     /// <summary>A student trial; trials of one model and seed may share a pack, whatever their learning rates.</summary>
-    static EnqueueJob Trial(string job, int seed, string model = "mlp-16", int pack = 0, double rate = 1e-3) => new()
+    static EnqueueJob Trial(string job, int seed, string model = "mlp-16", int pack = 0, double rate = 1e-3)
     {
-        Job = new JobSpec
-        {
-            SweepId = "s", JobId = job, Kind = JobKind.Student, Pack = pack,
-            WorkJson = TrialJson.Write(new TrialConfig(job, new DataOptions("synthetic"), new ModelSpec(model), null, LossRecipe.LabelsOnly,
-                new TrainingOptions(2, 32, new OptimizerOptions("adam", rate), new ScheduleOptions(), seed), "cpu")),
-        },
-    };
+        var trial = new TrialConfig(job, new DataOptions("synthetic"), new ModelSpec(model), null, LossRecipe.LabelsOnly,
+            new TrainingOptions(2, 32, new OptimizerOptions("adam", rate), new ScheduleOptions(), seed), "cpu");
+        return new() { Job = new JobSpec { SweepId = "s", JobId = job, Kind = JobKind.Student, WorkJson = TrialJson.Write(trial), PackGroup = SweepSubmission.PackGroupOf(trial, pack) } };
+    }
 
     static SlotFree PackSlot(int slot, int capacity, string device = "cpu") => new() { Node = "n1", Slot = slot, Capacity = capacity, Device = device };
 

@@ -296,6 +296,19 @@ public class SweepFileTests
     public void Execution_pack_is_auto_unless_a_number_of_trials_is_given(string? execution, int pack) =>
         Plan(execution is null ? Grid : Grid + "\n" + execution).Sweep.Pack.ShouldBe(pack);
 
+    [Fact]
+    public void Each_planned_trial_carries_its_pack_group_so_the_scheduler_reads_no_trial()
+    {
+        var plan = Plan(Grid + "\nexecution: { pack: 4 }");
+        var submitted = SweepSubmission.From(plan, TestData.TemporaryDirectory()).Jobs;
+        var students = submitted.Where(j => j.Kind == JobKind.Student).ToList();
+        students.ShouldAllBe(j => j.PackGroup.CpuLimit == 4 && j.PackGroup.GpuLimit == 4);
+        // Students of one seed and loss terms share a group whatever their alpha or temperature; seeds do not.
+        students.GroupBy(j => j.PackGroup.Key).Count().ShouldBe(students.Select(j => (j.Seed, j.Parameters.GetValueOrDefault("losses"))).Distinct().Count());
+        submitted.Where(j => j.Kind is JobKind.SoftTargetShard or JobKind.SoftTargets).ShouldAllBe(j => j.PackGroup == null);
+        submitted.Single(j => j.Kind == JobKind.Teacher).PackGroup.CpuLimit.ShouldBe(4);
+    }
+
     [Theory]
     [InlineData("execution: { pack: 0 }", "execution.pack: '0' is not auto or a number of trials from 1")]
     [InlineData("execution: { pack: 65 }", "'65' is not auto")]

@@ -1,6 +1,4 @@
 using Akka.Actor;
-using Orchestrator.Distillation.Configuration;
-using Orchestrator.Distillation.Training;
 using Orchestrator.Protocol;
 using Orchestrator.Protocol.V1;
 
@@ -15,7 +13,7 @@ namespace Orchestrator.Coordinator.Cluster;
 /// are dropped and its running ones stopped by their nodes; so is a job its sweep stopped (<see cref="StopJob"/>). When
 /// slots are free and nothing is runnable, each bayes sweep that can (<see cref="SweepCanPropose"/>) is asked for points.
 /// A slot that offers a capacity above one gets a pack: the next job and queued jobs of its sweep that may train with it
-/// (<see cref="PackSizing"/>), up to the sweep's and the slot's limits, and no more than an equal share of them among
+/// (the same <see cref="PackGroup"/>, planned with the trial), up to the sweep's and the slot's limits, and no more than an equal share of them among
 /// the free slots, so that packing never leaves a slot idle that could have trained some of them.
 /// </summary>
 public sealed class Scheduler : ReceiveActor, IWithTimers
@@ -42,14 +40,10 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     /// <summary>Bayes sweeps that can propose points, and those asked and not answered yet.</summary>
     readonly HashSet<string> proposing = [], asked = [];
     readonly Dictionary<string, (Slot Slot, JobSpec Job)> running = [];
-    /// <summary>Each queued trial's pack key and limits, read from its work once, when a pack is first formed around it or could include it.</summary>
-    readonly Dictionary<string, Packing?> packings = [];
     bool dispatchPending;
 
     /// <summary>How far down its sweep's queue a pack looks for mates: bounded, so a dispatch costs the same with a million queued.</summary>
     public const int PackScan = 4096;
-
-    sealed record Packing(string Key, int OnCpu, int OnGpu);
 
     public Scheduler(IActorRef sweeps)
     {
@@ -136,7 +130,6 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     {
         known.Remove(Key(job));
         enqueuedAt.Remove(Key(job));
-        packings.Remove(Key(job));
     }
 
     static string Key(string sweepId, string jobId, long attempt) => $"{sweepId}/{jobId}#{attempt}";
@@ -181,7 +174,6 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
             foreach (var member in pack.Prepend(job))
             {
                 running[Key(member)] = (slot, member);
-                packings.Remove(Key(member));
                 if (enqueuedAt.Remove(Key(member), out var since)) Context.System.EventStream.Publish(new Dispatched(DateTime.UtcNow - since));
                 sweeps.Tell(new JobAssigned { SweepId = member.SweepId, JobId = member.JobId, Node = slot.Offer.Node, Slot = slot.Offer.Slot, Attempt = member.Attempt });
             }
@@ -200,33 +192,19 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     /// </summary>
     List<JobSpec> PackMates(JobSpec head, SlotFree offer)
     {
-        if (offer.Capacity <= 1 || head.Pack == 1 || PackingOf(head) is not { } packing) return [];
+        if (offer.Capacity <= 1 || head.PackGroup is not { } group) return [];
         bool gpu = !offer.Device.StartsWith("cpu", StringComparison.Ordinal);
-        int limit = Math.Min(offer.Capacity, gpu ? packing.OnGpu : packing.OnCpu);
+        int limit = Math.Min(offer.Capacity, gpu ? group.GpuLimit : group.CpuLimit);
         if (limit <= 1) return [];
         var compatible = new List<LinkedListNode<JobSpec>>();
         // Enough mates for a full pack in every free slot: more would not change this slot's share.
         int enough = limit * (freeSlots.Count + 1) - 1, scanned = 0;
         for (var node = queues[head.SweepId].First; node is not null && scanned < PackScan && compatible.Count < enough; node = node.Next, scanned++)
-            if (node.Value.Pack == head.Pack && PackingOf(node.Value)?.Key == packing.Key) compatible.Add(node);
+            if (group.Equals(node.Value.PackGroup)) compatible.Add(node);
         int share = (compatible.Count + 1 + freeSlots.Count) / (freeSlots.Count + 1); // ceil((mates + head) / free slots)
         var mates = compatible.Take(Math.Min(limit, share) - 1).ToList();
         foreach (var node in mates) node.List!.Remove(node);
         return mates.Select(n => n.Value).ToList();
-    }
-
-    /// <summary>A trial's pack key and limits; null for a soft-target job, which trains nothing.</summary>
-    Packing? PackingOf(JobSpec job)
-    {
-        if (!JobKinds.TrainsTrial(job.Kind)) return null;
-        string key = Key(job);
-        if (!packings.TryGetValue(key, out var packing))
-        {
-            var trial = TrialJson.Read(job.WorkJson);
-            var (cpu, gpu) = PackSizing.Limits(job.Pack, trial);
-            packings[key] = packing = new Packing(PackSizing.Key(trial), cpu, gpu);
-        }
-        return packing;
     }
 
     /// <summary>The head of the next non-empty sweep queue, round-robin.</summary>

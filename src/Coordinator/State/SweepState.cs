@@ -345,7 +345,7 @@ public sealed class SweepState
         {
             SweepId = SweepId, JobId = jobId, Kind = job.Kind, WorkJson = jobs.WorkOf(plan), Epochs = plan.Epochs,
             OutputDirectory = Path.Combine(Sweep!.OutputRoot, jobId), SoftTargetStore = Sweep.SoftTargetStore, StopReason = job.StopReason ?? "",
-            Pack = Sweep.Pack,
+            PackGroup = plan.PackGroup,
         };
     }
 

@@ -47,5 +47,5 @@ public sealed class BayesPlanner
 
     /// <summary>The jobs of the point at <paramref name="values"/> (its teachers and soft targets too, which earlier points may share).</summary>
     public IReadOnlyList<Protocol.V1.PlannedJob> Jobs(IReadOnlyList<double> values) =>
-        SweepPlanner.PlanPoints(sweep, directory, [SweepPlanner.PointOf(sweep, values)], hashes).Jobs.Select(SweepSubmission.Planned).ToList();
+        SweepPlanner.PlanPoints(sweep, directory, [SweepPlanner.PointOf(sweep, values)], hashes).Jobs.Select(job => SweepSubmission.Planned(job, sweep.Pack)).ToList();
 }

@@ -1,3 +1,5 @@
+using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Training;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Sweeps;
@@ -16,20 +18,20 @@ public static class SweepSubmission
             Maximize = plan.Sweep.Metric.Maximize,
             OutputRoot = plan.JobsDirectory,
             SoftTargetStore = Path.GetFullPath(softTargetStore),
-            Pack = plan.Sweep.Pack,
         };
         if (plan.Sweep.EarlyTerminate is { } early)
             submit.EarlyTermination = new EarlyTermination { Bands = { plan.Bands }, Eta = early.Eta, Strict = early.Strict };
         if (plan.Sweep.Metric.Target is { } target) submit.Target = target;
         if (plan.Sweep.Method == "bayes")
             submit.Bayes = new BayesSearch { SweepFile = plan.Sweep.Text, SweepPath = plan.Sweep.File, RunCap = plan.Sweep.RunCap!.Value, SamplingSeed = plan.Sweep.SamplingSeed };
-        submit.Jobs.Add(plan.Jobs.Select(Planned));
+        submit.Jobs.Add(plan.Jobs.Select(job => Planned(job, plan.Sweep.Pack)));
         return submit;
     }
 
-    /// <summary>A planned job as the sweep entity holds it.</summary>
-    public static Protocol.V1.PlannedJob Planned(PlannedJob job) => new()
+    /// <summary>A planned job as the sweep entity holds it; a trial with its pack group, for the sweep's <c>execution.pack</c>.</summary>
+    public static Protocol.V1.PlannedJob Planned(PlannedJob job, int pack) => new()
     {
+        PackGroup = job.Config is { } trial ? PackGroupOf(trial, pack) : null,
         JobId = job.Id,
         Kind = job.Kind,
         WorkJson = job.WorkJson,
@@ -39,4 +41,11 @@ public static class SweepSubmission
         Epochs = job.Config?.Training.Epochs ?? 0,
         Baseline = job.Baseline ?? "",
     };
+
+    /// <summary>Which trials may train with this one as a pack, and how many on a CPU and on a GPU slot.</summary>
+    public static PackGroup PackGroupOf(TrialConfig trial, int pack)
+    {
+        var (cpu, gpu) = PackSizing.Limits(pack, trial);
+        return new PackGroup { Key = PackSizing.Key(trial), CpuLimit = cpu, GpuLimit = gpu };
+    }
 }
