@@ -6,33 +6,19 @@ public enum RelationFeature { Logits, Embedding }
 /// <summary>
 /// A weighted sum of loss terms. Weights come either explicitly per term, or from <c>alpha</c>: every distillation
 /// term gets weight alpha and <c>ce</c> gets 1 - alpha, i.e. <c>alpha * KD + (1 - alpha) * CE</c>. Note that some
-/// papers (and the PyTorch tutorial's "soft target loss weight") write it the other way round.
+/// papers (and the PyTorch tutorial's "soft target loss weight") write it the other way round. The terms are
+/// <see cref="LossTerms"/>: one file each.
 /// </summary>
 public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, double Temperature, double TripletMargin, RelationFeature Feature)
 {
     public const string CrossEntropyTerm = "ce";
 
-    /// <summary>Every term name, with what it computes.</summary>
-    public static readonly IReadOnlyDictionary<string, string> Terms = new Dictionary<string, string>
-    {
-        [CrossEntropyTerm] = "cross-entropy on the hard labels",
-        ["hinton"] = "KL(softmax(t/T) || softmax(s/T)) * T^2",
-        ["soft-ce"] = "cross-entropy against softmax(t/T), * T^2",
-        ["logit-mse"] = "mean squared error between logits",
-        ["triplet"] = "triplet KD: teacher anchor, student positive, student negative of another class",
-        ["rkd-d"] = "relational KD, distance",
-        ["rkd-a"] = "relational KD, angle",
-        ["rkd-da"] = "relational KD, distance + 2 * angle (Park et al.'s weights 25 and 50)",
-    };
-
     public static LossRecipe LabelsOnly { get; } = new(new Dictionary<string, double> { [CrossEntropyTerm] = 1 }, 1, 1, RelationFeature.Logits);
 
-    static readonly string[] TemperatureTerms = ["hinton", "soft-ce"], RelationTerms = ["triplet", "rkd-d", "rkd-a", "rkd-da"];
-
-    public bool NeedsTeacher => Weights.Keys.Any(t => t != CrossEntropyTerm);
+    public bool NeedsTeacher => Weights.Keys.Any(t => LossTerms.Get(t).NeedsTeacher);
 
     /// <summary>Whether a relational or triplet term compares embeddings, so the teachers' embeddings must be kept.</summary>
-    public bool NeedsTeacherEmbedding => Feature == RelationFeature.Embedding && Weights.Keys.Any(RelationTerms.Contains);
+    public bool NeedsTeacherEmbedding => Feature == RelationFeature.Embedding && LossTerms.AnyReads(Weights.Keys, LossSettings.Feature);
 
     /// <summary>
     /// This recipe with each setting that none of its terms reads (the temperature without hinton or soft-ce, the margin
@@ -41,15 +27,15 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
     /// </summary>
     public LossRecipe WithoutUnusedSettings() => this with
     {
-        Temperature = Weights.Keys.Any(TemperatureTerms.Contains) ? Temperature : LabelsOnly.Temperature,
-        TripletMargin = Weights.ContainsKey("triplet") ? TripletMargin : LabelsOnly.TripletMargin,
-        Feature = Weights.Keys.Any(RelationTerms.Contains) ? Feature : LabelsOnly.Feature,
+        Temperature = LossTerms.AnyReads(Weights.Keys, LossSettings.Temperature) ? Temperature : LabelsOnly.Temperature,
+        TripletMargin = LossTerms.AnyReads(Weights.Keys, LossSettings.Margin) ? TripletMargin : LabelsOnly.TripletMargin,
+        Feature = LossTerms.AnyReads(Weights.Keys, LossSettings.Feature) ? Feature : LabelsOnly.Feature,
     };
 
     /// <summary>Builds weights from a term list and alpha; errors say how to fix them.</summary>
     public static IReadOnlyDictionary<string, double> WeightsFromAlpha(IReadOnlyList<string> terms, double? alpha)
     {
-        if (terms.Count == 0) throw new UserInputException($"terms is empty; list at least one of {string.Join(", ", Terms.Keys)}.");
+        if (terms.Count == 0) throw new UserInputException($"terms is empty; list at least one of {string.Join(", ", LossTerms.Names)}.");
         foreach (var term in terms) CheckTermName(term);
         if (terms.Distinct().Count() != terms.Count) throw new UserInputException("a term is listed twice.");
         bool hasCe = terms.Contains(CrossEntropyTerm);
@@ -63,8 +49,8 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
 
     public static void CheckTermName(string term)
     {
-        if (!Terms.ContainsKey(term))
-            throw new UserInputException($"unknown loss '{term}'{Suggest.Nearest(term, Terms.Keys)}; known losses: {string.Join(", ", Terms.Keys)}.");
+        if (!LossTerms.TryGet(term, out _))
+            throw new UserInputException($"unknown loss '{term}'{Suggest.Nearest(term, LossTerms.Names)}; known losses: {string.Join(", ", LossTerms.Names)}.");
     }
 
     public static void CheckTemperature(double temperature)

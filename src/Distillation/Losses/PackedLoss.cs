@@ -43,18 +43,19 @@ public sealed class PackedLoss : IDisposable
     public (Tensor Total, Dictionary<string, Tensor> Terms) Compute(Tensor labels, Tensor logits, Tensor embedding,
         IReadOnlyList<TeacherView> teachers, IReadOnlyList<Generator?> generators)
     {
+        var batch = new LossBatch(labels, logits, embedding, temperature, margin, feature, partialLabels, generators);
         var terms = new Dictionary<string, Tensor>();
         Tensor? total = null;
         foreach (var name in names)
         {
+            var term = LossTerms.Get(name);
             Tensor value;
-            if (name == LossRecipe.CrossEntropyTerm)
-                value = partialLabels ? DistillationLosses.CrossEntropyOnLabelled(logits, labels) : DistillationLosses.CrossEntropy(logits, labels);
+            if (!term.NeedsTeacher) value = term.Compute(batch, null);
             else if (teachers.Count == 0) throw new InvalidOperationException($"loss '{name}' needs teacher outputs");
             else
             {
-                value = Distillation(name, labels, logits, embedding, teachers[0], generators);
-                for (int k = 1; k < teachers.Count; k++) value = value + Distillation(name, labels, logits, embedding, teachers[k], generators);
+                value = term.Compute(batch, teachers[0]);
+                for (int k = 1; k < teachers.Count; k++) value = value + term.Compute(batch, teachers[k]);
                 if (teachers.Count > 1) value = value / teachers.Count;
             }
             terms[name] = value;
@@ -82,27 +83,5 @@ public sealed class PackedLoss : IDisposable
         margin.Dispose();
     }
 
-    /// <summary>Each sample's class for drawing negatives: its label, or where it has none, the teacher's prediction.</summary>
-    Tensor ClassesOf(Tensor labels, Tensor teacherLogits) => partialLabels ? where(labels.ge(0), labels, teacherLogits.argmax(-1)) : labels;
-
     static Tensor PerTrial(IEnumerable<double> values, Device device) => tensor(values.Select(v => (float)v).ToArray(), device: device);
-
-    Tensor Distillation(string name, Tensor labels, Tensor logits, Tensor embedding, TeacherView teacherView, IReadOnlyList<Generator?> generators)
-    {
-        var teacherLogits = teacherView.Logits;
-        var student = feature == RelationFeature.Logits ? logits : embedding;
-        var teacher = feature == RelationFeature.Logits ? teacherLogits
-            : teacherView.Embedding ?? throw new InvalidOperationException($"loss '{name}' compares embeddings, but the teacher outputs have none");
-        return name switch
-        {
-            "hinton" => DistillationLosses.Hinton(logits, teacherLogits, temperature),
-            "soft-ce" => DistillationLosses.SoftCrossEntropy(logits, teacherLogits, temperature),
-            "logit-mse" => DistillationLosses.LogitMse(logits, teacherLogits),
-            "triplet" => DistillationLosses.Triplet(student, teacher, stack(generators.Select(g => DistillationLosses.SampleNegatives(ClassesOf(labels, teacherLogits), g))), margin),
-            "rkd-d" => DistillationLosses.RkdDistance(student, teacher),
-            "rkd-a" => DistillationLosses.RkdAngle(student, teacher),
-            "rkd-da" => DistillationLosses.RkdDistance(student, teacher) + 2 * DistillationLosses.RkdAngle(student, teacher),
-            _ => throw new InvalidOperationException($"unknown loss term '{name}'"),
-        };
-    }
 }

@@ -1,0 +1,15 @@
+using Orchestrator.Distillation.SoftTargets;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.Losses;
+
+/// <summary><c>hinton</c>: Hinton et al.'s KD (2015), <see cref="DistillationLosses.Hinton"/>.</summary>
+sealed class HintonTerm : LossTerm
+{
+    public override string Name => "hinton";
+    public override string Description => "KL(softmax(t/T) || softmax(s/T)) * T^2";
+    public override int Order => 10;
+    public override LossSettings Reads => LossSettings.Temperature;
+
+    public override Tensor Compute(LossBatch batch, TeacherView? teacher) => DistillationLosses.Hinton(batch.Logits, teacher!.Logits, batch.Temperature);
+}
