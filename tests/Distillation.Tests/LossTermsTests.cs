@@ -9,7 +9,8 @@ public sealed class LossTermsTests
     [Fact]
     public void Every_term_file_is_found_and_listed_in_order()
     {
-        LossTerms.Names.ShouldBe(["ce", "hinton", "soft-ce", "logit-mse", "triplet", "rkd-d", "rkd-a", "rkd-da"]);
+        string[] builtIn = ["ce", "hinton", "soft-ce", "logit-mse", "triplet", "rkd-d", "rkd-a", "rkd-da"];
+        LossTerms.Names.Where(builtIn.Contains).ShouldBe(builtIn); // a new term's file adds to these; none is listed by hand
         LossTerms.All.Where(t => !t.NeedsTeacher).Select(t => t.Name).ShouldBe(["ce"]);
         LossTerms.All.ShouldAllBe(t => t.Description.Length > 0);
     }
@@ -28,6 +29,6 @@ public sealed class LossTermsTests
     public void An_unknown_term_names_the_nearest_one()
     {
         Should.Throw<UserInputException>(() => LossRecipe.CheckTermName("hintn")).Message
-            .ShouldBe("unknown loss 'hintn' (did you mean 'hinton'?); known losses: ce, hinton, soft-ce, logit-mse, triplet, rkd-d, rkd-a, rkd-da.");
+            .ShouldBe($"unknown loss 'hintn' (did you mean 'hinton'?); known losses: {string.Join(", ", LossTerms.Names)}.");
     }
 }
