@@ -27,10 +27,11 @@ public static class BenchCommand
         var seconds = new Option<double>("--seconds") { Description = "Measuring time per batch size.", DefaultValueFactory = _ => 5 };
         var memorySteps = new Option<int>("--memory-steps") { Description = "Steps at the first batch size between the two memory readings (0: skip).", DefaultValueFactory = _ => 10_000 };
         var teachers = new Option<int>("--teachers") { Description = "Ensemble size of the second online column.", DefaultValueFactory = _ => 3 };
+        var memoryPack = new Option<int>("--memory-pack") { Description = "Also read memory over --memory-steps steps of a pack of this many students (0 or 1: one trial only).", DefaultValueFactory = _ => 8 };
         var packs = new Option<int[]>("--packs") { Description = "Pack sizes K to measure at the first batch size (students trained as one).", DefaultValueFactory = _ => [], AllowMultipleArgumentsPerToken = true };
         var command = new Command("bench", "Measure distillation-step throughput (samples/s), online teachers vs cached soft targets, and memory growth.")
         {
-            device, batches, seconds, memorySteps, teachers, packs,
+            device, batches, seconds, memorySteps, memoryPack, teachers, packs,
         };
         command.SetAction(parse =>
         {
@@ -39,7 +40,7 @@ public static class BenchCommand
             var packSizes = parse.GetRequiredValue(packs);
             if (packSizes.Any(k => k < 1)) throw new Distillation.UserInputException("--packs: every pack size must be at least 1.");
             Run(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches), parse.GetRequiredValue(seconds), parse.GetRequiredValue(memorySteps),
-                ensemble, packSizes);
+                parse.GetValue(memoryPack), ensemble, packSizes);
             return CommandLineRunner.Ok;
         });
         return command;
@@ -48,7 +49,7 @@ public static class BenchCommand
     static readonly DatasetInfo Info = new("bench", 1, 28, 28, 10);
     const int PoolSize = 16_384;
 
-    static void Run(Device device, int[] batchSizes, double seconds, int memorySteps, int ensembleSize, int[] packSizes)
+    static void Run(Device device, int[] batchSizes, double seconds, int memorySteps, int memoryPack, int ensembleSize, int[] packSizes)
     {
         manual_seed(1);
         using var images = randn(PoolSize, 1, 28, 28, device: device);
@@ -90,14 +91,23 @@ public static class BenchCommand
         }
 
         if (memorySteps <= 0) return;
-        var step = student.Step(many);
+        MeasureMemory("one trial", student.Step(many), images, labels, batchSizes[0], memorySteps);
+        if (memoryPack <= 1) return;
+        using var packed = new BenchPack("mlp-400", memoryPack, device);
+        MeasureMemory($"a pack of {memoryPack}", packed.Step(many), images, labels, batchSizes[0], memorySteps);
+    }
+
+    /// <summary>Resident memory before and after <paramref name="steps"/> steps: flat when every step's tensors are freed in its scope.</summary>
+    static void MeasureMemory(string what, DistillationStep step, Tensor images, Tensor labels, int batch, int steps)
+    {
+        RunSteps(step, images, labels, batch, steps: 10); // the optimizer's state and the allocator's first blocks
         long before = ResidentBytes();
-        var memoryClock = Stopwatch.StartNew();
-        RunSteps(step, images, labels, batchSizes[0], memorySteps);
+        var clock = Stopwatch.StartNew();
+        RunSteps(step, images, labels, batch, steps);
         long after = ResidentBytes();
         Console.WriteLine((
-            $"memory: resident {before / 1048576.0:F0} MB before, {after / 1048576.0:F0} MB after {memorySteps:N0} steps at batch {batchSizes[0]} " +
-            $"(growth {(after - before) / 1048576.0:F1} MB, {memoryClock.Elapsed.TotalSeconds:F0} s)"));
+            $"memory, {what}: resident {before / 1048576.0:F0} MB before, {after / 1048576.0:F0} MB after {steps:N0} steps at batch {batch} " +
+            $"(growth {(after - before) / 1048576.0:F1} MB, {clock.Elapsed.TotalSeconds:F0} s)"));
     }
 
     static OnlineTeacherOutputs Online(int count, Device device)

@@ -28,7 +28,11 @@ sealed class BestWeights(Classifier model) : IDisposable
     static Dictionary<string, Tensor> Copy(Classifier source)
     {
         using var _ = no_grad();
-        return source.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+        return source.state_dict().ToDictionary(p => p.Key, p =>
+        {
+            using var detached = p.Value.detach(); // a view of the model's own tensor: only the clone is kept
+            return detached.clone();
+        });
     }
 
     public void Dispose()

@@ -55,6 +55,7 @@ sealed class PackMembers(List<TrialRun> runs, PackedClassifier pack, PackedOptim
     /// <summary>Each trial's mean loss and mean terms over <paramref name="count"/> samples, and its accuracy over the <paramref name="labelled"/> of them that had labels.</summary>
     public IReadOnlyList<(double Loss, Dictionary<string, double> Terms, double Accuracy)> Means(long count, long labelled)
     {
+        using var scope = NewDisposeScope(); // the copies to the host, once per epoch
         var losses = lossSum!.cpu().data<float>().ToArray();
         var hits = correct!.cpu().data<long>().ToArray();
         var terms = termSums.ToDictionary(t => t.Key, t => t.Value.cpu().data<float>().ToArray());

@@ -108,14 +108,14 @@ public sealed class PackedOptimizer : IDisposable
             switch (state)
             {
                 case TorchSharp.Modules.Adam.State adam:
-                    (adam.step, adam.exp_avg, adam.exp_avg_sq) = (steps[trial], Replace(adam.exp_avg, first[key][trial]), Replace(adam.exp_avg_sq, second[key][trial]));
+                    (adam.step, adam.exp_avg, adam.exp_avg_sq) = (steps[trial], Replace(adam.exp_avg, first[key], trial), Replace(adam.exp_avg_sq, second[key], trial));
                     break;
                 case AdamW.State adamW:
-                    (adamW.step, adamW.exp_avg, adamW.exp_avg_sq) = (steps[trial], Replace(adamW.exp_avg, first[key][trial]), Replace(adamW.exp_avg_sq, second[key][trial]));
+                    (adamW.step, adamW.exp_avg, adamW.exp_avg_sq) = (steps[trial], Replace(adamW.exp_avg, first[key], trial), Replace(adamW.exp_avg_sq, second[key], trial));
                     break;
                 case SGD.State sgd:
                     // A zero buffer moves SGD as no buffer does (momentum times zero, plus the gradient), so only "no momentum" has none.
-                    sgd.momentum_buffer = options[trial].Momentum == 0 ? null : Replace(sgd.momentum_buffer, first[key][trial]);
+                    sgd.momentum_buffer = options[trial].Momentum == 0 ? null : Replace(sgd.momentum_buffer, first[key], trial);
                     break;
             }
     }
@@ -172,11 +172,12 @@ public sealed class PackedOptimizer : IDisposable
 
     Tensor PerTrial(IEnumerable<double> values) => tensor(values.Select(v => (float)v).ToArray(), device: device);
 
-    /// <summary>A copy of trial k's slice that replaces an optimizer's state tensor (TorchSharp holds it until it disposes itself).</summary>
-    static Tensor Replace(Tensor? old, Tensor slice)
+    /// <summary>A copy of the trial's slice of a stacked state that replaces an optimizer's state tensor (TorchSharp holds it until it disposes itself).</summary>
+    static Tensor Replace(Tensor? old, Tensor stacked, int trial)
     {
         old?.Dispose();
-        return slice.detach().clone();
+        using var scope = NewDisposeScope(); // the slice and its detached view are freed here; only the copy is kept
+        return stacked[trial].detach().clone().MoveToOuterDisposeScope();
     }
 
     static IEnumerable<(string Key, OptimizerState State)> StatesOf(Classifier model, OptimizerHelper optimizer) =>

@@ -222,7 +222,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         // Under a label budget a trial without a teacher (the baseline) can learn from the labelled samples only: its
         // epoch draws as many of them (reshuffled on every pass) as the others' epoch has samples, for the same steps.
         bool labelsOnly = data.Labelled is not null && !members.Loss.NeedsTeacher;
-        using var order = labelsOnly ? LabelledOrder(data.Labelled!, count) : randperm(count).to(device);
+        using var order = labelsOnly ? LabelledOrder(data.Labelled!, count) : Shuffled(count, device);
         long labelledSeen = labelsOnly ? count : data.LabelledCount;
         // One augmentation of the batch for the whole pack (pack-mates share it), a function of the sample and the epoch;
         // with stored views, the epoch's view, whose teacher outputs are in the store.
@@ -247,6 +247,13 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         var perTrial = members.Means(count, labelledSeen);
         members.EndEpoch();
         return new EpochMeasurement(perTrial, clock.Elapsed.TotalSeconds, (count + batchSize - 1) / batchSize);
+    }
+
+    /// <summary>0..count-1 in a random order, on the device (the permutation made on the host is freed here, not by a finalizer).</summary>
+    static Tensor Shuffled(long count, Device device)
+    {
+        using var scope = NewDisposeScope();
+        return randperm(count).to(device).MoveToOuterDisposeScope();
     }
 
     /// <summary><paramref name="count"/> positions of labelled samples: passes over them, each in a new random order.</summary>
