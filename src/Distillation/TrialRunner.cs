@@ -4,6 +4,7 @@ using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -109,7 +110,7 @@ public static class TrialRunner
     /// <summary>How many epochs the trial's last checkpoint holds (0 without one, or with one of another configuration, which <see cref="Trainer"/> refuses).</summary>
     static int EpochsDone(TrainerTrial trial)
     {
-        string? last = trial.CheckpointDirectory is null ? null : Path.Combine(trial.CheckpointDirectory, Trainer.LastCheckpoint);
+        string? last = trial.CheckpointDirectory is null ? null : Path.Combine(trial.CheckpointDirectory, TrialFolder.LastCheckpointFile);
         if (last is null || !File.Exists(last)) return 0;
         var state = Checkpoint.ReadState(last);
         return state.ConfigurationHash == trial.ConfigurationHash ? state.EpochsDone : 0;
@@ -130,29 +131,10 @@ public static class TrialRunner
             log?.Invoke($"{what}: {accuracy.Parameters:N0} parameters, test accuracy {accuracy.Test:P2}; soft targets {loaded.Key} from {softTargetDirectory}");
             return new Teachers(new CachedTeacherOutputs(loaded.Train, ensemble.Views), accuracy.Parameters, accuracy.Test, loaded.Key, loaded.Notes);
         }
-        var online = new OnlineTeacherOutputs(ensemble.Members.Select(m => LoadTeacher(m, data, device)).ToList(), ensemble, embeddings);
+        var online = new OnlineTeacherOutputs(ensemble.Members.Select(m => TeacherLoader.Load(m, data, device)).ToList(), ensemble, embeddings);
         double test = online.Accuracy(data.Test, config.Training.EvaluationBatchSize);
         log?.Invoke($"{what}: {online.Parameters:N0} parameters, test accuracy {test:P2}; teacher outputs computed online every step");
         return new Teachers(online, online.Parameters, test, "online", []);
-    }
-
-    /// <summary>A teacher for <paramref name="data"/>, frozen in evaluation mode: a checkpoint written by a trial, or a TorchScript file fed as it expects.</summary>
-    public static Classifier LoadTeacher(TeacherSource teacher, DistillationData data, Device device) => teacher.TorchScript is { } expects
-        ? new TorchScriptTeacher(teacher.Checkpoint, data.Normalisation, expects, device)
-        : LoadTeacher(teacher.Checkpoint, data.Info, device);
-
-    /// <summary>Rebuilds a model from a checkpoint written by a trial, frozen in evaluation mode.</summary>
-    public static Classifier LoadTeacher(string checkpoint, DatasetInfo data, Device device)
-    {
-        var state = Checkpoint.ReadState(checkpoint);
-        if (state.Dataset.Name != data.Name || state.Dataset.Features != data.Features)
-            throw new UserInputException($"teacher {checkpoint} was trained on '{state.Dataset.Name}' ({state.Dataset.Channels}x{state.Dataset.Height}x{state.Dataset.Width}), " +
-                                         $"this trial uses '{data.Name}' ({data.Channels}x{data.Height}x{data.Width}).");
-        var teacher = ModelRegistry.Create(state.Model, data);
-        Checkpoint.Load(checkpoint, teacher);
-        teacher.to(device).eval();
-        foreach (var parameter in teacher.parameters()) parameter.requires_grad = false;
-        return teacher;
     }
 
     /// <summary>Triplet KD subtracts teacher from student features, so on embeddings both must have the same width.</summary>

@@ -1,3 +1,4 @@
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Protocol;
 using Orchestrator.Protocol.V1;

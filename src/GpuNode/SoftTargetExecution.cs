@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.SoftTargets;
@@ -48,7 +49,7 @@ public static class SoftTargetExecution
                 Checkpoint = t.Checkpoint, Sha256 = t.Sha256, Parameters = t.Parameters, ValidationAccuracy = t.Validation, TestAccuracy = t.Test,
             }));
         }
-        AtomicFile.WriteText(Path.Combine(job.OutputDirectory, TrialExecution.SummaryFile), TrialReports.ToIndentedJson(summary) + "\n");
+        new TrialFolder(job.OutputDirectory).WriteSummary(summary);
         return summary;
     }
 }

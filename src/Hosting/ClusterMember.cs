@@ -2,7 +2,6 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
-using Orchestrator.Protocol;
 
 namespace Orchestrator.Hosting;
 

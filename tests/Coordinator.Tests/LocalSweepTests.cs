@@ -73,7 +73,7 @@ public class LocalSweepTests
         {
             var accepted = await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
             accepted.Jobs.ShouldBe(1 + 2 + 1 + 8 + 2); // teacher, its two shards, their aggregation, students, a student alone per seed
-            cluster.System.Serialization.FindSerializerFor(new JobStarted()).ShouldBeOfType<Protocol.ProtobufSerializer>();
+            cluster.System.Serialization.FindSerializerFor(new JobStarted()).ShouldBeOfType<Hosting.ProtobufSerializer>();
             var status = await WaitUntil(cluster, "local-test", s => s.Complete);
             status.Jobs.ShouldAllBe(j => j.State == JobState.Done);
             var softTargets = status.Jobs.Single(j => j.Kind == JobKind.SoftTargets).Summary;

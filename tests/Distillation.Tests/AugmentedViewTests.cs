@@ -6,6 +6,7 @@ using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
+using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Distillation.Tests;
 
@@ -32,7 +33,7 @@ public sealed class AugmentedViewTests(TeacherFixture fixture) : IClassFixture<T
     {
         var loaded = Builder(TestData.TemporaryDirectory()).LoadForTraining(Teacher(Views), embeddings: true);
         using var cached = new CachedTeacherOutputs(loaded.Train, Views);
-        using var teacher = TrialRunner.LoadTeacher(fixture.TeacherCheckpoint, data.Info, CPU);
+        using var teacher = TeacherLoader.Load(fixture.TeacherCheckpoint, data.Info, CPU);
         manual_seed(3);
         using var order = randperm(data.Train.Count);
         for (int epoch = 0; epoch < 6; epoch++) // views 0, 1, 2, 3, then 0 and 1 again

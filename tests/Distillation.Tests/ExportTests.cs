@@ -5,6 +5,7 @@ using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
+using Orchestrator.Distillation.Trials;
 
 namespace Orchestrator.Distillation.Tests;
 
@@ -31,7 +32,7 @@ public sealed class ExportTests : IDisposable
         classifier.train();
         using (no_grad())
             for (int step = 0; step < 3; step++) classifier.forward(data.Train.Images.narrow(0, 64 * step, 64)).Dispose();
-        string path = Path.Combine(TestData.TemporaryDirectory(), Trainer.BestCheckpoint);
+        string path = Path.Combine(TestData.TemporaryDirectory(), TrialFolder.BestCheckpointFile);
         Checkpoint.Save(path, new CheckpointState(new ModelSpec(model), data.Info, "test", 1, 1, 0.5, 0, [], data.Normalisation), classifier, optimizer: null);
         return path;
     }
@@ -88,7 +89,7 @@ public sealed class ExportTests : IDisposable
         string folder = TestData.TemporaryDirectory();
         TrialRunner.Run(TrainingTests.Config(dataRoot, "bncnn-student", epochs: 1), folder, cancellation: TestContext.Current.CancellationToken);
         string export = TestData.TemporaryDirectory();
-        var exported = ModelExport.Export(Path.Combine(folder, Trainer.BestCheckpoint), export);
+        var exported = ModelExport.Export(Path.Combine(folder, TrialFolder.BestCheckpointFile), export);
 
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(export, ModelExport.ModelFile)));
         var root = json.RootElement;
@@ -105,7 +106,7 @@ public sealed class ExportTests : IDisposable
         header.Keys.ShouldContain("features.bn1.running_var");
         header["features.bn1.num_batches_tracked"].GetProperty("dtype").GetString().ShouldBe("I64");
         header["head.weight"].GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ShouldBe([10, 128]);
-        PyTorchLogits([export]).Single().Zip(OurLogits(Path.Combine(folder, Trainer.BestCheckpoint)), (a, b) => Math.Abs(a - b)).Max().ShouldBeLessThan(1e-5f);
+        PyTorchLogits([export]).Single().Zip(OurLogits(Path.Combine(folder, TrialFolder.BestCheckpointFile)), (a, b) => Math.Abs(a - b)).Max().ShouldBeLessThan(1e-5f);
     }
 
     static Dictionary<string, JsonElement> SafetensorsHeader(string path)

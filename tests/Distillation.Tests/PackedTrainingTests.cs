@@ -6,6 +6,7 @@ using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
+using Orchestrator.Distillation.Trials;
 
 namespace Orchestrator.Distillation.Tests;
 
@@ -25,7 +26,7 @@ public class PackedTrainingTests(TeacherFixture fixture) : IClassFixture<Teacher
     DistillationData Data() => DistillationData.Load(new DataOptions("fashion-mnist", fixture.DataRoot, Validation: 400), CPU);
 
     OnlineTeacherOutputs Teacher(DistillationData data) =>
-        new([TrialRunner.LoadTeacher(fixture.TeacherCheckpoint, data.Info, CPU)], TeacherEnsemble.Single(fixture.TeacherCheckpoint), embeddings: false);
+        new([TeacherLoader.Load(fixture.TeacherCheckpoint, data.Info, CPU)], TeacherEnsemble.Single(fixture.TeacherCheckpoint), embeddings: false);
 
     /// <param name="cancellation">Default: the test's own.</param>
     static TrainerTrial Trial(int point, DistillationData data, string? directory = null, int? patience = null, CancellationToken? cancellation = null,
@@ -107,7 +108,7 @@ public class PackedTrainingTests(TeacherFixture fixture) : IClassFixture<Teacher
 
         var resumed = Train(data, Trial(0, data, directory))[0];
         ShouldAgree(resumed, uninterrupted[0], "trial 0 resumed alone");
-        Checkpoint.ReadState(Path.Combine(directory, Trainer.LastCheckpoint)).EpochsDone.ShouldBe(Epochs);
+        Checkpoint.ReadState(Path.Combine(directory, TrialFolder.LastCheckpointFile)).EpochsDone.ShouldBe(Epochs);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
+using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Distillation.Tests;
 
@@ -29,7 +30,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
     {
         var loaded = Builder(TestData.TemporaryDirectory()).LoadForTraining(TeacherEnsemble.Single(fixture.TeacherCheckpoint), embeddings: true);
         using var cached = new CachedTeacherOutputs(loaded.Train, views: null);
-        using var teacher = TrialRunner.LoadTeacher(fixture.TeacherCheckpoint, data.Info, CPU);
+        using var teacher = TeacherLoader.Load(fixture.TeacherCheckpoint, data.Info, CPU);
         manual_seed(7);
         using var order = randperm(data.Train.Count); // how the trainer shuffles an epoch
         for (long start = 0; start < 3 * 128; start += 128)
@@ -54,7 +55,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
     {
         var loaded = Builder(TestData.TemporaryDirectory()).LoadForTraining(Ensemble(aggregation), embeddings: false);
         using var cached = new CachedTeacherOutputs(loaded.Train, views: null);
-        var teachers = Ensemble().Members.Select(m => TrialRunner.LoadTeacher(m.Checkpoint, data.Info, CPU)).ToList();
+        var teachers = Ensemble().Members.Select(m => TeacherLoader.Load(m.Checkpoint, data.Info, CPU)).ToList();
         using var online = new OnlineTeacherOutputs(teachers, Ensemble(aggregation, SoftTargetMode.Online), embeddings: false);
         using var scope = NewDisposeScope();
         var indices = randperm(data.Train.Count).narrow(0, 0, 200);
@@ -107,7 +108,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<Teac
         manifest.Inputs["dataset_fingerprint"].ShouldBe(data.Fingerprint);
         for (int k = 0; k < 2; k++)
         {
-            using var teacher = TrialRunner.LoadTeacher(Ensemble().Members[k].Checkpoint, data.Info, CPU);
+            using var teacher = TeacherLoader.Load(Ensemble().Members[k].Checkpoint, data.Info, CPU);
             manifest.Teachers![k].Test.ShouldBe(Evaluation.Evaluate(teacher, data.Test, 4096).Accuracy, tolerance: 1e-9);
             manifest.Teachers[k].Validation.ShouldBe(Evaluation.Evaluate(teacher, data.Validation, 4096).Accuracy, tolerance: 1e-9);
         }

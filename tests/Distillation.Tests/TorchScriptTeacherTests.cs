@@ -4,6 +4,7 @@ using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
+using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Distillation.Tests;
 
@@ -36,7 +37,7 @@ public sealed class TorchScriptTeacherTests(PyTorchTeacherFixture fixture) : ICl
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var images = data.Test.Images.narrow(0, 0, 256);
-        using var teacher = TrialRunner.LoadTeacher(new TeacherSource(fixture.Teacher, TorchScript: HalfAndHalf), data, CPU);
+        using var teacher = TeacherLoader.Load(new TeacherSource(fixture.Teacher, TorchScript: HalfAndHalf), data, CPU);
         var (logits, embedding) = teacher.Features(images);
         logits.shape.ShouldBe([256, 10]);
         embedding.ShouldBeNull();
@@ -48,12 +49,12 @@ public sealed class TorchScriptTeacherTests(PyTorchTeacherFixture fixture) : ICl
         (logits - theirs).abs().max().item<float>().ShouldBeLessThan(1e-5f * scale);
         logits.argmax(1).eq(data.Test.Labels.narrow(0, 0, 256)).to_type(ScalarType.Float32).mean().item<float>().ShouldBeGreaterThan(0.7f);
 
-        using var pair = TrialRunner.LoadTeacher(new TeacherSource(fixture.WithEmbedding, TorchScript: HalfAndHalf), data, CPU);
+        using var pair = TeacherLoader.Load(new TeacherSource(fixture.WithEmbedding, TorchScript: HalfAndHalf), data, CPU);
         var (pairLogits, pairEmbedding) = pair.Features(images);
         (pairLogits - theirs).abs().max().item<float>().ShouldBeLessThan(1e-5f * scale);
         pairEmbedding.shape.ShouldBe([256, 32]);
         // Fed as it does not expect (no re-normalisation), it answers differently: the normalisation is applied.
-        using var unnormalised = TrialRunner.LoadTeacher(new TeacherSource(fixture.Teacher, TorchScript: data.Normalisation), data, CPU);
+        using var unnormalised = TeacherLoader.Load(new TeacherSource(fixture.Teacher, TorchScript: data.Normalisation), data, CPU);
         (unnormalised.Features(images).Logits - theirs).abs().max().item<float>().ShouldBeGreaterThan(0.1f);
     }
 

@@ -7,6 +7,7 @@ using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
+using Orchestrator.Distillation.Trials;
 
 namespace Orchestrator.Distillation.Tests;
 
@@ -23,10 +24,10 @@ public sealed class TeacherFixture
     {
         string directory = TestData.TemporaryDirectory();
         TeacherResult = TrialRunner.Run(TrainingTests.Config(DataRoot, "mlp-512", epochs: 4), directory, cancellation: CancellationToken.None).Result;
-        TeacherCheckpoint = Path.Combine(directory, Trainer.BestCheckpoint);
+        TeacherCheckpoint = Path.Combine(directory, TrialFolder.BestCheckpointFile);
         string second = TestData.TemporaryDirectory();
         TrialRunner.Run(TrainingTests.Config(DataRoot, "mlp-256", epochs: 3, seed: 2), second, cancellation: CancellationToken.None);
-        SecondTeacherCheckpoint = Path.Combine(second, Trainer.BestCheckpoint);
+        SecondTeacherCheckpoint = Path.Combine(second, TrialFolder.BestCheckpointFile);
     }
 
     /// <summary>Another architecture and seed: with the first, an ensemble of two.</summary>
@@ -151,7 +152,7 @@ public class TrainingTests(TeacherFixture fixture) : IClassFixture<TeacherFixtur
         result.BestValidationAccuracy.ShouldBe(best.ValidationAccuracy);
 
         using var data = DistillationData.Load(config.Data, CPU);
-        using var reloaded = TrialRunner.LoadTeacher(Path.Combine(directory, Trainer.BestCheckpoint), data.Info, CPU);
+        using var reloaded = TeacherLoader.Load(Path.Combine(directory, TrialFolder.BestCheckpointFile), data.Info, CPU);
         Evaluation.Evaluate(reloaded, data.Validation, 1000).Accuracy.ShouldBe(best.ValidationAccuracy);
         Evaluation.Evaluate(reloaded, data.Test, 1000).Accuracy.ShouldBe(result.TestAccuracy!.Value);
     }

@@ -10,6 +10,7 @@ using EpochMetrics = Orchestrator.Protocol.V1.EpochMetrics;
 using TrialStatus = Orchestrator.Protocol.V1.TrialStatus;
 using Orchestrator.Tests;
 using Shouldly;
+using Orchestrator.Distillation.Trials;
 
 namespace Orchestrator.GpuNode.Tests;
 
@@ -68,7 +69,7 @@ public sealed class SlotWorkerTests : IDisposable
         var summary = await Run(job, 0, afterFirstEpoch: cancel.Cancel, cancel: cancel);
         summary.Status.ShouldBe(TrialStatus.Cancelled);
         summary.EpochsRun.ShouldBeLessThan(500);
-        File.Exists(Path.Combine(job.OutputDirectory, Trainer.LastCheckpoint)).ShouldBeTrue();
+        File.Exists(Path.Combine(job.OutputDirectory, TrialFolder.LastCheckpointFile)).ShouldBeTrue();
         int worker = workers.ProcessIds[0];
 
         (await Run(Job("next", "mlp-16", 1), 0)).Status.ShouldBe(TrialStatus.Completed);
@@ -85,7 +86,7 @@ public sealed class SlotWorkerTests : IDisposable
         summary.EpochsRun.ShouldBeInRange(1, 499);
         summary.BestEpoch.ShouldBeGreaterThanOrEqualTo(1);
         summary.HasTestAccuracy.ShouldBeTrue();
-        File.Exists(Path.Combine(job.OutputDirectory, Trainer.BestCheckpoint)).ShouldBeTrue();
+        File.Exists(Path.Combine(job.OutputDirectory, TrialFolder.BestCheckpointFile)).ShouldBeTrue();
 
         // Dispatched again (its report was lost): the summary it wrote is its result; nothing trains.
         var again = await Run(new JobSpec(job) { StopReason = "stopped by hyperband" }, 0);
@@ -162,7 +163,7 @@ public sealed class SlotWorkerTests : IDisposable
         lines.ShouldContain(l => l.KindCase == SlotWorkerOutput.KindOneofCase.Epoch);
         lines[^1].Done.Status.ShouldBe(TrialStatus.Cancelled); // stopped within a batch, its checkpoint kept
         lines[^1].Done.EpochsRun.ShouldBeLessThan(500);
-        File.Exists(Path.Combine(job.OutputDirectory, Trainer.LastCheckpoint)).ShouldBeTrue();
+        File.Exists(Path.Combine(job.OutputDirectory, TrialFolder.LastCheckpointFile)).ShouldBeTrue();
     }
 
     public void Dispose() => workers.Dispose();

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Google.Protobuf;
+using Orchestrator.Hosting;
 using Orchestrator.Protocol.V1;
 using Shouldly;
 

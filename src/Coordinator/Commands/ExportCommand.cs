@@ -2,6 +2,7 @@ using System.CommandLine;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 
 namespace Orchestrator.Coordinator.Commands;
 
@@ -22,9 +23,9 @@ public static class ExportCommand
             if (parse.GetValue(format) is var name && name != "safetensors")
                 throw new UserInputException($"--format {name}: the only export format is safetensors.");
             var folder = parse.GetRequiredValue(trial);
-            string checkpoint = Path.Combine(folder.FullName, Trainer.BestCheckpoint);
+            string checkpoint = Path.Combine(folder.FullName, TrialFolder.BestCheckpointFile);
             if (!File.Exists(checkpoint))
-                throw new UserInputException($"{folder.FullName} holds no {Trainer.BestCheckpoint}: give a trial's output folder (runs/<name>, or a sweep's trials/<job>) after its first epoch.");
+                throw new UserInputException($"{folder.FullName} holds no {TrialFolder.BestCheckpointFile}: give a trial's output folder (runs/<name>, or a sweep's trials/<job>) after its first epoch.");
             string directory = parse.GetRequiredValue(output).FullName;
             var exported = ModelExport.Export(checkpoint, directory);
             Console.WriteLine($"{exported.Architecture} (epoch {exported.BestEpoch}, val {exported.BestValidationAccuracy:P2}) -> " +

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Google.Protobuf;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation;
-using Orchestrator.GpuNode;
 using Proto = Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Commands;
@@ -30,13 +30,13 @@ public static class SummarizeCommand
         foreach (var folder in folders)
         {
             if (!folder.Exists) throw new UserInputException($"{folder.FullName}: folder not found.");
-            foreach (var file in folder.EnumerateFiles(TrialExecution.SummaryFile, SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
+            foreach (var file in folder.EnumerateFiles(TrialFolder.SummaryFile, SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
             {
                 try { summaries.Add(JsonParser.Default.Parse<Proto.TrialSummary>(File.ReadAllText(file.FullName))); }
                 catch (InvalidProtocolBufferException e) { throw new UserInputException($"{file.FullName}: not a trial summary ({e.Message}).", e); }
             }
         }
-        if (summaries.Count == 0) throw new UserInputException($"no {TrialExecution.SummaryFile} found below {string.Join(", ", folders.Select(f => f.FullName))}.");
+        if (summaries.Count == 0) throw new UserInputException($"no {TrialFolder.SummaryFile} found below {string.Join(", ", folders.Select(f => f.FullName))}.");
         return summaries;
     }
 

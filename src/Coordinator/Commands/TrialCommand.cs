@@ -1,9 +1,9 @@
 using System.CommandLine;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
-using Orchestrator.GpuNode;
 using Proto = Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Commands;
@@ -77,6 +77,6 @@ public static class TrialCommand
         _ => $"best validation accuracy {s.BestValidationAccuracy:P2} at epoch {s.BestEpoch}{(s.Status == Proto.TrialStatus.EarlyStopped ? " (stopped early)" : "")}; " +
             $"test accuracy of that checkpoint {s.TestAccuracy:P2}" +
             (s.HasTeacherTestAccuracy ? $" (teacher {s.TeacherTestAccuracy:P2})" : "") +
-            $"\nwrote {Path.Combine(outputDirectory, TrialExecution.SummaryFile)}, {TrialExecution.MetricsFile}, {Trainer.BestCheckpoint}",
+            $"\nwrote {Path.Combine(outputDirectory, TrialFolder.SummaryFile)}, {TrialFolder.MetricsFile}, {TrialFolder.BestCheckpointFile}",
     };
 }

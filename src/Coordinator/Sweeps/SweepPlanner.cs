@@ -8,6 +8,7 @@ using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using Orchestrator.Protocol.V1;
 using YamlDotNet.RepresentationModel;
+using Orchestrator.Distillation.Trials;
 
 namespace Orchestrator.Coordinator.Sweeps;
 
@@ -213,7 +214,7 @@ public static class SweepPlanner
                 string id = "teacher-" + config.Identity(null);
                 if (!jobs.TryGetValue(id, out var job))
                     jobs[id] = job = new PlannedJob(id, JobKind.Teacher, config with { Name = $"{sweep.Name}/{id}" }, null, [], shown);
-                members.Add(new Member(new TeacherSource(Path.Combine(jobsDirectory, id, Trainer.BestCheckpoint)), id, job));
+                members.Add(new Member(new TeacherSource(Path.Combine(jobsDirectory, id, TrialFolder.BestCheckpointFile)), id, job));
             }
         }
         return members;

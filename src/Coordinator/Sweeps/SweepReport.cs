@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation;
-using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;
 using static Orchestrator.Coordinator.Sweeps.SvgPlot;
 
@@ -140,7 +139,7 @@ public static class SweepReport
         var bestBaselines = trials.Where(IsBest).Select(j => j.Baseline).Where(b => b.Length > 0).ToHashSet();
         var baselines = status.Jobs.Where(j => j.Kind == JobKind.Baseline && j.State == JobState.Done && bestBaselines.Contains(j.JobId));
         IEnumerable<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)> Read(IEnumerable<JobStatus> jobs) => jobs
-            .Select(job => (job, ReadEpochs(Path.Combine(status.OutputRoot, job.JobId, TrialExecution.MetricsFile)))).Where(c => c.Item2.Count > 0);
+            .Select(job => (job, Epochs(new TrialFolder(Path.Combine(status.OutputRoot, job.JobId))))).Where(c => c.Item2.Count > 0);
         var ordered = Read(trials.Where(j => j.Kind == JobKind.Student && !IsBest(j))).Take(MaxOtherCurves)
             .Concat(Read(trials.Where(j => j.Kind == JobKind.Teacher))).Concat(Read(baselines)).Concat(Read(trials.Where(IsBest))).ToList();
         if (ordered.Count == 0) return;
@@ -182,18 +181,8 @@ public static class SweepReport
     }
 
     /// <summary>A trial's epochs from its metrics.jsonl; empty when it has none (soft-target jobs, or a folder elsewhere).</summary>
-    static List<(int Epoch, double Accuracy, double Loss)> ReadEpochs(string path)
-    {
-        if (!File.Exists(path)) return [];
-        var epochs = new List<(int, double, double)>();
-        foreach (string line in File.ReadLines(path).Where(l => l.Length > 0))
-        {
-            using var json = JsonDocument.Parse(line);
-            var root = json.RootElement;
-            epochs.Add((root.GetProperty("epoch").GetInt32(), root.GetProperty("validation_accuracy").GetDouble(), root.GetProperty("validation_loss").GetDouble()));
-        }
-        return epochs;
-    }
+    static List<(int Epoch, double Accuracy, double Loss)> Epochs(TrialFolder trial) =>
+        trial.ReadEpochs().Select(e => (e.Epoch, e.ValidationAccuracy, e.ValidationLoss)).ToList();
 
     static List<string> ParameterNames(IReadOnlyList<SweepResults.Recipe> recipes) =>
         recipes.SelectMany(r => r.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();

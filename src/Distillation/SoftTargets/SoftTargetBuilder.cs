@@ -42,7 +42,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
             return new SoftTargetOutcome(key, Cached: true, existing.Manifest, notes);
         }
         using var scope = NewDisposeScope();
-        using var model = TrialRunner.LoadTeacher(teacher, data, device);
+        using var model = TeacherLoader.Load(teacher, data, device);
         var tensors = new List<(string, Tensor)>();
         foreach (string split in SoftTargetStore.SplitsWithTest)
         {
@@ -137,7 +137,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
                 embeddings ? cat(parts.Select(p => p[SoftTargetStore.EmbeddingsName(split, 0)]).ToList(), -2) : null));
 
         if (shards > 1) Note($"teacher {teacher.Checkpoint}: {shards - parts.Count} of its {shards} shard(s) are missing from {store.Directory}; computing its outputs here");
-        using var model = TrialRunner.LoadTeacher(teacher, data, device);
+        using var model = TeacherLoader.Load(teacher, data, device);
         return SoftTargetStore.SplitsWithTest.ToDictionary(split => split, split => Outputs(model, split, 0, SoftTargetStore.Set(data, split).Count, embeddings, views));
     }
 
@@ -191,7 +191,7 @@ public sealed class SoftTargetBuilder(SoftTargetStore store, DistillationData da
 
     long Parameters(TeacherSource teacher)
     {
-        using var model = teacher.TorchScript is null ? ModelRegistry.Create(Checkpoint.ReadState(teacher.Checkpoint).Model, data.Info) : TrialRunner.LoadTeacher(teacher, data, CPU);
+        using var model = teacher.TorchScript is null ? ModelRegistry.Create(Checkpoint.ReadState(teacher.Checkpoint).Model, data.Info) : TeacherLoader.Load(teacher, data, CPU);
         return model.ParameterCount;
     }
 

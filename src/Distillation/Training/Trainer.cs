@@ -1,3 +1,4 @@
+using Orchestrator.Distillation.Trials;
 using System.Diagnostics;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
@@ -44,9 +45,6 @@ public sealed record TrainerTrial(Classifier Model, LossRecipe Loss, TrainingOpt
 /// </summary>
 public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs? teacher, DistillationData data, ModelSpec modelSpec, Device device)
 {
-    public const string LastCheckpoint = "last.ckpt";
-    public const string BestCheckpoint = "best.ckpt";
-
     /// <summary>Trains every trial; the results are in the trials' order.</summary>
     public IReadOnlyList<TrainingResult> Train()
     {
@@ -185,8 +183,8 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         return new TrainingResult(run.Status, run.Failure, run.History, run.Progress.BestEpoch, run.Progress.BestValidationAccuracy, testAccuracy);
     }
 
-    static string? LastPath(TrainerTrial trial) => trial.CheckpointDirectory is null ? null : Path.Combine(trial.CheckpointDirectory, LastCheckpoint);
-    static string? BestPath(TrainerTrial trial) => trial.CheckpointDirectory is null ? null : Path.Combine(trial.CheckpointDirectory, BestCheckpoint);
+    static string? LastPath(TrainerTrial trial) => trial.CheckpointDirectory is null ? null : new TrialFolder(trial.CheckpointDirectory).LastCheckpoint;
+    static string? BestPath(TrainerTrial trial) => trial.CheckpointDirectory is null ? null : new TrialFolder(trial.CheckpointDirectory).BestCheckpoint;
 
     CheckpointState Resume(TrainerTrial trial, OptimizerHelper optimizer)
     {

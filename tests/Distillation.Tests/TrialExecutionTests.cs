@@ -4,11 +4,12 @@ using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Tests;
 using Shouldly;
 using Proto = Orchestrator.Protocol.V1;
 
-namespace Orchestrator.GpuNode.Tests;
+namespace Orchestrator.Distillation.Tests;
 
 public class TrialExecutionTests
 {
@@ -19,7 +20,7 @@ public class TrialExecutionTests
             new TrainingOptions(epochs, 100, new OptimizerOptions(), new ScheduleOptions(), Seed: 3), "cpu");
 
     static List<Proto.EpochMetrics> ReadMetrics(string directory) =>
-        File.ReadAllLines(Path.Combine(directory, TrialExecution.MetricsFile)).Select(JsonParser.Default.Parse<Proto.EpochMetrics>).ToList();
+        File.ReadAllLines(Path.Combine(directory, TrialFolder.MetricsFile)).Select(JsonParser.Default.Parse<Proto.EpochMetrics>).ToList();
 
     [Fact]
     public void A_trial_writes_one_metrics_line_per_epoch_and_a_summary()
@@ -29,7 +30,7 @@ public class TrialExecutionTests
         ReadMetrics(directory).Select(m => m.Epoch).ShouldBe([1, 2, 3]);
         // 1,000 training rows (1,200 less 200 for validation) at batch 100: ten steps an epoch.
         ReadMetrics(directory).ShouldAllBe(m => m.StepSeconds > 0 && Math.Abs(m.StepSeconds * 10 - m.Seconds) < 1e-9);
-        var written = JsonParser.Default.Parse<Proto.TrialSummary>(File.ReadAllText(Path.Combine(directory, TrialExecution.SummaryFile)));
+        var written = JsonParser.Default.Parse<Proto.TrialSummary>(File.ReadAllText(Path.Combine(directory, TrialFolder.SummaryFile)));
         written.ShouldBe(summary);
         written.Status.ShouldBe(Proto.TrialStatus.Completed);
         written.EpochsRun.ShouldBe(3);
@@ -45,7 +46,7 @@ public class TrialExecutionTests
         var first = TrialExecution.Run(Config(4), directory, m => { if (m.Epoch == 2) stop.Cancel(); }, cancellation: stop.Token);
         first.Status.ShouldBe(Proto.TrialStatus.Cancelled);
         // A line written after the last checkpoint (as if the process died between the two) must not survive.
-        File.AppendAllText(Path.Combine(directory, TrialExecution.MetricsFile), ReadMetrics(directory)[^1].ToString() + "\n");
+        File.AppendAllText(Path.Combine(directory, TrialFolder.MetricsFile), ReadMetrics(directory)[^1].ToString() + "\n");
 
         var resumed = TrialExecution.Run(Config(4), directory, cancellation: TestContext.Current.CancellationToken);
         resumed.Status.ShouldBe(Proto.TrialStatus.Completed);
@@ -77,8 +78,8 @@ public class TrialExecutionTests
             cancellation: TestContext.Current.CancellationToken, attempt: 3);
         (overtaken.Status, overtaken.FailureReason).ShouldBe((Proto.TrialStatus.Cancelled, "attempt 3 was superseded by attempt 4, which owns the trial's folder now"));
         ReadMetrics(directory).Select(m => m.Epoch).ShouldBe([1]); // epoch 2's checkpoint and line were never written
-        Checkpoint.ReadState(Path.Combine(directory, Trainer.LastCheckpoint)).EpochsDone.ShouldBe(1);
-        File.Exists(Path.Combine(directory, TrialExecution.SummaryFile)).ShouldBeFalse();
+        Checkpoint.ReadState(Path.Combine(directory, TrialFolder.LastCheckpointFile)).EpochsDone.ShouldBe(1);
+        File.Exists(Path.Combine(directory, TrialFolder.SummaryFile)).ShouldBeFalse();
 
         var current = TrialExecution.Run(Config(5), directory, cancellation: TestContext.Current.CancellationToken, attempt: 4);
         current.Status.ShouldBe(Proto.TrialStatus.Completed);

@@ -4,7 +4,7 @@ using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Training;
 using Proto = Orchestrator.Protocol.V1;
 
-namespace Orchestrator.GpuNode;
+namespace Orchestrator.Distillation.Trials;
 
 /// <summary>
 /// Runs one trial into its own folder: last.ckpt / best.ckpt, metrics.jsonl (one line per epoch) and
@@ -20,9 +20,6 @@ public sealed record TrialRequest(TrialConfig Config, string OutputDirectory, lo
 
 public static class TrialExecution
 {
-    public const string MetricsFile = "metrics.jsonl";
-    public const string SummaryFile = "summary.json";
-
     /// <param name="attempt">The sweep's attempt number of this run (<see cref="Proto.JobSpec.Attempt"/>); 0 for a trial run by hand, which is not fenced.</param>
     /// <param name="stop">Its sweep stopped it (<see cref="TrainerTrial.Stop"/>): it ends after its batch with its best checkpoint's test accuracy.</param>
     public static Proto.TrialSummary Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
@@ -55,12 +52,13 @@ public static class TrialExecution
     /// </summary>
     static void Report(TrialRequest request, PackTrial trial, TrialOutcome outcome, double seconds, string pack, Action<string>? log)
     {
-        var summary = outcome.ToSummary(request.Config.Name, request.Config.Model.Name, seconds, Path.Combine(request.OutputDirectory, Trainer.BestCheckpoint));
+        var folder = new TrialFolder(request.OutputDirectory);
+        var summary = outcome.ToSummary(request.Config.Name, request.Config.Model.Name, seconds, folder.BestCheckpoint);
         summary.FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
         summary.Pack = pack;
         try
         {
-            AtomicFile.WriteText(Path.Combine(request.OutputDirectory, SummaryFile), TrialReports.ToIndentedJson(summary) + "\n", trial.Fence is null ? null : trial.Fence.Check);
+            folder.WriteSummary(summary, trial.Fence is null ? null : trial.Fence.Check);
         }
         catch (SupersededException superseded)
         {
@@ -76,13 +74,13 @@ public static class TrialExecution
     static PackTrial? Prepare(TrialRequest request, Action<string>? log)
     {
         Directory.CreateDirectory(request.OutputDirectory);
+        var folder = new TrialFolder(request.OutputDirectory);
         var fence = request.Attempt > 0 ? new AttemptFence(request.OutputDirectory, request.Attempt) : null;
         Action? check = fence is null ? null : fence.Check;
-        string metricsPath = Path.Combine(request.OutputDirectory, MetricsFile);
         try
         {
             fence?.NotSuperseded();
-            if (Finished(request.Config, request.OutputDirectory) is { } finished)
+            if (Finished(request.Config, folder) is { } finished)
             {
                 // Dispatched again after it finished (its report went to a coordinator that died before storing it):
                 // its result stands, and nothing in its folder changes.
@@ -91,7 +89,7 @@ public static class TrialExecution
                 return null;
             }
             fence?.Claim();
-            RewriteMetricsFromCheckpoint(request.OutputDirectory, metricsPath, log, check);
+            RewriteMetricsFromCheckpoint(folder, log, check);
         }
         catch (SupersededException superseded)
         {
@@ -101,7 +99,7 @@ public static class TrialExecution
         return new PackTrial(request.Config, request.OutputDirectory, metrics =>
         {
             check?.Invoke();
-            File.AppendAllText(metricsPath, TrialReports.ToJsonLine(metrics.ToProto()) + "\n");
+            folder.AppendEpoch(metrics.ToProto());
             request.OnEpoch?.Invoke(metrics);
         }, request.Cancellation, fence, request.Stop);
     }
@@ -113,36 +111,24 @@ public static class TrialExecution
     }
 
     /// <summary>The folder's summary if it says this configuration's run completed (or stopped early, or its sweep stopped it); else null.</summary>
-    static Proto.TrialSummary? Finished(TrialConfig config, string outputDirectory)
-    {
-        string path = Path.Combine(outputDirectory, SummaryFile);
-        if (!File.Exists(path)) return null;
-        Proto.TrialSummary summary;
-        try
-        {
-            summary = Google.Protobuf.JsonParser.Default.Parse<Proto.TrialSummary>(File.ReadAllText(path));
-        }
-        catch (Google.Protobuf.InvalidProtocolBufferException)
-        {
-            return null; // not one this tool wrote: the run goes ahead and replaces it
-        }
-        bool finished = summary.Status is Proto.TrialStatus.Completed or Proto.TrialStatus.EarlyStopped or Proto.TrialStatus.Stopped;
-        return finished && summary.ConfigurationHash == config.Hash() ? summary : null;
-    }
+    /// <remarks>One this tool did not write counts as none: the run goes ahead and replaces it.</remarks>
+    static Proto.TrialSummary? Finished(TrialConfig config, TrialFolder folder) =>
+        folder.ReadSummary() is { Status: Proto.TrialStatus.Completed or Proto.TrialStatus.EarlyStopped or Proto.TrialStatus.Stopped } summary
+        && summary.ConfigurationHash == config.Hash()
+            ? summary
+            : null;
 
     /// <summary>metrics.jsonl always holds exactly the epochs of last.ckpt, so a resumed run neither repeats nor loses lines.</summary>
-    static void RewriteMetricsFromCheckpoint(string outputDirectory, string metricsPath, Action<string>? log, Action? check)
+    static void RewriteMetricsFromCheckpoint(TrialFolder folder, Action<string>? log, Action? check)
     {
-        string last = Path.Combine(outputDirectory, Trainer.LastCheckpoint);
-        if (!File.Exists(last))
+        if (!File.Exists(folder.LastCheckpoint))
         {
             log?.Invoke("no checkpoint: starting from epoch 1");
-            check?.Invoke();
-            File.Delete(metricsPath);
+            folder.RewriteEpochs([], check);
             return;
         }
-        var history = Checkpoint.ReadState(last).History;
-        log?.Invoke($"resuming from {last} after epoch {history.Count}");
-        AtomicFile.WriteText(metricsPath, string.Concat(history.Select(m => TrialReports.ToJsonLine(m.ToProto()) + "\n")), check);
+        var history = Checkpoint.ReadState(folder.LastCheckpoint).History;
+        log?.Invoke($"resuming from {folder.LastCheckpoint} after epoch {history.Count}");
+        folder.RewriteEpochs(history.Select(m => m.ToProto()).ToList(), check);
     }
 }

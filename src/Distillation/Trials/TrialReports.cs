@@ -1,19 +1,12 @@
-using Google.Protobuf;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Training;
 using Proto = Orchestrator.Protocol.V1;
 
-namespace Orchestrator.GpuNode;
+namespace Orchestrator.Distillation.Trials;
 
-/// <summary>Maps training results to the wire/file messages of src/Protocol, and writes them as JSON.</summary>
+/// <summary>Maps training results to the wire and file messages of src/Protocol (<see cref="TrialFolder"/> writes them).</summary>
 public static class TrialReports
 {
-    static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true));
-    static readonly JsonFormatter IndentedJson = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true).WithIndentation("  "));
-
-    public static string ToJsonLine(IMessage message) => Json.Format(message);
-    public static string ToIndentedJson(IMessage message) => IndentedJson.Format(message);
-
     public static Proto.EpochMetrics ToProto(this EpochMetrics m) => new()
     {
         Epoch = m.Epoch,

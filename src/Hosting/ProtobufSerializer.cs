@@ -4,7 +4,7 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Protocol;
+namespace Orchestrator.Hosting;
 
 /// <summary>
 /// Serializes the protobuf messages of src/Protocol for Akka remoting and persistence. The manifest is the message's
