@@ -58,7 +58,7 @@ public static class LocalCommand
     {
         string directory = plan.Directory;
         Directory.CreateDirectory(directory);
-        string jobs = plan.Sweep.Method == "bayes"
+        string jobs = plan.Sweep.Method == SearchMethod.Bayes
             ? $"bayes: {plan.Sweep.RunCap} point(s) x {plan.Sweep.Seeds.Count} seed(s), proposed as slots free up,"
             : $"{plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s), {plan.Students.Count} student trial(s), {plan.Baselines.Count} baseline(s)";
         Console.WriteLine($"{plan.Sweep.Name}: {jobs} on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");

@@ -26,9 +26,9 @@ public static class ValidateCommand
         var sweep = plan.Sweep;
         var text = new System.Text.StringBuilder();
         string goal = $"chooses on {sweep.Metric.Name} ({(sweep.Metric.Maximize ? "maximize" : "minimize")}{(sweep.Metric.Target is { } t ? $", target {t}" : "")})";
-        text.AppendLine(sweep.Method == "bayes"
+        text.AppendLine(sweep.Method == SearchMethod.Bayes
             ? $"{sweep.Name}: valid. bayes search (TPE): proposes {sweep.RunCap} point(s) x {sweep.Seeds.Count} seed(s) as slots free up; every listed value and range end checked; {goal}."
-            : $"{sweep.Name}: valid. {sweep.Method} search, {plan.Points} point(s) x {sweep.Seeds.Count} seed(s) = {plan.Students.Count} student trial(s), " +
+            : $"{sweep.Name}: valid. {sweep.Method.Name()} search, {plan.Points} point(s) x {sweep.Seeds.Count} seed(s) = {plan.Students.Count} student trial(s), " +
               $"{plan.Baselines.Count} baseline(s), {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s); {goal}.");
         if (sweep.EarlyTerminate is { } early)
             text.AppendLine($"  early_terminate: hyperband, eta {early.Eta}{(early.Strict ? ", strict" : "")}, bands at epochs {string.Join(", ", plan.Bands)}");

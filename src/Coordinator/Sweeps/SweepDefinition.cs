@@ -30,7 +30,7 @@ public sealed record EarlyTerminate(int? MinIter, int? MaxIter, int? S, double E
 public sealed record SweepDefinition(
     string Name,
     string File,
-    string Method,
+    SearchMethod Method,
     SweepMetric Metric,
     IReadOnlyList<SweepParameter> Parameters,
     IReadOnlyList<int> Seeds,

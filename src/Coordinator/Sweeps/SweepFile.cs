@@ -12,7 +12,6 @@ public static partial class SweepFile
     public const int DefaultMaxTrials = 10_000;
     /// <summary>The most trials max_trials may allow: the sweep size the coordinator is measured to hold (docs/benchmarks.md, "At scale").</summary>
     public const int MostTrials = 1_000_000;
-    static readonly string[] Methods = ["grid", "random", "bayes"];
 
     /// <summary>A sweep's name names its folder and its journal entries: short, and nothing a path or a terminal reads otherwise (\z: no trailing newline).</summary>
     [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,99}\z")]
@@ -34,15 +33,16 @@ public static partial class SweepFile
         if (!NamePattern().IsMatch(name))
             throw root.Error("name", $"'{name}' may hold only lower-case letters, digits, '.', '_' and '-', at most 100 of them, and must start with a letter or digit.");
 
-        string method = root.String("method") ?? "grid";
-        if (!Methods.Contains(method))
-            throw root.Error("method", $"'{method}' is not a search method{Suggest.Nearest(method, Methods)}; use grid, random or bayes.");
+        string methodName = root.String("method") ?? "grid";
+        if (!SearchMethods.ByName.TryGetValue(methodName, out var method))
+            throw root.Error("method", $"'{methodName}' is not a search method{Suggest.Nearest(methodName, SearchMethods.ByName.Keys)}; use grid, random or bayes.");
 
         var metric = ReadMetric(root);
         var seeds = ReadSeeds(root);
         int? runCap = root.Int("run_cap");
         if (runCap is <= 0) throw root.Error("run_cap", "must be at least 1.");
-        if (method is "random" or "bayes" && runCap is null) throw root.Error("run_cap", $"{method} search needs run_cap: the number of parameter points to {(method == "random" ? "draw" : "propose")}.");
+        if (method is SearchMethod.Random or SearchMethod.Bayes && runCap is null)
+            throw root.Error("run_cap", $"{methodName} search needs run_cap: the number of parameter points to {(method == SearchMethod.Random ? "draw" : "propose")}.");
         int maxTrials = root.Int("max_trials") ?? DefaultMaxTrials;
         if (maxTrials is <= 0 or > MostTrials) throw root.Error("max_trials", $"must be between 1 and {MostTrials:N0}.");
         int samplingSeed = root.Int("sampling_seed") ?? 0;
@@ -142,7 +142,7 @@ public static partial class SweepFile
         return seeds;
     }
 
-    static List<SweepParameter> ReadParameters(ConfigMap root, string method, YamlNode? teacher)
+    static List<SweepParameter> ReadParameters(ConfigMap root, SearchMethod method, YamlNode? teacher)
     {
         var section = root.Section("parameters");
         var parameters = new List<SweepParameter>();
@@ -154,7 +154,7 @@ public static partial class SweepFile
             if (path.Length < 2 || path[0] is not ("student" or "teacher" or "dataset" or "soft_targets") || path.Any(string.IsNullOrEmpty))
                 throw section.Error(name, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr, teacher.epochs, " +
                                           $"dataset.labels or soft_targets.aggregation, or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
-            if (method == "bayes" && path[0] != "student")
+            if (method == SearchMethod.Bayes && path[0] != "student")
                 throw section.Error(name, "bayes proposes student settings only (every point shares the teachers and their soft targets); " +
                                           "sweep teacher or soft_targets settings with method: grid or random.");
             if (path[0] == "teacher" && teacher is null)
@@ -167,7 +167,7 @@ public static partial class SweepFile
         return parameters;
     }
 
-    static SweepParameter ReadParameter(ConfigMap spec, string name, string[] path, YamlNode origin, string method)
+    static SweepParameter ReadParameter(ConfigMap spec, string name, string[] path, YamlNode origin, SearchMethod method)
     {
         var value = spec.Node("value");
         var values = spec.Node("values");
@@ -184,7 +184,7 @@ public static partial class SweepFile
             if (list.Children.Count == 0) throw spec.Error("values", "is empty: an empty list leaves nothing to try; give at least one value.");
             return new SweepParameter(name, path, origin, list.Children.ToList());
         }
-        if (method == "grid") throw spec.Error(distribution is null ? "min" : "distribution", "a grid needs a finite list: use values: [...], or method: random for min/max ranges.");
+        if (method == SearchMethod.Grid) throw spec.Error(distribution is null ? "min" : "distribution", "a grid needs a finite list: use values: [...], or method: random for min/max ranges.");
         if (min is null || max is null) throw spec.Error(min is null ? "min" : "max", "a range needs both min and max.");
         distribution ??= "uniform";
         if (!SweepParameter.Distributions.Contains(distribution))

@@ -39,10 +39,10 @@ public static class SweepPlanner
     /// </remarks>
     public static SweepPlan Plan(SweepDefinition sweep, string directory)
     {
-        var points = sweep.Method switch { "grid" => GridPoints(sweep), "random" => RandomPoints(sweep), _ => [] };
+        var points = sweep.Method switch { SearchMethod.Grid => GridPoints(sweep), SearchMethod.Random => RandomPoints(sweep), _ => [] };
         var hashes = new FileHashes();
-        if (sweep.Method != "grid") CheckValues(sweep, hashes);
-        if (sweep.Method == "bayes") CheckSize(sweep, sweep.RunCap!.Value, $"run_cap proposes {sweep.RunCap} point(s)");
+        if (sweep.Method != SearchMethod.Grid) CheckValues(sweep, hashes);
+        if (sweep.Method == SearchMethod.Bayes) CheckSize(sweep, sweep.RunCap!.Value, $"run_cap proposes {sweep.RunCap} point(s)");
         var plan = PlanPoints(sweep, directory, points, hashes);
         if (sweep.EarlyTerminate is { } early && plan.Bands.Count == 0)
             throw new UserInputException($"{early.Origin}: early_terminate: no band falls within the students' {plan.StudentEpochs} epochs; " +
@@ -332,7 +332,7 @@ public static class SweepPlanner
     /// </summary>
     static void CheckValues(SweepDefinition sweep, FileHashes hashes)
     {
-        foreach (var parameter in sweep.Parameters.Where(p => p.IsDistribution || sweep.Method == "bayes"))
+        foreach (var parameter in sweep.Parameters.Where(p => p.IsDistribution || sweep.Method == SearchMethod.Bayes))
             foreach (var value in parameter.IsDistribution ? [parameter.ValueAt(parameter.Min), parameter.ValueAt(parameter.Max)] : parameter.Values)
             {
                 var origins = new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);

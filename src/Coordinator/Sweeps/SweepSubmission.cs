@@ -22,7 +22,7 @@ public static class SweepSubmission
         if (plan.Sweep.EarlyTerminate is { } early)
             submit.EarlyTermination = new EarlyTermination { Bands = { plan.Bands }, Eta = early.Eta, Strict = early.Strict };
         if (plan.Sweep.Metric.Target is { } target) submit.Target = target;
-        if (plan.Sweep.Method == "bayes")
+        if (plan.Sweep.Method == SearchMethod.Bayes)
             submit.Bayes = new BayesSearch { SweepFile = plan.Sweep.Text, SweepPath = plan.Sweep.File, RunCap = plan.Sweep.RunCap!.Value, SamplingSeed = plan.Sweep.SamplingSeed };
         submit.Jobs.Add(plan.Jobs.Select(job => Planned(job, plan.Sweep.Pack)));
         return submit;
