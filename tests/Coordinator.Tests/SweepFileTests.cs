@@ -38,7 +38,7 @@ public class SweepFileTests
         plan.Students.Count.ShouldBe(3 * 2 * 2 * 3);
         plan.Teachers.Count.ShouldBe(1);
         var softTargets = plan.Jobs.Single(j => j.Kind == JobKind.SoftTargets);
-        softTargets.DependsOn.Count.ShouldBe(SweepPlanner.DefaultShards);
+        softTargets.DependsOn.Count.ShouldBe(Distillation.SoftTargets.SoftTargetSettings.DefaultShards);
         plan.SoftTargetJobs.Where(j => j.Kind == JobKind.SoftTargetShard).ShouldAllBe(j => j.DependsOn.SequenceEqual(new[] { plan.Teachers[0].Id }));
         plan.Students.ShouldAllBe(s => s.DependsOn.SequenceEqual(new[] { softTargets.Id }));
         plan.Students.Select(s => s.Id).Distinct().Count().ShouldBe(plan.Students.Count);

@@ -67,7 +67,7 @@ public sealed class TorchScriptSweepTests
         plan.Teachers.Count.ShouldBe(1);
         var members = plan.Jobs.Single(j => j.Kind == JobKind.SoftTargets).SoftTargets!.Teachers.Members;
         members.Select(m => m.TorchScript is not null).ShouldBe([true, false]);
-        plan.Jobs.Where(j => j.Kind == JobKind.SoftTargetShard).Count(j => j.DependsOn.Count == 0).ShouldBe(SweepPlanner.DefaultShards); // the PyTorch teacher's shards wait for nothing
+        plan.Jobs.Where(j => j.Kind == JobKind.SoftTargetShard).Count(j => j.DependsOn.Count == 0).ShouldBe(Distillation.SoftTargets.SoftTargetSettings.DefaultShards); // the PyTorch teacher's shards wait for nothing
     }
 
     [Fact]

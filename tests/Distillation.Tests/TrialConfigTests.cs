@@ -62,6 +62,26 @@ public class TrialConfigTests
         (single.Aggregation, single.Mode, single.Dtype).ShouldBe((Aggregation.MeanLogits, SoftTargetMode.Cached, SoftTargetDtype.Float32));
     }
 
+    [Fact]
+    public void Soft_target_settings_are_spelled_as_in_sweep_files_and_the_old_spelling_is_read_with_a_warning()
+    {
+        const string Members = "teacher: { checkpoints: [t1/best.ckpt, t2/best.ckpt] }";
+        var current = TrialConfig.Load(TestData.WriteFile("trial.yaml", Student.Replace("teacher: ../teacher/best.ckpt",
+            Members + "\nsoft_targets: { mode: online, aggregation: mean-probs, dtype: float16 }")), _ => throw new InvalidOperationException("no warning expected"));
+        var warnings = new List<string>();
+        var old = TrialConfig.Load(TestData.WriteFile("trial.yaml", Student.Replace("teacher: ../teacher/best.ckpt",
+            "teacher: { checkpoints: [t1/best.ckpt, t2/best.ckpt], aggregation: mean-probs, soft_targets: online, dtype: float16 }")), warnings.Add);
+        old.Teacher.ShouldBe(current.Teacher);
+        old.Hash().ShouldBe(current.Hash()); // the same trial, whichever way it is written
+        warnings.Count.ShouldBe(3);
+        warnings[0].ShouldEndWith("teacher.aggregation: this spelling is still read; write it as soft_targets: { aggregation: ... } at the top level, as sweep files do.");
+        warnings[1].ShouldContain("teacher.soft_targets: this spelling is still read; write it as soft_targets: { mode: ... }");
+        TrialConfig.Load(TestData.WriteFile("trial.yaml", Student.Replace("teacher: ../teacher/best.ckpt", Members + "\nsoft_targets: online"))).Teacher!.Mode
+            .ShouldBe(SoftTargetMode.Online);
+        Should.Throw<UserInputException>(() => TrialConfig.Load(TestData.WriteFile("trial.yaml", Student.Replace("teacher: ../teacher/best.ckpt",
+            "teacher: { checkpoint: t.ckpt, dtype: float16 }\nsoft_targets: { mode: online }")))).Message.ShouldContain("teacher.dtype: is set both here and in soft_targets");
+    }
+
     [Theory]
     [InlineData("epoch: 5", "5:1: unknown key 'epoch' (did you mean 'epochs'?)")]
     [InlineData("batch_size: five", "5:13: batch_size: expected a whole number, found 'five'")]

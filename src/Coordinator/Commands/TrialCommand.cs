@@ -28,7 +28,7 @@ public static class TrialCommand
         };
         command.SetAction((parse, cancellation) =>
         {
-            var config = TrialConfig.Load(parse.GetRequiredValue(file).FullName);
+            var config = TrialConfig.Load(parse.GetRequiredValue(file).FullName, warning => Console.Error.WriteLine($"warning: {warning}"));
             config = config with
             {
                 Name = parse.GetValue(name) ?? config.Name,

@@ -25,10 +25,6 @@ public static class SweepPlanner
 {
     const string TrialPrefix = "trial-", BaselinePrefix = "baseline-";
 
-    /// <summary>Options of the soft_targets section: how students receive their teachers' outputs.</summary>
-    sealed record SoftTargetOptions(Aggregation Aggregation, double? AggregationTemperature, SoftTargetMode Mode, SoftTargetDtype Dtype, int Shards,
-        (int Count, ConfigMap At)? Views);
-
     /// <summary>A teacher of a point: its checkpoint (where a teacher job will write it, or a given file), what identifies it, and its job if trained here.</summary>
     sealed record Member(TeacherSource Source, string Identity, PlannedJob? Job);
 
@@ -98,12 +94,10 @@ public static class SweepPlanner
                 else
                 {
                     // Views are of each student's own augmentation, so they are checked against it here, point by point.
-                    var views = options.Views is var (count, at) ? at.Check("views", () => AugmentedViews.Create(count, options.Mode, config.Training.Augment)) : null;
-                    var ensemble = new TeacherEnsemble(members.Select(m => m.Source).ToList(), options.Aggregation,
-                        options.AggregationTemperature ?? config.Loss.Temperature, options.Mode, options.Dtype, views);
+                    var ensemble = options.Settings.Ensemble(members.Select(m => m.Source).ToList(), config.Loss.Temperature, config.Training.Augment, options.At);
                     config = config with { Teacher = ensemble };
-                    var dependsOn = options.Mode == SoftTargetMode.Cached
-                        ? [PlanSoftTargets(members, ensemble, config, options.Shards, jobs)]
+                    var dependsOn = options.Settings.Mode == SoftTargetMode.Cached
+                        ? [PlanSoftTargets(members, ensemble, config, options.Settings.Shards, jobs)]
                         : members.Where(m => m.Job is not null).Select(m => m.Job!.Id).ToList();
                     job = Student(TrialPrefix + config.Identity(string.Join(",", members.Select(m => m.Identity))), config, dependsOn, shown);
                     if (sweep.Baseline) job = job with { Baseline = PlanBaseline(config, point, jobs).Id };
@@ -220,25 +214,14 @@ public static class SweepPlanner
         return members;
     }
 
-    static SoftTargetOptions ReadSoftTargetOptions(SweepDefinition sweep, YamlMappingNode section, Dictionary<YamlNode, YamlNode> origins)
+    /// <summary>The soft_targets section (<see cref="SoftTargetSettings"/>), and where it is for the errors found once a student is known.</summary>
+    static (SoftTargetSettings Settings, ConfigMap At) ReadSoftTargetOptions(SweepDefinition sweep, YamlMappingNode section, Dictionary<YamlNode, YamlNode> origins)
     {
         var map = ConfigMap.FromNode(section, sweep.File, origins, "soft_targets.");
-        var aggregation = map.Choice("aggregation", TeacherEnsemble.AggregationNames, Aggregation.MeanLogits);
-        double? temperature = map.Double("aggregation_temperature");
-        if (temperature is not null && aggregation != Aggregation.MeanProbs)
-            throw map.Error("aggregation_temperature", "only mean-probs uses a temperature to combine teachers; remove it, or set aggregation: mean-probs.");
-        if (temperature is { } t) map.Check("aggregation_temperature", () => LossRecipe.CheckTemperature(t));
-        var mode = map.Choice("mode", TeacherEnsemble.ModeNames, SoftTargetMode.Cached);
-        var dtype = map.Choice("dtype", TeacherEnsemble.DtypeNames, SoftTargetDtype.Float32);
-        int shards = map.Int("shards") ?? DefaultShards;
-        if (shards is < 1 or > 1024) throw map.Error("shards", "must be between 1 and 1024: how many generation jobs split each teacher's pass over the data.");
-        (int, ConfigMap)? views = map.Int("views") is { } count ? (count, map) : null;
+        var settings = SoftTargetSettings.Read(map, shards: true);
         map.RejectUnknownKeys();
-        return new SoftTargetOptions(aggregation, temperature, mode, dtype, shards, views);
+        return (settings, map);
     }
-
-    /// <summary>Generation jobs per teacher when the sweep does not say: enough to spread a teacher over a few slots.</summary>
-    public const int DefaultShards = 4;
 
     /// <summary>
     /// The soft-target jobs a cached student needs: per teacher and shard a generation job (shared by every

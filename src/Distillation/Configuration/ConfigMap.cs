@@ -14,12 +14,15 @@ public sealed class ConfigMap
     readonly string file;
     readonly string prefix;
     readonly HashSet<string> known = [];
+    /// <summary>Shared by a file's root and its sections: what was read but should be written otherwise.</summary>
+    readonly List<string> warnings;
     /// <summary>Nodes built in code, mapped to the node in the file that caused them (whose position errors report).</summary>
     readonly IReadOnlyDictionary<YamlNode, YamlNode> origins;
 
-    ConfigMap(YamlMappingNode node, string file, string prefix, IReadOnlyDictionary<YamlNode, YamlNode>? origins = null)
+    ConfigMap(YamlMappingNode node, string file, string prefix, IReadOnlyDictionary<YamlNode, YamlNode>? origins = null, List<string>? warnings = null)
     {
         this.node = node;
+        this.warnings = warnings ?? [];
         this.file = file;
         this.prefix = prefix;
         this.origins = origins ?? new Dictionary<YamlNode, YamlNode>(ReferenceEqualityComparer.Instance);
@@ -79,6 +82,11 @@ public sealed class ConfigMap
     }
 
     /// <summary>An error about <paramref name="key"/>'s value (or about the section itself when the key is absent).</summary>
+    /// <summary>What the file's settings said that still works but should be written otherwise (an old spelling), each with where it is.</summary>
+    public IReadOnlyList<string> Warnings => warnings;
+
+    public void Warn(string key, string message) => warnings.Add($"{Where(Find(key) ?? node)}: {prefix}{key}: {message}");
+
     public UserInputException Error(string key, string message)
     {
         var at = Find(key) ?? node;
@@ -125,9 +133,9 @@ public sealed class ConfigMap
         switch (Find(key))
         {
             case null: return null;
-            case YamlMappingNode map: return new ConfigMap(map, file, $"{prefix}{key}.", origins);
+            case YamlMappingNode map: return new ConfigMap(map, file, $"{prefix}{key}.", origins, warnings);
             case YamlScalarNode scalar when shorthandKey is not null:
-                return new ConfigMap(new YamlMappingNode(new YamlScalarNode(shorthandKey), scalar), file, $"{prefix}{key}.", origins);
+                return new ConfigMap(new YamlMappingNode(new YamlScalarNode(shorthandKey), scalar), file, $"{prefix}{key}.", origins, warnings);
             case var other:
                 throw new UserInputException($"{Where(other)}: {prefix}{key}: expected a mapping (key: value pairs){(shorthandKey is null ? "" : $" or a {shorthandKey}")}.");
         }

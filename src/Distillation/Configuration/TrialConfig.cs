@@ -44,7 +44,14 @@ public sealed partial record TrialConfig(
     /// <summary>The largest batch: Fashion-MNIST's whole training set in one step is 60,000.</summary>
     public const int MaxBatchSize = 65_536;
 
-    public static TrialConfig Load(string path) => Parse(ConfigMap.Load(path), Path.GetFileNameWithoutExtension(path));
+    /// <param name="warn">Receives each setting written in an old spelling, with its place and the new one.</param>
+    public static TrialConfig Load(string path, Action<string>? warn = null)
+    {
+        var root = ConfigMap.Load(path);
+        var config = Parse(root, Path.GetFileNameWithoutExtension(path));
+        foreach (string warning in root.Warnings) warn?.Invoke(warning);
+        return config;
+    }
 
     /// <summary>Reads a trial from a mapping (a trial file, or one point of a sweep); relative paths are relative to its file.</summary>
     public static TrialConfig Parse(ConfigMap root, string defaultName)
@@ -125,19 +132,33 @@ public sealed partial record TrialConfig(
     private static partial Regex Sha256Pattern();
 
     /// <summary>
-    /// teacher: a checkpoint (one teacher), checkpoints (an ensemble) or a torchscript file, optional sha256 pins, and how the outputs
-    /// are combined and delivered. mean-probs averages probabilities at the loss temperature unless told otherwise.
+    /// teacher: a checkpoint (one teacher), checkpoints (an ensemble) or a torchscript file, optional sha256 pins; and
+    /// soft_targets: how their outputs are combined and delivered, as sweep files write it (<see cref="SoftTargetSettings"/>).
+    /// The teacher section's own soft_targets, aggregation, ... (the old spelling) are still read, with a warning.
     /// </summary>
     static TeacherEnsemble? ReadTeacher(ConfigMap root, LossRecipe loss, AugmentOptions? augment, string dataset)
     {
         var teacher = root.Section("teacher", shorthandKey: "checkpoint");
-        if (teacher is null) return null;
+        var softTargets = root.Section("soft_targets", shorthandKey: "mode");
+        if (teacher is null)
+            return softTargets is null ? null : throw root.Error("soft_targets", "says how teacher outputs reach the student, but there is no teacher; add teacher: { checkpoint: ... } or remove it.");
         List<TeacherSource> members;
         if (teacher.String("torchscript") is { } script)
             members = [TorchScriptTeacher.Read(teacher, ResolvePath(root.FilePath, script)!, DatasetRegistry.Get(dataset), TeacherSource.FileSha256)];
         else
             members = ReadCheckpoints(teacher, root.FilePath);
-        return ReadDelivery(teacher, loss, augment, members);
+        var old = SoftTargetSettings.OldTeacherKeys.Where(k => teacher.Node(k) is not null).ToList();
+        if (old.Count > 0 && softTargets is not null)
+            throw teacher.Error(old[0], "is set both here and in soft_targets; keep the soft_targets section only.");
+        foreach (string key in old)
+            teacher.Warn(key, $"this spelling is still read; write it as soft_targets: {{ {(key == "soft_targets" ? "mode" : key)}: ... }} at the top level, as sweep files do.");
+        var settings = softTargets is not null ? SoftTargetSettings.Read(softTargets) : SoftTargetSettings.Read(teacher, modeKey: "soft_targets");
+        softTargets?.RejectUnknownKeys();
+        var at = softTargets ?? teacher;
+        at.Check("aggregation_temperature", () => LossRecipe.CheckTemperature(settings.AggregationTemperature ?? loss.Temperature));
+        var ensemble = settings.Ensemble(members, loss.Temperature, augment, at);
+        teacher.RejectUnknownKeys();
+        return ensemble;
     }
 
     /// <summary>checkpoint: one teacher, or checkpoints: an ensemble, with optional sha256 pins.</summary>
@@ -159,22 +180,6 @@ public sealed partial record TrialConfig(
         if (pins?.FirstOrDefault(p => !Sha256Pattern().IsMatch(p)) is { } bad)
             throw teacher.Error("sha256", $"'{bad}' is not a SHA-256 (64 hex digits; sha256sum <file> prints it).");
         return paths.Select((p, i) => new TeacherSource(ResolvePath(filePath, p)!, pins?[i].ToLowerInvariant())).ToList();
-    }
-
-    /// <summary>How the teachers' outputs are combined and delivered.</summary>
-    static TeacherEnsemble ReadDelivery(ConfigMap teacher, LossRecipe loss, AugmentOptions? augment, List<TeacherSource> members)
-    {
-        var aggregation = teacher.Choice("aggregation", TeacherEnsemble.AggregationNames, Aggregation.MeanLogits);
-        double? aggregationTemperature = teacher.Double("aggregation_temperature");
-        if (aggregationTemperature is not null && aggregation != Aggregation.MeanProbs)
-            throw teacher.Error("aggregation_temperature", "only mean-probs uses a temperature to combine teachers; remove it, or set aggregation: mean-probs.");
-        double temperature = aggregationTemperature ?? loss.Temperature;
-        teacher.Check("aggregation_temperature", () => LossRecipe.CheckTemperature(temperature));
-        var mode = teacher.Choice("soft_targets", TeacherEnsemble.ModeNames, SoftTargetMode.Cached);
-        var dtype = teacher.Choice("dtype", TeacherEnsemble.DtypeNames, SoftTargetDtype.Float32);
-        var views = teacher.Int("views") is { } count ? teacher.Check("views", () => AugmentedViews.Create(count, mode, augment)) : null;
-        teacher.RejectUnknownKeys();
-        return new TeacherEnsemble(members, aggregation, temperature, mode, dtype, views);
     }
 
     static LossRecipe ReadLoss(ConfigMap root)
