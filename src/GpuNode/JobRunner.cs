@@ -1,5 +1,5 @@
-using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Protocol;
 using Orchestrator.Protocol.V1;
 

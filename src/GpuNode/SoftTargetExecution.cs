@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.SoftTargets;
-using Devices = Orchestrator.Distillation.Training.Devices;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Protocol.V1;
+using Devices = Orchestrator.Distillation.Training.Devices;
 
 namespace Orchestrator.GpuNode;
 

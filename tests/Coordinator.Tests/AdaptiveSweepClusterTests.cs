@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;

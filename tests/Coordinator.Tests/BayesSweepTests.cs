@@ -1,7 +1,8 @@
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Search;
 using Orchestrator.Coordinator.State;
-using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Distillation;
 using Orchestrator.Protocol.V1;
 using Orchestrator.Tests;
@@ -72,7 +73,7 @@ public sealed class BayesSweepTests
         var state = new SweepState("bayes");
         Run(state, state.Decide(submit).Events);
         (state.Complete, state.MayPropose).ShouldBe((false, true));
-        var planner = new BayesPlanner(state.Sweep!.Bayes, state.Sweep.OutputRoot);
+        var planner = BayesPlanning.For(state.Sweep!.Bayes, state.Sweep.OutputRoot);
 
         var first = Propose(state, planner, slots: 5); // two points of two seeds fill 4 of the 5 slots
         first.Events.OfType<PointProposed>().Count().ShouldBe(2);
@@ -100,7 +101,7 @@ public sealed class BayesSweepTests
         {
             var state = new SweepState("bayes");
             Run(state, state.Decide(Submitted()).Events);
-            planner = new BayesPlanner(state.Sweep!.Bayes, state.Sweep.OutputRoot);
+            planner = BayesPlanning.For(state.Sweep!.Bayes, state.Sweep.OutputRoot);
             return state;
         }
         var one = Fresh(out var onePlanner);
@@ -116,7 +117,7 @@ public sealed class BayesSweepTests
         restored.Restore(SweepSnapshot.Parser.ParseFrom(one.Snapshot().ToByteArray()));
         restored.Status().ShouldBe(one.Status());
         restored.Proposals.ShouldBe(one.Proposals);
-        Propose(restored, new BayesPlanner(restored.Sweep!.Bayes, restored.Sweep.OutputRoot), 4).Events.ShouldBe(Propose(one, onePlanner, 4).Events);
+        Propose(restored, BayesPlanning.For(restored.Sweep!.Bayes, restored.Sweep.OutputRoot), 4).Events.ShouldBe(Propose(one, onePlanner, 4).Events);
     }
 
     [Fact]
@@ -124,7 +125,7 @@ public sealed class BayesSweepTests
     {
         var state = new SweepState("bayes");
         Run(state, state.Decide(Submitted()).Events);
-        var planner = new BayesPlanner(state.Sweep!.Bayes, state.Sweep.OutputRoot);
+        var planner = BayesPlanning.For(state.Sweep!.Bayes, state.Sweep.OutputRoot);
         for (int i = 0; i < 6; i++) { Propose(state, planner, 4); RunAll(state); } // 12 finished points
         var batch = Propose(state, planner, 8).Events.OfType<PointProposed>().ToList();
         batch.Count.ShouldBe(4);

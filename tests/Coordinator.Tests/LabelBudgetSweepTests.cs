@@ -1,4 +1,5 @@
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Protocol.V1;

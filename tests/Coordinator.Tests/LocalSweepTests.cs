@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Results;
+using Orchestrator.Coordinator.Search;
 using Orchestrator.Protocol.V1;
 using Orchestrator.Tests;
 using Shouldly;

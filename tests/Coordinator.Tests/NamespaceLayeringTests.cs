@@ -12,7 +12,7 @@ namespace Orchestrator.Coordinator.Tests;
 public sealed partial class NamespaceLayeringTests
 {
     /// <summary>Top first; each may use only those after it.</summary>
-    static readonly string[] Layers = ["Benchmarks", "Commands", "Api", "Cluster", "Sweeps", "Search"];
+    static readonly string[] Layers = ["Benchmarks", "Commands", "Api", "Cluster", "State", "Planning", "Search", "Results"];
 
     [GeneratedRegex(@"^namespace Orchestrator\.Coordinator\.(\w+);", RegexOptions.Multiline)]
     private static partial Regex NamespaceLine();

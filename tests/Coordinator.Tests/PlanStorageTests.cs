@@ -1,12 +1,12 @@
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Planning;
 using Orchestrator.Coordinator.State;
-using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Protocol.V1;
-using PlannedJob = Orchestrator.Protocol.V1.PlannedJob;
 using Orchestrator.Tests;
 using Shouldly;
+using PlannedJob = Orchestrator.Protocol.V1.PlannedJob;
 
 namespace Orchestrator.Coordinator.Tests;
 

@@ -1,5 +1,5 @@
 using Orchestrator.Coordinator.Commands;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 using Shouldly;
 

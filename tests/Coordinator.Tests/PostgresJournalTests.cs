@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Npgsql;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
 using Orchestrator.Protocol.V1;
 using Orchestrator.Tests;
 using Shouldly;

@@ -3,16 +3,16 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Protocol.V1;
+using Shouldly;
 using OptimizerOptions = Orchestrator.Distillation.Training.OptimizerOptions;
 using ScheduleOptions = Orchestrator.Distillation.Training.ScheduleOptions;
 using TrainingOptions = Orchestrator.Distillation.Training.TrainingOptions;
-using Shouldly;
 
 namespace Orchestrator.Coordinator.Tests;
 

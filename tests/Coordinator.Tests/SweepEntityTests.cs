@@ -1,6 +1,5 @@
 // Akka TestKit expectations carry their own timeouts; passing the test token to each would add nothing.
 #pragma warning disable xUnit1051
-using JobStates = Orchestrator.Coordinator.Sweeps.JobStates;
 using Akka.Actor;
 using Akka.TestKit.Xunit;
 using Orchestrator.Coordinator.Cluster;
@@ -10,9 +9,9 @@ using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.Training;
-using TrialStatus = Orchestrator.Protocol.V1.TrialStatus;
 using Orchestrator.Protocol.V1;
 using Shouldly;
+using TrialStatus = Orchestrator.Protocol.V1.TrialStatus;
 
 namespace Orchestrator.Coordinator.Tests;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Orchestrator.Coordinator.Sweeps;
-using Orchestrator.Protocol.V1;
+using Orchestrator.Coordinator.Planning;
 using Orchestrator.Distillation;
+using Orchestrator.Protocol.V1;
 using Orchestrator.Tests;
 using Shouldly;
 

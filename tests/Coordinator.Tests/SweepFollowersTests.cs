@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Orchestrator.Coordinator.Api;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;
 using Orchestrator.Tests;

@@ -1,6 +1,6 @@
 using System.Xml.Linq;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 using Orchestrator.Tests;
 using Shouldly;

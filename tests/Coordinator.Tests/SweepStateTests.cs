@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Coordinator.State;
 using Orchestrator.Protocol.V1;
 using Shouldly;
@@ -302,11 +303,11 @@ public sealed class SweepStateTests
             foreach (var kind in new[] { JobKind.Teacher, JobKind.Student, JobKind.SoftTargetShard, JobKind.SoftTargets })
                 foreach (var jobState in new[] { JobState.Queued, JobState.Running, JobState.Done, JobState.Failed, JobState.Cancelled })
                     state.Count(kind, jobState).ShouldBe(scanned.Count(j => j.Kind == kind && j.State == jobState), $"{kind} {jobState} after step {step}");
-            state.Complete.ShouldBe(scanned.All(j => Sweeps.JobStates.IsFinished(j.State)));
+            state.Complete.ShouldBe(scanned.All(j => JobStates.IsFinished(j.State)));
             var full = state.Status();
             (full.Counts.Done, full.TotalJobs).ShouldBe((scanned.Count(j => j.State == JobState.Done), 200));
             if (step % 100 == 0) TheSameRestored(state, full);
-            var best = Sweeps.SweepResults.Best(full); // ranked from every job, as results.csv is
+            var best = SweepResults.Best(full); // ranked from every job, as results.csv is
             if (best is null) full.Best.ShouldBeNull();
             else
             {
@@ -367,7 +368,7 @@ public sealed class SweepStateTests
             if (page.Jobs.Count == 0) break;
             paged.AddRange(page.Jobs);
         }
-        paged.Select(j => j.JobId).ShouldBe(Sweeps.SweepResults.InTableOrder(state.Status().Jobs).Select(j => j.JobId));
+        paged.Select(j => j.JobId).ShouldBe(SweepResults.InTableOrder(state.Status().Jobs).Select(j => j.JobId));
         paged.Select(j => j.JobId).Distinct().Count().ShouldBe(2500);
         paged.First().Kind.ShouldBe(JobKind.Teacher);
         state.Status(0, 0).Jobs.ShouldBeEmpty();

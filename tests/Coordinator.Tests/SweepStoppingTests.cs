@@ -1,8 +1,8 @@
 using Google.Protobuf;
 using Orchestrator.Coordinator.Cluster;
+using Orchestrator.Coordinator.Results;
+using Orchestrator.Coordinator.Search;
 using Orchestrator.Coordinator.State;
-using Hyperband = Orchestrator.Coordinator.Sweeps.Hyperband;
-using SweepResults = Orchestrator.Coordinator.Sweeps.SweepResults;
 using Orchestrator.Protocol.V1;
 using Shouldly;
 

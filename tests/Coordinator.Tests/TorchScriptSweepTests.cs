@@ -1,4 +1,4 @@
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
 using Orchestrator.Distillation;
 using Orchestrator.Protocol.V1;
 using Orchestrator.Tests;

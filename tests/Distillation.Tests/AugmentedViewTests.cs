@@ -1,12 +1,12 @@
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
-using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Distillation.Tests;
 

@@ -2,10 +2,10 @@ using System.Text.Json;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
-using Orchestrator.Distillation.Trials;
 
 namespace Orchestrator.Distillation.Tests;
 

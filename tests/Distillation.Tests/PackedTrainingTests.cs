@@ -3,10 +3,10 @@ using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
-using Orchestrator.Distillation.Trials;
 
 namespace Orchestrator.Distillation.Tests;
 

@@ -1,11 +1,11 @@
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
+using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
-using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Distillation.Tests;
 

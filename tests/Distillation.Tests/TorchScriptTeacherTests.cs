@@ -1,10 +1,10 @@
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Tests;
 using Shouldly;
 using static TorchSharp.torch;
-using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Distillation.Tests;
 

@@ -4,13 +4,13 @@ using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;
-using EpochMetrics = Orchestrator.Protocol.V1.EpochMetrics;
-using TrialStatus = Orchestrator.Protocol.V1.TrialStatus;
 using Orchestrator.Tests;
 using Shouldly;
-using Orchestrator.Distillation.Trials;
+using EpochMetrics = Orchestrator.Protocol.V1.EpochMetrics;
+using TrialStatus = Orchestrator.Protocol.V1.TrialStatus;
 
 namespace Orchestrator.GpuNode.Tests;
 

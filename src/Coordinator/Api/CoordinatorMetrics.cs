@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Api;

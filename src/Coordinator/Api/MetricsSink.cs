@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Api;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Grpc.Core;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Distillation;
 using Orchestrator.Protocol.V1;
 

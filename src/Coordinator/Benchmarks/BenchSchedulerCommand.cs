@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Commands;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.GpuNode;
 using Orchestrator.Protocol.V1;
 
@@ -63,9 +64,9 @@ public static class BenchSchedulerCommand
                           $"then {pages.Order().ElementAt(pages.Count / 2):F1} ms (median of {pages.Count}), {first.Bytes:N0} bytes");
         var export = Stopwatch.StartNew();
         var counts = await SweepRegion.Summary(cluster.Sweeps, sweep, cancellation);
-        await Sweeps.SweepResults.WriteAsync(counts.ParameterNames, () => SweepRegion.Jobs(cluster.Sweeps, sweep, cancellation), directory);
+        await SweepResults.WriteAsync(counts.ParameterNames, () => SweepRegion.Jobs(cluster.Sweeps, sweep, cancellation), directory);
         Console.WriteLine($"results.csv and results.json of {counts.TotalJobs:N0} jobs, a page at a time: {export.Elapsed.TotalSeconds:F1} s, " +
-                          $"{new FileInfo(Path.Combine(directory, Sweeps.SweepResults.CsvFile)).Length / 1e6:F1} MB csv; peak RSS now {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+                          $"{new FileInfo(Path.Combine(directory, SweepResults.CsvFile)).Length / 1e6:F1} MB csv; peak RSS now {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
     }
 
     static async Task<int> RunAsync(int trials, double hold, int nodes, int slots, CancellationToken cancellation)

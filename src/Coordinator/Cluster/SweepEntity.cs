@@ -3,9 +3,11 @@ using Akka.Persistence;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Orchestrator.Protocol.V1;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Results;
+using Orchestrator.Coordinator.Search;
 using Orchestrator.Coordinator.State;
-using JobLine = Orchestrator.Coordinator.Sweeps.JobLine;
+using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Cluster;
 
@@ -157,7 +159,7 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>What a bayes sweep plans its proposals with: made from its sweep file, off this actor's thread, on the first proposal of this incarnation.</summary>
-    Sweeps.BayesPlanner? planner;
+    BayesPlanner? planner;
     /// <summary>A proposal is being planned (one at a time); the sweep file no longer plans (a teacher checkpoint it names is gone, say).</summary>
     bool planning, plannerBroken;
 
@@ -179,13 +181,13 @@ public sealed class SweepEntity : ReceivePersistentActor, IWithTimers
         var (known, bayes, outputRoot, replyTo) = (planner, state.Sweep!.Bayes, state.Sweep.OutputRoot, Sender);
         Task.Run(() =>
         {
-            var used = known ?? new Sweeps.BayesPlanner(bayes, outputRoot);
+            var used = known ?? BayesPlanning.For(bayes, outputRoot);
             return new Planned(used, used.Propose(plan!), replyTo);
         }).PipeTo(Self, failure: e => new PlanningFailed(e.GetBaseException() is Distillation.UserInputException user ? user.Message : e.GetBaseException().ToString(), replyTo));
     }
 
     /// <summary>A proposal planned off the actor's thread, with the planner to keep.</summary>
-    sealed record Planned(Sweeps.BayesPlanner Planner, ProposedPoints Points, IActorRef ReplyTo);
+    sealed record Planned(BayesPlanner Planner, ProposedPoints Points, IActorRef ReplyTo);
 
     sealed record PlanningFailed(string Error, IActorRef ReplyTo);
 

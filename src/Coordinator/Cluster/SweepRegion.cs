@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Cluster;

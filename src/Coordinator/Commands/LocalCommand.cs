@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
 using Orchestrator.Distillation.SoftTargets;
 using Spectre.Console;
 using static TorchSharp.torch;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Coordinator.Api;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
 using Orchestrator.Distillation;
 using Orchestrator.Hosting;
 

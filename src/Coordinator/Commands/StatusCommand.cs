@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Google.Protobuf;
-using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation;
+using Orchestrator.Distillation.Trials;
 using Proto = Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Commands;

@@ -1,7 +1,8 @@
 using System.Threading.Channels;
 using Akka.Actor;
 using Orchestrator.Coordinator.Cluster;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Commands;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 using Spectre.Console;
 using Spectre.Console.Rendering;

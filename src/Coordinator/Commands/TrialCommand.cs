@@ -1,9 +1,9 @@
 using System.CommandLine;
-using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 using Proto = Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.Commands;

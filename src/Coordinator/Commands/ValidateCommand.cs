@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
 
 namespace Orchestrator.Coordinator.Commands;
 

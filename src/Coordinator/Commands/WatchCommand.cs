@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Threading.Channels;
 using Grpc.Core;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 using Spectre.Console;
 

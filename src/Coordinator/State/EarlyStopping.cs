@@ -1,5 +1,6 @@
 using Google.Protobuf;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
+using Orchestrator.Coordinator.Search;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.State;

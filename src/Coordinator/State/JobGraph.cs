@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Planning;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 using PlannedJob = Orchestrator.Protocol.V1.PlannedJob;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Google.Protobuf;
-using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.State;

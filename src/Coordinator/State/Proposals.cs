@@ -1,23 +1,9 @@
 using Google.Protobuf;
 using Orchestrator.Coordinator.Search;
-using Orchestrator.Coordinator.Sweeps;
 using Orchestrator.Protocol.V1;
 using PlannedJob = Orchestrator.Protocol.V1.PlannedJob;
 
 namespace Orchestrator.Coordinator.State;
-
-/// <summary>
-/// What a bayes sweep asks its planner for when slots are free: how many points at most, the estimator's observations
-/// (finished points in the order they finished) and its constant liar (the points still running), and the index of
-/// the first proposal, whose random draws come from (sampling_seed, index).
-/// </summary>
-public sealed record ProposalRequest(int FreeSlots, int MaxPoints, IReadOnlyList<Observation> Observations,
-    IReadOnlyList<IReadOnlyList<double>> Running, bool Maximize, int FirstIndex, int SamplingSeed);
-
-/// <summary>The points a planner proposed for a <see cref="ProposalRequest"/>: each point's values and every job it needs (its teachers and soft targets too).</summary>
-public sealed record ProposedPoints(int FirstIndex, IReadOnlyList<ProposedPoint> Points);
-
-public sealed record ProposedPoint(IReadOnlyList<double> Values, string Key, IReadOnlyList<PlannedJob> Jobs);
 
 /// <summary>
 /// method: bayes. Points are proposed when the scheduler has free slots and nothing runnable: the state asks
@@ -67,9 +53,6 @@ public sealed class Proposals(SubmitSweep sweep, JobGraph jobs, Scoreboard score
         }
         return new Decision(events, handOver, new NoProposal { SweepId = sweepId, Done = proposals.Count + proposed.Points.Count >= sweep.Bayes.RunCap });
     }
-
-    /// <summary>The random draws of proposal <paramref name="index"/>: a function of the sweep's sampling seed and the index only.</summary>
-    public static int ProposalSeed(int samplingSeed, int index) => (int)(((uint)samplingSeed * 2654435761u) ^ (uint)index);
 
     /// <summary>The finished points in the order they finished, each with its value: its mean over its seeds, or where it was stopped, its value at that band.</summary>
     List<Observation> Observations()

@@ -1,4 +1,4 @@
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.State;

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 using PlannedJob = Orchestrator.Protocol.V1.PlannedJob;
 

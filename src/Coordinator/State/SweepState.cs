@@ -1,11 +1,12 @@
 using Google.Protobuf;
-using Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Results;
+using Orchestrator.Coordinator.Search;
 using Orchestrator.Protocol.V1;
 
 namespace Orchestrator.Coordinator.State;
 
 /// <summary>
-/// One sweep as a pure state machine, what <see cref="Cluster.SweepEntity"/> persists and serves, composed of parts each
+/// One sweep as a pure state machine, what the cluster's sweep entity persists and serves, composed of parts each
 /// tested alone: the <see cref="JobGraph"/> (jobs, dependencies, counters, attempts), the <see cref="Scoreboard"/>
 /// (points and their ranking), <see cref="EarlyStopping"/> (hyperband and metric.target), <see cref="Proposals"/>
 /// (bayes), and the <see cref="SweepSnapshotCodec"/>. <c>Decide</c> turns a command into the events to persist and the

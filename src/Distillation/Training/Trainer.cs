@@ -1,9 +1,9 @@
-using Orchestrator.Distillation.Trials;
 using System.Diagnostics;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
+using Orchestrator.Distillation.Trials;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

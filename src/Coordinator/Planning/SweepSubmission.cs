@@ -2,7 +2,7 @@ using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Training;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Planning;
 
 public static class SweepSubmission
 {

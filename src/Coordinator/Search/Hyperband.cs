@@ -1,4 +1,4 @@
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Search;
 
 /// <summary>
 /// Hyperband early termination as Weights &amp; Biases Sweeps defines it (wandb/sweeps, hyperband_stopping.py): the

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Results;
 
 /// <summary>
 /// The plots of a sweep report, as inline SVG (no script, no external file, so report.html opens anywhere): lines

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Results;
 
 /// <summary>
 /// The rows of a sweep's results (results.csv, results.json, <c>orchestrator results</c>): one per job, with the

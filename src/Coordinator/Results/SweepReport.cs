@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
-using Orchestrator.Distillation.Trials;
 using Orchestrator.Distillation;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Protocol.V1;
-using static Orchestrator.Coordinator.Sweeps.SvgPlot;
+using static Orchestrator.Coordinator.Results.SvgPlot;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Results;
 
 /// <summary>
 /// report.html, beside results.csv: the best recipe (chosen on validation), teachers and ensembles, every point with

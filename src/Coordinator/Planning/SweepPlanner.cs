@@ -6,11 +6,11 @@ using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 using Orchestrator.Protocol.V1;
 using YamlDotNet.RepresentationModel;
-using Orchestrator.Distillation.Trials;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>
 /// Expands a sweep into a job graph: grid (every combination of the listed values) or random (run_cap points drawn

@@ -1,7 +1,7 @@
 using Orchestrator.Protocol;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Results;
 
 /// <summary>How a finished job reads in one line, wherever it is shown (the CLI's progress, the coordinator's log).</summary>
 public static class JobLine

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.State;
 
 /// <summary>
 /// RFC 7386 JSON merge patches: <see cref="Diff"/> gives the patch that turns one document into another, <see cref="Apply"/>

@@ -1,6 +1,6 @@
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Results;
 
 /// <summary>A job's states (<see cref="JobState"/>, as JobStatus.state and JobStateChanged.state carry them) as people read them.</summary>
 public static class JobStates

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Orchestrator.Distillation;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Results;
 
 /// <summary>A sweep's results table, and its best recipe: the parameter point with the best mean validation metric over seeds.</summary>
 public static class SweepResults

@@ -1,6 +1,8 @@
 using YamlDotNet.RepresentationModel;
 
-namespace Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Search;
+
+namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>What a sweep optimises: always a validation metric; the test set is only reported.</summary>
 /// <param name="Target">metric.target: once a point's mean over its seeds reaches it, points not started yet are not run.</param>

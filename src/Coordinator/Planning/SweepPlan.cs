@@ -2,7 +2,7 @@ using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>
 /// One job of a sweep: a teacher or student trial (<see cref="Config"/>), or a soft-target job (<see cref="SoftTargets"/>).

@@ -2,7 +2,7 @@ using System.Globalization;
 using Orchestrator.Coordinator.Search;
 using YamlDotNet.RepresentationModel;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>
 /// One swept setting, in Weights &amp; Biases Sweeps syntax: <c>{value: x}</c>, <c>{values: [...]}</c>, or

@@ -1,6 +1,6 @@
 using Orchestrator.Distillation.SoftTargets;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>The SHA-256 of each teacher file a sweep names, computed once per sweep: a checkpoint can be gigabytes.</summary>
 public sealed class FileHashes

@@ -1,4 +1,4 @@
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>A sweep's <c>method</c>: every combination of listed values, run_cap points drawn at random, or run_cap points proposed by TPE as slots free up.</summary>
 public enum SearchMethod { Grid, Random, Bayes }

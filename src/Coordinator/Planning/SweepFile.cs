@@ -4,7 +4,9 @@ using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Training;
 using YamlDotNet.RepresentationModel;
 
-namespace Orchestrator.Coordinator.Sweeps;
+using Orchestrator.Coordinator.Search;
+
+namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>Reads and checks a sweep file (docs/sweep-file.md); every error names file:line:column and a fix.</summary>
 public static partial class SweepFile

@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace Orchestrator.Coordinator.Sweeps;
+namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>Copy-on-write edits of YAML mappings: the template is never changed, untouched nodes are shared (and keep their file positions).</summary>
 static class YamlPaths
