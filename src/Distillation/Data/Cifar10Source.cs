@@ -12,6 +12,7 @@ public sealed class Cifar10Source : DatasetSource
     static readonly string[] TrainFiles = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"];
 
     public override string Name => "cifar10";
+    public override int ListOrder => 2;
     public override int TrainSamples => 50_000;
     public override int Classes => 10;
     public override int ImageSide => 32;

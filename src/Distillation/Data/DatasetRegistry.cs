@@ -1,16 +1,13 @@
 namespace Orchestrator.Distillation.Data;
 
-/// <summary>The datasets a trial or sweep can name.</summary>
+/// <summary>The datasets a trial or sweep can name: every <see cref="DatasetSource"/> of this assembly (one file each), found by reflection.</summary>
 public static class DatasetRegistry
 {
-    static readonly Dictionary<string, DatasetSource> Sources = new DatasetSource[]
-    {
-        new IdxDatasetSource("fashion-mnist", "Install it with: sudo apt-get install dataset-fashion-mnist"),
-        new IdxDatasetSource("mnist",
-            "Put the four MNIST IDX files (train-images-idx3-ubyte.gz, ...) there, or point --data-dir / ORCHESTRATOR_DATA_DIR at a folder holding mnist/."),
-        new Cifar10Source(),
-        new SyntheticSource(),
-    }.ToDictionary(s => s.Name);
+    static readonly Dictionary<string, DatasetSource> Sources = typeof(DatasetSource).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(DatasetSource)) && !t.IsAbstract)
+        .Select(t => (DatasetSource)Activator.CreateInstance(t)!)
+        .OrderBy(s => s.ListOrder).ThenBy(s => s.Name, StringComparer.Ordinal)
+        .ToDictionary(s => s.Name);
 
     public static IReadOnlyCollection<string> Names => Sources.Keys;
 

@@ -4,6 +4,8 @@ namespace Orchestrator.Distillation.Data;
 public abstract class DatasetSource
 {
     public abstract string Name { get; }
+    /// <summary>Where it is listed among the datasets (lower first); each source is a file of its own, found by <see cref="DatasetRegistry"/>.</summary>
+    public abstract int ListOrder { get; }
     public abstract int Classes { get; }
     /// <summary>Training images in the dataset as published (a data_dir may hold a subset): validation is held out of these.</summary>
     public abstract int TrainSamples { get; }

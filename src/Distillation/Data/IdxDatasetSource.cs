@@ -1,13 +1,11 @@
 namespace Orchestrator.Distillation.Data;
 
 /// <summary>MNIST-layout datasets: four IDX files (train/t10k images and labels), gzip-compressed or raw, 28x28 grey images.</summary>
-public sealed class IdxDatasetSource(string name, string installHint) : DatasetSource
+public abstract class IdxDatasetSource : DatasetSource
 {
-    public override string Name => name;
     public override int TrainSamples => 60_000; // MNIST and Fashion-MNIST alike
     public override int Classes => 10;
     public override int ImageSide => 28;
-    public override string InstallHint => installHint;
     public override IReadOnlyList<string> Files { get; } =
         ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
 

@@ -9,6 +9,7 @@ public sealed class SyntheticSource : DatasetSource
     const int Side = 8;
 
     public override string Name => "synthetic";
+    public override int ListOrder => 3;
     public override int TrainSamples => 2000;
     public override int Classes => 10;
     public override int ImageSide => Side;

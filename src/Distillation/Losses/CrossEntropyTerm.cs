@@ -8,7 +8,7 @@ sealed class CrossEntropyTerm : LossTerm
 {
     public override string Name => LossRecipe.CrossEntropyTerm;
     public override string Description => "cross-entropy on the hard labels";
-    public override int Order => 0;
+    public override int ListOrder => 0;
     public override bool NeedsTeacher => false;
 
     public override Tensor Compute(LossBatch batch, TeacherView? teacher) => batch.PartialLabels

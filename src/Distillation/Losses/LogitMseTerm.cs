@@ -8,7 +8,7 @@ sealed class LogitMseTerm : LossTerm
 {
     public override string Name => "logit-mse";
     public override string Description => "mean squared error between logits";
-    public override int Order => 30;
+    public override int ListOrder => 30;
 
     public override Tensor Compute(LossBatch batch, TeacherView? teacher) => DistillationLosses.LogitMse(batch.Logits, teacher!.Logits);
 }

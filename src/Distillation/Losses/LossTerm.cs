@@ -30,7 +30,7 @@ public abstract class LossTerm
     public abstract string Description { get; }
 
     /// <summary>Where it is listed among the terms: lower first.</summary>
-    public abstract int Order { get; }
+    public abstract int ListOrder { get; }
 
     /// <summary>Whether it compares the student with teacher outputs (false: labels only).</summary>
     public virtual bool NeedsTeacher => true;

@@ -6,7 +6,7 @@ public static class LossTerms
     static readonly IReadOnlyDictionary<string, LossTerm> ByName = typeof(LossTerm).Assembly.GetTypes()
         .Where(t => t.IsSubclassOf(typeof(LossTerm)) && !t.IsAbstract)
         .Select(t => (LossTerm)Activator.CreateInstance(t)!)
-        .OrderBy(t => t.Order).ThenBy(t => t.Name, StringComparer.Ordinal)
+        .OrderBy(t => t.ListOrder).ThenBy(t => t.Name, StringComparer.Ordinal)
         .ToDictionary(t => t.Name);
 
     /// <summary>In their listing order.</summary>

@@ -8,7 +8,7 @@ sealed class RkdAngleTerm : LossTerm
 {
     public override string Name => "rkd-a";
     public override string Description => "relational KD, angle";
-    public override int Order => 60;
+    public override int ListOrder => 60;
     public override LossSettings Reads => LossSettings.Feature;
 
     public override Tensor Compute(LossBatch batch, TeacherView? teacher) =>

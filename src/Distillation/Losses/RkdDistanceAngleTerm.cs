@@ -8,7 +8,7 @@ sealed class RkdDistanceAngleTerm : LossTerm
 {
     public override string Name => "rkd-da";
     public override string Description => "relational KD, distance + 2 * angle (Park et al.'s weights 25 and 50)";
-    public override int Order => 70;
+    public override int ListOrder => 70;
     public override LossSettings Reads => LossSettings.Feature;
 
     public override Tensor Compute(LossBatch batch, TeacherView? teacher)

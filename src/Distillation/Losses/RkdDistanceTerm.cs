@@ -8,7 +8,7 @@ sealed class RkdDistanceTerm : LossTerm
 {
     public override string Name => "rkd-d";
     public override string Description => "relational KD, distance";
-    public override int Order => 50;
+    public override int ListOrder => 50;
     public override LossSettings Reads => LossSettings.Feature;
 
     public override Tensor Compute(LossBatch batch, TeacherView? teacher) =>

@@ -8,7 +8,7 @@ sealed class SoftCrossEntropyTerm : LossTerm
 {
     public override string Name => "soft-ce";
     public override string Description => "cross-entropy against softmax(t/T), * T^2";
-    public override int Order => 20;
+    public override int ListOrder => 20;
     public override LossSettings Reads => LossSettings.Temperature;
 
     public override Tensor Compute(LossBatch batch, TeacherView? teacher) => DistillationLosses.SoftCrossEntropy(batch.Logits, teacher!.Logits, batch.Temperature);

@@ -11,7 +11,7 @@ sealed class TripletTerm : LossTerm
 {
     public override string Name => "triplet";
     public override string Description => "triplet KD: teacher anchor, student positive, student negative of another class";
-    public override int Order => 40;
+    public override int ListOrder => 40;
     public override LossSettings Reads => LossSettings.Margin | LossSettings.Feature;
 
     public override Tensor Compute(LossBatch batch, TeacherView? teacher)

@@ -1,4 +1,5 @@
 using Orchestrator.Distillation.Configuration;
+using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Distillation.Training;
 
@@ -11,13 +12,6 @@ namespace Orchestrator.Distillation.Training;
 /// </summary>
 public static class PackSizing
 {
-    /// <summary>
-    /// Auto on a CPU: 8 trials of an MLP, convolutional models alone. Measured on 2 cores (docs/benchmarks.md, packs):
-    /// mlp-400 gains 1.3x at K = 8 from cached soft targets and 5.1x with three online teachers (their forward is
-    /// shared), and little beyond 8; bncnn-student loses (0.58x at K = 8), its convolutions already fill the cores.
-    /// </summary>
-    public const int AutoCpuMlp = 8;
-
     /// <summary>
     /// Auto on a GPU: 32 trials, where a small student's step is launch-bound (the issue measured 450 steps/s at batch
     /// 256 on an H100 whatever the model's width); not measured here, since no GPU was lent.
@@ -43,10 +37,15 @@ public static class PackSizing
         Teacher = trial.Loss.NeedsTeacher && trial.Teacher is { } teacher ? new { teacher.Members, teacher.Recipe } : null,
     });
 
-    /// <summary>The most trials of this trial's pack on a CPU slot and on a GPU slot, for a sweep's <c>pack</c> (0: auto).</summary>
+    /// <summary>
+    /// The most trials of this trial's pack on a CPU slot and on a GPU slot, for a sweep's <c>pack</c> (0: auto). Auto
+    /// on a CPU is the model family's (<see cref="ModelFamily.AutoPackOnCpu"/>): measured on 2 cores (docs/benchmarks.md,
+    /// packs), mlp-400 gains 1.3x at K = 8 from cached soft targets and 5.1x with three online teachers (their forward is
+    /// shared), and little beyond 8; bncnn-student loses (0.58x at K = 8), its convolutions already fill the cores.
+    /// </summary>
     public static (int Cpu, int Gpu) Limits(int pack, TrialConfig trial) => pack > 0
         ? (pack, pack)
-        : (trial.Model.Name.StartsWith("mlp-", StringComparison.Ordinal) ? AutoCpuMlp : 1, AutoGpu);
+        : (ModelRegistry.Validate(trial.Model).AutoPackOnCpu, AutoGpu);
 
     /// <summary>
     /// Trains <paramref name="trials"/> with <paramref name="train"/>; when the device runs out of memory, trains each half

@@ -1,0 +1,36 @@
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Models;
+using Shouldly;
+
+namespace Orchestrator.Distillation.Tests;
+
+/// <summary>Model families and dataset sources are files of their own, found by their registries.</summary>
+public sealed class RegistryTests
+{
+    static readonly DatasetInfo Digits = new("mnist", 1, 28, 28, 10);
+
+    [Fact]
+    public void Every_model_family_is_found_and_a_name_picks_its_family()
+    {
+        ModelRegistry.Names.First().ShouldBe("mlp-<width>[-<width>...]");
+        ModelRegistry.Names.ShouldContain("bncnn-student");
+        ModelRegistry.Validate(new ModelSpec("mlp-1200-1200")).AutoPackOnCpu.ShouldBe(8); // MLPs pack on a CPU
+        ModelRegistry.Validate(new ModelSpec("bncnn-student")).AutoPackOnCpu.ShouldBe(1); // convolutions already fill the cores
+        Should.Throw<UserInputException>(() => ModelRegistry.Validate(new ModelSpec("mlp-4OO"))).Message.ShouldContain("'4OO' is not a layer width");
+        Should.Throw<UserInputException>(() => ModelRegistry.Validate(new ModelSpec("lightn"))).Message.ShouldStartWith("unknown model 'lightn' (did you mean 'lightnn'?)");
+    }
+
+    [Fact]
+    public void A_family_counts_its_parameters_for_a_dataset()
+    {
+        // 784-400-10: 784 * 400 + 400 weights and biases, then 400 * 10 + 10.
+        ModelRegistry.Validate(new ModelSpec("mlp-400")).Parameters(new ModelSpec("mlp-400"), Digits).ShouldBe(784 * 400 + 400 + 400 * 10 + 10);
+    }
+
+    [Fact]
+    public void Every_dataset_source_is_found_in_its_listing_order()
+    {
+        DatasetRegistry.Names.ShouldBe(["fashion-mnist", "mnist", "cifar10", "synthetic"]);
+        DatasetRegistry.Get("fashion-mnist").InstallHint.ShouldContain("apt-get install dataset-fashion-mnist");
+    }
+}
