@@ -1,3 +1,4 @@
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Coordinator.State;
 using Orchestrator.Protocol.V1;
 using Shouldly;
@@ -88,6 +89,8 @@ public sealed class SweepStatePartsTests
             best.Parameters.ShouldBe(new Dictionary<string, string> { ["alpha"] = "1" }); // first in the plan of the two tied points
             best.Runs.ShouldBe(2);
             best.MetricMean.ShouldBe(0.5);
+            // The results' ranking (results.csv, tables, the report, the API) is the same, ties and all.
+            SweepResults.Recipes(state.Status()).Select(r => r.Parameters["alpha"]).ShouldBe(["1", "2", "0"]);
         }
     }
 

@@ -82,20 +82,23 @@ public static class SweepResults
     public static Recipe? Best(SweepStatus status) => Recipes(status).FirstOrDefault();
 
     /// <summary>
-    /// Every point with a finished student trial, best first on the mean validation metric over seeds; a student its
-    /// sweep stopped after an epoch counts with its best checkpoint, as the sweep's state ranks it. Each point's gain is
-    /// over the seeds whose baseline finished.
+    /// Every point with a finished student trial, best first as the sweep's state ranks them (<see cref="Scoreboard"/>:
+    /// the mean validation metric over seeds, then plan order); a student its sweep stopped after an epoch counts with
+    /// its best checkpoint. Each point's gain is over the seeds whose baseline finished.
     /// </summary>
     public static IReadOnlyList<Recipe> Recipes(SweepStatus status)
     {
         var baselines = status.Jobs.Where(j => j is { Kind: JobKind.Baseline, State: JobState.Done, Summary.HasTestAccuracy: true })
             .ToDictionary(j => j.JobId, j => j.Summary.TestAccuracy);
-        var recipes = status.Jobs
+        var students = status.Jobs
             .Where(j => j.Kind == JobKind.Student && (j.State == JobState.Done || j is { State: JobState.Stopped, Summary.BestEpoch: > 0 }) && j.Summary is not null)
-            .GroupBy(j => PointKey(j.Parameters))
-            .Select(group => Recipe.Of(group.First().Parameters, group.Select(j => MetricOf(j.Summary, status.Metric)).ToList(), group.Select(j => j.Summary.TestAccuracy).ToList())
-                with { Gain = Gain.Of(group.Where(j => baselines.ContainsKey(j.Baseline)).Select(j => (j.Summary.TestAccuracy, baselines[j.Baseline])).ToList()) });
-        return (status.Maximize ? recipes.OrderByDescending(r => r.MetricMean) : recipes.OrderBy(r => r.MetricMean)).ToList();
+            .OrderBy(j => j.PlanIndex).ToList();
+        var scores = new Scoreboard(status.Metric, status.Maximize);
+        foreach (var student in students) scores.Score(PointKey(student.Parameters), student.PlanIndex, student.Summary);
+        var points = students.GroupBy(j => PointKey(j.Parameters)).ToDictionary(g => g.Key);
+        return scores.Ranked().Select(key => points[key]).Select(group =>
+            Recipe.Of(group.First().Parameters, group.Select(j => MetricOf(j.Summary, status.Metric)).ToList(), group.Select(j => j.Summary.TestAccuracy).ToList())
+                with { Gain = Gain.Of(group.Where(j => baselines.ContainsKey(j.Baseline)).Select(j => (j.Summary.TestAccuracy, baselines[j.Baseline])).ToList()) }).ToList();
     }
 
     static double Std(IReadOnlyList<double> values)

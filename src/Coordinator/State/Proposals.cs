@@ -1,3 +1,4 @@
+using Orchestrator.Coordinator.Results;
 using Google.Protobuf;
 using Orchestrator.Coordinator.Search;
 using Orchestrator.Protocol.V1;

@@ -1,3 +1,4 @@
+using Orchestrator.Coordinator.Results;
 using Google.Protobuf;
 using Orchestrator.Protocol.V1;
 
@@ -52,7 +53,7 @@ public static class SweepSnapshotCodec
             job.Started = saved.State is not (JobState.Queued or JobState.Stopped) || saved.Crashes > 0 || saved.EnvironmentalRetries > 0 || saved.EpochsMeasured > 0;
             jobs.Move(job, saved.State);
             EarlyStopping.Restore(job, saved);
-            if (before && job is { State: JobState.Done, Kind: JobKind.Student, Summary: { } summary }) scores.Score(job, summary);
+            if (before && job is { State: JobState.Done, Kind: JobKind.Student, Summary: { } summary }) scores.Score(SweepResults.PointKey(job.Plan.Parameters), job.Index, summary);
         }
     }
 

@@ -257,7 +257,7 @@ public sealed class SweepState
                 done.Summary = completed.Summary;
                 jobs.Move(done, StateOf(completed.Summary));
                 if (done is { State: JobState.Done, Trace: { } trace }) trace.StopReason = null; // it finished before its stop reached it
-                if (newlyScored && done.Kind == JobKind.Student) scores.Score(done, completed.Summary);
+                if (newlyScored && done.Kind == JobKind.Student) scores.Score(SweepResults.PointKey(done.Plan.Parameters), done.Index, completed.Summary);
                 proposals.Finished(done);
                 break;
             case JobRequeued requeued:
@@ -332,7 +332,7 @@ public sealed class SweepState
     // ---- Views ----
 
     /// <summary>The best point so far on the sweep's validation metric (never the test set); null before a student finished.</summary>
-    public SweepResults.Recipe? Best() => Sweep is null ? null : scores.Best(jobs);
+    public SweepResults.Recipe? Best() => Sweep is null ? null : scores.Best(index => jobs[index].Plan.Parameters);
 
     /// <summary>How many jobs are in each state.</summary>
     public JobCounts Counts() => jobs.Counts();
@@ -358,7 +358,7 @@ public sealed class SweepState
         var entry = new JobStatus
         {
             JobId = job.Id, Kind = job.Kind, State = job.State, DependsOn = { plan.DependsOn }, Seed = plan.Seed, Parameters = { plan.Parameters },
-            Baseline = plan.Baseline, StopReason = job.StopReason ?? "",
+            Baseline = plan.Baseline, StopReason = job.StopReason ?? "", PlanIndex = job.Index,
         };
         if (job.Summary is { } summary) entry.Summary = summary;
         return entry;

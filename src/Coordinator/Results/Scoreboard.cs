@@ -1,12 +1,11 @@
-using Orchestrator.Coordinator.Results;
 using Orchestrator.Protocol.V1;
 
-namespace Orchestrator.Coordinator.State;
+namespace Orchestrator.Coordinator.Results;
 
 /// <summary>
-/// The sweep's points and their scores over seeds: each finished student counts towards its point, points are ranked by
-/// their mean validation metric (never the test set), and among equal means the point whose first finished student
-/// comes first in the plan is the better. Pure: no I/O, no actors.
+/// A sweep's points and their scores over seeds, and the one ranking of them that the sweep's state, results.csv, the
+/// command-line tables, the report and the API all use: by mean validation metric (never the test set) in the goal's
+/// direction, and among equal means the point whose first finished student comes first in the plan. Pure.
 /// </summary>
 public sealed class Scoreboard(string metric, bool maximize)
 {
@@ -56,13 +55,12 @@ public sealed class Scoreboard(string metric, bool maximize)
 
     public int Count => points.Count;
 
-    /// <summary>A finished student counts towards its point (a done job stays done: points only grow).</summary>
-    public void Score(SweepJob job, TrialSummary summary)
+    /// <summary>A finished student counts towards its point (points only grow): <paramref name="planIndex"/> is its place in the plan.</summary>
+    public void Score(string key, int planIndex, TrialSummary summary)
     {
-        string key = SweepResults.PointKey(job.Plan.Parameters);
         if (points.TryGetValue(key, out var point)) ranking!.Remove((point.Mean, point.First, key));
-        else point = new Point(job.Index);
-        point.First = Math.Min(point.First, job.Index);
+        else point = new Point(planIndex);
+        point.First = Math.Min(point.First, planIndex);
         point.Add(SweepResults.MetricOf(summary, metric), summary.TestAccuracy);
         Rank(key, point);
     }
@@ -74,20 +72,28 @@ public sealed class Scoreboard(string metric, bool maximize)
         ranking.Add((point.Mean, point.First, key));
     }
 
-    /// <summary>Worst first: by mean (in the goal's direction), then a later first student below an earlier one.</summary>
+    /// <summary>
+    /// Worst first: by mean (in the goal's direction), then a later first student below an earlier one, then (points
+    /// whose place in the plan is unknown) by key; a total order, so no two points are ever the same to the set.
+    /// </summary>
     int Compare((double Mean, int First, string Key) a, (double Mean, int First, string Key) b) =>
-        a.Mean != b.Mean ? (maximize ? a.Mean.CompareTo(b.Mean) : b.Mean.CompareTo(a.Mean)) : b.First.CompareTo(a.First);
+        a.Mean != b.Mean ? (maximize ? a.Mean.CompareTo(b.Mean) : b.Mean.CompareTo(a.Mean))
+        : a.First != b.First ? b.First.CompareTo(a.First)
+        : string.CompareOrdinal(b.Key, a.Key);
 
     /// <summary>The mean metric of a point with a finished student; null otherwise.</summary>
     public double? MeanOf(string key) => points.TryGetValue(key, out var point) ? point.Mean : null;
 
-    /// <summary>The best point so far on the sweep's validation metric; null before a student finished. <paramref name="jobs"/> gives its parameters.</summary>
-    public SweepResults.Recipe? Best(JobGraph jobs)
+    /// <summary>The best point so far; null before a student finished. <paramref name="parametersAt"/> gives the parameters of the job at a plan index.</summary>
+    public SweepResults.Recipe? Best(Func<int, IReadOnlyDictionary<string, string>> parametersAt)
     {
         if (ranking is not { Count: > 0 }) return null;
         var best = points[ranking.Max.Key];
-        return best.Recipe(best.Parameters ??= jobs[best.First].Plan.Parameters);
+        return best.Recipe(best.Parameters ??= parametersAt(best.First));
     }
+
+    /// <summary>Every scored point's key, best first.</summary>
+    public IEnumerable<string> Ranked() => ranking is null ? [] : ranking.Reverse().Select(r => r.Key);
 
     public IEnumerable<PointSnapshot> Saved() => points.Select(p => p.Value.Saved(p.Key));
 
