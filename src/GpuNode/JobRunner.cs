@@ -50,8 +50,12 @@ public static class JobExecution
             foreach (var job in jobs) done(job, SoftTargetExecution.Run(job, device));
             return;
         }
-        TrialExecution.RunPack(jobs.Select(job => new TrialRequest(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, job.Attempt,
-            m => onEpoch(job, m.ToProto()), summary => done(job, summary), signals(job).Cancellation,
-            job.StopReason.Length > 0 ? new CancellationToken(canceled: true) : signals(job).Stop)).ToList(), log, jobs[0].SoftTargetStore);
+        TrialExecution.RunPack(jobs.Select(job => new TrialRequest(TrialJson.Read(job.WorkJson) with { Device = device }, job.OutputDirectory, job.Attempt)
+        {
+            OnEpoch = m => onEpoch(job, m.ToProto()),
+            Done = summary => done(job, summary),
+            Cancellation = signals(job).Cancellation,
+            Stop = job.StopReason.Length > 0 ? new CancellationToken(canceled: true) : signals(job).Stop,
+        }).ToList(), log, jobs[0].SoftTargetStore);
     }
 }

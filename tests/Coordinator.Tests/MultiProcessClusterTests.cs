@@ -150,7 +150,7 @@ public class MultiProcessClusterTests
         Signal("CONT", stopped.Process.Id);
         if (withItsWorker) foreach (int pid in workers) Signal("CONT", pid); // its attempt was superseded: the fence stops it before it writes
         await stopped.WaitForOutput("joining again", TimeSpan.FromMinutes(1)); // downed while stopped: it rejoins
-        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        await NoneRuns(workers); // the only processes that could still write its old attempt's files
         Directory.GetFiles(trials, "*", SearchOption.AllDirectories).Order().ShouldBe(finished.Keys.Order());
         foreach (var (file, bytes) in finished) File.ReadAllBytes(file).ShouldBe(bytes, file); // nothing it finished was touched
         Epochs(finished.Keys.Single(f => f.EndsWith("metrics.jsonl"))).ShouldBe(Enumerable.Range(1, 60));
@@ -209,7 +209,7 @@ public class MultiProcessClusterTests
         Signal("CONT", stopped.Process.Id);
         foreach (int pid in workers) Signal("CONT", pid);
         await stopped.WaitForOutput("joining again", TimeSpan.FromMinutes(1));
-        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        await NoneRuns(workers);
 
         (stopped == first ? second : first).Output.ShouldContain($"starting {training}"); // it took the stopped node's trial over
         var rows = File.ReadAllLines(results).Skip(1).Select(line => line.Split(',')).ToList();
@@ -253,5 +253,11 @@ public class MultiProcessClusterTests
     {
         using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", pid.ToString()])!;
         kill.WaitForExit();
+    }
+
+    /// <summary>Waits (a minute at most) until each of these processes has ended.</summary>
+    static async Task NoneRuns(int[] pids)
+    {
+        foreach (int pid in pids) (await Processes.EndsAsync(pid, TimeSpan.FromMinutes(1))).ShouldBeTrue($"process {pid} still runs");
     }
 }

@@ -189,7 +189,8 @@ public sealed partial class PrometheusTests(CoordinatorFixture coordinator) : IC
     /// <summary>Every panel's PromQL parses and returns data, but the panels that need CUDA (which their descriptions say).</summary>
     async Task EveryDashboardQueryReturnsData()
     {
-        await Task.Delay(3000, Cancellation); // a few more scrapes, for the rates
+        // A rate needs two samples in its window: both targets scraped at least three times in the last 30 s.
+        await WaitFor("count(count_over_time(up[30s]) >= 3)", 2);
         foreach (string file in Directory.GetFiles(Path.Combine(root, "deploy", "grafana", "dashboards"), "*.json"))
         {
             using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(file, Cancellation));

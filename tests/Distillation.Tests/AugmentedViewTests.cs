@@ -6,6 +6,7 @@ using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
+using Orchestrator.Distillation.Trials;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Tests;
@@ -14,7 +15,7 @@ namespace Orchestrator.Distillation.Tests;
 /// Cached soft targets of augmented views (<c>views: V</c>) on real Fashion-MNIST with a real trained teacher: a stored
 /// row is the teacher's output on exactly the image a student's epoch sees, and the store holds V x N x classes.
 /// </summary>
-public sealed class AugmentedViewTests(TeacherFixture fixture) : IClassFixture<TeacherFixture>, IDisposable
+public sealed class AugmentedViewTests(TeacherFixture fixture) : IDisposable
 {
     static readonly AugmentOptions Augment = new(Flip: true, Jitter: 2);
     static readonly AugmentedViews Views = new(4, Augment);

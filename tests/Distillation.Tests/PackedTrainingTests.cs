@@ -15,7 +15,7 @@ namespace Orchestrator.Distillation.Tests;
 /// alone runs differ only in the rounding of fused matmuls, so metrics agree to float tolerance, not bitwise:
 /// losses within 1e-3 relative, accuracies within 1 % (4 of 400 validation images).
 /// </summary>
-public class PackedTrainingTests(TeacherFixture fixture) : IClassFixture<TeacherFixture>
+public class PackedTrainingTests(TeacherFixture fixture)
 {
     const int Epochs = 3;
 

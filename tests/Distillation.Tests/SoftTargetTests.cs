@@ -5,12 +5,13 @@ using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
 using Orchestrator.Tests;
 using Shouldly;
+using Orchestrator.Distillation.Trials;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Tests;
 
 /// <summary>The soft-target store on real Fashion-MNIST with real trained teachers: alignment, aggregation, caching and verification.</summary>
-public sealed class SoftTargetTests(TeacherFixture fixture) : IClassFixture<TeacherFixture>, IDisposable
+public sealed class SoftTargetTests(TeacherFixture fixture) : IDisposable
 {
     readonly DistillationData data = DistillationData.Load(new DataOptions("fashion-mnist", fixture.DataRoot, Validation: 400), CPU);
     readonly List<string> reports = [];

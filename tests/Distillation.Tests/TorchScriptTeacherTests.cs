@@ -4,6 +4,7 @@ using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Tests;
 using Shouldly;
+using Orchestrator.Distillation.Trials;
 using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Tests;

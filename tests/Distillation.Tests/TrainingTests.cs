@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Tests;
 
-/// <summary>A small real Fashion-MNIST cut and two teachers (seeds 1 and 2) trained on it once for the whole class.</summary>
+/// <summary>A small real Fashion-MNIST cut and two teachers (seeds 1 and 2) trained on it once per test run, shared by every class that asks for it.</summary>
 public sealed class TeacherFixture
 {
     public string DataRoot { get; } = TestData.FashionMnistSubset(train: 2400, test: 600);
@@ -34,7 +34,7 @@ public sealed class TeacherFixture
     public string SecondTeacherCheckpoint { get; }
 }
 
-public class TrainingTests(TeacherFixture fixture) : IClassFixture<TeacherFixture>
+public class TrainingTests(TeacherFixture fixture)
 {
     public static TrialConfig Config(string dataRoot, string model, int epochs, LossRecipe? loss = null, string? teacher = null,
         OptimizerOptions? optimizer = null, int seed = 1, double? dropout = null, int? patience = null) =>

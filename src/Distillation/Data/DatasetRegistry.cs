@@ -3,9 +3,7 @@ namespace Orchestrator.Distillation.Data;
 /// <summary>The datasets a trial or sweep can name: every <see cref="DatasetSource"/> of this assembly (one file each), found by reflection.</summary>
 public static class DatasetRegistry
 {
-    static readonly Dictionary<string, DatasetSource> Sources = typeof(DatasetSource).Assembly.GetTypes()
-        .Where(t => t.IsSubclassOf(typeof(DatasetSource)) && !t.IsAbstract)
-        .Select(t => (DatasetSource)Activator.CreateInstance(t)!)
+    static readonly Dictionary<string, DatasetSource> Sources = Implementations.Of<DatasetSource>()
         .OrderBy(s => s.ListOrder).ThenBy(s => s.Name, StringComparer.Ordinal)
         .ToDictionary(s => s.Name);
 

@@ -3,9 +3,7 @@ namespace Orchestrator.Distillation.Losses;
 /// <summary>Every <see cref="LossTerm"/> in this assembly, by name: found by reflection, so a new term needs no list edited.</summary>
 public static class LossTerms
 {
-    static readonly IReadOnlyDictionary<string, LossTerm> ByName = typeof(LossTerm).Assembly.GetTypes()
-        .Where(t => t.IsSubclassOf(typeof(LossTerm)) && !t.IsAbstract)
-        .Select(t => (LossTerm)Activator.CreateInstance(t)!)
+    static readonly IReadOnlyDictionary<string, LossTerm> ByName = Implementations.Of<LossTerm>()
         .OrderBy(t => t.ListOrder).ThenBy(t => t.Name, StringComparer.Ordinal)
         .ToDictionary(t => t.Name);
 

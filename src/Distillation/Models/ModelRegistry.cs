@@ -5,9 +5,7 @@ namespace Orchestrator.Distillation.Models;
 /// <summary>The architectures a trial can name: every <see cref="ModelFamily"/> of this assembly (one file each), found by reflection.</summary>
 public static class ModelRegistry
 {
-    static readonly IReadOnlyList<ModelFamily> Families = typeof(ModelFamily).Assembly.GetTypes()
-        .Where(t => t.IsSubclassOf(typeof(ModelFamily)) && !t.IsAbstract)
-        .Select(t => (ModelFamily)Activator.CreateInstance(t)!)
+    static readonly IReadOnlyList<ModelFamily> Families = Implementations.Of<ModelFamily>()
         .OrderBy(f => f.ListOrder).ThenBy(f => f.GetType().Name, StringComparer.Ordinal)
         .ToList();
 

@@ -7,17 +7,10 @@ using Proto = Orchestrator.Protocol.V1;
 namespace Orchestrator.Distillation.Trials;
 
 /// <summary>
-/// Runs one trial into its own folder: last.ckpt / best.ckpt, metrics.jsonl (one line per epoch) and
-/// summary.json. Running it again on the same folder resumes from last.ckpt. A sweep's dispatch is an attempt
-/// (<see cref="AttemptFence"/>): it writes nothing once a later attempt owns the folder, and ends cancelled.
+/// Runs one trial into its own folder (<see cref="TrialFolder"/>): last.ckpt / best.ckpt, metrics.jsonl (one line per
+/// epoch) and summary.json. Running it again on the same folder resumes from last.ckpt. A sweep's dispatch is an
+/// attempt (<see cref="AttemptFence"/>): it writes nothing once a later attempt owns the folder, and ends cancelled.
 /// </summary>
-/// <summary>One trial of a pack as <see cref="TrialExecution.RunPack"/> runs it.</summary>
-/// <param name="Attempt">The sweep's attempt number of this run (<see cref="Proto.JobSpec.Attempt"/>); 0 for a trial run by hand, which is not fenced.</param>
-/// <param name="Done">Receives the trial's summary once, when it ends.</param>
-/// <param name="Stop">Its sweep stopped it: it ends after its batch with its best checkpoint's test accuracy.</param>
-public sealed record TrialRequest(TrialConfig Config, string OutputDirectory, long Attempt, Action<EpochMetrics>? OnEpoch, Action<Proto.TrialSummary> Done,
-    CancellationToken Cancellation = default, CancellationToken Stop = default);
-
 public static class TrialExecution
 {
     /// <param name="attempt">The sweep's attempt number of this run (<see cref="Proto.JobSpec.Attempt"/>); 0 for a trial run by hand, which is not fenced.</param>
@@ -26,7 +19,8 @@ public static class TrialExecution
         Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, long attempt = 0, CancellationToken stop = default)
     {
         Proto.TrialSummary? summary = null;
-        RunPack([new TrialRequest(config, outputDirectory, attempt, onEpoch, s => summary = s, cancellation, stop)], log, softTargetDirectory);
+        RunPack([new TrialRequest(config, outputDirectory, attempt) { OnEpoch = onEpoch, Done = s => summary = s, Cancellation = cancellation, Stop = stop }],
+            log, softTargetDirectory);
         return summary!;
     }
 
@@ -39,18 +33,16 @@ public static class TrialExecution
     {
         var clock = Stopwatch.StartNew();
         string pack = trials.Count > 1 ? $"{trials[0].Attempt}x{trials.Count}" : "";
-        var training = new List<PackTrial>();
-        foreach (var request in trials)
-            if (Prepare(request, log) is { } trial)
-                training.Add(trial with { OnEnd = outcome => Report(request, trial, outcome, clock.Elapsed.TotalSeconds / training.Count, pack, log) });
-        if (training.Count > 0) TrialRunner.RunPack(training, log, softTargetDirectory);
+        var training = trials.Select(request => Prepare(request, log)).OfType<TrialRequest>().ToList();
+        if (training.Count > 0)
+            TrialRunner.RunPack(training, log, softTargetDirectory, (trial, outcome) => Report(trial, outcome, clock.Elapsed.TotalSeconds / training.Count, pack, log));
     }
 
     /// <summary>
     /// Writes an ended trial's summary.json and reports it. A pack's trials share its slot: each is charged an equal part
     /// of the time so far, so that slot-seconds add up.
     /// </summary>
-    static void Report(TrialRequest request, PackTrial trial, TrialOutcome outcome, double seconds, string pack, Action<string>? log)
+    static void Report(TrialRequest request, TrialOutcome outcome, double seconds, string pack, Action<string>? log)
     {
         var folder = new TrialFolder(request.OutputDirectory);
         var summary = outcome.ToSummary(request.Config.Name, request.Config.Model.Name, seconds, folder.BestCheckpoint);
@@ -58,20 +50,21 @@ public static class TrialExecution
         summary.Pack = pack;
         try
         {
-            folder.WriteSummary(summary, trial.Fence is null ? null : trial.Fence.Check);
+            folder.WriteSummary(summary, request.Fence is null ? null : request.Fence.Check);
         }
         catch (SupersededException superseded)
         {
             summary = Superseded(request, superseded, log);
         }
-        request.Done(summary);
+        request.Done?.Invoke(summary);
     }
 
     /// <summary>
-    /// Claims the trial's folder and makes metrics.jsonl match its last checkpoint; null when there is nothing to train
-    /// (its folder says it finished, or a later attempt owns it), after reporting its summary.
+    /// Claims the trial's folder and makes metrics.jsonl match its last checkpoint: the request with its fence, and its
+    /// epochs written to metrics.jsonl as they come; null when there is nothing to train (its folder says it finished,
+    /// or a later attempt owns it), after reporting its summary.
     /// </summary>
-    static PackTrial? Prepare(TrialRequest request, Action<string>? log)
+    static TrialRequest? Prepare(TrialRequest request, Action<string>? log)
     {
         Directory.CreateDirectory(request.OutputDirectory);
         var folder = new TrialFolder(request.OutputDirectory);
@@ -85,7 +78,7 @@ public static class TrialExecution
                 // Dispatched again after it finished (its report went to a coordinator that died before storing it):
                 // its result stands, and nothing in its folder changes.
                 log?.Invoke($"{request.Config.Name}: already finished: reporting the summary it wrote");
-                request.Done(finished);
+                request.Done?.Invoke(finished);
                 return null;
             }
             fence?.Claim();
@@ -93,15 +86,19 @@ public static class TrialExecution
         }
         catch (SupersededException superseded)
         {
-            request.Done(Superseded(request, superseded, log));
+            request.Done?.Invoke(Superseded(request, superseded, log));
             return null;
         }
-        return new PackTrial(request.Config, request.OutputDirectory, metrics =>
+        return request with
         {
-            check?.Invoke();
-            folder.AppendEpoch(metrics.ToProto());
-            request.OnEpoch?.Invoke(metrics);
-        }, request.Cancellation, fence, request.Stop);
+            Fence = fence,
+            OnEpoch = metrics =>
+            {
+                check?.Invoke();
+                folder.AppendEpoch(metrics.ToProto());
+                request.OnEpoch?.Invoke(metrics);
+            },
+        };
     }
 
     static Proto.TrialSummary Superseded(TrialRequest request, SupersededException superseded, Action<string>? log)

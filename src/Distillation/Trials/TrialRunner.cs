@@ -4,24 +4,16 @@ using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
-using Orchestrator.Distillation.Trials;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Orchestrator.Distillation;
+namespace Orchestrator.Distillation.Trials;
 
 /// <summary>What a trial produced, with the facts a report needs beside the training result.</summary>
 /// <param name="SoftTargets">The soft-target artifact the student read (its key), "online", or empty without a teacher.</param>
 /// <param name="Notes">Things worth reporting that did not stop the run (a rejected soft-target file, generated again).</param>
 public sealed record TrialOutcome(TrainingResult Result, string Device, long Parameters, long? TeacherParameters, double? TeacherTestAccuracy,
     string DatasetFingerprint, string ConfigurationHash, string SoftTargets, IReadOnlyList<string> Notes);
-
-/// <summary>One trial of a pack as <see cref="TrialRunner.RunPack"/> runs it: its settings, its folder, and how it reports and ends.</summary>
-/// <param name="Fence">The sweep's attempt this run is (<see cref="TrainerTrial.Fence"/>); null for a trial run by hand.</param>
-/// <param name="Stop">Its sweep stopped it (<see cref="TrainerTrial.Stop"/>).</param>
-/// <param name="OnEnd">Hears the trial's outcome as soon as it ends, while the rest of its pack may train on.</param>
-public sealed record PackTrial(TrialConfig Config, string OutputDirectory, Action<EpochMetrics>? OnEpoch = null, CancellationToken Cancellation = default,
-    AttemptFence? Fence = null, CancellationToken Stop = default, Action<TrialOutcome>? OnEnd = null);
 
 /// <summary>
 /// Runs <see cref="TrialConfig"/>s: loads the data and the teachers' outputs, builds the models, trains them with
@@ -35,14 +27,16 @@ public static class TrialRunner
     public static TrialOutcome Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
         Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, AttemptFence? fence = null,
         CancellationToken stop = default) =>
-        RunPack([new PackTrial(config, outputDirectory, onEpoch, cancellation, fence, stop)], log, softTargetDirectory)[0];
+        RunPack([new TrialRequest(config, outputDirectory) { OnEpoch = onEpoch, Cancellation = cancellation, Fence = fence, Stop = stop }], log, softTargetDirectory)[0];
 
     /// <summary>
     /// Trains trials that share a <see cref="PackSizing.Key"/> as one pack: the data and the teachers are loaded once,
     /// each trial resumes from its own folder's last checkpoint (trials at different epochs train as packs one after
-    /// the other). The outcomes are in the trials' order.
+    /// the other). The outcomes are in the trials' order; <paramref name="ended"/> hears each as soon as its trial ends,
+    /// while the rest of its pack may train on.
     /// </summary>
-    public static IReadOnlyList<TrialOutcome> RunPack(IReadOnlyList<PackTrial> trials, Action<string>? log = null, string? softTargetDirectory = null)
+    public static IReadOnlyList<TrialOutcome> RunPack(IReadOnlyList<TrialRequest> trials, Action<string>? log = null, string? softTargetDirectory = null,
+        Action<TrialRequest, TrialOutcome>? ended = null)
     {
         var config = trials[0].Config;
         string key = PackSizing.Key(config);
@@ -89,7 +83,7 @@ public static class TrialRunner
                     {
                         outcomes[k] = new TrialOutcome(result, device.ToString(), models[k].ParameterCount, teachers?.Parameters, teachers?.TestAccuracy,
                             data.Fingerprint, hash, teachers?.SoftTargets ?? "", teachers?.Notes ?? []);
-                        t.OnEnd?.Invoke(outcomes[k]);
+                        ended?.Invoke(t, outcomes[k]);
                     },
                 };
             }).ToList();
