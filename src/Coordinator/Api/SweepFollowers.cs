@@ -43,11 +43,7 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
         return Task.CompletedTask;
     }
 
-    void FollowUnlessReported(string sweepId, string outputRoot, bool complete)
-    {
-        string directory = SweepPlan.DirectoryOf(outputRoot);
-        if (!complete || !File.Exists(Path.Combine(directory, SweepResults.CsvFile))) Follow(sweepId, directory);
-    }
+    void FollowUnlessReported(string sweepId, string outputRoot, bool complete) => Follow(sweepId, SweepPlan.DirectoryOf(outputRoot), unlessReported: complete);
 
     /// <summary>Hands each sweep an entity replays to the followers (subscribed before the first scan, so none is missed).</summary>
     sealed class RecoveredSweeps : Akka.Actor.ReceiveActor
@@ -60,13 +56,15 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
 
     /// <summary>Starts following the sweep unless a follower of it is running (a sweep resumed after it completed is followed again).</summary>
     /// <param name="directory">The sweep's folder, where its results go.</param>
-    public void Follow(string sweepId, string directory)
+    /// <param name="unlessReported">A completed sweep: followed only when its results were never written (looked at on the thread pool, not an actor's thread).</param>
+    public void Follow(string sweepId, string directory, bool unlessReported = false)
     {
         lock (followers)
         {
             if (followers.TryGetValue(sweepId, out var running) && !running.IsCompleted) return;
             followers[sweepId] = Supervise(sweepId, async token =>
             {
+                if (unlessReported && File.Exists(Path.Combine(directory, SweepResults.CsvFile))) return;
                 var status = await SweepRegion.Completed(coordinator.System, coordinator.Sweeps, sweepId, token);
                 await SweepResults.WriteAsync(status.ParameterNames, () => SweepRegion.Jobs(coordinator.Sweeps, sweepId, token), directory);
                 SweepReport.Write(status, directory);
