@@ -93,7 +93,7 @@ public sealed class AugmentedViewTests(TeacherFixture fixture) : IDisposable
         // Outputs of the un-shifted images are a worse target for a shifted image than the teacher's output on it
         // (the same comparison as the online teacher's in SoftTargetTests).
         for (int epoch = 0; epoch < 2; epoch++)
-            viewed.Result.Epochs[epoch].LossTerms["hinton"].ShouldBeLessThan(0.8 * unshifted.Result.Epochs[epoch].LossTerms["hinton"]);
+            viewed.Epochs[epoch].LossTerms["hinton"].ShouldBeLessThan(0.8 * unshifted.Epochs[epoch].LossTerms["hinton"]);
     }
 
     static TrialConfig Trial(string teacher, string augment = "{ jitter: 2 }") => TrialConfig.Load(TestData.WriteFile("trial.yaml",

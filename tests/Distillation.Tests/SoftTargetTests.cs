@@ -200,8 +200,8 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IDisposable
         cached.TeacherTestAccuracy!.Value.ShouldBe(online.TeacherTestAccuracy!.Value, tolerance: 1e-9);
         for (int epoch = 0; epoch < 2; epoch++)
         {
-            cached.Result.Epochs[epoch].TrainLoss.ShouldBe(online.Result.Epochs[epoch].TrainLoss, tolerance: 1e-4);
-            cached.Result.Epochs[epoch].ValidationAccuracy.ShouldBe(online.Result.Epochs[epoch].ValidationAccuracy, tolerance: 0.01);
+            cached.Epochs[epoch].TrainLoss.ShouldBe(online.Epochs[epoch].TrainLoss, tolerance: 1e-4);
+            cached.Epochs[epoch].ValidationAccuracy.ShouldBe(online.Epochs[epoch].ValidationAccuracy, tolerance: 0.01);
         }
     }
 
@@ -218,6 +218,6 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IDisposable
         // Without augmentation the two agree (above); with it the cached outputs are of the un-shifted images, so the
         // student imitating them matches them less well than one imitating the teacher on the very image it sees.
         for (int epoch = 0; epoch < 2; epoch++)
-            online.Result.Epochs[epoch].LossTerms["hinton"].ShouldBeLessThan(0.8 * cached.Result.Epochs[epoch].LossTerms["hinton"]); // 2.1 vs 3.6 in epoch 1 here
+            online.Epochs[epoch].LossTerms["hinton"].ShouldBeLessThan(0.8 * cached.Epochs[epoch].LossTerms["hinton"]); // 2.1 vs 3.6 in epoch 1 here
     }
 }

@@ -74,15 +74,15 @@ public sealed class TorchScriptTeacherTests(PyTorchTeacherFixture fixture) : ICl
         var config = TrialConfig.Load(Trial($"{{ torchscript: {fixture.Teacher}, normalize: {{ mean: [0.5], std: [0.5] }} }}"));
         config.Teacher!.Members.Single().TorchScript!.Std.ShouldBe([0.5f]);
         var run = TrialRunner.Run(config, TestData.TemporaryDirectory(), softTargetDirectory: store, cancellation: TestContext.Current.CancellationToken);
-        run.Result.Status.ShouldBe(Training.TrialStatus.Completed);
+        run.Status.ShouldBe(Training.TrialStatus.Completed);
         run.SoftTargets.Length.ShouldBe(32);
         run.TeacherTestAccuracy!.Value.ShouldBeGreaterThan(0.7);
-        run.Result.Epochs[0].LossTerms.Keys.ShouldContain("hinton");
+        run.Epochs[0].LossTerms.Keys.ShouldContain("hinton");
         // Online, the same teacher gives the student the same targets, step by step.
         var online = TrialRunner.Run(TrialConfig.Load(Trial($"{{ torchscript: {fixture.Teacher}, normalize: {{ mean: [0.5], std: [0.5] }}, soft_targets: online }}")),
             TestData.TemporaryDirectory(), softTargetDirectory: store, cancellation: TestContext.Current.CancellationToken);
         online.SoftTargets.ShouldBe("online");
-        online.Result.Epochs[0].TrainLoss.ShouldBe(run.Result.Epochs[0].TrainLoss, tolerance: 1e-4);
+        online.Epochs[0].TrainLoss.ShouldBe(run.Epochs[0].TrainLoss, tolerance: 1e-4);
         online.TeacherTestAccuracy!.Value.ShouldBe(run.TeacherTestAccuracy.Value, tolerance: 1e-9);
         // Its normalisation is part of the soft targets' key: fed another way, it is another teacher.
         var other = TrialConfig.Load(Trial($"{{ torchscript: {fixture.Teacher}, normalize: {{ mean: [0], std: [1] }} }}"));

@@ -23,7 +23,7 @@ public sealed class TeacherFixture
     public TeacherFixture()
     {
         string directory = TestData.TemporaryDirectory();
-        TeacherResult = TrialRunner.Run(TrainingTests.Config(DataRoot, "mlp-512", epochs: 4), directory, cancellation: CancellationToken.None).Result;
+        TeacherResult = TrialRunner.Run(TrainingTests.Config(DataRoot, "mlp-512", epochs: 4), directory, cancellation: CancellationToken.None);
         TeacherCheckpoint = Path.Combine(directory, TrialFolder.BestCheckpointFile);
         string second = TestData.TemporaryDirectory();
         TrialRunner.Run(TrainingTests.Config(DataRoot, "mlp-256", epochs: 3, seed: 2), second, cancellation: CancellationToken.None);
@@ -42,7 +42,7 @@ public class TrainingTests(TeacherFixture fixture)
             teacher is null ? null : TeacherEnsemble.Single(teacher), loss ?? LossRecipe.LabelsOnly,
             new TrainingOptions(epochs, 128, optimizer ?? new OptimizerOptions("adam", 1e-3), new ScheduleOptions("cosine"), seed, patience), "cpu");
 
-    TrialOutcome Run(TrialConfig config, string directory, Action<EpochMetrics>? onEpoch = null, CancellationToken? cancellation = null) =>
+    TrainingResult Run(TrialConfig config, string directory, Action<EpochMetrics>? onEpoch = null, CancellationToken? cancellation = null) =>
         TrialRunner.Run(config, directory, onEpoch, log: null, cancellation ?? TestContext.Current.CancellationToken, fixture.SoftTargets);
 
     static readonly LossRecipe KdWithTriplet = new(LossRecipe.WeightsFromAlpha(["ce", "hinton", "triplet"], 0.5), 4, 1, RelationFeature.Logits);
@@ -62,9 +62,9 @@ public class TrainingTests(TeacherFixture fixture)
     public void Same_seed_gives_identical_metrics_and_another_seed_does_not()
     {
         var config = Config(fixture.DataRoot, "mlp-128", epochs: 2, dropout: 0.2);
-        var first = Run(config, TestData.TemporaryDirectory()).Result;
-        var second = Run(config, TestData.TemporaryDirectory()).Result;
-        var other = Run(config with { Training = config.Training with { Seed = 2 } }, TestData.TemporaryDirectory()).Result;
+        var first = Run(config, TestData.TemporaryDirectory());
+        var second = Run(config, TestData.TemporaryDirectory());
+        var other = Run(config with { Training = config.Training with { Seed = 2 } }, TestData.TemporaryDirectory());
         second.Epochs.Select(Measured).ShouldBe(first.Epochs.Select(Measured));
         second.TestAccuracy.ShouldBe(first.TestAccuracy);
         other.Epochs[0].TrainLoss.ShouldNotBe(first.Epochs[0].TrainLoss);
@@ -74,14 +74,14 @@ public class TrainingTests(TeacherFixture fixture)
     public void Resumed_run_ends_exactly_where_the_uninterrupted_run_ends()
     {
         var config = Config(fixture.DataRoot, "mlp-128", epochs: 4, KdWithTriplet, fixture.TeacherCheckpoint, dropout: 0.2);
-        var uninterrupted = Run(config, TestData.TemporaryDirectory()).Result;
+        var uninterrupted = Run(config, TestData.TemporaryDirectory());
 
         string directory = TestData.TemporaryDirectory();
         using var stop = new CancellationTokenSource();
-        var interrupted = Run(config, directory, m => { if (m.Epoch == 2) stop.Cancel(); }, stop.Token).Result;
+        var interrupted = Run(config, directory, m => { if (m.Epoch == 2) stop.Cancel(); }, stop.Token);
         interrupted.Status.ShouldBe(TrialStatus.Cancelled);
         interrupted.Epochs.Count.ShouldBe(2);
-        var resumed = Run(config, directory).Result;
+        var resumed = Run(config, directory);
 
         resumed.Status.ShouldBe(TrialStatus.Completed);
         resumed.Epochs.Select(Measured).ShouldBe(uninterrupted.Epochs.Select(Measured));
@@ -94,13 +94,13 @@ public class TrainingTests(TeacherFixture fixture)
     {
         var plain = Config(fixture.DataRoot, "mlp-128", epochs: 3, KdWithTriplet, fixture.TeacherCheckpoint);
         var config = plain with { Training = plain.Training with { Augment = new AugmentOptions(Flip: true, Jitter: 2) } };
-        var uninterrupted = Run(config, TestData.TemporaryDirectory()).Result;
-        uninterrupted.Epochs[0].TrainLoss.ShouldNotBe(Run(plain, TestData.TemporaryDirectory()).Result.Epochs[0].TrainLoss); // it trained on other images
+        var uninterrupted = Run(config, TestData.TemporaryDirectory());
+        uninterrupted.Epochs[0].TrainLoss.ShouldNotBe(Run(plain, TestData.TemporaryDirectory()).Epochs[0].TrainLoss); // it trained on other images
 
         string directory = TestData.TemporaryDirectory();
         using var stop = new CancellationTokenSource();
-        Run(config, directory, m => { if (m.Epoch == 1) stop.Cancel(); }, stop.Token).Result.Status.ShouldBe(TrialStatus.Cancelled);
-        var resumed = Run(config, directory).Result;
+        Run(config, directory, m => { if (m.Epoch == 1) stop.Cancel(); }, stop.Token).Status.ShouldBe(TrialStatus.Cancelled);
+        var resumed = Run(config, directory);
         resumed.Epochs.Select(Measured).ShouldBe(uninterrupted.Epochs.Select(Measured));
         resumed.TestAccuracy.ShouldBe(uninterrupted.TestAccuracy);
     }
@@ -109,7 +109,7 @@ public class TrainingTests(TeacherFixture fixture)
     public void Student_learns_from_soft_targets_alone()
     {
         var hintonOnly = new LossRecipe(new Dictionary<string, double> { ["hinton"] = 1 }, 4, 1, RelationFeature.Logits);
-        var result = Run(Config(fixture.DataRoot, "mlp-128", epochs: 3, hintonOnly, fixture.TeacherCheckpoint), TestData.TemporaryDirectory()).Result;
+        var result = Run(Config(fixture.DataRoot, "mlp-128", epochs: 3, hintonOnly, fixture.TeacherCheckpoint), TestData.TemporaryDirectory());
         result.Epochs.ShouldAllBe(e => e.LossTerms.Keys.Single() == "hinton");
         result.Epochs[^1].TrainLoss.ShouldBeLessThan(result.Epochs[0].TrainLoss);
         result.TestAccuracy!.Value.ShouldBeGreaterThan(0.6); // it never saw a label
@@ -120,7 +120,7 @@ public class TrainingTests(TeacherFixture fixture)
     {
         var config = Config(fixture.DataRoot, "mlp-128", epochs: 2);
         config = config with { Data = config.Data with { Labels = 0.1 } };
-        var result = Run(config, TestData.TemporaryDirectory()).Result;
+        var result = Run(config, TestData.TemporaryDirectory());
         // Its epochs draw labelled samples only (hidden labels never count as correct): with a tenth labelled, an
         // epoch that also drew unlabelled ones could not reach a training accuracy above 0.1.
         result.Epochs[^1].TrainAccuracy.ShouldBeGreaterThan(0.5);
@@ -134,8 +134,8 @@ public class TrainingTests(TeacherFixture fixture)
         var alone = Config(fixture.DataRoot, "mlp-128", epochs: 3);
         alone = alone with { Data = alone.Data with { Labels = 40 } };
         var distilled = alone with { Loss = kd, Teacher = TeacherEnsemble.Single(fixture.TeacherCheckpoint) };
-        var baseline = Run(alone, TestData.TemporaryDirectory()).Result;
-        var student = Run(distilled, TestData.TemporaryDirectory()).Result;
+        var baseline = Run(alone, TestData.TemporaryDirectory());
+        var student = Run(distilled, TestData.TemporaryDirectory());
         student.Epochs.ShouldAllBe(e => e.TrainAccuracy >= 0 && e.TrainAccuracy <= 1); // measured over the 40 labelled samples
         student.TestAccuracy!.Value.ShouldBeGreaterThan(baseline.TestAccuracy!.Value);
     }
@@ -145,8 +145,7 @@ public class TrainingTests(TeacherFixture fixture)
     {
         string directory = TestData.TemporaryDirectory();
         var config = Config(fixture.DataRoot, "mlp-128", epochs: 3, optimizer: new OptimizerOptions("sgd", 0.5, Momentum: 0.9));
-        var outcome = Run(config, directory);
-        var result = outcome.Result;
+        var result = Run(config, directory);
         var best = result.Epochs.MaxBy(e => e.ValidationAccuracy)!;
         result.BestEpoch.ShouldBe(best.Epoch);
         result.BestValidationAccuracy.ShouldBe(best.ValidationAccuracy);
@@ -161,7 +160,7 @@ public class TrainingTests(TeacherFixture fixture)
     public void Diverging_loss_fails_the_trial_with_the_reason()
     {
         var config = Config(fixture.DataRoot, "mlp-128", epochs: 3, optimizer: new OptimizerOptions("sgd", 1e12, Momentum: 0.9));
-        var result = Run(config, TestData.TemporaryDirectory()).Result;
+        var result = Run(config, TestData.TemporaryDirectory());
         result.Status.ShouldBe(TrialStatus.Failed);
         result.FailureReason.ShouldNotBeNull();
         result.FailureReason.ShouldMatch("loss became (NaN|∞|-∞|Infinity|-Infinity) in epoch 1");
@@ -172,7 +171,7 @@ public class TrainingTests(TeacherFixture fixture)
     public void Early_stopping_ends_the_run_after_patience_epochs_without_improvement()
     {
         var frozen = new OptimizerOptions("sgd", 1e-12, Momentum: 0);
-        var result = Run(Config(fixture.DataRoot, "mlp-128", epochs: 10, optimizer: frozen, patience: 2), TestData.TemporaryDirectory()).Result;
+        var result = Run(Config(fixture.DataRoot, "mlp-128", epochs: 10, optimizer: frozen, patience: 2), TestData.TemporaryDirectory());
         result.Status.ShouldBe(TrialStatus.EarlyStopped);
         result.Epochs.Count.ShouldBe(3);
         result.BestEpoch.ShouldBe(1);

@@ -15,8 +15,8 @@ namespace Orchestrator.Coordinator.Benchmarks;
 /// <c>orchestrator bench</c>: throughput of the distillation step the trainer runs (mlp-400 student forward/backward/
 /// Adam step, CE + Hinton loss) with the teacher outputs computed online by one and by N frozen mlp-1200-1200
 /// teachers, and read from cached soft targets by sample index; with <c>--packs</c>, the same step for packs of K
-/// students trained as one (trials x samples/s, for mlp-400 and bncnn-student); and process memory over many online
-/// steps. Inputs are random tensors of Fashion-MNIST's shape held on the device, so no dataset is needed.
+/// students trained as one (trials x samples/s, for mlp-400 and bncnn-student); and process memory over many steps of one
+/// trial with online teachers and of a pack (<c>--memory-pack</c>) from cached soft targets. Inputs are random tensors of Fashion-MNIST's shape held on the device, so no dataset is needed.
 /// </summary>
 public static class BenchCommand
 {
@@ -94,7 +94,7 @@ public static class BenchCommand
         MeasureMemory("one trial", student.Step(many), images, labels, batchSizes[0], memorySteps);
         if (memoryPack <= 1) return;
         using var packed = new BenchPack("mlp-400", memoryPack, device);
-        MeasureMemory($"a pack of {memoryPack}", packed.Step(many), images, labels, batchSizes[0], memorySteps);
+        MeasureMemory($"a pack of {memoryPack} (cached soft targets)", packed.Step(cached), images, labels, batchSizes[0], memorySteps);
     }
 
     /// <summary>Resident memory before and after <paramref name="steps"/> steps: flat when every step's tensors are freed in its scope.</summary>

@@ -35,17 +35,17 @@ public static class TrialExecution
         string pack = trials.Count > 1 ? $"{trials[0].Attempt}x{trials.Count}" : "";
         var training = trials.Select(request => Prepare(request, log)).OfType<TrialRequest>().ToList();
         if (training.Count > 0)
-            TrialRunner.RunPack(training, log, softTargetDirectory, (trial, outcome) => Report(trial, outcome, clock.Elapsed.TotalSeconds / training.Count, pack, log));
+            TrialRunner.RunPack(training, log, softTargetDirectory, (trial, result) => Report(trial, result, clock.Elapsed.TotalSeconds / training.Count, pack, log));
     }
 
     /// <summary>
     /// Writes an ended trial's summary.json and reports it. A pack's trials share its slot: each is charged an equal part
     /// of the time so far, so that slot-seconds add up.
     /// </summary>
-    static void Report(TrialRequest request, TrialOutcome outcome, double seconds, string pack, Action<string>? log)
+    static void Report(TrialRequest request, TrainingResult result, double seconds, string pack, Action<string>? log)
     {
         var folder = new TrialFolder(request.OutputDirectory);
-        var summary = outcome.ToSummary(request.Config.Name, request.Config.Model.Name, seconds, folder.BestCheckpoint);
+        var summary = result.ToSummary(request.Config.Name, request.Config.Model.Name, seconds, folder.BestCheckpoint);
         summary.FinishedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow);
         summary.Pack = pack;
         try

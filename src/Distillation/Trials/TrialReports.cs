@@ -21,9 +21,8 @@ public static class TrialReports
         StepSeconds = m.StepSeconds,
     };
 
-    public static Proto.TrialSummary ToSummary(this TrialOutcome outcome, string name, string model, double seconds, string bestCheckpoint)
+    public static Proto.TrialSummary ToSummary(this TrainingResult result, string name, string model, double seconds, string bestCheckpoint)
     {
-        var result = outcome.Result;
         var summary = new Proto.TrialSummary
         {
             Name = name,
@@ -42,18 +41,18 @@ public static class TrialReports
             BestValidationAccuracy = result.BestEpoch > 0 ? result.BestValidationAccuracy : 0,
             BestValidationLoss = result.BestEpoch > 0 ? result.Epochs[result.BestEpoch - 1].ValidationLoss : 0,
             Model = model,
-            Parameters = outcome.Parameters,
-            Device = outcome.Device,
-            ConfigurationHash = outcome.ConfigurationHash,
-            DatasetFingerprint = outcome.DatasetFingerprint,
+            Parameters = result.Parameters,
+            Device = result.Device,
+            ConfigurationHash = result.ConfigurationHash,
+            DatasetFingerprint = result.DatasetFingerprint,
             Seconds = seconds,
             BestCheckpoint = result.BestEpoch > 0 ? bestCheckpoint : "",
-            SoftTargets = outcome.SoftTargets,
-            Notes = { outcome.Notes },
+            SoftTargets = result.SoftTargets,
+            Notes = { result.Notes },
         };
         if (result.TestAccuracy is { } test) summary.TestAccuracy = test;
-        if (outcome.TeacherTestAccuracy is { } teacherAccuracy) summary.TeacherTestAccuracy = teacherAccuracy;
-        if (outcome.TeacherParameters is { } teacherParameters) summary.TeacherParameters = teacherParameters;
+        if (result.TeacherTestAccuracy is { } teacherAccuracy) summary.TeacherTestAccuracy = teacherAccuracy;
+        if (result.TeacherParameters is { } teacherParameters) summary.TeacherParameters = teacherParameters;
         return summary;
     }
 }

@@ -9,12 +9,6 @@ using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Trials;
 
-/// <summary>What a trial produced, with the facts a report needs beside the training result.</summary>
-/// <param name="SoftTargets">The soft-target artifact the student read (its key), "online", or empty without a teacher.</param>
-/// <param name="Notes">Things worth reporting that did not stop the run (a rejected soft-target file, generated again).</param>
-public sealed record TrialOutcome(TrainingResult Result, string Device, long Parameters, long? TeacherParameters, double? TeacherTestAccuracy,
-    string DatasetFingerprint, string ConfigurationHash, string SoftTargets, IReadOnlyList<string> Notes);
-
 /// <summary>
 /// Runs <see cref="TrialConfig"/>s: loads the data and the teachers' outputs, builds the models, trains them with
 /// checkpoints in their folders; trials that share a <see cref="PackSizing.Key"/> train as one pack.
@@ -24,7 +18,7 @@ public static class TrialRunner
     /// <param name="softTargetDirectory">The soft-target store; default <see cref="SoftTargetStore.DefaultDirectory"/>.</param>
     /// <param name="fence">The sweep's attempt this run is (<see cref="TrainerTrial.Fence"/>); null for a trial run by hand.</param>
     /// <param name="stop">Its sweep stopped it (<see cref="TrainerTrial.Stop"/>).</param>
-    public static TrialOutcome Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
+    public static TrainingResult Run(TrialConfig config, string outputDirectory, Action<EpochMetrics>? onEpoch = null,
         Action<string>? log = null, CancellationToken cancellation = default, string? softTargetDirectory = null, AttemptFence? fence = null,
         CancellationToken stop = default) =>
         RunPack([new TrialRequest(config, outputDirectory) { OnEpoch = onEpoch, Cancellation = cancellation, Fence = fence, Stop = stop }], log, softTargetDirectory)[0];
@@ -35,8 +29,8 @@ public static class TrialRunner
     /// the other). The outcomes are in the trials' order; <paramref name="ended"/> hears each as soon as its trial ends,
     /// while the rest of its pack may train on.
     /// </summary>
-    public static IReadOnlyList<TrialOutcome> RunPack(IReadOnlyList<TrialRequest> trials, Action<string>? log = null, string? softTargetDirectory = null,
-        Action<TrialRequest, TrialOutcome>? ended = null)
+    public static IReadOnlyList<TrainingResult> RunPack(IReadOnlyList<TrialRequest> trials, Action<string>? log = null, string? softTargetDirectory = null,
+        Action<TrialRequest, TrainingResult>? ended = null)
     {
         var config = trials[0].Config;
         string key = PackSizing.Key(config);
@@ -67,7 +61,7 @@ public static class TrialRunner
             if (teachers is not null)
                 CheckFeatureSizes(config.Loss, models[0].to(device), teachers.Outputs, data.Train);
 
-            var outcomes = new TrialOutcome[trials.Count];
+            var outcomes = new TrainingResult[trials.Count];
             var planned = trials.Select((t, k) =>
             {
                 string hash = t.Config.Hash(teacherHashes);
@@ -81,8 +75,12 @@ public static class TrialRunner
                     Stop = t.Stop,
                     OnEnd = result =>
                     {
-                        outcomes[k] = new TrialOutcome(result, device.ToString(), models[k].ParameterCount, teachers?.Parameters, teachers?.TestAccuracy,
-                            data.Fingerprint, hash, teachers?.SoftTargets ?? "", teachers?.Notes ?? []);
+                        outcomes[k] = result with
+                        {
+                            Device = device.ToString(), Parameters = models[k].ParameterCount, TeacherParameters = teachers?.Parameters,
+                            TeacherTestAccuracy = teachers?.TestAccuracy, DatasetFingerprint = data.Fingerprint, ConfigurationHash = hash,
+                            SoftTargets = teachers?.SoftTargets ?? "", Notes = teachers?.Notes ?? [],
+                        };
                         ended?.Invoke(t, outcomes[k]);
                     },
                 };
