@@ -1,5 +1,6 @@
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Models;
+using Orchestrator.Tests;
 using Shouldly;
 
 namespace Orchestrator.Distillation.Tests;
@@ -32,5 +33,16 @@ public sealed class RegistryTests
     {
         DatasetRegistry.Names.ShouldBe(["fashion-mnist", "mnist", "cifar10", "synthetic"]);
         DatasetRegistry.Get("fashion-mnist").InstallHint.ShouldContain("apt-get install dataset-fashion-mnist");
+    }
+
+    [Fact]
+    public void FashionMnistSource_reads_the_real_idx_files_and_MnistSource_says_where_its_files_go()
+    {
+        var fashion = DatasetRegistry.Get("fashion-mnist");
+        var train = fashion.ReadTrain(Path.Combine(TestData.FashionMnistSubset(train: 300, test: 100), "fashion-mnist"));
+        (train.Count, fashion.Classes, fashion.ImageSide).ShouldBe((300, 10, 28));
+        var mnist = DatasetRegistry.Get("mnist");
+        Should.Throw<UserInputException>(() => mnist.ReadTrain(TestData.TemporaryDirectory())).Message.ShouldContain("dataset 'mnist': missing file");
+        mnist.InstallHint.ShouldContain("mnist/");
     }
 }
