@@ -67,7 +67,7 @@ public sealed record TrialFolder(string Directory)
             {
                 epochs.Add(Parser.Parse<Proto.EpochMetrics>(line));
             }
-            catch (InvalidProtocolBufferException)
+            catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException)
             {
                 break;
             }
