@@ -130,6 +130,24 @@ public class SweepFileTests
         Error(wrongPin).Message.ShouldContain($"3:{36 + checkpoint.Length}: teacher.sha256: {checkpoint} has sha256 {hash}");
     }
 
+    [Fact]
+    public void A_teacher_entry_reads_as_in_a_trial_file_checkpoints_and_their_pins_included()
+    {
+        string first = TestData.WriteFile("first.ckpt", "one teacher"), second = TestData.WriteFile("second.ckpt", "another teacher");
+        string[] hashes = [Distillation.SoftTargets.TeacherSource.FileSha256(first), Distillation.SoftTargets.TeacherSource.FileSha256(second)];
+        string Sweep(string entry) => Ensemble.Replace("teacher: { model: mlp-1200-1200, epochs: 10, count: 3 }", $"teacher: {entry}")
+            .Replace("  teacher.count: { values: [1, 3] }\n", "");
+
+        var plan = Plan(Sweep($"{{ checkpoints: [{first}, {second}], sha256: [{hashes[0]}, {hashes[1]}] }}"));
+        plan.Teachers.ShouldBeEmpty();
+        plan.Jobs.Single(j => j.Kind == JobKind.SoftTargets).SoftTargets!.Teachers.Members
+            .ShouldBe([new(first, hashes[0]), new(second, hashes[1])]);
+        // The same mistakes, the same words as TrialConfigTests: one reader for both files.
+        Error(Sweep($"{{ checkpoints: [{first}, {second}], sha256: [00] }}")).Message.ShouldContain("teacher.sha256: gives 1 hash(es) for 2 checkpoint(s)");
+        Error(Sweep($"{{ checkpoint: {first}, sha256: abc }}")).Message.ShouldContain("teacher.sha256: 'abc' is not a SHA-256");
+        Error(Sweep($"{{ checkpoint: {first}, checkpoints: [{second}] }}")).Message.ShouldContain("teacher.checkpoints: give checkpoint (one teacher) or checkpoints (an ensemble), not both");
+    }
+
     [Theory]
     [InlineData("soft_targets: { aggregation: mean-probs, shards: 2 }", "soft_targets: { aggregation: mean-probs, shard: 2 }", "4:42: unknown key 'soft_targets.shard' (did you mean 'shards'?)")]
     [InlineData("soft_targets: { aggregation: mean-probs, shards: 2 }", "soft_targets: { aggregation: median }", "4:30: soft_targets.aggregation: unknown value 'median'")]

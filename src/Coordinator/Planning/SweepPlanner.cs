@@ -164,7 +164,7 @@ public static class SweepPlanner
     }
 
     /// <summary>
-    /// The teachers of a point: a mapping (count copies with consecutive seeds, or a checkpoint) or a list of them.
+    /// The teachers of a point: a mapping (count copies with consecutive seeds, or files as <see cref="TeacherFiles"/> reads them) or a list of them.
     /// Teacher jobs are shared by every point and student with the same settings.
     /// </summary>
     static List<Member> PlanTeachers(SweepDefinition sweep, YamlNode? teacher, YamlMappingNode dataset, Dictionary<YamlNode, YamlNode> origins, Dictionary<string, PlannedJob> jobs,
@@ -175,23 +175,11 @@ public static class SweepPlanner
         foreach (var item in items)
         {
             var map = ConfigMap.FromNode(item, sweep.File, origins, "teacher.");
-            if (map.String("torchscript") is { } script)
+            if (TeacherFiles.NamesFile(map))
             {
-                var source = TorchScriptTeacher.Read(map, Path.GetFullPath(script, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!), DatasetRegistry.Get(DatasetName(dataset)), hashes.Of);
+                foreach (var source in TeacherFiles.Read(map, DatasetRegistry.Get(DatasetName(dataset)), hashes.Of))
+                    members.Add(new Member(source, source.TorchScript is null ? "sha256:" + source.Sha256 : "torchscript:" + source.Identity(source.Sha256!), null));
                 map.RejectUnknownKeys();
-                members.Add(new Member(source, "torchscript:" + source.Identity(source.Sha256!), null));
-                continue;
-            }
-            if (map.String("checkpoint") is { } checkpoint)
-            {
-                string path = Path.GetFullPath(checkpoint, Path.GetDirectoryName(Path.GetFullPath(sweep.File))!);
-                string? pinned = map.String("sha256");
-                map.RejectUnknownKeys();
-                if (!File.Exists(path)) throw map.Error("checkpoint", $"teacher checkpoint {path} does not exist.");
-                string hash = map.Check("checkpoint", () => hashes.Of(path));
-                if (pinned is not null && !string.Equals(pinned, hash, StringComparison.OrdinalIgnoreCase))
-                    throw map.Error("sha256", $"{path} has sha256 {hash}, not {pinned}: the file is not the pinned teacher. Restore it, or update the pin.");
-                members.Add(new Member(new TeacherSource(path, hash), "sha256:" + hash, null));
                 continue;
             }
             int count = map.Int("count") ?? 1;

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
@@ -13,7 +12,7 @@ namespace Orchestrator.Distillation.Configuration;
 /// </summary>
 /// <param name="Teacher">The teacher (or ensemble) checkpoints written by earlier trials and how their outputs are used; required when the loss has distillation terms.</param>
 /// <param name="Device">auto | cpu | cuda | cuda:N</param>
-public sealed partial record TrialConfig(
+public sealed record TrialConfig(
     string Name,
     DataOptions Data,
     ModelSpec Model,
@@ -128,9 +127,6 @@ public sealed partial record TrialConfig(
     static string? ResolvePath(string configPath, string? value) =>
         value is null ? null : Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
 
-    [GeneratedRegex("^[0-9a-fA-F]{64}$")]
-    private static partial Regex Sha256Pattern();
-
     /// <summary>
     /// teacher: a checkpoint (one teacher), checkpoints (an ensemble) or a torchscript file, optional sha256 pins; and
     /// soft_targets: how their outputs are combined and delivered, as sweep files write it (<see cref="SoftTargetSettings"/>).
@@ -142,11 +138,7 @@ public sealed partial record TrialConfig(
         var softTargets = root.Section("soft_targets", shorthandKey: "mode");
         if (teacher is null)
             return softTargets is null ? null : throw root.Error("soft_targets", "says how teacher outputs reach the student, but there is no teacher; add teacher: { checkpoint: ... } or remove it.");
-        List<TeacherSource> members;
-        if (teacher.String("torchscript") is { } script)
-            members = [TorchScriptTeacher.Read(teacher, ResolvePath(root.FilePath, script)!, DatasetRegistry.Get(dataset), TeacherSource.FileSha256)];
-        else
-            members = ReadCheckpoints(teacher, root.FilePath);
+        var members = TeacherFiles.Read(teacher, DatasetRegistry.Get(dataset), hashOf: null);
         var old = SoftTargetSettings.OldTeacherKeys.Where(k => teacher.Node(k) is not null).ToList();
         if (old.Count > 0 && softTargets is not null)
             throw teacher.Error(old[0], "is set both here and in soft_targets; keep the soft_targets section only.");
@@ -159,27 +151,6 @@ public sealed partial record TrialConfig(
         var ensemble = settings.Ensemble(members, loss.Temperature, augment, at);
         teacher.RejectUnknownKeys();
         return ensemble;
-    }
-
-    /// <summary>checkpoint: one teacher, or checkpoints: an ensemble, with optional sha256 pins.</summary>
-    static List<TeacherSource> ReadCheckpoints(ConfigMap teacher, string filePath)
-    {
-        string? single = teacher.String("checkpoint");
-        var list = teacher.StringList("checkpoints");
-        if (single is not null && list is not null) throw teacher.Error("checkpoints", "give checkpoint (one teacher) or checkpoints (an ensemble), not both.");
-        var paths = single is not null ? [single] : list ?? throw teacher.Error("checkpoint", "missing; e.g. checkpoint: runs/teacher/best.ckpt, or checkpoints: [a/best.ckpt, b/best.ckpt] for an ensemble.");
-        if (paths.Count == 0) throw teacher.Error("checkpoints", "is empty; list at least one teacher checkpoint.");
-        var pins = teacher.Node("sha256") switch
-        {
-            null => null,
-            YamlDotNet.RepresentationModel.YamlSequenceNode => teacher.StringList("sha256"),
-            _ => [teacher.String("sha256")!],
-        };
-        if (pins is not null && pins.Count != paths.Count)
-            throw teacher.Error("sha256", $"gives {pins.Count} hash(es) for {paths.Count} checkpoint(s); give one per checkpoint, in the same order.");
-        if (pins?.FirstOrDefault(p => !Sha256Pattern().IsMatch(p)) is { } bad)
-            throw teacher.Error("sha256", $"'{bad}' is not a SHA-256 (64 hex digits; sha256sum <file> prints it).");
-        return paths.Select((p, i) => new TeacherSource(ResolvePath(filePath, p)!, pins?[i].ToLowerInvariant())).ToList();
     }
 
     static LossRecipe ReadLoss(ConfigMap root)
