@@ -4,4 +4,10 @@ namespace Orchestrator.Distillation;
 /// Input the user can fix (a missing dataset, a malformed file, a bad configuration value).
 /// The message says what is wrong, where, and how to fix it; commands turn it into exit code 2.
 /// </summary>
-public sealed class UserInputException(string message, Exception? inner = null) : Exception(message, inner);
+public class UserInputException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A dataset's files are not where a run looks for them: bad input to a command run by hand, but the machine's failure
+/// when a node lacks them (the job is retried, and runs once they are installed).
+/// </summary>
+public sealed class MissingDatasetException(string message) : UserInputException(message);

@@ -58,6 +58,7 @@ public static class GpuNodeHost
     /// </summary>
     public static async Task RunAsync(GpuNodeOptions options, CancellationToken cancellation)
     {
+        using var stop = new StopSignal();
         for (int incarnation = 1; ; incarnation++)
         {
             var host = await StartAsync(options, cancellation);
@@ -67,10 +68,12 @@ public static class GpuNodeHost
                 string.Join(", ", options.SlotDevices), incarnation == 1 ? "joining" : "joining again", string.Join(", ", options.Member.SeedNodes),
                 options.ApiEndpoint is null ? "" : $"; metrics to {options.ApiEndpoint}", options.MetricsPort > 0 ? $"; Prometheus metrics at :{options.MetricsPort}/metrics" : "");
             var system = host.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+            _ = SayWhenNoCoordinatorAnswers(system, options, log, cancellation);
             await Task.WhenAny(system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellation));
-            if (cancellation.IsCancellationRequested)
+            // SIGTERM ends the actor system (Akka's own handler) before the command's token or our handler hears of it.
+            if (await stop.AskedAsync(cancellation))
             {
-                log.LogInformation("{Node}: leaving the cluster; running trials keep their last epoch's checkpoint", options.Name);
+                log.LogInformation("{Node}: stopping (asked to): leaving the cluster; running trials keep their last epoch's checkpoint", options.Name);
                 await host.StopAsync(CancellationToken.None);
                 return;
             }
@@ -79,6 +82,33 @@ public static class GpuNodeHost
             await host.StopAsync(CancellationToken.None);
             try { await Task.Delay(ClusterMember.RejoinDelay, cancellation); }
             catch (OperationCanceledException) { return; }
+        }
+    }
+
+    /// <summary>How long a node waits to be let into the cluster before it says that nobody answers.</summary>
+    static readonly TimeSpan JoinPatience = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// One line, now and then, while no coordinator has let the node in (a wrong --seed-nodes address or port, or no
+    /// coordinator started yet), in place of Akka's association warnings every few seconds (filtered out in ClusterMember).
+    /// </summary>
+    static async Task SayWhenNoCoordinatorAnswers(Akka.Actor.ActorSystem system, GpuNodeOptions options, ILogger log, CancellationToken cancellation)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => joined.TrySetResult());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var waited = JoinPatience; ; waited += waited) // says so after 10 s, 30 s, 70 s, ...
+        {
+            var first = await Task.WhenAny(joined.Task, system.WhenTerminated, Task.Delay(waited, cancellation)).ConfigureAwait(false);
+            if (first != joined.Task && first != system.WhenTerminated && !cancellation.IsCancellationRequested)
+            {
+                log.LogWarning("{Node}: no coordinator answers at {Seeds} after {Seconds:F0} s: is `orchestrator serve` running there, with that --hostname and --port? Still trying.",
+                    options.Name, string.Join(", ", options.Member.SeedNodes), clock.Elapsed.TotalSeconds);
+                continue;
+            }
+            if (first == joined.Task) log.LogInformation("{Node}: joined the cluster; waiting for jobs", options.Name);
+            return;
         }
     }
 

@@ -13,10 +13,12 @@ public static class JobFailure
 
     /// <summary>
     /// The machine's failure, not the trial's: the disk filled or failed, memory ran out, a file could not be reached.
-    /// Bad settings are <see cref="UserInputException"/>s and a diverging trial is a result, not an exception.
+    /// A dataset missing on this node is too (it runs once installed). Other bad settings are <see cref="UserInputException"/>s,
+    /// and a diverging trial is a result, not an exception.
     /// </summary>
     public static bool IsEnvironmental(Exception exception) => exception switch
     {
+        MissingDatasetException => true,
         UserInputException => false,
         IOException or OutOfMemoryException or UnauthorizedAccessException => true,
         _ when Distillation.Training.PackSizing.IsOutOfMemory(exception) => true, // libtorch's allocators: CUDA's, the CPU's

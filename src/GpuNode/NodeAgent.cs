@@ -115,7 +115,7 @@ public sealed class NodeAgent : ReceiveActor
         foreach (var (_, cancellation, _) in running.Values.SelectMany(jobs => jobs)) cancellation.Cancel();
     }
 
-    SlotFree Free(int slot) => new() { Node = node, Slot = slot, Device = slotDevices[slot], Capacity = capacity };
+    SlotFree Free(int slot) => new() { Node = node, Slot = slot, Device = slotDevices[slot], Capacity = capacity, NodeSlots = slotDevices.Count };
 
     void Start(RunJob run)
     {

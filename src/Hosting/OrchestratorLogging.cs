@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -9,7 +10,10 @@ namespace Orchestrator.Hosting;
 /// How every orchestrator process logs: one line per event on the console (time, level, the logging class's short
 /// name, the message), an exception's type, message and stack on the lines after it. The orchestrator's own classes
 /// log from Information; Akka, ASP.NET Core and gRPC only from Warning (their Information lines are start-up chatter).
-/// <c>ORCHESTRATOR_LOG_LEVEL</c> (Trace, Debug, Information, Warning, Error) sets the orchestrator's level.
+/// <c>ORCHESTRATOR_LOG_LEVEL</c> (Trace, Debug, Information, Warning, Error) sets the orchestrator's level. Akka's lines
+/// lose the timestamp, level and thread it puts in front (the line has its own), and its warnings about an address it
+/// cannot reach, repeated every few seconds while it cannot, are left out: a node says that no coordinator answers in
+/// one line of its own, and the coordinator's scheduler says when a node left.
 /// </summary>
 public static class OrchestratorLogging
 {
@@ -43,6 +47,11 @@ public static class OrchestratorLogging
         public override void Write<TState>(in LogEntry<TState> entry, IExternalScopeProvider? scopeProvider, TextWriter writer)
         {
             string message = entry.Formatter(entry.State, entry.Exception);
+            if (entry.Category.StartsWith("Akka", StringComparison.Ordinal) || entry.Category == "ActorSystem")
+            {
+                if (Unreachable.IsMatch(message)) return;
+                message = AkkaPrefix.Replace(message, "$2 ($1)", 1);
+            }
             if (message.Length == 0 && entry.Exception is null) return;
             string time = options.CurrentValue.UseUtcTimestamp ? DateTime.UtcNow.ToString("HH:mm:ss.fff") : DateTime.Now.ToString("HH:mm:ss.fff");
             string category = entry.Category[(entry.Category.LastIndexOf('.') + 1)..];
@@ -50,6 +59,12 @@ public static class OrchestratorLogging
             if (entry.Exception is { } exception) writer.Write($"{Environment.NewLine}{exception}");
             writer.Write(Environment.NewLine);
         }
+
+        /// <summary>"[WARNING][12/07/2026 14:33:58.027Z][Thread 0010][source] message": the source is kept, after the message.</summary>
+        static readonly Regex AkkaPrefix = new(@"^\[[A-Z]+\]\[[^\]]*\]\[Thread \d+\]\[([^\]]*)\] ?(.*)$", RegexOptions.Singleline);
+
+        /// <summary>Remoting and joining retrying an address that does not answer: said once, in the orchestrator's words.</summary>
+        static readonly Regex Unreachable = new(@"AssociationError|is now gated|Couldn't join seed nodes");
 
         static string Level(LogLevel level) => level switch
         {

@@ -164,6 +164,42 @@ public class LocalSweepTests
     }
 
     [Fact]
+    public async Task A_teacher_two_sweeps_share_is_trained_once_and_gives_one_soft_target_artifact()
+    {
+        string directory = TestData.TemporaryDirectory();
+        string store = Path.Combine(directory, "soft-targets");
+        string Sweep(string name, string alphas) => $$"""
+            name: {{name}}
+            dataset: { name: synthetic, validation: 200 }
+            teacher: { model: mlp-64, epochs: 3, device: cpu }
+            soft_targets: { shards: 1 }
+            student: { model: mlp-16, epochs: 1, device: cpu, loss: { terms: [ce, hinton], alpha: 0.5 } }
+            parameters: { alpha: { values: [{{alphas}}] } }
+            seeds: [1]
+            """;
+        var first = Plan(Sweep("teacher-a", "0.25"), Path.Combine(directory, "a"));
+        var second = Plan(Sweep("teacher-b", "0.75"), Path.Combine(directory, "b"));
+        first.Teachers.Single().Id.ShouldBe(second.Teachers.Single().Id); // the same teacher, planned into two sweeps' folders
+
+        await using var cluster = await LocalCluster.StartAsync(Sqlite(Path.Combine(directory, "journal.db")), Nodes(1, 1), TestContext.Current.CancellationToken);
+        await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(first, store), AskTimeout, TestContext.Current.CancellationToken);
+        var a = await WaitUntil(cluster, "teacher-a", s => s.Complete);
+        await cluster.Sweeps.Ask<SweepAccepted>(SweepSubmission.From(second, store), AskTimeout, TestContext.Current.CancellationToken);
+        var b = await WaitUntil(cluster, "teacher-b", s => s.Complete);
+
+        a.Jobs.Concat(b.Jobs).ShouldAllBe(j => j.State == JobState.Done);
+        var trained = a.Jobs.Single(j => j.Kind == JobKind.Teacher).Summary;
+        var reused = b.Jobs.Single(j => j.Kind == JobKind.Teacher).Summary;
+        reused.Notes.ShouldContain(n => n.StartsWith("reused: the same trial") && n.Contains(Path.Combine(first.JobsDirectory, first.Teachers[0].Id)));
+        (reused.BestValidationAccuracy, reused.TestAccuracy, reused.BestEpoch).ShouldBe((trained.BestValidationAccuracy, trained.TestAccuracy, trained.BestEpoch));
+        reused.BestCheckpoint.ShouldBe(Path.Combine(second.JobsDirectory, second.Teachers[0].Id, "best.ckpt")); // its own copy, in its own sweep's folder
+        Epochs(Path.Combine(second.JobsDirectory, second.Teachers[0].Id)).ShouldBe([1, 2, 3]);
+        Directory.GetFiles(store, "*.soft").Length.ShouldBe(1);
+        b.Jobs.Where(j => j.Kind == JobKind.SoftTargets).ShouldAllBe(j => j.Summary.SoftTargetsCached);
+        b.Jobs.Single(j => j.Kind == JobKind.Student).Summary.SoftTargets.ShouldBe(a.Jobs.Single(j => j.Kind == JobKind.Student).Summary.SoftTargets);
+    }
+
+    [Fact]
     public async Task Every_trial_computes_the_same_numbers_alone_or_beside_another_on_the_same_node()
     {
         // Each slot trains in its own worker process, so nothing (libtorch's global random generator above all:

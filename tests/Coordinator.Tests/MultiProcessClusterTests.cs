@@ -35,15 +35,29 @@ public class MultiProcessClusterTests
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
         string store = Path.Combine(directory, "soft-targets");
-        using var coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", Loopback.FreePort().ToString(),
+        int grpcPort = Loopback.FreePort();
+        using var coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(),
             "--out", directory, "--sweep", sweep, "--soft-targets", store);
 
         string results = Path.Combine(directory, "mp-sweep", "results.csv");
         await WaitForResults(results, TimeSpan.FromMinutes(3), coordinator, () => $"coordinator said:\n{coordinator.Output}\nfirst:\n{first.Output}\nsecond:\n{second.Output}");
+        coordinator.Output.ShouldContain("GPU node first joined: 1 slot(s) on cpu");
+        coordinator.Output.ShouldContain("GPU node second joined: 1 slot(s) on cpu");
+        coordinator.Output.ShouldNotContain("SQLite.MS");
+        var status = await OrchestratorProcess.RunAsync("status", "--endpoint", $"http://127.0.0.1:{grpcPort}");
+        status.Output.ShouldContain("| GPU node | free slots | running trials |", customMessage: status.Error);
+        status.Output.ShouldContain("| first |");
 
         (await first.TerminateAsync()).ShouldBe(0, first.Output);
+        await coordinator.WaitForOutput("GPU node first left", TimeSpan.FromMinutes(1));
         (await second.TerminateAsync()).ShouldBe(0, second.Output);
         (await coordinator.TerminateAsync()).ShouldBe(0, coordinator.Output);
+        foreach (var stopped in new[] { first, second, coordinator })
+        {
+            stopped.Output.ShouldContain("stopping (asked to)"); // SIGTERM is a stop, not a removal to recover from
+            stopped.Output.ShouldNotContain("joining again");
+            stopped.Output.ShouldNotContain("starting again");
+        }
 
         var started = new[] { first, second }
             .SelectMany(node => Regex.Matches(node.Output, @"slot \d+: starting (\S+)").Select(m => (Node: node, Job: m.Groups[1].Value)))
@@ -56,6 +70,18 @@ public class MultiProcessClusterTests
         coordinator.Output.ShouldContain("mp-sweep: best recipe on val_accuracy");
         coordinator.Output.ShouldContain("mp-sweep: soft targets soft-targets-");
         Directory.GetFiles(store, "*.soft").Length.ShouldBe(1); // written by a node, into the store the coordinator named
+    }
+
+    [Fact]
+    public async Task A_gpu_node_whose_coordinator_does_not_answer_says_so_in_one_line_without_akkas_raw_warnings()
+    {
+        int nobody = Loopback.FreePort(); // nothing listens there
+        using var node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{nobody}", "--devices", "cpu", "--name", "alone");
+        await node.WaitForOutput($"alone: no coordinator answers at akka.tcp://orchestrator@127.0.0.1:{nobody}", TimeSpan.FromMinutes(1));
+        node.Output.ShouldNotContain("AssociationError");
+        node.Output.ShouldNotContain("gated");
+        (await node.TerminateAsync()).ShouldBe(0, node.Output);
+        node.Output.ShouldContain("alone: stopping (asked to)");
     }
 
     [Fact]

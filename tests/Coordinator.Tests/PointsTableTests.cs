@@ -18,7 +18,7 @@ public class PointsTableTests
         var point = new Dictionary<string, string>();
         if (parameters) point["alpha"] = "0.5";
         var gain = baselines ? new SweepResults.Gain(3, 0.01, 0.002, 0.88, 0.001, true) : null;
-        var recipes = new[] { new SweepResults.Recipe(point, 3, 0.89, 0.001, 0.885, 0.002, gain), new SweepResults.Recipe(point, 3, 0.88, 0.001, 0.875, 0.002) };
+        var recipes = new[] { new SweepResults.Recipe(point, 3, 0.89, 0.001, 0.885, 0.002, 0.3, gain), new SweepResults.Recipe(point, 3, 0.88, 0.001, 0.875, 0.002, 0.3) };
         var lines = SweepConsole.PointsTable(new SweepStatus { Metric = "val_accuracy" }, recipes).Split('\n');
         var cells = lines.Select(line => line.Trim().Trim('|').Split('|').Length).ToList();
         lines.Length.ShouldBe(4);

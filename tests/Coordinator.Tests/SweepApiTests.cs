@@ -103,7 +103,15 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         output.ShouldContain("<h2>Learning curves</h2>");
         int Curves(string html) => System.Text.RegularExpressions.Regex.Count(html, "<polyline");
         Curves(output).ShouldBe(Curves(report));
-        Curves(report).ShouldBe(2 * (1 + 4 + 2) + 1); // accuracy and loss: the teacher, four students, the best point's two baselines; the best by slot-hours
+        // Validation accuracy, validation loss and training loss: the teacher, four students, the best point's two baselines;
+        // the best point's two loss terms (ce, hinton); the best by slot-hours, unless the first student was already the best.
+        Curves(report).ShouldBe(3 * (1 + 4 + 2) + 2 + (report.Contains("by slot-hours</h2>") ? 1 : 0));
+        report.ShouldContain("<pre id=\"settings\">name: api-e2e"); // the sweep's file, at the top
+
+        (code, output, error) = await Cli("results", "api-e2e"); // the table: every job, then the points best first
+        code.ShouldBe(0, error);
+        output.ShouldContain("| alpha | seeds | val_accuracy | test accuracy | gain over alone | alone: test accuracy |");
+        output.ShouldContain("api-e2e: best recipe on val_accuracy (mean over 2 seed(s)): alpha=");
 
         (code, output, _) = await Cli("submit", file);
         code.ShouldBe(0);
@@ -360,7 +368,9 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     public async Task An_independent_python_client_generated_from_the_same_protos_submits_watches_and_reads_results()
     {
         var root = await PythonClient.RunAsync(coordinator.Endpoint, coordinator.TokenFile,
-            "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python", epochs: 10))); // long enough that epochs finish while it watches
+            // Long enough that epochs finish while it watches, and trials of their own: a trial another sweep of this
+            // coordinator finished (api-watch's, at 10 epochs) would be reused, not trained, and send no epochs.
+            "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python", epochs: 12)));
         root.GetProperty("jobs").GetInt32().ShouldBe(10);
         root.GetProperty("submitted_jobs").GetInt32().ShouldBe(10);
         var done = root.GetProperty("done").EnumerateArray().Select(e => e.GetString()).ToList();

@@ -206,6 +206,12 @@ public class SweepFileTests
     [InlineData("method: grid", "method: grid\nmetric: test_accuracy", "9:9: metric.name: 'test_accuracy': a sweep chooses on validation data, never on the test set")]
     [InlineData("  alpha: { values: [0.25, 0.5, 0.75] }", "  alpha: { min: 0.1, max: 0.9 }", "10:17: parameters.alpha.min: a grid needs a finite list")]
     [InlineData("method: grid", "method: hyperopt", "8:9: method: 'hyperopt' is not a search method")]
+    [InlineData("  alpha: { values: [0.25, 0.5, 0.75] }", "  alpha: [0.5, 0.9]", "10:10: parameters.alpha: a list of values is written alpha: { values: [0.5, 0.9] }.")]
+    [InlineData("  alpha: { values: [0.25, 0.5, 0.75] }", "  alpha: 0.5", "10:10: parameters.alpha: one value is written alpha: { value: 0.5 }")]
+    [InlineData("teacher: { model: mlp-1200-1200, epochs: 10 }", "teacher: { modle: mlp-1200-1200, epochs: 10 }", "3:12: unknown key 'modle' (did you mean 'model'?); model: missing; e.g. model: mlp-400")]
+    [InlineData("  epochs: 20", "  epoch: 20", "6:3: unknown key 'epoch' (did you mean 'epochs'?); epochs: missing; e.g. epochs: 10")]
+    [InlineData("[ce, hinton, triplet]", "[ce, kl]", "loss.terms: unknown loss 'kl' (did you mean 'hinton'? it computes KL(softmax(t/T) || softmax(s/T)) * T^2)")]
+    [InlineData("  model: mlp-400\n", "  model: mlp-400\n epochs: 20\n", "most likely indentation")]
     public void Bad_sweeps_are_rejected_with_file_line_column_and_a_fix(string find, string replace, string message)
     {
         Grid.ShouldContain(find);
@@ -271,8 +277,15 @@ public class SweepFileTests
     {
         var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", Grid), "--show", "2");
         code.ShouldBe(0, stderr);
-        stdout.ShouldContain("kd-grid: valid. grid search, 12 point(s) x 3 seed(s) = 36 student trial(s), 3 baseline(s), 1 teacher job(s), 5 soft-target job(s); chooses on val_accuracy (maximize).");
+        stdout.ShouldContain("kd-grid: valid. grid search, 12 point(s) x 3 seed(s) = 36 student trial(s), and 3 baseline(s) (each distilled student alone on labels, same seed), " +
+                             "1 teacher job(s), 5 soft-target job(s); chooses on val_accuracy (maximize).");
         stdout.ShouldContain("... and 34 more");
+        stdout.ShouldContain("baseline (the student alone on labels), seed 1");
+        stdout.ShouldContain("... and 1 more baseline(s)");
+        // A labels-only point among loss combinations is the baselines: the sum says so.
+        string withCe = Grid.Replace("losses: { values: [[ce, hinton], [ce, hinton, triplet]] }", "losses: { values: [[ce, hinton], [ce]] }");
+        (code, stdout, _) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", withCe));
+        stdout.ShouldContain("12 point(s) x 3 seed(s) = 36 trial(s): 18 student trial(s) to run, 18 labels-only (trained as the baselines, or the same as another), and 3 baseline(s)");
         (code, _, stderr) = await OrchestratorProcess.RunAsync("validate", TestData.WriteFile("sweep.yaml", Grid.Replace("seeds: [1, 2, 3]", "seeds: []")));
         code.ShouldBe(2);
         stderr.ShouldContain("seeds: is empty");

@@ -28,12 +28,63 @@ public sealed class SweepProgressViewTests
             },
         });
         lines.ShouldHaveSingleItem().ShouldStartWith("done   a");
-        view.Summary().ShouldStartWith("1 done, 0 failed, 0 running, 2 queued of 3; best val_accuracy 0.9000;");
+        view.Summary().ShouldStartWith("1 done, 0 failed, 0 running, 2 queued of 3; best val_accuracy 90.00 %;");
         view.Ended.ShouldBeNull();
 
         view.Apply(new WatchEvent { Sweep = new SweepStateChanged { SweepId = "s", Change = SweepChange.Cancelled, Counts = Counts(0, 0, 1, cancelled: 2), TotalJobs = 3 } });
         view.Ended.ShouldBe("cancelled");
         view.Summary().ShouldStartWith("1 done, 0 failed, 0 running, 0 queued, 2 cancelled of 3;");
+    }
+
+    /// <summary>What the live view prints on a terminal <paramref name="width"/> columns wide and <paramref name="height"/> lines high.</summary>
+    static string Shown(SweepProgressView view, int width, int height)
+    {
+        var text = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(text), Ansi = Spectre.Console.AnsiSupport.No, ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+        });
+        console.Profile.Width = width;
+        console.Write(view.Render(height));
+        return text.ToString();
+    }
+
+    [Fact]
+    public void The_live_view_shows_every_trial_of_a_pack_with_its_parameters_and_the_results_as_they_finish()
+    {
+        var view = new SweepProgressView();
+        view.Apply(new WatchEvent { Snapshot = new SweepStatus { SweepId = "s", Name = "s", Metric = "val_accuracy", TotalJobs = 40, Counts = Counts(40, 0, 0) } });
+        for (int i = 0; i < 3; i++) // a pack of three on one slot
+        {
+            view.Apply(new WatchEvent { Job = new JobStateChanged { SweepId = "s", JobId = $"trial-{i}", Kind = JobKind.Student, State = JobState.Running, Node = "local-0", Slot = 0,
+                Parameters = { ["alpha"] = $"0.{i + 1}", ["temperature"] = "4" }, Seed = 1, SweepCounts = Counts(39 - i, i + 1, 0) } });
+            view.Apply(new WatchEvent { Metrics = new JobProgress { SweepId = "s", JobId = $"trial-{i}", Node = "local-0", Slot = 0, Epochs = 5,
+                Metrics = new EpochMetrics { Epoch = 2, ValidationAccuracy = 0.8125 } } });
+        }
+        view.Apply(new WatchEvent { Job = new JobStateChanged { SweepId = "s", JobId = "teacher-1", Kind = JobKind.Teacher, State = JobState.Done, Seed = 7,
+            Summary = new TrialSummary { BestValidationAccuracy = 0.9, TestAccuracy = 0.875 }, SweepCounts = Counts(36, 3, 1) } });
+        view.Apply(new WatchEvent { Metrics = new JobProgress { SweepId = "s", JobId = "teacher-1", Node = "local-0", Slot = 1, Epochs = 3, Metrics = new EpochMetrics { Epoch = 3 } } });
+
+        string shown = Shown(view, width: 160, height: 40);
+        foreach (int i in new[] { 0, 1, 2 }) shown.ShouldContain($"trial-{i}");
+        shown.ShouldContain("local-0 / 0 (pack of 3)");
+        shown.ShouldContain("alpha=0.1 temperature=4 seed 1");
+        shown.ShouldContain("2/5");
+        shown.ShouldContain("81.25 %");
+        shown.ShouldContain("teacher seed 7");
+        shown.ShouldContain("val 90.00 %, test 87.50 %");
+        System.Text.RegularExpressions.Regex.Count(shown, "teacher-1").ShouldBe(1); // its last epoch came after it finished: not running again
+        string footer = shown.TrimEnd().Split('\n')[^1];
+        footer.ShouldStartWith("s: 1 done, 0 failed, 3 running, 36 queued of 40;"); // a line of its own, as wide as the terminal
+
+        // A short terminal: what does not fit is counted, not drawn.
+        for (int i = 3; i < 10; i++)
+            view.Apply(new WatchEvent { Job = new JobStateChanged { SweepId = "s", JobId = $"trial-{i}", Kind = JobKind.Student, State = JobState.Running, Node = "local-1", Slot = 0,
+                Parameters = { ["alpha"] = "0.9" }, Seed = i, SweepCounts = Counts(26, 13, 1) } });
+        string small = Shown(view, width: 160, height: 20);
+        small.ShouldContain("... and 4 more");
+        small.ShouldContain("teacher seed 7");
+        small.TrimEnd().Split('\n').Length.ShouldBeLessThanOrEqualTo(19); // and the prompt's line
     }
 
     [Fact]

@@ -54,18 +54,21 @@ public class SweepReportTests
         string Text(string id) => body.Single(e => (string?)e.Attribute("id") == id).Value;
 
         Text("best").ShouldContain("alpha=0.75, losses=[ce, <hinton>]"); // 0.85 mean beats 0.81; the value is escaped in the file
-        Text("best").ShouldContain("val_accuracy 0.8500 ± 0.0141");
+        Text("best").ShouldContain("val_accuracy 85.00 % ± 1.41 %");
         var rows = body.Single(e => (string?)e.Attribute("id") == "points").Elements("tr").Skip(1).ToList();
         rows.Count.ShouldBe(2);
         rows[0].Attribute("class")!.Value.ShouldBe("best");
 
         var plots = body.Where(e => e.Name.LocalName == "svg").ToList();
-        plots.Count.ShouldBe(1 + 2); // alpha varies (losses does not), then validation accuracy and loss curves
-        plots[0].Descendants().Count(e => e.Name.LocalName == "circle").ShouldBe(2);
+        plots.Count.ShouldBe(1 + 3); // alpha varies (losses does not), then validation accuracy, validation loss and training loss curves
+        plots[0].Descendants().Count(e => e.Name.LocalName == "circle").ShouldBe(2 + 4); // each point's mean, and a ring per seed
         var accuracyCurves = plots[1].Descendants().Where(e => e.Name.LocalName == "polyline").ToList();
         accuracyCurves.Count.ShouldBe(5); // the teacher and four students
         accuracyCurves.Count(c => c.Attribute("stroke")!.Value == "#d62728").ShouldBe(2); // the best point's two seeds
         accuracyCurves.ShouldContain(c => c.Attribute("stroke-dasharray") != null); // the teacher
+        accuracyCurves.Select(c => c.Value).ShouldContain("trial-a2 (alpha=0.25, losses=[ce, <hinton>], seed 2)"); // a grey curve says which trial it is
+        foreach (var plot in plots)
+            plot.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldNotContain("-0");
 
         html.ShouldContain("trial-c1: loss became NaN in epoch 2");
         html.ShouldContain("teacher teacher-1: val 90.00 %, test 89.00 %");
@@ -136,6 +139,44 @@ public class SweepReportTests
         alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "rect").Count().ShouldBe(4);
         alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldContain("0.9000"); // (0.5, 2): the better of a and b
         alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldNotContain("0.8000");
+    }
+
+    [Fact]
+    public void The_report_shows_the_sweep_file_flags_a_loss_to_the_student_alone_and_says_a_tie_at_the_top_is_one()
+    {
+        string sweepDirectory = TestData.TemporaryDirectory(), jobs = Path.Combine(sweepDirectory, "trials");
+        File.WriteAllText(Path.Combine(sweepDirectory, "sweep.yaml"), "name: t\nstudent: { model: mlp-16, epochs: 3 }\n");
+        JobStatus Perfect(string id, string alpha, double loss, double test)
+        {
+            var job = Student(id, alpha, 1, 1.0, test);
+            (job.Summary.BestValidationLoss, job.Summary.Model, job.Baseline) = (loss, "mlp-16", "baseline-1");
+            return job;
+        }
+        var status = new SweepStatus
+        {
+            SweepId = "t", Name = "t", Metric = "val_accuracy", Maximize = true, Complete = true, OutputRoot = jobs,
+            Jobs =
+            {
+                new JobStatus { JobId = "baseline-1", Kind = JobKind.Baseline, State = JobState.Done, Seed = 1,
+                    Summary = new TrialSummary { Status = TrialStatus.Completed, BestValidationAccuracy = 0.995, TestAccuracy = 0.99 } },
+                Perfect("trial-a", "0.25", 0.30, 0.97), Perfect("trial-b", "0.5", 0.10, 0.98), // both at 100 %: b has the lower loss
+            },
+        };
+        WriteEpochs(jobs, "trial-b", 1.0, 1.0, 1.0);
+
+        var page = Parse(SweepReport.Render(status, Generated));
+        var body = page.Descendants().ToList();
+        string Text(string id) => body.Single(e => (string?)e.Attribute("id") == id).Value;
+        Text("settings").ShouldContain("student: { model: mlp-16, epochs: 3 }");
+        Text("models").ShouldContain("student model(s): mlp-16");
+        Text("best").ShouldContain("alpha=0.5");
+        Text("best").ShouldContain("A tie: 1 other point(s) have the same mean val_accuracy; this one has the lowest validation loss (0.1000)");
+        Text("best").ShouldContain("-1.00 ± 0.00 pt (one seed) (worse than the student alone");
+        page.Value.ShouldContain("the student alone on labels baseline-1 (seed 1): val 99.50 %, test 99.00 %");
+        // A constant accuracy of 1 gets an axis that ends at 1, not at 1.05.
+        var accuracy = body.Where(e => e.Name.LocalName == "svg").Single(s => s.Descendants().First().Value == "validation accuracy");
+        accuracy.Descendants().Where(e => e.Name.LocalName == "text" && (string?)e.Attribute("text-anchor") == "end").Select(t => double.TryParse(t.Value, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : 0)
+            .Max().ShouldBeLessThanOrEqualTo(1.0);
     }
 
     [Fact]

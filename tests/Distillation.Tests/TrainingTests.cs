@@ -59,6 +59,32 @@ public class TrainingTests(TeacherFixture fixture)
     }
 
     [Fact]
+    public void Among_epochs_of_equal_validation_accuracy_the_checkpoint_kept_is_the_one_of_lowest_validation_loss()
+    {
+        // The synthetic dataset is learnt to 100 % validation accuracy within an epoch or two, and the loss goes on falling.
+        var config = Config(fixture.DataRoot, "mlp-64", epochs: 6) with { Data = new DataOptions("synthetic", Validation: 500) };
+        var result = Run(config, TestData.TemporaryDirectory());
+        double top = result.Epochs.Max(e => e.ValidationAccuracy);
+        result.Epochs.Count(e => e.ValidationAccuracy == top).ShouldBeGreaterThan(1); // a tie to break, else this tests nothing
+        var expected = result.Epochs.Where(e => e.ValidationAccuracy == top).MinBy(e => e.ValidationLoss)!;
+        (result.BestEpoch, result.BestValidationAccuracy).ShouldBe((expected.Epoch, top));
+        result.BestEpoch.ShouldNotBe(result.Epochs.First(e => e.ValidationAccuracy == top).Epoch); // not the first epoch at the top, as before
+    }
+
+    [Fact]
+    public void The_same_training_twice_gives_checkpoints_of_one_identity_though_their_files_differ()
+    {
+        var config = Config(fixture.DataRoot, "mlp-64", epochs: 2) with { Data = new DataOptions("synthetic", Validation: 500) };
+        string first = TestData.TemporaryDirectory(), second = TestData.TemporaryDirectory();
+        Run(config, first);
+        Run(config, second);
+        var (a, b) = (new TeacherSource(Path.Combine(first, "best.ckpt")), new TeacherSource(Path.Combine(second, "best.ckpt")));
+        TeacherSource.FileSha256(a.Checkpoint).ShouldNotBe(TeacherSource.FileSha256(b.Checkpoint)); // each file records its epochs' seconds
+        a.Verify().ShouldStartWith("weights:");
+        a.Verify().ShouldBe(b.Verify()); // so the soft-target key is the same on another machine, or in another clone
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_metrics_and_another_seed_does_not()
     {
         var config = Config(fixture.DataRoot, "mlp-128", epochs: 2, dropout: 0.2);

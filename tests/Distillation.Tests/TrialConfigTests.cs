@@ -132,6 +132,23 @@ public class TrialConfigTests
     public void Missing_required_setting_says_what_to_write() =>
         Should.Throw<UserInputException>(() => TrialConfig.Load(TestData.WriteFile("trial.yaml", "dataset: mnist\nmodel: mlp-400\n"))).Message.ShouldContain("epochs: missing; e.g. epochs: 10");
 
+    [Theory]
+    [InlineData("dataset: mnist\nmodle: mlp-400\nepochs: 3\n", "trial.yaml:2:1: unknown key 'modle' (did you mean 'model'?); model: missing; e.g. model: mlp-400")]
+    [InlineData("dataset: mnist\nmodel: mlp-400\nepoch: 3\n", "trial.yaml:3:1: unknown key 'epoch' (did you mean 'epochs'?); epochs: missing; e.g. epochs: 10")]
+    [InlineData("dataset: { nmae: mnist }\nmodel: mlp-400\nepochs: 3\n", "trial.yaml:1:12: unknown key 'dataset.nmae' (did you mean 'name'?); dataset.name: missing")]
+    [InlineData("model: mlp-400\nepochs: 1\ndataset:\n  name: mnist\n validation: 100\n", "trial.yaml:5:2: YAML syntax error")]
+    [InlineData("model: mlp-400\nepochs: 1\ndataset:\n\tname: mnist\n", "trial.yaml:4:1: YAML syntax error: While scanning a mapping, found invalid tab as indentation. (a tab: YAML indents with spaces only)")]
+    public void A_misspelled_required_key_or_a_bad_indentation_is_named_where_it_is_written(string yaml, string message) =>
+        Should.Throw<UserInputException>(() => TrialConfig.Load(TestData.WriteFile("trial.yaml", yaml))).Message.ShouldContain(message);
+
+    [Fact]
+    public void The_synthetic_dataset_holds_out_a_validation_set_that_fits_and_an_error_states_the_default()
+    {
+        TrialConfig.Load(TestData.WriteFile("trial.yaml", "dataset: synthetic\nmodel: mlp-16\nepochs: 1\n")).Data.Validation.ShouldBe(500);
+        Should.Throw<UserInputException>(() => TrialConfig.Load(TestData.WriteFile("trial.yaml", "dataset: { name: synthetic, validation: 5000 }\nmodel: mlp-16\nepochs: 1\n")))
+            .Message.ShouldContain("dataset.validation: must be a positive number of training samples held out for validation, below synthetic's 2,000 (its default is 500).");
+    }
+
     [Fact]
     public void Missing_file_is_a_clear_error() =>
         Should.Throw<UserInputException>(() => TrialConfig.Load("/nonexistent/trial.yaml")).Message.ShouldBe("/nonexistent/trial.yaml: file not found.");

@@ -23,6 +23,25 @@ public class TrialExecutionTests
         File.ReadAllLines(Path.Combine(directory, TrialFolder.MetricsFile)).Select(JsonParser.Default.Parse<Proto.EpochMetrics>).ToList();
 
     [Fact]
+    public void A_trial_finished_in_another_folder_of_the_same_store_is_taken_not_trained_and_without_a_store_it_trains()
+    {
+        string store = TestData.TemporaryDirectory(), first = TestData.TemporaryDirectory(), second = TestData.TemporaryDirectory();
+        var trained = TrialExecution.Run(Config(2), first, softTargetDirectory: store, cancellation: TestContext.Current.CancellationToken);
+        int epochs = 0;
+        var reused = TrialExecution.Run(Config(2), second, _ => epochs++, softTargetDirectory: store, cancellation: TestContext.Current.CancellationToken);
+        epochs.ShouldBe(0);
+        reused.Notes.ShouldContain($"reused: the same trial (identity {trained.ConfigurationHash}) finished in {first}; not trained again");
+        (reused.TestAccuracy, reused.BestEpoch, reused.BestCheckpoint).ShouldBe((trained.TestAccuracy, trained.BestEpoch, Path.Combine(second, TrialFolder.BestCheckpointFile)));
+        ReadMetrics(second).Select(m => m.Epoch).ShouldBe([1, 2]);
+        File.ReadAllBytes(Path.Combine(second, TrialFolder.BestCheckpointFile)).ShouldBe(File.ReadAllBytes(Path.Combine(first, TrialFolder.BestCheckpointFile)));
+
+        // A job spec without a store (empty) names none: nothing is looked up, nothing indexed where the process happens to run.
+        TrialExecution.Run(Config(2), TestData.TemporaryDirectory(), _ => epochs++, softTargetDirectory: "", cancellation: TestContext.Current.CancellationToken);
+        epochs.ShouldBe(2);
+        Directory.Exists(Path.Combine(Environment.CurrentDirectory, "trials")).ShouldBeFalse();
+    }
+
+    [Fact]
     public void A_trial_writes_one_metrics_line_per_epoch_and_a_summary()
     {
         string directory = TestData.TemporaryDirectory();

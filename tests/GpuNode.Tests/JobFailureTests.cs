@@ -20,4 +20,14 @@ public sealed class JobFailureTests
         JobFailure.IsEnvironmental(new UserInputException("model: unknown model 'mlp-x'", new IOException("not found"))).ShouldBeFalse();
         JobFailure.IsEnvironmental(new ArgumentException("shape mismatch")).ShouldBeFalse();
     }
+
+    [Fact]
+    public void A_dataset_missing_on_the_node_is_the_machines_failure_and_names_where_it_was_looked_for()
+    {
+        string root = Orchestrator.Tests.TestData.TemporaryDirectory();
+        var error = Should.Throw<MissingDatasetException>(() =>
+            Distillation.Data.DatasetRegistry.Get("mnist").Locate(new Distillation.Data.DataOptions("mnist", DataDir: root)));
+        error.Message.ShouldStartWith($"dataset 'mnist' is not on this machine: {Path.Combine(root, "mnist")} does not exist (the datasets' root {root} is the file's data_dir; ");
+        JobFailure.Of(Job, error).Environmental.ShouldBeTrue(); // retried, and runs once the files are installed
+    }
 }

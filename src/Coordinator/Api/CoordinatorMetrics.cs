@@ -81,6 +81,9 @@ public sealed class CoordinatorMetrics : IDisposable
 
     public void SchedulerLoad(Cluster.Scheduler.Load load) => snapshot = snapshot with { Load = load };
 
+    /// <summary>The scheduler's load as last published (once a second); null before the first.</summary>
+    public Cluster.Scheduler.Load? Load => snapshot.Load;
+
     public void Dispatched(TimeSpan waited) => dispatchLatency.Record(waited.TotalSeconds);
 
     /// <summary>Counts a job that reached a final state.</summary>

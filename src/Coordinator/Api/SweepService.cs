@@ -85,6 +85,9 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
             if (status.Best is { } best) summary.BestMetric = best.MetricMean;
             response.Sweeps.Add(summary);
         }
+        if (instruments.Load is { } load)
+            foreach (string node in load.FreeSlots.Keys.Union(load.BusySlots.Keys).Order(StringComparer.Ordinal))
+                response.Nodes.Add(new NodeSlots { Node = node, FreeSlots = load.FreeSlots.GetValueOrDefault(node), RunningTrials = load.BusySlots.GetValueOrDefault(node) });
         return response;
     }
 
@@ -94,7 +97,8 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         var status = await Page(request.SweepId, offset, size, context);
         var page = new ResultsPage
         {
-            TotalJobs = status.TotalJobs, Metric = status.Metric, Jobs = { status.Jobs }, NextPageToken = NextPageToken(offset, status), ParameterNames = { status.ParameterNames },
+            TotalJobs = status.TotalJobs, Metric = status.Metric, Maximize = status.Maximize, Jobs = { status.Jobs }, NextPageToken = NextPageToken(offset, status),
+            ParameterNames = { status.ParameterNames },
         };
         if (status.Best is { } best) page.Best = best;
         return page;
@@ -134,8 +138,7 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
     public override async Task<RetryResponse> Retry(RetryRequest request, ServerCallContext context)
     {
         var status = await Page(request.SweepId, 0, 0, context); // NOT_FOUND for an unknown sweep, before anything is created
-        var reply = await Akka.Actor.Futures.Ask<Google.Protobuf.IMessage>(coordinator.Sweeps, new RetrySweep { SweepId = request.SweepId, AllFailed = request.Failed },
-            TimeSpan.FromSeconds(30), context.CancellationToken);
+        var reply = await SweepRegion.Retry(coordinator.Sweeps, request.SweepId, request.Failed, context.CancellationToken);
         if (reply is SweepRejected rejected)
             throw new RpcException(new Status(rejected.Reason == SweepRejected.Types.Reason.NotFound ? StatusCode.NotFound : StatusCode.FailedPrecondition, rejected.Message));
         var accepted = (SweepRetryAccepted)reply;

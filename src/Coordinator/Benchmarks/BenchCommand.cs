@@ -29,7 +29,7 @@ public static class BenchCommand
         var teachers = new Option<int>("--teachers") { Description = "Ensemble size of the second online column.", DefaultValueFactory = _ => 3 };
         var memoryPack = new Option<int>("--memory-pack") { Description = "Also read memory over --memory-steps steps of a pack of this many students (0 or 1: one trial only).", DefaultValueFactory = _ => 8 };
         var packs = new Option<int[]>("--packs") { Description = "Pack sizes K to measure at the first batch size (students trained as one).", DefaultValueFactory = _ => [], AllowMultipleArgumentsPerToken = true };
-        var command = new Command("bench", "Measure distillation-step throughput (samples/s), online teachers vs cached soft targets, and memory growth.")
+        var command = new Command("bench", "[benchmark] Measure distillation-step throughput (samples/s), online teachers vs cached soft targets, and memory growth.")
         {
             device, batches, seconds, memorySteps, memoryPack, teachers, packs,
         };

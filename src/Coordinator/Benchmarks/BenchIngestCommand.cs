@@ -25,7 +25,7 @@ public static class BenchIngestCommand
         var seconds = new Option<int>("--seconds") { Description = "How long to push.", DefaultValueFactory = _ => 60 };
         var batch = new Option<int>("--batch") { Description = "Points per batch.", DefaultValueFactory = _ => 500 };
         var rate = new Option<int>("--rate") { Description = "Points per second in all (0: as fast as the coordinator takes them).", DefaultValueFactory = _ => 0 };
-        var command = new Command("bench-ingest", "Measure metric ingest (points/s from N node streams), ingest-to-watcher latency and memory.") { streams, seconds, batch, rate };
+        var command = new Command("bench-ingest", "[benchmark] Measure metric ingest (points/s from N node streams), ingest-to-watcher latency and memory.") { streams, seconds, batch, rate };
         command.SetAction((parse, cancellation) => RunAsync(parse.GetValue(streams), parse.GetValue(seconds), parse.GetValue(batch), parse.GetValue(rate), cancellation));
         return command;
     }

@@ -24,7 +24,7 @@ public static class BenchRecoveryCommand
     {
         var trials = new Option<int>("--trials") { Description = "Number of synthetic jobs.", DefaultValueFactory = _ => 100_000 };
         var fill = new Option<string?>("--fill-journal") { Description = "(the child process) run the sweep on this journal until half is done, then wait to be killed.", Hidden = true };
-        var command = new Command("bench-recovery", "Measure how soon a coordinator killed with SIGKILL answers again, holding a sweep half done.") { trials, fill };
+        var command = new Command("bench-recovery", "[benchmark] Measure how soon a coordinator killed with SIGKILL answers again, holding a sweep half done.") { trials, fill };
         command.SetAction((parse, cancellation) => parse.GetValue(fill) is { } journal
             ? FillAsync(parse.GetValue(trials), journal, cancellation)
             : RunAsync(parse.GetValue(trials), cancellation));

@@ -18,7 +18,7 @@ public static class BenchScalarRaceCommand
     {
         var seconds = new Option<int>("--seconds") { Description = "How long to call add_.", DefaultValueFactory = _ => 40 };
         var allocating = new Option<bool>("--allocating-thread") { Description = "A second thread allocates all along (what Akka, gRPC and other slots do in one process)." };
-        var command = new Command("bench-scalar-race", "Check whether TorchSharp frees implicit Scalars while a native call reads them (see docs/cluster.md).") { seconds, allocating };
+        var command = new Command("bench-scalar-race", "[benchmark] Check whether TorchSharp frees implicit Scalars while a native call reads them (see docs/cluster.md).") { seconds, allocating };
         command.SetAction(parse => Run(parse.GetValue(seconds), parse.GetValue(allocating)));
         return command;
     }

@@ -22,7 +22,7 @@ public static class BenchSchedulerCommand
         var hold = new Option<double>("--hold") { Description = "Seconds each job holds its slot (0: measure dispatch rate).", DefaultValueFactory = _ => 0.5 };
         var nodes = new Option<int>("--nodes") { Description = "Simulated nodes.", DefaultValueFactory = _ => 5 };
         var slots = new Option<int>("--slots") { Description = "Slots per node.", DefaultValueFactory = _ => 10 };
-        var command = new Command("bench-scheduler", "Measure scheduling overhead with synthetic jobs that hold a slot for a fixed time.") { trials, hold, nodes, slots };
+        var command = new Command("bench-scheduler", "[benchmark] Measure scheduling overhead with synthetic jobs that hold a slot for a fixed time.") { trials, hold, nodes, slots };
         command.SetAction((parse, cancellation) =>
             RunAsync(parse.GetValue(trials), parse.GetValue(hold), parse.GetValue(nodes), parse.GetValue(slots), cancellation));
         return command;

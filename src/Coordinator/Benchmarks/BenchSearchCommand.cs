@@ -50,7 +50,7 @@ public static class BenchSearchCommand
     {
         var seeds = new Option<int>("--seeds") { Description = "Sampling seeds, each a pair of searches.", DefaultValueFactory = _ => 30 };
         var budget = new Option<int>("--random-trials") { Description = "The random search whose best value the estimator must reach.", DefaultValueFactory = _ => 60 };
-        var command = new Command("bench-search", "Measure how many trials bayes (TPE) needs to match random search on a synthetic objective.") { seeds, budget };
+        var command = new Command("bench-search", "[benchmark] Measure how many trials bayes (TPE) needs to match random search on a synthetic objective.") { seeds, budget };
         command.SetAction(parse => Run(parse.GetValue(seeds), parse.GetValue(budget)));
         return command;
     }

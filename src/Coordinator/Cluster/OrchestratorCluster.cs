@@ -17,6 +17,19 @@ public sealed record ClusterSettings(NodeSettings Node, string JournalConnection
 
     /// <param name="connectionString">An Npgsql connection string, e.g. Host=db;Username=orchestrator;Password=...;Database=orchestrator</param>
     public static ClusterSettings Postgres(string connectionString, NodeSettings node) => new(node, connectionString, "PostgreSQL.15");
+
+    /// <summary>Where the sweeps are journaled, in words for logs (never the password): "the SQLite file runs/x/journal.db", "PostgreSQL database d at host h".</summary>
+    public string JournalDescription
+    {
+        get
+        {
+            var parts = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = JournalConnectionString };
+            string Part(string key) => parts.TryGetValue(key, out var value) ? Convert.ToString(value) ?? "?" : "?";
+            return JournalProvider.StartsWith("SQLite", StringComparison.Ordinal)
+                ? $"the SQLite file {Part("Data Source")}"
+                : $"PostgreSQL database {Part("Database")} at {Part("Host")}";
+        }
+    }
 }
 
 public static class OrchestratorCluster
@@ -36,7 +49,7 @@ public static class OrchestratorCluster
         .WithShardRegion<SweepEntity>(SweepRegionName, (_, registry, resolver) => sweepId => SweepEntity.Props(sweepId, registry.Get<Scheduler>(), resolver.GetService<ILogger<SweepEntity>>(), settings.SnapshotEvery),
             new SweepMessageExtractor(),
             new ShardOptions { Role = NodeSettings.CoordinatorRole, RememberEntities = true, RememberEntitiesStore = RememberEntitiesStore.Eventsourced, StateStoreMode = StateStoreMode.Persistence })
-        .WithSingleton<Scheduler>(NodeSettings.SchedulerName, (_, registry, _) => Scheduler.Props(registry.Get<SweepEntity>()),
+        .WithSingleton<Scheduler>(NodeSettings.SchedulerName, (_, registry, resolver) => Scheduler.Props(registry.Get<SweepEntity>(), resolver.GetService<ILogger<Scheduler>>()),
             ClusterMember.SchedulerSingleton, createProxyToo: true);
 
     /// <summary>Akka.Persistence.Sql has no Hosting API in this package set, so its HOCON is built here from typed settings.</summary>

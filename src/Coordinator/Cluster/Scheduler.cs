@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Protocol;
 using Orchestrator.Protocol.V1;
 
@@ -40,14 +42,19 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
     /// <summary>Bayes sweeps that can propose points, and those asked and not answered yet.</summary>
     readonly HashSet<string> proposing = [], asked = [];
     readonly Dictionary<string, (Slot Slot, JobSpec Job)> running = [];
+    /// <summary>The nodes' agents that offered a slot, with the node's name: whose joining and leaving the log tells.</summary>
+    readonly Dictionary<IActorRef, string> nodes = [];
+    readonly ILogger log;
     bool dispatchPending;
 
     /// <summary>How far down its sweep's queue a pack looks for mates: bounded, so a dispatch costs the same with a million queued.</summary>
     public const int PackScan = 4096;
 
-    public Scheduler(IActorRef sweeps)
+    /// <param name="logger">GPU nodes as they join and leave; null: nowhere.</param>
+    public Scheduler(IActorRef sweeps, ILogger? logger = null)
     {
         this.sweeps = sweeps;
+        log = logger ?? NullLogger.Instance;
         Receive<EnqueueJob>(message =>
         {
             asked.Remove(message.Job.SweepId);
@@ -60,6 +67,9 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         Receive<SlotFree>(offer =>
         {
             Context.Watch(Sender);
+            if (nodes.TryAdd(Sender, offer.Node))
+                log.LogInformation("GPU node {Node} joined: {Slots} slot(s) on {Device}{Packs}", offer.Node, offer.NodeSlots, offer.Device,
+                    offer.Capacity > 1 ? $", packs of up to {offer.Capacity} trials" : "");
             freeSlots.AddLast(new Slot(Sender, offer));
             DispatchSoon();
         });
@@ -119,7 +129,7 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
         Receive<Terminated>(terminated => NodeLost(terminated.ActorRef));
     }
 
-    public static Props Props(IActorRef sweeps) => Akka.Actor.Props.Create(() => new Scheduler(sweeps));
+    public static Props Props(IActorRef sweeps, ILogger? log = null) => Akka.Actor.Props.Create(() => new Scheduler(sweeps, log));
 
     protected override void PreStart() => Timers.StartPeriodicTimer("load", PublishLoad.Instance, TimeSpan.FromSeconds(1));
 
@@ -225,6 +235,9 @@ public sealed class Scheduler : ReceiveActor, IWithTimers
 
     void NodeLost(IActorRef agent)
     {
+        if (nodes.Remove(agent, out string? name))
+            log.LogInformation("GPU node {Node} left: {Running} running trial(s) go back to their sweeps, to resume from their last checkpoint", name,
+                running.Values.Count(r => r.Slot.Agent.Equals(agent)));
         for (var slot = freeSlots.First; slot is not null;)
         {
             var next = slot.Next;

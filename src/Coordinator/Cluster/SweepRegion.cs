@@ -9,18 +9,29 @@ public static class SweepRegion
 {
     static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Hands the plan to its sweep entity; its refusal (a changed sweep under a used name) becomes what <paramref name="rejected"/> makes of it.</summary>
+    /// <summary>
+    /// Hands the plan to its sweep entity and, once accepted, keeps the sweep file beside its results; its refusal (a
+    /// changed sweep under a used name) becomes what <paramref name="rejected"/> makes of it.
+    /// </summary>
     public static async Task<SweepAccepted> Submit(IActorRef sweeps, SweepPlan plan, string softTargetStore, Func<SweepRejected, Exception> rejected,
-        CancellationToken cancellation) =>
-        await sweeps.Ask<Google.Protobuf.IMessage>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation) switch
+        CancellationToken cancellation)
+    {
+        var accepted = await sweeps.Ask<Google.Protobuf.IMessage>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation) switch
         {
-            SweepAccepted accepted => accepted,
+            SweepAccepted yes => yes,
             SweepRejected refusal => throw rejected(refusal),
             var other => throw new InvalidOperationException($"the sweep entity answered {other.Descriptor.FullName} to a submission"),
         };
+        plan.KeepSweepFile();
+        return accepted;
+    }
 
     /// <summary>A refusal as bad input: what the CLI commands and <c>serve --sweep</c> make of it.</summary>
     public static Exception AsUserInput(SweepRejected rejected) => new Distillation.UserInputException(rejected.Message);
+
+    /// <summary>Queues the sweep's failed jobs again (<see cref="RetrySweep"/>; all of them, or only what the machine broke): its entity's answer, accepted or refused.</summary>
+    public static Task<Google.Protobuf.IMessage> Retry(IActorRef sweeps, string sweep, bool allFailed, CancellationToken cancellation) =>
+        sweeps.Ask<Google.Protobuf.IMessage>(new RetrySweep { SweepId = sweep, AllFailed = allFailed }, AskTimeout, cancellation);
 
     /// <summary>The sweep with every job: O(jobs), for this process only (results files, the report, local's last table), never a reply over the network.</summary>
     public static Task<SweepStatus> Status(IActorRef sweeps, string sweep, CancellationToken cancellation) =>

@@ -11,10 +11,11 @@ public static class ClusterFlags
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_HOSTNAME") ?? "127.0.0.1",
     };
 
-    /// <summary>--bind: where the HTTP ports (gRPC API, /metrics) listen; <see cref="BindAddress"/> gives its value.</summary>
-    public static Option<string?> Bind() => new("--bind")
+    /// <summary>--bind: where the HTTP ports (the coordinator's gRPC API, /metrics) listen; <see cref="BindAddress"/> gives its value.</summary>
+    /// <param name="serves">What listens there, in the help: the coordinator serves its API and /metrics, a GPU node /metrics only.</param>
+    public static Option<string?> Bind(string serves) => new("--bind")
     {
-        Description = "Address the gRPC API and /metrics listen on ($ORCHESTRATOR_BIND; default: --hostname; 0.0.0.0: every interface).",
+        Description = $"Address {serves} listen(s) on ($ORCHESTRATOR_BIND; default: --hostname; 0.0.0.0: every interface).",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ORCHESTRATOR_BIND"),
     };
 

@@ -16,6 +16,11 @@ public static class CommandLineRunner
 
     public static async Task<int> RunAsync(RootCommand root, string[] args)
     {
+        if (UnknownCommand(root, args) is { } unknown)
+        {
+            Console.Error.WriteLine($"error: {unknown}");
+            return BadInput;
+        }
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -47,5 +52,17 @@ public static class CommandLineRunner
             Console.Error.WriteLine("cancelled.");
             return Cancelled;
         }
+    }
+
+    /// <summary>
+    /// One error for a first word that is no command (<c>valdate</c>), with the nearest command and the list, instead of
+    /// the parser's two ("unrecognized", "required command was not provided") and no suggestion; null when it is one.
+    /// </summary>
+    static string? UnknownCommand(RootCommand root, string[] args)
+    {
+        if (args.Length == 0 || args[0].StartsWith('-')) return null;
+        var names = root.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+        if (root.Subcommands.Any(c => c.Name == args[0] || c.Aliases.Contains(args[0]))) return null;
+        return $"'{args[0]}' is not a command{Suggest.Nearest(args[0], names)}; the commands are {string.Join(", ", names)} (orchestrator --help says what each does).";
     }
 }

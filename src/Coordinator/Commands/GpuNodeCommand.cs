@@ -17,7 +17,7 @@ public static class GpuNodeCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var hostname = ClusterFlags.Hostname();
-        var bind = ClusterFlags.Bind();
+        var bind = ClusterFlags.Bind("/metrics (with --metrics-port)");
         var port = ClusterFlags.Port(fallback: 0);
         var devices = new Option<string>("--devices") { Description = "auto (every GPU, else the CPU) | cpu | cuda:0,cuda:1,...", DefaultValueFactory = _ => "auto" };
         var slots = new Option<int>("--slots-per-device") { Description = "Concurrent trials per device.", DefaultValueFactory = _ => 1 };
@@ -35,12 +35,14 @@ public static class GpuNodeCommand
         };
         var token = ApiFlags.TokenFile();
         var metricsPort = ClusterFlags.MetricsPort();
+        var dataDir = new DataDirOption();
         var command = new Command("gpunode", "Join a cluster as a GPU node and run the trials its scheduler hands out, until stopped.")
         {
-            seeds, hostname, bind, port, devices, slots, packCapacity, name, api, token, metricsPort,
+            seeds, hostname, bind, port, devices, slots, packCapacity, name, api, token, metricsPort, dataDir,
         };
         command.SetAction(async (parse, cancellation) =>
         {
+            dataDir.Apply(parse);
             var seedNodes = parse.GetRequiredValue(seeds);
             if (seedNodes.Length == 0) throw new UserInputException("--seed-nodes: give the coordinator's address, e.g. akka.tcp://orchestrator@127.0.0.1:4053.");
             var slotDevices = GpuNodeOptions.Slots(parse.GetRequiredValue(devices), parse.GetValue(slots));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Planning;
 using Orchestrator.Distillation.SoftTargets;
+using Orchestrator.Protocol.V1;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -19,22 +20,27 @@ public static class LocalCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "Output folder: journal, trials, results; default runs/<sweep name>. Running again with it resumes." };
         var postgres = new Option<string?>("--postgres") { Description = "Journal the sweep in PostgreSQL (an Npgsql connection string) instead of <out>/journal.db." };
         var softTargets = SoftTargetStoreOption();
+        var retry = new Option<bool>("--retry") { Description = "Run the sweep's failed jobs again, their own failures too (running again retries only what the machine broke)." };
+        var dataDir = new DataDirOption();
         var command = new Command("local", "Run a whole sweep on this machine (an in-process cluster) and write results.csv, results.json and report.html.")
         {
-            file, nodes, slots, device, output, postgres, softTargets,
+            file, nodes, slots, device, output, postgres, softTargets, retry, dataDir,
         };
         command.SetAction((parse, cancellation) =>
         {
+            dataDir.Apply(parse);
             var sweep = SweepFile.Load(parse.GetRequiredValue(file).FullName);
             int nodeCount = parse.GetValue(nodes), slotCount = parse.GetValue(slots);
             if (nodeCount < 1 || slotCount < 1) throw new Distillation.UserInputException("--nodes and --slots must be at least 1.");
             string directory = parse.GetValue(output)?.FullName ?? Path.Combine("runs", sweep.Name);
             var plan = SweepPlanner.Plan(sweep, directory);
+            if (SweepPlanner.MissingDatasets(plan) is [_, ..] missing) throw new Distillation.UserInputException(string.Join(Environment.NewLine, missing));
             string? connection = parse.GetValue(postgres);
             var journal = connection is null
                 ? ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), LocalCluster.Node)
                 : ClusterSettings.Postgres(connection, LocalCluster.Node);
-            return RunAsync(plan, parse.GetRequiredValue(softTargets).FullName, journal, Devices(parse.GetRequiredValue(device), nodeCount, slotCount), cancellation);
+            return RunAsync(plan, parse.GetRequiredValue(softTargets).FullName, journal, Devices(parse.GetRequiredValue(device), nodeCount, slotCount),
+                parse.GetValue(retry), cancellation);
         });
         return command;
     }
@@ -49,12 +55,12 @@ public static class LocalCommand
     /// <summary>--soft-targets: the soft-target store, shared by every run that names it.</summary>
     public static Option<DirectoryInfo> SoftTargetStoreOption() => new("--soft-targets")
     {
-        Description = $"Soft-target store, shared by sweeps and trials (default ${SoftTargetStore.DirectoryVariable}, else runs/soft-targets).",
+        Description = $"Soft-target store, shared by sweeps and trials; ${SoftTargetStore.DirectoryVariable} sets the default.",
         DefaultValueFactory = _ => new DirectoryInfo(SoftTargetStore.DefaultDirectory),
     };
 
     public static async Task<int> RunAsync(SweepPlan plan, string softTargetStore, ClusterSettings journal,
-        IReadOnlyList<IReadOnlyList<string>> devices, CancellationToken cancellation)
+        IReadOnlyList<IReadOnlyList<string>> devices, bool retryFailed, CancellationToken cancellation)
     {
         string directory = plan.Directory;
         Directory.CreateDirectory(directory);
@@ -66,8 +72,12 @@ public static class LocalCommand
         try
         {
             bool live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
-            var status = await SweepConsole.SubmitAndFollowAsync(cluster.System, cluster.Sweeps, plan, softTargetStore, live, cancellation);
-            return await SweepConsole.ReportAsync(cluster.Sweeps, status, directory, cancellation);
+            var status = await SweepConsole.SubmitAndFollowAsync(cluster.System, cluster.Sweeps, plan, softTargetStore, live, retryFailed, cancellation);
+            int exit = await SweepConsole.ReportAsync(cluster.Sweeps, status, directory, cancellation);
+            if (status.Jobs.Count(j => j.State == JobState.Failed) is > 0 and var failed)
+                Console.WriteLine($"{plan.Sweep.Name}: {failed} job(s) failed (results.csv's failure_reason says why); " +
+                                  "run the same command with --retry to run them again, their finished results kept.");
+            return exit;
         }
         catch (OperationCanceledException)
         {

@@ -51,6 +51,9 @@ public static class ResultsCommand
                     await using (var stdout = Console.OpenStandardOutput()) await table.WriteJsonAsync(Jobs(), stdout);
                     break;
                 default:
+                    // Every job, then its points best first (what local prints at the end); the trials are kept for the
+                    // second table, the other rows are not.
+                    var trials = new SweepStatus { SweepId = id, Name = id, Metric = first.Metric, Maximize = first.Maximize };
                     var columns = table.Columns.Where(k => k is not ("depends_on" or "teachers" or "notes" or "soft_targets_cached")).ToList();
                     Console.WriteLine($"| {string.Join(" | ", columns)} |");
                     Console.WriteLine($"|{string.Concat(columns.Select(_ => "---|"))}");
@@ -58,9 +61,16 @@ public static class ResultsCommand
                     {
                         var row = table.Row(job);
                         Console.WriteLine($"| {string.Join(" | ", columns.Select(c => Cell(row[c])))} |");
+                        if (job.Kind is JobKind.Student or JobKind.Baseline) trials.Jobs.Add(job);
                     }
-                    if (last.Best is { } best)
-                        Console.WriteLine(SweepResults.BestLine(id, last.Metric, SweepResults.Recipe.FromProto(best)));
+                    var recipes = SweepResults.Recipes(trials);
+                    if (recipes.Count > 0)
+                    {
+                        Console.WriteLine();
+                        Console.WriteLine(SweepConsole.PointsTable(trials, recipes.Take(SweepConsole.ShownPoints).ToList()));
+                        if (recipes.Count > SweepConsole.ShownPoints) Console.WriteLine($"... and {recipes.Count - SweepConsole.ShownPoints} more point(s) in --format csv");
+                        Console.WriteLine(SweepResults.BestLine(id, last.Metric, recipes[0]));
+                    }
                     break;
             }
             return CommandLineRunner.Ok;

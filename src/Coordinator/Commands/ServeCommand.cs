@@ -20,7 +20,7 @@ public static class ServeCommand
     public static Command Create()
     {
         var hostname = ClusterFlags.Hostname();
-        var bind = ClusterFlags.Bind();
+        var bind = ClusterFlags.Bind("the gRPC API and /metrics");
         var port = ClusterFlags.Port(fallback: 4053);
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the journal and every sweep's trials and results.", DefaultValueFactory = _ => new DirectoryInfo("runs/serve") };
         var postgres = new Option<string?>("--postgres")
@@ -76,12 +76,13 @@ public static class ServeCommand
     static async Task<int> ServeAsync(ClusterSettings journal, ApiOptions api, IReadOnlyList<SweepPlan> plans, string directory, string softTargetStore,
         CancellationToken cancellation)
     {
+        using var stop = new StopSignal();
         while (true)
         {
             await using var server = CoordinatorServer.Build(journal, api, directory, softTargetStore);
             await server.StartAsync(cancellation);
             var log = server.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Orchestrator.Coordinator");
-            if (!await ServeOnceAsync(server, log, journal, api, plans, softTargetStore, cancellation)) return CommandLineRunner.Ok;
+            if (!await ServeOnceAsync(server, log, journal, api, plans, softTargetStore, stop, cancellation)) return CommandLineRunner.Ok;
             log.LogWarning("coordinator removed from the cluster; starting again in {Delay} (its sweeps recover from the journal)", ClusterMember.RejoinDelay);
             await server.StopAsync(CancellationToken.None);
             try { await Task.Delay(ClusterMember.RejoinDelay, cancellation); }
@@ -91,10 +92,10 @@ public static class ServeCommand
 
     /// <summary>Submits the sweeps and serves; true when its actor system ended (the cluster removed it), false when it was stopped.</summary>
     static async Task<bool> ServeOnceAsync(Microsoft.AspNetCore.Builder.WebApplication server, ILogger log, ClusterSettings journal, ApiOptions api,
-        IReadOnlyList<SweepPlan> plans, string softTargetStore, CancellationToken cancellation)
+        IReadOnlyList<SweepPlan> plans, string softTargetStore, StopSignal stop, CancellationToken cancellation)
     {
-        log.LogInformation("coordinator at {Address}; journal {Journal}; GPU nodes join with --seed-nodes", ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port),
-            journal.JournalProvider);
+        log.LogInformation("coordinator at {Address}, its sweeps journaled in {Journal}; GPU nodes join with --seed-nodes {Address}",
+            ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port), journal.JournalDescription, ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port));
         log.LogInformation("gRPC API on port {Port} at {Bind} ({Transport}, {Token}){Metrics}", api.Port, api.Bind, api.CertificateFile is null ? "plaintext HTTP/2" : "TLS",
             api.Token is null ? "no token" : "bearer token required", api.MetricsPort > 0 ? $"; Prometheus metrics at :{api.MetricsPort}/metrics" : "");
 
@@ -108,8 +109,9 @@ public static class ServeCommand
         }
         var system = server.Services.GetRequiredService<Akka.Actor.ActorSystem>();
         await Task.WhenAny(system.WhenTerminated, Task.Delay(Timeout.Infinite, cancellation));
-        if (!cancellation.IsCancellationRequested) return true;
-        log.LogInformation("coordinator stopping");
+        // SIGTERM ends the actor system (Akka's own handler) before the command's token or our handler hears of it.
+        if (!await stop.AskedAsync(cancellation)) return true;
+        log.LogInformation("coordinator stopping (asked to): its sweeps stay in the journal and resume when it starts again");
         await server.StopAsync(CancellationToken.None);
         return false;
     }

@@ -11,7 +11,7 @@ public static class StatusCommand
     {
         var sweep = new Argument<string?>("sweep") { Description = "A sweep's name; without it, every sweep.", Arity = ArgumentArity.ZeroOrOne };
         var api = new ApiClientFlags();
-        var command = new Command("status", "Show a running coordinator's sweeps, or one sweep's jobs by kind and state.") { sweep };
+        var command = new Command("status", "Show a running coordinator's GPU nodes and sweeps; given a sweep's name (optional), that sweep's jobs by kind and state.") { sweep };
         api.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
@@ -31,6 +31,14 @@ public static class StatusCommand
                 return CommandLineRunner.Ok;
             }
             var list = await client.Call(options => client.Sweeps.ListAsync(new ListRequest(), options), cancellation);
+            if (list.Nodes.Count == 0)
+                Console.WriteLine("no GPU node has joined; start one with: orchestrator gpunode --seed-nodes <this coordinator's address>");
+            else
+            {
+                Console.WriteLine("| GPU node | free slots | running trials |");
+                Console.WriteLine("|---|---:|---:|");
+                foreach (var n in list.Nodes) Console.WriteLine($"| {n.Node} | {n.FreeSlots} | {n.RunningTrials} |");
+            }
             if (list.Sweeps.Count == 0)
             {
                 Console.WriteLine("no sweeps yet; submit one with: orchestrator submit <sweep.yaml>");
@@ -40,7 +48,7 @@ public static class StatusCommand
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var s in list.Sweeps)
                 Console.WriteLine($"| {s.SweepId} | {State(s.Complete, s.CancelledSweep)} | {s.Jobs} | {s.Queued} | {s.Running} | {s.Done} | {s.Failed} | {s.Cancelled} | {s.Stopped} | " +
-                                  $"{(s.HasBestMetric ? $"{s.Metric} {s.BestMetric:F4}" : "")} |");
+                                  $"{(s.HasBestMetric ? $"{s.Metric} {SweepResults.FormatMetric(s.Metric, s.BestMetric)}" : "")} |");
             return CommandLineRunner.Ok;
         });
         return command;

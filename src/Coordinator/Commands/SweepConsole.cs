@@ -14,12 +14,19 @@ public static class SweepConsole
     /// Submits (or resumes) the sweep, its jobs writing under its plan's folder, follows it from its entity's events
     /// until every job has finished, and returns its status with every job.
     /// </summary>
+    /// <param name="retryFailed">Run its failed jobs again, their own failures too (a resubmission alone retries only what the machine broke).</param>
     public static async Task<SweepStatus> SubmitAndFollowAsync(ActorSystem system, IActorRef sweeps, SweepPlan plan, string softTargetStore, bool live,
-        CancellationToken cancellation)
+        bool retryFailed, CancellationToken cancellation)
     {
         var accepted = await SweepRegion.Submit(sweeps, plan, softTargetStore, SweepRegion.AsUserInput, cancellation);
         string sweep = accepted.SweepId;
         if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
+        if (retryFailed)
+        {
+            var reply = await SweepRegion.Retry(sweeps, sweep, allFailed: true, cancellation);
+            if (reply is SweepRejected refused) throw new Distillation.UserInputException(refused.Message);
+            Console.WriteLine($"{plan.Sweep.Name}: --retry: {((SweepRetryAccepted)reply).Retried} failed job(s) queued again");
+        }
         var events = Channel.CreateUnbounded<WatchEvent>(new UnboundedChannelOptions { SingleReader = true });
         var forwarder = SweepEvents.Subscribe(system, sweep, events.Writer);
         try
@@ -57,7 +64,7 @@ public static class SweepConsole
         return status.Jobs.Any(j => j.State == JobState.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
     }
 
-    const int ShownPoints = 20;
+    public const int ShownPoints = 20;
 
     /// <summary>
     /// The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy,
@@ -74,7 +81,7 @@ public static class SweepConsole
         foreach (var r in recipes)
         {
             var cells = names.Select(n => r.Parameters.GetValueOrDefault(n, ""))
-                .Append($"{r.Runs}").Append($"{r.MetricMean:F4} ± {r.MetricStd:F4}").Append($"{r.TestMean:P2} ± {r.TestStd:P2}")
+                .Append($"{r.Runs}").Append(SweepResults.FormatMetric(status.Metric, r.MetricMean, r.MetricStd)).Append($"{r.TestMean:P2} ± {r.TestStd:P2}")
                 .Concat(!gains ? [] : r.Gain is { } g ? [$"{g}", $"{g.BaselineMean:P2} ± {g.BaselineStd:P2}"] : ["", ""]);
             table.AppendLine($"| {string.Join(" | ", cells)} |");
         }

@@ -8,14 +8,22 @@ using Spectre.Console.Rendering;
 namespace Orchestrator.Coordinator.Commands;
 
 /// <summary>
-/// What <c>local</c> and <c>watch</c> show while a sweep runs: job counts, each slot's trial and epoch, the best
-/// validation result so far, elapsed time and an estimate of the rest; as a live table on a terminal, as lines
+/// What <c>local</c> and <c>watch</c> show while a sweep runs: every running trial (pack-mates each on a row) with its
+/// parameters, epoch and validation accuracy, the latest finished jobs with their results, job counts, the best
+/// validation result so far, elapsed time and an estimate of the rest; as a live view sized to the terminal, as lines
 /// otherwise. Kept from the sweep's events alone (a snapshot, then each change with the sweep's counts after it), so
 /// following a million-job sweep costs the same as following a small one.
 /// </summary>
 public sealed class SweepProgressView
 {
-    readonly Dictionary<string, JobProgress> slots = [];
+    /// <summary>A trial that runs: where, what it is, and its last epoch (null before its first).</summary>
+    sealed record Running(string Node, int Slot, string What, JobProgress? Progress);
+
+    /// <summary>The most finished jobs kept for the view: more than any terminal shows.</summary>
+    const int FinishedKept = 50;
+
+    readonly Dictionary<string, Running> running = [];
+    readonly LinkedList<JobStatus> finished = []; // latest first
     readonly Stopwatch clock = Stopwatch.StartNew();
     SweepStatus sweep = new();
     int finishedAtStart = -1;
@@ -36,13 +44,18 @@ public sealed class SweepProgressView
                 var job = watchEvent.Job;
                 sweep.Counts = job.SweepCounts;
                 if (job.SweepBest is { } best) sweep.Best = best;
-                if (job.State != JobState.Running)
-                    foreach (string slot in slots.Where(s => s.Value.JobId == job.JobId).Select(s => s.Key).ToList()) slots.Remove(slot);
+                if (job.State == JobState.Running) running[job.JobId] = new Running(job.Node, job.Slot, What(job.Kind, job.Parameters, job.Seed), null);
+                else running.Remove(job.JobId);
                 if (job.State is JobState.Done or JobState.Failed or JobState.Stopped)
-                    return [JobLine.Of(new JobStatus
+                {
+                    var status = new JobStatus
                     {
                         JobId = job.JobId, Kind = job.Kind, State = job.State, Summary = job.Summary, Parameters = { job.Parameters }, Seed = job.Seed, StopReason = job.StopReason,
-                    })];
+                    };
+                    finished.AddFirst(status);
+                    if (finished.Count > FinishedKept) finished.RemoveLast();
+                    return [JobLine.Of(status)];
+                }
                 break;
             case WatchEvent.EventOneofCase.Sweep:
                 var changed = watchEvent.Sweep;
@@ -51,7 +64,11 @@ public sealed class SweepProgressView
                 if (changed.Change is SweepChange.Complete or SweepChange.Cancelled) Ended = sweep.Cancelled ? "cancelled" : "complete";
                 break;
             case WatchEvent.EventOneofCase.Metrics:
-                slots[$"{watchEvent.Metrics.Node} slot {watchEvent.Metrics.Slot}"] = watchEvent.Metrics;
+                // A watcher that came in mid-run hears of a trial first from its epochs; a trial's last epoch can come just
+                // after its final state (they travel apart), and must not bring it back.
+                var progress = watchEvent.Metrics;
+                if (running.TryGetValue(progress.JobId, out var known)) running[progress.JobId] = known with { Progress = progress };
+                else if (!finished.Any(j => j.JobId == progress.JobId)) running[progress.JobId] = new Running(progress.Node, progress.Slot, progress.JobId, progress);
                 break;
             case WatchEvent.EventOneofCase.FellBehind:
                 return [$"{sweep.SweepId}: {watchEvent.FellBehind.Reason}; continuing from the current state"];
@@ -68,7 +85,11 @@ public sealed class SweepProgressView
     {
         if (live)
         {
-            await AnsiConsole.Live(new Text("connecting...")).StartAsync(ctx => Follow(events, TimeSpan.FromMilliseconds(200), () => ctx.UpdateTarget(Table()), cancellation));
+            await AnsiConsole.Live(new Text("connecting...")).StartAsync(async ctx =>
+            {
+                await Follow(events, TimeSpan.FromMilliseconds(200), () => ctx.UpdateTarget(Render(AnsiConsole.Profile.Height)), cancellation);
+                ctx.UpdateTarget(new Text($"{sweep.Name}: {Summary()}")); // no empty table left on the screen
+            });
             return Ended!;
         }
         string shown = "";
@@ -111,7 +132,7 @@ public sealed class SweepProgressView
         if (finishedAtStart < 0) finishedAtStart = finished;
         int total = Total(counts, sweep.TotalJobs), finishedHere = finished - finishedAtStart, remaining = total - finished - counts.Cancelled;
         string eta = finishedHere > 0 && remaining > 0 ? $", about {Format(clock.Elapsed / finishedHere * remaining)} left" : "";
-        string best = sweep.Best is null ? "" : $"; best {sweep.Metric} {sweep.Best.MetricMean:F4}";
+        string best = sweep.Best is null ? "" : $"; best {sweep.Metric} {SweepResults.FormatMetric(sweep.Metric, sweep.Best.MetricMean)}";
         return $"{Counts(counts, total)}{best}; {Format(clock.Elapsed)} elapsed{eta}";
     }
 
@@ -127,14 +148,57 @@ public sealed class SweepProgressView
     static int Total(JobCounts counts, int total) =>
         Math.Max(total, counts.Done + counts.Failed + counts.Running + counts.Queued + counts.Stopped + counts.Cancelled);
 
-    public IRenderable Table()
+    /// <summary>
+    /// The live view for a terminal of <paramref name="height"/> lines: the running trials, then the latest finished jobs
+    /// in the lines left, then the counts on a line of their own (as wide as the terminal, not the table).
+    /// </summary>
+    public IRenderable Render(int height)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(sweep.Name)).Caption(Markup.Escape(Summary()));
-        table.AddColumns("slot", "trial", "epoch", "val accuracy", "samples/s");
-        foreach (var (slot, progress) in slots.OrderBy(s => s.Key, StringComparer.Ordinal))
-            table.AddRow(slot, progress.JobId, $"{progress.Metrics.Epoch}/{progress.Epochs}", $"{progress.Metrics.ValidationAccuracy:P2}", $"{progress.Metrics.SamplesPerSecond:N0}");
-        return table;
+        int rows = Math.Max(4, height - 13); // each table's title, borders and header (5 lines), "... and N more", the footer, the prompt
+        var parts = new List<IRenderable>();
+        var trials = running.OrderBy(t => t.Value.Node, StringComparer.Ordinal).ThenBy(t => t.Value.Slot).ThenBy(t => t.Key, StringComparer.Ordinal).ToList();
+        int shown = Math.Min(trials.Count, finished.Count == 0 ? rows : Math.Max(rows / 2, rows - finished.Count));
+        if (trials.Count > 0)
+        {
+            var packs = trials.GroupBy(t => (t.Value.Node, t.Value.Slot)).ToDictionary(g => g.Key, g => g.Count());
+            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{sweep.Name}: running"));
+            table.AddColumns("node / slot", "job", "what", "epoch", "val accuracy", "samples/s");
+            foreach (var (id, trial) in trials.Take(shown))
+            {
+                int pack = packs[(trial.Node, trial.Slot)];
+                var metrics = trial.Progress?.Metrics;
+                table.AddRow(Markup.Escape($"{trial.Node} / {trial.Slot}{(pack > 1 ? $" (pack of {pack})" : "")}"), Markup.Escape(id), Markup.Escape(trial.What),
+                    metrics is null ? "" : $"{metrics.Epoch}/{trial.Progress!.Epochs}", metrics is null ? "" : $"{metrics.ValidationAccuracy:P2}",
+                    metrics is null ? "" : $"{metrics.SamplesPerSecond:N0}");
+            }
+            if (trials.Count > shown) table.AddRow("", $"... and {trials.Count - shown} more", "", "", "", "");
+            parts.Add(table);
+        }
+        int left = rows - shown;
+        if (finished.Count > 0 && left > 0)
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title("finished, latest first");
+            table.AddColumns("job", "what", "result");
+            foreach (var job in finished.Take(left))
+                table.AddRow(Markup.Escape(job.JobId), Markup.Escape(What(job.Kind, job.Parameters, job.Seed)), Markup.Escape(Result(job)));
+            parts.Add(table);
+        }
+        parts.Add(new Text($"{sweep.Name}: {Summary()}"));
+        return new Rows(parts);
     }
+
+    /// <summary>What a job is, in a few words: its kind unless a student, its swept values and its seed.</summary>
+    static string What(JobKind kind, IReadOnlyDictionary<string, string> parameters, int seed) =>
+        string.Join(" ", (kind == JobKind.Student ? Array.Empty<string>() : [SweepResults.KindNames.GetValueOrDefault(kind, "job")])
+            .Concat(parameters.Select(p => $"{p.Key}={p.Value}"))
+            .Concat(Protocol.JobKinds.TrainsTrial(kind) ? [$"seed {seed}"] : []));
+
+    static string Result(JobStatus job) => job.State switch
+    {
+        JobState.Failed => $"failed: {job.Summary?.FailureReason}",
+        _ when job.Summary is { HasTestAccuracy: true } s => $"{(job.State == JobState.Stopped ? "stopped; " : "")}val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}",
+        _ => job.State == JobState.Stopped ? $"stopped: {job.StopReason}" : "done",
+    };
 
     static string Format(TimeSpan time) => time.ToString(time.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss");
 }

@@ -10,12 +10,20 @@ public static class ValidateCommand
     {
         var file = new Argument<FileInfo>("sweep.yaml") { Description = "The sweep file (docs/sweep-file.md)." };
         var show = new Option<int>("--show") { Description = "How many planned trials to list.", DefaultValueFactory = _ => 10 };
-        var command = new Command("validate", "Check a sweep file and show what it expands to; runs nothing.") { file, show };
+        var dataDir = new DataDirOption();
+        var command = new Command("validate", "Check a sweep file and show what it expands to, and whether its datasets are on this machine; runs nothing.")
+        {
+            file, show, dataDir,
+        };
         command.SetAction(parse =>
         {
+            dataDir.Apply(parse);
             var sweep = SweepFile.Load(parse.GetRequiredValue(file).FullName);
             var plan = SweepPlanner.Plan(sweep, Path.Combine("runs", sweep.Name));
             Console.Write(Describe(plan, parse.GetValue(show)));
+            // A warning, not an error: the file is valid, and a cluster's nodes may hold data this machine lacks.
+            foreach (string missing in SweepPlanner.MissingDatasets(plan))
+                Console.WriteLine($"warning: {missing} `local` stops until it is there; on a cluster, every GPU node needs it.");
             return CommandLineRunner.Ok;
         });
         return command;
@@ -28,8 +36,7 @@ public static class ValidateCommand
         string goal = $"chooses on {sweep.Metric.Name} ({(sweep.Metric.Maximize ? "maximize" : "minimize")}{(sweep.Metric.Target is { } t ? $", target {t}" : "")})";
         text.AppendLine(sweep.Method == SearchMethod.Bayes
             ? $"{sweep.Name}: valid. bayes search (TPE): proposes {sweep.RunCap} point(s) x {sweep.Seeds.Count} seed(s) as slots free up; every listed value and range end checked; {goal}."
-            : $"{sweep.Name}: valid. {sweep.Method.Name()} search, {plan.Points} point(s) x {sweep.Seeds.Count} seed(s) = {plan.Students.Count} student trial(s), " +
-              $"{plan.Baselines.Count} baseline(s), {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s); {goal}.");
+            : $"{sweep.Name}: valid. {sweep.Method.Name()} search, {Trials(plan)}, {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s); {goal}.");
         if (sweep.EarlyTerminate is { } early)
             text.AppendLine($"  early_terminate: hyperband, eta {early.Eta}{(early.Strict ? ", strict" : "")}, bands at epochs {string.Join(", ", plan.Bands)}");
         foreach (var parameter in sweep.Parameters)
@@ -43,7 +50,23 @@ public static class ValidateCommand
         foreach (var job in plan.Students.Take(show))
             text.AppendLine($"  {job.Id}  seed {job.Config!.Training.Seed}{Format(job.Parameters)}{(job.DependsOn.Count == 0 ? "" : $"  <- {string.Join(", ", job.DependsOn)}")}");
         if (plan.Students.Count > show) text.AppendLine($"  ... and {plan.Students.Count - show} more");
+        foreach (var job in plan.Baselines.Take(show))
+            text.AppendLine($"  {job.Id}  baseline (the student alone on labels), seed {job.Config!.Training.Seed}{Format(job.Parameters)}");
+        if (plan.Baselines.Count > show) text.AppendLine($"  ... and {plan.Baselines.Count - show} more baseline(s)");
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Points x seeds, and what they come to: a labels-only point (a [ce] among loss combinations) is the distilled points'
+    /// baselines, so it is not trained twice; the sum is said so that it adds up.
+    /// </summary>
+    static string Trials(SweepPlan plan)
+    {
+        int seeds = plan.Sweep.Seeds.Count, asked = plan.Points * seeds;
+        string students = plan.Students.Count == asked
+            ? $"{asked} student trial(s)"
+            : $"{asked} trial(s): {plan.Students.Count} student trial(s) to run, {asked - plan.Students.Count} labels-only (trained as the baselines, or the same as another)";
+        return $"{plan.Points} point(s) x {seeds} seed(s) = {students}, and {plan.Baselines.Count} baseline(s) (each distilled student alone on labels, same seed)";
     }
 
     static string Format(IReadOnlyDictionary<string, string> parameters) =>

@@ -149,7 +149,7 @@ public static partial class SweepFile
         var section = root.Section("parameters");
         var parameters = new List<SweepParameter>();
         if (section is null) return parameters;
-        foreach (var (name, keyNode, _) in section.Entries())
+        foreach (var (name, keyNode, given) in section.Entries())
         {
             string full = SweepParameter.Shorthands.TryGetValue(name, out var expanded) ? expanded : name;
             var path = full.Split('.');
@@ -163,6 +163,11 @@ public static partial class SweepFile
                 throw section.Error(name, "sweeps a teacher setting, but the sweep has no teacher section.");
             if (path[0] == "teacher" && teacher is YamlSequenceNode)
                 throw section.Error(name, "sweeps a teacher setting, but teacher is a list; parameters can change a single teacher mapping (use count: N for copies of one teacher).");
+            // W&B's syntax, which a bare list or value is not: say how to write what was meant.
+            if (given is YamlSequenceNode values)
+                throw section.Error(name, $"a list of values is written {name}: {{ values: [{string.Join(", ", values.Children)}] }}.");
+            if (given is YamlScalarNode one)
+                throw section.Error(name, $"one value is written {name}: {{ value: {one.Value} }} (a list: {name}: {{ values: [...] }}).");
             var spec = section.Section(name) ?? throw section.Error(name, "expected { value: x }, { values: [...] } or { min, max, distribution }.");
             parameters.Add(ReadParameter(spec, name, path, keyNode, method));
         }

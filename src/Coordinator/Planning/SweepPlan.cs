@@ -27,6 +27,21 @@ public sealed record SweepPlan(SweepDefinition Sweep, string Directory, IReadOnl
 {
     public const string JobsFolder = "trials";
 
+    /// <summary>
+    /// Writes the sweep file's text as <see cref="Results.SweepReport.SweepFileName"/> (whole or not at all) once the sweep is accepted. A disk that cannot take it
+    /// (full, read-only) costs the report its settings section, not the sweep its submission.
+    /// </summary>
+    public void KeepSweepFile()
+    {
+        try
+        {
+            if (Sweep.Text.Length > 0) Distillation.AtomicFile.WriteText(Path.Combine(Directory, Results.SweepReport.SweepFileName), Sweep.Text);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
     public string JobsDirectory => Path.Combine(Directory, JobsFolder);
 
     /// <summary>The sweep's folder, from the folder its jobs write into (a submitted sweep's output root).</summary>

@@ -46,6 +46,19 @@ public static class SweepPlanner
         return plan;
     }
 
+    /// <summary>
+    /// Why each dataset the plan's jobs read is not on this machine (the path looked in, the install command); empty
+    /// when all are. A bayes sweep, which plans its students as it runs, reads its student template's dataset.
+    /// </summary>
+    public static IReadOnlyList<string> MissingDatasets(SweepPlan plan)
+    {
+        var datasets = plan.Jobs.Select(j => j.Config?.Data ?? j.SoftTargets!.Data).ToList();
+        if (plan.Sweep.Method == SearchMethod.Bayes)
+            datasets.Add(ParseTrial(plan.Sweep, plan.Sweep.Student, plan.Sweep.Dataset, new(ReferenceEqualityComparer.Instance), null).Data);
+        return datasets.DistinctBy(d => (d.Name, d.DataDir))
+            .Select(d => DatasetRegistry.Get(d.Name).Missing(d)).OfType<string>().Distinct().ToList();
+    }
+
     /// <summary>A bayes proposal as a point: each parameter's value of <see cref="SweepParameter.Dimension"/>.</summary>
     public static List<(SweepParameter Parameter, YamlNode Value)> PointOf(SweepDefinition sweep, IReadOnlyList<double> values) =>
         sweep.Parameters.Select((p, i) => (p, p.ValueAt(values[i]))).ToList();

@@ -37,12 +37,14 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
             ["state"] = JobStates.Name(job.State),
         };
         foreach (var name in parameterNames) row[name] = job.Parameters.TryGetValue(name, out var v) ? v : null;
+        // What does not apply is blank, never 0: a soft-target job trains no epoch (its accuracies are its ensemble's), a shard measures nothing.
+        bool trial = Protocol.JobKinds.TrainsTrial(job.Kind), measured = trial || job.Kind == JobKind.SoftTargets;
         row["seed"] = job.Seed;
-        row["epochs_run"] = s?.EpochsRun;
-        row["best_epoch"] = s?.BestEpoch;
-        row["best_val_accuracy"] = s?.BestValidationAccuracy;
-        row["best_val_loss"] = s?.BestValidationLoss;
-        row["test_accuracy"] = s is { HasTestAccuracy: true } ? s.TestAccuracy : null;
+        row["epochs_run"] = trial ? s?.EpochsRun : null;
+        row["best_epoch"] = trial ? s?.BestEpoch : null;
+        row["best_val_accuracy"] = measured ? s?.BestValidationAccuracy : null;
+        row["best_val_loss"] = trial ? s?.BestValidationLoss : null;
+        row["test_accuracy"] = measured && s is { HasTestAccuracy: true } ? s.TestAccuracy : null;
         if (job is { Kind: JobKind.Baseline, State: JobState.Done } && s is { HasTestAccuracy: true }) baselines[job.JobId] = s.TestAccuracy;
         row["baseline"] = job.Baseline.Length > 0 ? job.Baseline : null;
         row["gain"] = s is { HasTestAccuracy: true } && baselines.TryGetValue(job.Baseline, out double alone) ? s.TestAccuracy - alone : null;

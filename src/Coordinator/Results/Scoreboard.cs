@@ -5,14 +5,18 @@ namespace Orchestrator.Coordinator.Results;
 /// <summary>
 /// A sweep's points and their scores over seeds, and the one ranking of them that the sweep's state, results.csv, the
 /// command-line tables, the report and the API all use: by mean validation metric (never the test set) in the goal's
-/// direction, and among equal means the point whose first finished student comes first in the plan. Pure.
+/// direction; among equal means (several points at 100 % validation accuracy, say) the lower mean validation loss, then
+/// the point whose first finished student comes first in the plan. Pure.
 /// </summary>
 public sealed class Scoreboard(string metric, bool maximize)
 {
     /// <summary>Each point's finished students (what its seeds are averaged over), by <see cref="SweepResults.PointKey"/>.</summary>
     readonly Dictionary<string, Point> points = [];
     /// <summary>Points by mean metric, made when the first student finishes; <see cref="Compare"/> orders them worst first.</summary>
-    SortedSet<(double Mean, int First, string Key)>? ranking;
+    SortedSet<Rank>? ranking;
+
+    /// <summary>What a point is ranked by, in order (its key only makes the order total).</summary>
+    readonly record struct Rank(double Mean, double LossMean, int First, string Key);
 
     /// <summary>
     /// A point's finished runs as running moments (Welford), so a finished student costs the same however many runs its
@@ -26,30 +30,34 @@ public sealed class Scoreboard(string metric, bool maximize)
         public int Runs { get; private set; }
         public double Mean { get; private set; }
         public double TestMean { get; private set; }
+        public double LossMean { get; private set; }
         double squares, testSquares;
 
-        public void Add(double metric, double test)
+        public Rank Rank(string key) => new(Mean, LossMean, First, key);
+
+        public void Add(double metric, double test, double loss)
         {
             Runs++;
             double delta = metric - Mean, testDelta = test - TestMean;
             Mean += delta / Runs;
             TestMean += testDelta / Runs;
+            LossMean += (loss - LossMean) / Runs;
             squares += delta * (metric - Mean);
             testSquares += testDelta * (test - TestMean);
         }
 
-        /// <summary>Mean and sample standard deviation of the metric and of the test accuracy, as <see cref="SweepResults.Recipe.Of"/> gives them.</summary>
-        public SweepResults.Recipe Recipe(IReadOnlyDictionary<string, string> parameters) => new(parameters, Runs, Mean,
-            Runs < 2 ? 0 : Math.Sqrt(squares / (Runs - 1)), TestMean, Runs < 2 ? 0 : Math.Sqrt(testSquares / (Runs - 1)));
+        /// <summary>Mean and sample standard deviation of the metric and of the test accuracy, and the mean validation loss.</summary>
+        public SweepResults.Recipe Recipe(IReadOnlyDictionary<string, string> parameters, int tied) => new(parameters, Runs, Mean,
+            Runs < 2 ? 0 : Math.Sqrt(squares / (Runs - 1)), TestMean, Runs < 2 ? 0 : Math.Sqrt(testSquares / (Runs - 1)), LossMean) { Tied = tied };
 
         public PointSnapshot Saved(string key) => new()
         {
-            Key = key, First = First, Runs = Runs, Mean = Mean, TestMean = TestMean, Squares = squares, TestSquares = testSquares,
+            Key = key, First = First, Runs = Runs, Mean = Mean, TestMean = TestMean, Squares = squares, TestSquares = testSquares, LossMean = LossMean,
         };
 
         public static Point Of(PointSnapshot saved) => new(saved.First)
         {
-            Runs = saved.Runs, Mean = saved.Mean, TestMean = saved.TestMean, squares = saved.Squares, testSquares = saved.TestSquares,
+            Runs = saved.Runs, Mean = saved.Mean, TestMean = saved.TestMean, LossMean = saved.LossMean, squares = saved.Squares, testSquares = saved.TestSquares,
         };
     }
 
@@ -58,47 +66,67 @@ public sealed class Scoreboard(string metric, bool maximize)
     /// <summary>A finished student counts towards its point (points only grow): <paramref name="planIndex"/> is its place in the plan.</summary>
     public void Score(string key, int planIndex, TrialSummary summary)
     {
-        if (points.TryGetValue(key, out var point)) ranking!.Remove((point.Mean, point.First, key));
+        if (points.TryGetValue(key, out var point)) ranking!.Remove(point.Rank(key));
         else point = new Point(planIndex);
         point.First = Math.Min(point.First, planIndex);
-        point.Add(SweepResults.MetricOf(summary, metric), summary.TestAccuracy);
-        Rank(key, point);
+        point.Add(SweepResults.MetricOf(summary, metric), summary.TestAccuracy, summary.BestValidationLoss);
+        Add(key, point);
     }
 
-    void Rank(string key, Point point)
+    void Add(string key, Point point)
     {
-        ranking ??= new(Comparer<(double Mean, int First, string Key)>.Create(Compare));
+        ranking ??= new(Comparer<Rank>.Create(Compare));
         points[key] = point;
-        ranking.Add((point.Mean, point.First, key));
+        ranking.Add(point.Rank(key));
     }
 
     /// <summary>
-    /// Worst first: by mean (in the goal's direction), then a later first student below an earlier one, then (points
-    /// whose place in the plan is unknown) by key; a total order, so no two points are ever the same to the set.
+    /// Worst first: by mean (in the goal's direction), then a higher mean validation loss below a lower one, then a later
+    /// first student below an earlier one, then (points whose place in the plan is unknown) by key; a total order, so no
+    /// two points are ever the same to the set.
     /// </summary>
-    int Compare((double Mean, int First, string Key) a, (double Mean, int First, string Key) b) =>
+    int Compare(Rank a, Rank b) =>
         a.Mean != b.Mean ? (maximize ? a.Mean.CompareTo(b.Mean) : b.Mean.CompareTo(a.Mean))
+        : a.LossMean != b.LossMean ? b.LossMean.CompareTo(a.LossMean)
         : a.First != b.First ? b.First.CompareTo(a.First)
         : string.CompareOrdinal(b.Key, a.Key);
 
     /// <summary>The mean metric of a point with a finished student; null otherwise.</summary>
     public double? MeanOf(string key) => points.TryGetValue(key, out var point) ? point.Mean : null;
 
-    /// <summary>The best point so far; null before a student finished. <paramref name="parametersAt"/> gives the parameters of the job at a plan index.</summary>
-    public SweepResults.Recipe? Best(Func<int, IReadOnlyDictionary<string, string>> parametersAt)
+    /// <summary>The best point so far; null before a student finished. <paramref name="parametersOf"/> gives a point's parameters from its key and its first student's plan index.</summary>
+    public SweepResults.Recipe? Best(Func<string, int, IReadOnlyDictionary<string, string>> parametersOf) => Ranked(parametersOf).FirstOrDefault().Recipe;
+
+    /// <summary>
+    /// Every scored point, best first, with its key and its recipe (<see cref="SweepResults.Recipe.Tied"/>: how many other
+    /// points share its mean); made as they are read, so the best alone costs the points tied with it.
+    /// </summary>
+    public IEnumerable<(string Key, SweepResults.Recipe Recipe)> Ranked(Func<string, int, IReadOnlyDictionary<string, string>> parametersOf)
     {
-        if (ranking is not { Count: > 0 }) return null;
-        var best = points[ranking.Max.Key];
-        return best.Recipe(best.Parameters ??= parametersAt(best.First));
+        if (ranking is null) yield break;
+        var tied = new List<Rank>(); // consecutive points of one mean
+        foreach (var rank in ranking.Reverse())
+        {
+            if (tied.Count > 0 && rank.Mean != tied[0].Mean)
+            {
+                foreach (var point in tied) yield return Ranked(point, tied.Count - 1, parametersOf);
+                tied.Clear();
+            }
+            tied.Add(rank);
+        }
+        foreach (var point in tied) yield return Ranked(point, tied.Count - 1, parametersOf);
     }
 
-    /// <summary>Every scored point's key, best first.</summary>
-    public IEnumerable<string> Ranked() => ranking is null ? [] : ranking.Reverse().Select(r => r.Key);
+    (string Key, SweepResults.Recipe Recipe) Ranked(Rank rank, int tied, Func<string, int, IReadOnlyDictionary<string, string>> parametersOf)
+    {
+        var point = points[rank.Key];
+        return (rank.Key, point.Recipe(point.Parameters ??= parametersOf(rank.Key, point.First), tied));
+    }
 
     public IEnumerable<PointSnapshot> Saved() => points.Select(p => p.Value.Saved(p.Key));
 
     public void Restore(IEnumerable<PointSnapshot> saved)
     {
-        foreach (var point in saved) Rank(point.Key, Point.Of(point));
+        foreach (var point in saved) Add(point.Key, Point.Of(point));
     }
 }

@@ -11,36 +11,46 @@ namespace Orchestrator.Coordinator.Results;
 /// </summary>
 public static class SvgPlot
 {
-    public sealed record Series(string Label, IReadOnlyList<(double X, double Y)> Points, string Color, bool Dashed = false, double Width = 2);
+    /// <param name="Label">Its legend entry (series of one label share it).</param>
+    /// <param name="Title">What hovering over it says (which trial it is); default its label.</param>
+    public sealed record Series(string Label, IReadOnlyList<(double X, double Y)> Points, string Color, bool Dashed = false, double Width = 2, string? Title = null);
 
-    /// <summary>One dot: the category it belongs to, its value, its whisker (± spread), and whether to draw it bold.</summary>
-    public sealed record Dot(int Category, double Value, double Spread, bool Highlighted, string Title);
+    /// <summary>
+    /// One dot: the category it belongs to, its value (a mean), its whisker (± spread), whether to draw it bold, and the
+    /// values it is the mean of (each seed's, drawn small beside it).
+    /// </summary>
+    public sealed record Dot(int Category, double Value, double Spread, bool Highlighted, string Title, IReadOnlyList<double>? Seeds = null);
 
-    const int Width = 640, Height = 300, Left = 60, Right = 150, Top = 30, Bottom = 45;
+    /// <summary>Where a plotted quantity can lie: an axis is never padded beyond it (an accuracy axis stops at 1).</summary>
+    public static readonly (double Min, double Max) Fraction = (0, 1);
+
+    const int Width = 700, Height = 300, Left = 60, Right = 210, Top = 30, Bottom = 45;
     const double PlotWidth = Width - Left - Right, PlotHeight = Height - Top - Bottom;
 
-    public static string Lines(string title, string xLabel, string yLabel, IReadOnlyList<Series> series)
+    /// <param name="limits">Where the values can lie (<see cref="Fraction"/> for accuracies); null: anywhere.</param>
+    public static string Lines(string title, string xLabel, string yLabel, IReadOnlyList<Series> series, (double Min, double Max)? limits = null)
     {
         var points = series.SelectMany(s => s.Points).ToList();
         if (points.Count == 0) return "";
         var x = new Axis(points.Min(p => p.X), points.Max(p => p.X));
-        var y = new Axis(points.Min(p => p.Y), points.Max(p => p.Y));
+        var y = new Axis(points.Min(p => p.Y), points.Max(p => p.Y), limits);
         var svg = Frame(title, xLabel, yLabel, y);
         foreach (double tick in x.Ticks()) XTick(svg, x.Scale(tick) * PlotWidth + Left, Number(tick));
         for (int i = 0; i < series.Count; i++)
         {
             var s = series[i];
             string path = string.Join(" ", s.Points.Select(p => $"{Px(Left + x.Scale(p.X) * PlotWidth)},{Px(Top + (1 - y.Scale(p.Y)) * PlotHeight)}"));
-            svg.Append($"<polyline points=\"{path}\" fill=\"none\" stroke=\"{s.Color}\" stroke-width=\"{Px(s.Width)}\"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : "")}><title>{Escape(s.Label)}</title></polyline>");
+            svg.Append($"<polyline points=\"{path}\" fill=\"none\" stroke=\"{s.Color}\" stroke-width=\"{Px(s.Width)}\"{(s.Dashed ? " stroke-dasharray=\"6 4\"" : "")}><title>{Escape(s.Title ?? s.Label)}</title></polyline>");
         }
         Legend(svg, series.DistinctBy(s => s.Label).Select(s => (s.Label, s.Color)).ToList());
         return svg.Append("</svg>").ToString();
     }
 
-    public static string Dots(string title, string xLabel, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<Dot> dots)
+    public static string Dots(string title, string xLabel, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<Dot> dots, (double Min, double Max)? limits = null)
     {
         if (dots.Count == 0) return "";
-        var y = new Axis(dots.Min(d => d.Value - d.Spread), dots.Max(d => d.Value + d.Spread));
+        var values = dots.SelectMany(d => (d.Seeds ?? []).Append(d.Value - d.Spread).Append(d.Value + d.Spread)).ToList();
+        var y = new Axis(values.Min(), values.Max(), limits);
         var svg = Frame(title, xLabel, yLabel, y);
         double step = PlotWidth / categories.Count;
         for (int c = 0; c < categories.Count; c++) XTick(svg, Left + step * (c + 0.5), categories[c]);
@@ -55,9 +65,11 @@ public static class SvgPlot
             if (dot.Spread > 0)
                 svg.Append($"<line x1=\"{Px(cx)}\" x2=\"{Px(cx)}\" y1=\"{Px(Top + (1 - y.Scale(dot.Value + dot.Spread)) * PlotHeight)}\" " +
                            $"y2=\"{Px(Top + (1 - y.Scale(dot.Value - dot.Spread)) * PlotHeight)}\" stroke=\"{color}\" stroke-opacity=\"0.6\"/>");
+            foreach (double seed in dot.Seeds ?? []) // each seed's value, a hollow ring beside its mean
+                svg.Append($"<circle cx=\"{Px(cx + step * 0.025)}\" cy=\"{Px(Top + (1 - y.Scale(seed)) * PlotHeight)}\" r=\"2\" fill=\"none\" stroke=\"{color}\" stroke-opacity=\"0.8\"/>");
             svg.Append($"<circle cx=\"{Px(cx)}\" cy=\"{Px(cy)}\" r=\"{(dot.Highlighted ? 6 : 4)}\" fill=\"{color}\" fill-opacity=\"{(dot.Highlighted ? "1" : "0.6")}\"><title>{Escape(dot.Title)}</title></circle>");
         }
-        Legend(svg, [("best point", "#d62728"), ("other points", "#1f77b4")]);
+        Legend(svg, [("best point (mean)", "#d62728"), ("other points (mean)", "#1f77b4"), ("rings: each seed", "#999999")]);
         return svg.Append("</svg>").ToString();
     }
 
@@ -122,17 +134,23 @@ public static class SvgPlot
         }
     }
 
-    static string Shorten(string label) => label.Length <= 20 ? label : label[..19] + "…";
+    static string Shorten(string label) => label.Length <= 30 ? label : label[..29] + "…";
 
-    /// <summary>A linear axis over [min, max], padded so that a constant series still has a range, with about five round ticks.</summary>
+    /// <summary>
+    /// A linear axis over [min, max], padded so that a constant series still has a range (but not past its
+    /// <c>limits</c>: a constant accuracy of 1 gets an axis that ends at 1), with about five round ticks.
+    /// </summary>
     sealed class Axis
     {
         readonly double min, max;
 
-        public Axis(double low, double high)
+        public Axis(double low, double high, (double Min, double Max)? limits = null)
         {
             double pad = high > low ? (high - low) * 0.05 : Math.Max(Math.Abs(high) * 0.05, 0.01);
             (min, max) = (low - pad, high + pad);
+            if (limits is not { } bounds) return;
+            if (min < bounds.Min) (min, max) = (bounds.Min, Math.Max(max, bounds.Min + 2 * pad));
+            if (max > bounds.Max) (min, max) = (Math.Max(bounds.Min, Math.Min(min, bounds.Max - 2 * pad)), bounds.Max);
         }
 
         public double Scale(double value) => (value - min) / (max - min);
@@ -147,7 +165,8 @@ public static class SvgPlot
 
     static string Px(double value) => value.ToString("0.#", CultureInfo.InvariantCulture);
 
-    static string Number(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+    /// <summary>A tick's label; adding 0.0 turns -0 (a tick computed just below zero) into 0.</summary>
+    static string Number(double value) => (value + 0.0).ToString("G4", CultureInfo.InvariantCulture);
 
     public static string Escape(string text) => WebUtility.HtmlEncode(text);
 }

@@ -8,17 +8,18 @@ using static Orchestrator.Coordinator.Results.SvgPlot;
 namespace Orchestrator.Coordinator.Results;
 
 /// <summary>
-/// report.html, beside results.csv: the best recipe (chosen on validation), teachers and ensembles, every point with
-/// mean ± std over seeds, the metric by each swept parameter and by each pair of them, and learning curves (validation accuracy and loss per
-/// epoch, from each trial's metrics.jsonl) of the best point's seeds against the teachers and the other students.
-/// One self-contained file: inline SVG, no script, nothing fetched.
+/// report.html, beside results.csv: the sweep's settings (its file as submitted), the best recipe (chosen on
+/// validation) and whether distillation helped, teachers, ensembles and the student alone, every point with mean ± std
+/// over seeds, the metric by each swept parameter (each seed too) and by each pair of them, learning curves
+/// (<see cref="ReportCurves"/>), and what failed. One self-contained file: inline SVG, no script, nothing fetched.
 /// </summary>
 public static class SweepReport
 {
     public const string FileName = "report.html";
 
-    /// <summary>The most students drawn as grey curves (a large sweep's report stays small).</summary>
-    const int MaxOtherCurves = 200;
+    /// <summary>The sweep file's text as submitted, kept beside its results when the sweep is accepted: the settings the report shows.</summary>
+    public const string SweepFileName = "sweep.yaml";
+
     /// <summary>The most points listed and plotted (the best ones), and failures listed: a sweep of a million trials gets a page of a few hundred KB; results.csv has every job.</summary>
     const int MaxPoints = 1000, MaxFailures = 100;
 
@@ -32,25 +33,18 @@ public static class SweepReport
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>");
         html.Append($"<title>{Escape(status.Name)}: sweep report</title>");
-        html.Append("<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}" +
+        html.Append("<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}" +
                     "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td.p,th.p{text-align:left}.best{background:#fdecea}" +
-                    "svg{display:block;margin:1em 0}.note{color:#666;font-size:13px}</style></head><body>");
+                    "svg{display:block;margin:1em 0}.note{color:#666;font-size:13px}.worse{color:#b00}pre{background:#f7f7f7;padding:8px;font-size:12px}</style></head><body>");
         int done = status.Jobs.Count(j => j.State == JobState.Done), failed = status.Jobs.Count(j => j.State == JobState.Failed),
             stopped = status.Jobs.Count(j => j.State == JobState.Stopped);
         html.Append($"<h1>{Escape(status.Name)}</h1><p class=\"note\">{done} of {status.Jobs.Count} job(s) done, " +
-                    $"{(stopped > 0 ? $"{stopped} stopped by the sweep (early termination or its target), " : "")}{failed} failed; " +
-                    $"points ranked on {Escape(status.Metric)} ({(status.Maximize ? "higher" : "lower")} is better), mean over seeds. " +
+                    $"{(stopped > 0 ? $"{stopped} stopped by the sweep (early termination or its target), " : "")}{failed} failed{Durations(status)}; " +
+                    $"points ranked on {Escape(status.Metric)} ({(status.Maximize ? "higher" : "lower")} is better), mean over seeds; ties go to the lower validation loss. " +
                     $"Test accuracy is reported, never used to choose. Generated {generated.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC.</p>");
-
-        if (recipes.Count > 0)
-        {
-            var best = recipes[0];
-            html.Append($"<h2>Best recipe</h2><p id=\"best\"><b>{Escape(Parameters(best))}</b>: {Escape(status.Metric)} {best.MetricMean:F4} ± {best.MetricStd:F4}, " +
-                        $"test accuracy {Percent(best.TestMean)} ± {Percent(best.TestStd)} over {best.Runs} seed(s)</p>");
-        }
-        var teachers = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobState.Done).ToList();
-        if (teachers.Count > 0)
-            html.Append("<h2>Teachers</h2><ul>").AppendJoin("", teachers.Select(j => $"<li>{Escape(SweepResults.Describe(j))}</li>")).Append("</ul>");
+        Settings(html, status);
+        if (recipes.Count > 0) Best(html, status, recipes[0]);
+        References(html, status);
         if (recipes.Count > 0)
         {
             var shown = recipes.Take(MaxPoints).ToList();
@@ -58,8 +52,8 @@ public static class SweepReport
             if (recipes.Count > shown.Count) html.Append($"<p class=\"note\">The best {shown.Count} of {recipes.Count} points; results.csv has every job.</p>");
             ByParameter(html, status, shown);
         }
-        Curves(html, status, recipes);
-        BestBySlotHours(html, status);
+        ReportCurves.Learning(html, status, recipes.Count > 0 ? recipes[0] : null);
+        ReportCurves.BestBySlotHours(html, status);
         var failures = status.Jobs.Where(j => j.State == JobState.Failed).ToList();
         if (failures.Count > 0)
         {
@@ -68,6 +62,68 @@ public static class SweepReport
         }
         return html.Append("</body></html>\n").ToString();
     }
+
+    /// <summary>", 2.25 slot-hours over 1:05:00": the slot time every finished job took, and the time from the first start to the last finish.</summary>
+    static string Durations(SweepStatus status)
+    {
+        var finished = status.Jobs.Where(j => j.Summary is { Seconds: > 0, FinishedAt: not null }).ToList();
+        if (finished.Count == 0) return "";
+        double slotHours = finished.Sum(j => j.Summary.Seconds) / 3600;
+        var first = finished.Min(j => j.Summary.FinishedAt.ToDateTime().AddSeconds(-j.Summary.Seconds));
+        var wall = finished.Max(j => j.Summary.FinishedAt.ToDateTime()) - first;
+        return string.Create(CultureInfo.InvariantCulture, $", {slotHours:F2} slot-hours over {(int)wall.TotalHours}:{wall:mm\\:ss} of wall time");
+    }
+
+    /// <summary>The sweep's file as submitted (kept beside its results), and the models its jobs trained: what was compared, at the top.</summary>
+    static void Settings(StringBuilder html, SweepStatus status)
+    {
+        string Models(JobKind kind) => string.Join(", ", status.Jobs.Where(j => j.Kind == kind && j.Summary is { Model.Length: > 0 }).Select(j => j.Summary.Model).Distinct().Order(StringComparer.Ordinal));
+        string students = Models(JobKind.Student), teachers = Models(JobKind.Teacher);
+        // The sweep's folder holds its jobs' folder (OutputRoot), and the sweep file beside it.
+        string file = status.OutputRoot.Length == 0 ? "" : Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(status.OutputRoot))!, SweepFileName);
+        bool hasFile = file.Length > 0 && File.Exists(file);
+        if (students.Length == 0 && teachers.Length == 0 && !hasFile) return;
+        html.Append("<h2>Settings</h2>");
+        if (students.Length > 0 || teachers.Length > 0)
+            html.Append($"<p id=\"models\">student model(s): {Escape(students.Length > 0 ? students : "none finished yet")}; " +
+                        $"teacher model(s) trained here: {Escape(teachers.Length > 0 ? teachers : "none (given as checkpoints, or none)")}</p>");
+        if (hasFile)
+            html.Append("<details open=\"open\"><summary>the sweep file as submitted (dataset, models, epochs, optimizer, loss and what is swept)</summary>")
+                .Append($"<pre id=\"settings\">{Escape(File.ReadAllText(file))}</pre></details>");
+    }
+
+    /// <summary>The best point, its gain over the student alone (flagged when negative), and a tie at the top said to be one.</summary>
+    static void Best(StringBuilder html, SweepStatus status, SweepResults.Recipe best)
+    {
+        html.Append($"<h2>Best recipe</h2><p id=\"best\"><b>{Escape(Parameters(best))}</b>: {Escape(status.Metric)} {SweepResults.FormatMetric(status.Metric, best.MetricMean, best.MetricStd)}, " +
+                    $"test accuracy {Percent(best.TestMean)} ± {Percent(best.TestStd)} over {best.Runs} seed(s)");
+        if (best.Gain is { } gain)
+            html.Append($"; gain over the student alone {Escape(gain.ToString())}" +
+                        (gain.Mean < 0 ? " <b class=\"worse\">(worse than the student alone: distillation did not help this student here)</b>" : ""));
+        if (best.Tied > 0)
+            html.Append($". <span class=\"note\">A tie: {best.Tied} other point(s) have the same mean {Escape(status.Metric)}; " +
+                        (status.Metric == "val_loss" ? "this one comes first in the plan." : $"this one has the lowest validation loss ({best.LossMean:F4}).") + "</span>");
+        html.Append("</p>");
+    }
+
+    /// <summary>What the students are measured against: teachers (model, seed, accuracy, time), ensembles, and the student alone on labels.</summary>
+    static void References(StringBuilder html, SweepStatus status)
+    {
+        var teachers = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobState.Done).ToList();
+        var alone = status.Jobs.Where(j => j.Kind == JobKind.Baseline && j.State == JobState.Done).ToList();
+        if (teachers.Count + alone.Count == 0) return;
+        html.Append("<h2>Teachers and the student alone</h2><ul>")
+            .AppendJoin("", teachers.Select(j => $"<li>{Escape(SweepResults.Describe(j))}{Seconds(j)}</li>"))
+            .AppendJoin("", alone.Select(j => $"<li>the student alone on labels {Escape(j.JobId)} ({Escape(Shown(j))}): val {Percent(j.Summary.BestValidationAccuracy)}, " +
+                                              $"test {Percent(j.Summary.TestAccuracy)}{Seconds(j)}</li>"))
+            .Append("</ul>");
+    }
+
+    static string Seconds(JobStatus job) => job.Summary is { Seconds: > 0 } s ? string.Create(CultureInfo.InvariantCulture, $"; {s.Seconds:F0} s") : "";
+
+    /// <summary>A job's swept values and seed, as a hover or a list shows them.</summary>
+    public static string Shown(JobStatus job) =>
+        string.Join(", ", job.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}").Append($"seed {job.Seed}"));
 
     static void Points(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
     {
@@ -79,7 +135,7 @@ public static class SweepReport
         {
             var r = recipes[i];
             html.Append($"<tr{(i == 0 ? " class=\"best\"" : "")}><td>{i + 1}</td>").AppendJoin("", names.Select(n => $"<td class=\"p\">{Escape(r.Parameters.GetValueOrDefault(n, ""))}</td>"))
-                .Append($"<td>{r.Runs}</td><td>{r.MetricMean:F4} ± {r.MetricStd:F4}</td><td>{Percent(r.TestMean)} ± {Percent(r.TestStd)}</td>");
+                .Append($"<td>{r.Runs}</td><td>{SweepResults.FormatMetric(status.Metric, r.MetricMean, r.MetricStd)}</td><td>{Percent(r.TestMean)} ± {Percent(r.TestStd)}</td>");
             if (gains) html.Append(r.Gain is { } g ? $"<td>{Escape(g.ToString())}</td><td>{Percent(g.BaselineMean)} ± {Percent(g.BaselineStd)}</td>" : "<td></td><td></td>");
             html.Append("</tr>");
         }
@@ -106,12 +162,15 @@ public static class SweepReport
     {
         var plots = new StringBuilder();
         var varying = ParameterNames(recipes).Where(n => Values(recipes, n).Count > 1).ToList();
+        var seeds = status.Jobs.Where(j => j.Kind == JobKind.Student && (j.State == JobState.Done || j is { State: JobState.Stopped, Summary.BestEpoch: > 0 }) && j.Summary is not null)
+            .GroupBy(j => SweepResults.PointKey(j.Parameters))
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<double>)g.Select(j => SweepResults.MetricOf(j.Summary, status.Metric)).ToList());
         foreach (string name in varying)
         {
             var values = Values(recipes, name);
             var dots = recipes.Select((r, i) => new Dot(values.IndexOf(r.Parameters.GetValueOrDefault(name, "")), r.MetricMean, r.MetricStd, i == 0,
-                $"{Parameters(r)}: {r.MetricMean:F4} ± {r.MetricStd:F4}")).ToList();
-            plots.Append(Dots($"{status.Metric} by {name}", name, status.Metric, values, dots));
+                $"{Parameters(r)}: {SweepResults.FormatMetric(status.Metric, r.MetricMean, r.MetricStd)}", seeds.GetValueOrDefault(SweepResults.PointKey(r.Parameters)))).ToList();
+            plots.Append(Dots($"{status.Metric} by {name}", name, status.Metric, values, dots, status.Metric == "val_loss" ? null : Fraction));
         }
         for (int i = 0; i < varying.Count; i++)
             for (int j = i + 1; j < varying.Count; j++)
@@ -125,64 +184,9 @@ public static class SweepReport
                 plots.Append(Heatmap($"{status.Metric}: {varying[j]} x {varying[i]}{others}", varying[i], varying[j], xs, ys, cells, status.Maximize));
             }
         if (plots.Length > 0)
-            html.Append("<h2>By parameter</h2><p class=\"note\">Each dot is a point of the sweep (mean over seeds, whiskers ± std), at its value of the parameter.</p>").Append(plots);
+            html.Append("<h2>By parameter</h2><p class=\"note\">Each dot is a point of the sweep (mean over seeds, whiskers ± std) at its value of the parameter; " +
+                        "the rings beside it are its seeds.</p>").Append(plots);
     }
-
-    static void Curves(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
-    {
-        var best = recipes.Count > 0 ? recipes[0] : null;
-        bool IsBest(JobStatus job) => best is not null && job.Kind == JobKind.Student && best.Parameters.All(p => job.Parameters.GetValueOrDefault(p.Key) == p.Value)
-                                      && job.Parameters.Count == best.Parameters.Count;
-        // Drawn in this order: other students (grey, underneath), then teachers (dashed), the best point's baselines
-        // (blue), then the best point's seeds; only their metrics files are read (a large sweep has many more).
-        var trials = status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.Student && j.State is JobState.Done or JobState.Stopped).ToList();
-        var bestBaselines = trials.Where(IsBest).Select(j => j.Baseline).Where(b => b.Length > 0).ToHashSet();
-        var baselines = status.Jobs.Where(j => j.Kind == JobKind.Baseline && j.State == JobState.Done && bestBaselines.Contains(j.JobId));
-        IEnumerable<(JobStatus Job, List<(int Epoch, double Accuracy, double Loss)> Epochs)> Read(IEnumerable<JobStatus> jobs) => jobs
-            .Select(job => (job, Epochs(new TrialFolder(Path.Combine(status.OutputRoot, job.JobId))))).Where(c => c.Item2.Count > 0);
-        var ordered = Read(trials.Where(j => j.Kind == JobKind.Student && !IsBest(j))).Take(MaxOtherCurves)
-            .Concat(Read(trials.Where(j => j.Kind == JobKind.Teacher))).Concat(Read(baselines)).Concat(Read(trials.Where(IsBest))).ToList();
-        if (ordered.Count == 0) return;
-        Series Line(JobStatus job, IEnumerable<(double, double)> points) => job.Kind == JobKind.Teacher
-            ? new Series("teacher", points.ToList(), "#333333", Dashed: true)
-            : job.Kind == JobKind.Baseline ? new Series($"the student alone, seed {job.Seed}", points.ToList(), "#1f77b4", Width: 1.5)
-            : IsBest(job) ? new Series($"best point, seed {job.Seed}", points.ToList(), "#d62728", Width: 2.5)
-            : job.State == JobState.Stopped ? new Series("stopped by the sweep", points.ToList(), "#f4a582", Width: 1, Dashed: true)
-            : new Series("other students", points.ToList(), "#bbbbbb", Width: 1);
-        html.Append("<h2>Learning curves</h2><p class=\"note\">Per epoch, on the validation split: the best point's seeds, the same student alone on labels (blue), the teachers (dashed), " +
-                    "every other student (grey) and those the sweep stopped (orange, dashed, ending at the epoch they stopped).</p>");
-        html.Append(Lines("validation accuracy", "epoch", "validation accuracy", ordered.Select(c => Line(c.Job, c.Epochs.Select(e => ((double)e.Epoch, e.Accuracy)))).ToList()));
-        html.Append(Lines("validation loss (cross-entropy)", "epoch", "validation loss", ordered.Select(c => Line(c.Job, c.Epochs.Select(e => ((double)e.Epoch, e.Loss)))).ToList()));
-    }
-
-    /// <summary>
-    /// The best student's metric found so far against the slot-hours spent, every finished job (teachers and
-    /// soft-target jobs too) in the order it finished: what early termination or a model-based search saves shows as
-    /// the curve reaching its height sooner.
-    /// </summary>
-    static void BestBySlotHours(StringBuilder html, SweepStatus status)
-    {
-        var finished = status.Jobs.Where(j => j.Summary is { Seconds: > 0 } && j.State is JobState.Done or JobState.Stopped)
-            .OrderBy(j => j.Summary.FinishedAt?.ToDateTime() ?? DateTime.MinValue).ThenBy(j => j.JobId, StringComparer.Ordinal).ToList();
-        var points = new List<(double X, double Y)>();
-        double hours = 0, best = double.NaN;
-        foreach (var job in finished)
-        {
-            hours += job.Summary.Seconds / 3600;
-            if (job.Kind != JobKind.Student || job.Summary.BestEpoch == 0) continue;
-            double metric = SweepResults.MetricOf(job.Summary, status.Metric);
-            if (double.IsNaN(best) || (status.Maximize ? metric > best : metric < best)) best = metric;
-            points.Add((hours, best));
-        }
-        if (points.Count < 2) return;
-        html.Append($"<h2>Best {Escape(status.Metric)} by slot-hours</h2><p class=\"note\">The best student trial so far (one seed, not a point's mean) against " +
-                    $"the slot time every finished job took, in the order they finished: {hours:F2} slot-hours in all.</p>");
-        html.Append(Lines($"best {status.Metric} so far", "slot-hours", status.Metric, [new Series("best so far", points, "#d62728")]));
-    }
-
-    /// <summary>A trial's epochs from its metrics.jsonl; empty when it has none (soft-target jobs, or a folder elsewhere).</summary>
-    static List<(int Epoch, double Accuracy, double Loss)> Epochs(TrialFolder trial) =>
-        trial.ReadEpochs().Select(e => (e.Epoch, e.ValidationAccuracy, e.ValidationLoss)).ToList();
 
     static List<string> ParameterNames(IReadOnlyList<SweepResults.Recipe> recipes) =>
         recipes.SelectMany(r => r.Parameters.Keys).Distinct().Order(StringComparer.Ordinal).ToList();

@@ -31,21 +31,24 @@ public static class SweepResults
             $"{Mean * 100:+0.00;-0.00;0.00} ± {Std * 100:F2} pt{(Runs < 2 ? " (one seed)" : ExceedsSpread ? " (exceeds the seeds' spread)" : " (within the seeds' spread)")}");
     }
 
-    /// <summary>One point of the search space with its runs over seeds, and its gain over its baseline (null: none, or not measured here).</summary>
+    /// <summary>
+    /// One point of the search space with its runs over seeds: mean and sample std of the metric and of the test accuracy,
+    /// the mean validation loss (what breaks a tie on the metric), and its gain over its baseline (null: none, or not measured here).
+    /// </summary>
+    /// <param name="Tied">How many other points have the same mean metric (<see cref="Scoreboard"/> ranks them).</param>
     public sealed record Recipe(IReadOnlyDictionary<string, string> Parameters, int Runs, double MetricMean, double MetricStd, double TestMean, double TestStd,
-        Gain? Gain = null)
+        double LossMean, Gain? Gain = null)
     {
-        /// <summary>A point from its runs: mean and sample std of the metric and of the test accuracy.</summary>
-        public static Recipe Of(IReadOnlyDictionary<string, string> parameters, IReadOnlyList<double> metric, IReadOnlyList<double> test) =>
-            new(parameters, metric.Count, metric.Average(), Std(metric), test.Average(), Std(test));
+        public int Tied { get; init; }
 
         public Protocol.V1.Recipe ToProto() => new()
         {
             Parameters = { Parameters.ToDictionary() }, Runs = Runs, MetricMean = MetricMean, MetricStd = MetricStd, TestAccuracyMean = TestMean, TestAccuracyStd = TestStd,
+            ValidationLossMean = LossMean, Tied = Tied,
         };
 
         public static Recipe FromProto(Protocol.V1.Recipe best) =>
-            new(best.Parameters, best.Runs, best.MetricMean, best.MetricStd, best.TestAccuracyMean, best.TestAccuracyStd);
+            new(best.Parameters, best.Runs, best.MetricMean, best.MetricStd, best.TestAccuracyMean, best.TestAccuracyStd, best.ValidationLossMean) { Tied = best.Tied };
     }
 
     /// <summary>The point a student's parameters name: what its seeds are averaged over.</summary>
@@ -65,6 +68,12 @@ public static class SweepResults
     /// <summary>The sweep's validation metric of a finished trial.</summary>
     public static double MetricOf(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
 
+    /// <summary>A value of the metric as every table prints it: an accuracy in percent, as the test accuracy beside it; a loss as it is.</summary>
+    public static string FormatMetric(string metric, double value) => value.ToString(metric == "val_loss" ? "F4" : "P2", CultureInfo.InvariantCulture);
+
+    /// <summary>A mean and its spread over seeds, formatted as <see cref="FormatMetric"/>.</summary>
+    public static string FormatMetric(string metric, double mean, double std) => $"{FormatMetric(metric, mean)} ± {FormatMetric(metric, std)}";
+
     /// <summary>One epoch's value of the sweep's metric.</summary>
     public static double MetricOf(EpochMetrics epoch, string metric) => metric == "val_loss" ? epoch.ValidationLoss : epoch.ValidationAccuracy;
 
@@ -75,8 +84,11 @@ public static class SweepResults
 
     public static string BestLine(string sweep, string metric, Recipe best) =>
         $"{sweep}: best recipe on {metric} (mean over {best.Runs} seed(s)): {string.Join(", ", best.Parameters.Select(p => $"{p.Key}={p.Value}"))}  " +
-        $"{metric} {best.MetricMean:F4} ± {best.MetricStd:F4}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}" +
-        (best.Gain is { } gain ? $", gain over the student alone {gain} (alone: {gain.BaselineMean:P2} ± {gain.BaselineStd:P2})" : "");
+        $"{metric} {FormatMetric(metric, best.MetricMean, best.MetricStd)}, test accuracy {best.TestMean:P2} ± {best.TestStd:P2}" +
+        (best.Gain is { } gain ? $", gain over the student alone {gain} (alone: {gain.BaselineMean:P2} ± {gain.BaselineStd:P2})" : "") +
+        (best.Tied == 0 ? "" : metric == "val_loss"
+            ? $"; a tie: {best.Tied} other point(s) have the same mean {metric}, and this one comes first in the plan"
+            : $"; a tie: {best.Tied} other point(s) have the same mean {metric}, and this one has the lowest validation loss ({best.LossMean:F4})");
 
     /// <summary>The best point on the validation metric (never the test set), or null when no student trial finished.</summary>
     public static Recipe? Best(SweepStatus status) => Recipes(status).FirstOrDefault();
@@ -96,9 +108,10 @@ public static class SweepResults
         var scores = new Scoreboard(status.Metric, status.Maximize);
         foreach (var student in students) scores.Score(PointKey(student.Parameters), student.PlanIndex, student.Summary);
         var points = students.GroupBy(j => PointKey(j.Parameters)).ToDictionary(g => g.Key);
-        return scores.Ranked().Select(key => points[key]).Select(group =>
-            Recipe.Of(group.First().Parameters, group.Select(j => MetricOf(j.Summary, status.Metric)).ToList(), group.Select(j => j.Summary.TestAccuracy).ToList())
-                with { Gain = Gain.Of(group.Where(j => baselines.ContainsKey(j.Baseline)).Select(j => (j.Summary.TestAccuracy, baselines[j.Baseline])).ToList()) }).ToList();
+        return scores.Ranked((key, _) => points[key].First().Parameters).Select(ranked => ranked.Recipe with
+        {
+            Gain = Gain.Of(points[ranked.Key].Where(j => baselines.ContainsKey(j.Baseline)).Select(j => (j.Summary.TestAccuracy, baselines[j.Baseline])).ToList()),
+        }).ToList();
     }
 
     static double Std(IReadOnlyList<double> values)
@@ -140,7 +153,7 @@ public static class SweepResults
     {
         var s = job.Summary;
         string accuracy = $"val {s.BestValidationAccuracy:P2}, test {s.TestAccuracy:P2}";
-        if (job.Kind == JobKind.Teacher) return $"teacher {job.JobId}: {accuracy}";
+        if (job.Kind == JobKind.Teacher) return $"teacher {job.JobId}{(s.Model.Length > 0 ? $" ({s.Model}, seed {job.Seed})" : "")}: {accuracy}";
         string members = string.Join("; ", s.Teachers.Select(t => $"{t.ValidationAccuracy:P2} / {t.TestAccuracy:P2}"));
         string cached = s.SoftTargetsCached ? "; soft targets were already in the store" : "";
         if (s.Teachers.Count == 1) return $"soft targets {job.JobId} of one teacher ({s.Teachers[0].Checkpoint}){cached}";

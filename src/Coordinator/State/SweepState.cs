@@ -332,7 +332,7 @@ public sealed class SweepState
     // ---- Views ----
 
     /// <summary>The best point so far on the sweep's validation metric (never the test set); null before a student finished.</summary>
-    public SweepResults.Recipe? Best() => Sweep is null ? null : scores.Best(index => jobs[index].Plan.Parameters);
+    public SweepResults.Recipe? Best() => Sweep is null ? null : scores.Best((_, first) => jobs[first].Plan.Parameters);
 
     /// <summary>How many jobs are in each state.</summary>
     public JobCounts Counts() => jobs.Counts();

@@ -62,11 +62,36 @@ public sealed class ConfigMap
         }
         catch (YamlException e)
         {
-            throw new UserInputException($"{path}:{e.Start.Line}:{e.Start.Column}: YAML syntax error: {e.InnerException?.Message ?? e.Message}", e);
+            // The parser places a tab at the start of its mapping; the line that holds it is the one to fix.
+            var (line, column) = FirstIndentingTab(text) is { } tab && Explain(e).Contains("tab") ? tab : (e.Start.Line, e.Start.Column);
+            throw new UserInputException($"{path}:{line}:{column}: YAML syntax error: {Explain(e)}", e);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new UserInputException($"{path}: expected a YAML mapping of settings (key: value lines) at the top level.");
         return new ConfigMap(root, path, "");
+    }
+
+    /// <summary>The parser's message, and what it most often means when it reads as a riddle: a line indented wrongly, or with a tab.</summary>
+    static string Explain(YamlException e)
+    {
+        string message = e.InnerException?.Message ?? e.Message;
+        if (message.Contains("tab")) return $"{message} (a tab: YAML indents with spaces only)";
+        bool indentation = message.Contains("did not find expected key") || message.Contains("not allowed in this context")
+                           || message.Contains("did not find expected '-' indicator");
+        return indentation ? $"{message} (most likely indentation: the keys of one section start in the same column, this line or the one above does not)" : message;
+    }
+
+    /// <summary>Line and column (1-based) of the first tab in a line's indentation; null when none.</summary>
+    static (long Line, long Column)? FirstIndentingTab(string text)
+    {
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            int indent = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            int tab = lines[i].IndexOf('\t', 0, indent);
+            if (tab >= 0) return (i + 1, tab + 1);
+        }
+        return null;
     }
 
     /// <summary>A mapping built in code (e.g. one point of a sweep) whose nodes keep the marks of the file they came from.</summary>
@@ -81,16 +106,23 @@ public sealed class ConfigMap
         return $"{file}:{mark.Line}:{mark.Column}";
     }
 
-    /// <summary>An error about <paramref name="key"/>'s value (or about the section itself when the key is absent).</summary>
     /// <summary>What the file's settings said that still works but should be written otherwise (an old spelling), each with where it is.</summary>
     public IReadOnlyList<string> Warnings => warnings;
 
     public void Warn(string key, string message) => warnings.Add($"{Where(Find(key) ?? node)}: {prefix}{key}: {message}");
 
+    /// <summary>
+    /// An error about <paramref name="key"/>'s value, at it; when the key is absent (a required key missing), at the
+    /// section, or at a key written there that is near its name (<c>modle</c> for <c>model</c>): most likely it, misspelled.
+    /// </summary>
     public UserInputException Error(string key, string message)
     {
-        var at = Find(key) ?? node;
-        return new UserInputException($"{Where(at)}: {prefix}{key}: {message}");
+        if (Find(key) is { } at) return new UserInputException($"{Where(at)}: {prefix}{key}: {message}");
+        var misspelled = node.Children.Select(c => c.Key).OfType<YamlScalarNode>()
+            .FirstOrDefault(k => k.Value is { } written && written != key && !known.Contains(written) && Suggest.Nearest(written, [key]) != "");
+        return new UserInputException(misspelled is null
+            ? $"{Where(node)}: {prefix}{key}: {message}"
+            : $"{Where(misspelled)}: unknown key '{prefix}{misspelled.Value}' (did you mean '{key}'?); {prefix}{key}: {message}");
     }
 
     /// <summary>Runs a validation whose error message lacks a location, and puts <paramref name="key"/>'s location in front of it.</summary>

@@ -62,11 +62,13 @@ public sealed record TrialConfig(
         string datasetName = dataset.String("name") ?? throw dataset.Error("name", "missing; e.g. name: fashion-mnist");
         if (!DatasetRegistry.Names.Contains(datasetName))
             throw dataset.Error("name", $"unknown dataset '{datasetName}'{Suggest.Nearest(datasetName, DatasetRegistry.Names)}; known: {string.Join(", ", DatasetRegistry.Names)}.");
-        var data = new DataOptions(datasetName, ResolvePath(path, dataset.String("data_dir")), dataset.Int("validation") ?? 5000, dataset.Int("split_seed") ?? 0,
-            ReadLabelBudget(dataset));
-        int published = DatasetRegistry.Get(datasetName).TrainSamples;
+        var source = DatasetRegistry.Get(datasetName);
+        var data = new DataOptions(datasetName, ResolvePath(path, dataset.String("data_dir")), dataset.Int("validation") ?? source.DefaultValidation,
+            dataset.Int("split_seed") ?? 0, ReadLabelBudget(dataset));
+        int published = source.TrainSamples;
         if (data.Validation <= 0 || data.Validation >= published)
-            throw dataset.Error("validation", $"must be a positive number of training samples held out for validation, below {datasetName}'s {published:N0}.");
+            throw dataset.Error("validation", $"must be a positive number of training samples held out for validation, below {datasetName}'s {published:N0} " +
+                                              $"(its default is {source.DefaultValidation:N0}).");
         if (data.Labels > published - data.Validation)
             throw dataset.Error("labels", $"{data.Labels} labelled samples is more than the {published - data.Validation:N0} training samples left after validation; give fewer, or a fraction.");
         dataset.RejectUnknownKeys();

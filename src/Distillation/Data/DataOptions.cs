@@ -19,12 +19,11 @@ public sealed record DataOptions(string Name, string? DataDir = null, int Valida
     public const string DataDirVariable = "ORCHESTRATOR_DATA_DIR";
     public const string DefaultRoot = "/usr/share/datasets";
 
-    public string ResolveDirectory()
-    {
-        string root = DataDir ?? Environment.GetEnvironmentVariable(DataDirVariable) ?? DefaultRoot;
-        string named = Path.Combine(root, Name);
-        return Directory.Exists(named) ? named : root;
-    }
+    /// <summary>The datasets' root folder, and where that choice came from (for the error when a dataset is not there).</summary>
+    public (string Root, string Origin) Root() =>
+        DataDir is not null ? (DataDir, "the file's data_dir")
+        : Environment.GetEnvironmentVariable(DataDirVariable) is { Length: > 0 } set ? (set, $"set by --data-dir or ${DataDirVariable}")
+        : (DefaultRoot, $"the default; --data-dir or ${DataDirVariable} name another");
 
     /// <summary>The same samples and split with every label: what teacher outputs and soft targets depend on.</summary>
     public DataOptions WithAllLabels() => this with { Labels = null };

@@ -9,6 +9,8 @@ public abstract class DatasetSource
     public abstract int Classes { get; }
     /// <summary>Training images in the dataset as published (a data_dir may hold a subset): validation is held out of these.</summary>
     public abstract int TrainSamples { get; }
+    /// <summary>How many training images are held out for validation when a file does not say (dataset.validation).</summary>
+    public virtual int DefaultValidation => 5000;
     /// <summary>The side of its (square) images, in pixels: how far augmentation may shift them.</summary>
     public abstract int ImageSide { get; }
     public virtual int Channels => 1;
@@ -20,11 +22,36 @@ public abstract class DatasetSource
     public abstract RawImages ReadTrain(string directory);
     public abstract RawImages ReadTest(string directory);
 
-    protected string RequireFile(string directory, string fileName)
+    /// <summary>The folder that holds its files: root/name, else the root itself (see <see cref="Missing"/> when neither does).</summary>
+    public string Locate(DataOptions options) => Folder(options) ?? throw new MissingDatasetException(Missing(options)!);
+
+    /// <summary>
+    /// Null when its files are on this machine; else why not: the folder looked in, the files missing there, where the
+    /// datasets' root came from, and how to install the dataset (what `validate` and `local` check before anything runs).
+    /// </summary>
+    public string? Missing(DataOptions options)
     {
-        string path = Path.Combine(directory, fileName);
-        if (!File.Exists(path))
-            throw new UserInputException($"dataset '{Name}': missing file {path}. {InstallHint}");
-        return path;
+        if (Folder(options) is not null) return null;
+        var (root, origin) = options.Root();
+        string named = Path.Combine(root, Name);
+        string what = Directory.Exists(named)
+            ? $"{named} lacks {string.Join(", ", Files.Where(f => Find(named, f) is null))} (the datasets' root {root} is {origin})"
+            : $"{named} does not exist (the datasets' root {root} is {origin}; {named} should hold {string.Join(", ", Files)})";
+        return $"dataset '{Name}' is not on this machine: {what}. {InstallHint}";
     }
+
+    string? Folder(DataOptions options)
+    {
+        string root = options.Root().Root, named = Path.Combine(root, Name);
+        if (Files.All(f => Find(named, f) is not null)) return named;
+        return Files.All(f => Find(root, f) is not null) ? root : null;
+    }
+
+    /// <summary>One of its files in a folder: the unpacked form (without .gz) first, then as listed; null when neither exists.</summary>
+    internal static string? Find(string directory, string fileName) =>
+        new[] { fileName.EndsWith(".gz") ? fileName[..^3] : fileName, fileName }.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
+
+    /// <summary>A file of the dataset in its folder (as <see cref="Locate"/> found it).</summary>
+    protected string RequireFile(string directory, string fileName) => Find(directory, fileName)
+        ?? throw new MissingDatasetException($"dataset '{Name}': missing file {Path.Combine(directory, fileName)}. {InstallHint}");
 }

@@ -39,9 +39,7 @@ public sealed class DistillationData : IDisposable
     public static DistillationData Load(DataOptions options, Device device)
     {
         var source = DatasetRegistry.Get(options.Name);
-        string directory = options.ResolveDirectory();
-        if (source.Files.Count > 0 && !Directory.Exists(directory))
-            throw new UserInputException($"dataset '{options.Name}': folder {directory} does not exist. {source.InstallHint}");
+        string directory = source.Locate(options);
         RawImages train = source.ReadTrain(directory);
         RawImages test = source.ReadTest(directory);
         if (options.Validation <= 0 || options.Validation >= train.Count)
@@ -109,8 +107,7 @@ public sealed class DistillationData : IDisposable
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (string name in source.Files)
         {
-            // The unpacked form first, then the file as listed: the order in which the IDX reader looks.
-            string? file = new[] { name.EndsWith(".gz") ? name[..^3] : name, name }.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
+            string? file = DatasetSource.Find(directory, name); // the file the reader read
             if (file is null) continue;
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file)));
             using var stream = File.OpenRead(file);

@@ -1,6 +1,6 @@
 namespace Orchestrator.Distillation.Data;
 
-/// <summary>MNIST-layout datasets: four IDX files (train/t10k images and labels), gzip-compressed or raw, 28x28 grey images.</summary>
+/// <summary>MNIST-layout datasets: four IDX files (train/t10k images and labels), gzip-compressed or unpacked, 28x28 grey images.</summary>
 public abstract class IdxDatasetSource : DatasetSource
 {
     public override int TrainSamples => 60_000; // MNIST and Fashion-MNIST alike
@@ -14,8 +14,8 @@ public abstract class IdxDatasetSource : DatasetSource
 
     RawImages ReadPair(string directory, string prefix)
     {
-        string imagesPath = FindFile(directory, $"{prefix}-images-idx3-ubyte");
-        string labelsPath = FindFile(directory, $"{prefix}-labels-idx1-ubyte");
+        string imagesPath = RequireFile(directory, $"{prefix}-images-idx3-ubyte.gz");
+        string labelsPath = RequireFile(directory, $"{prefix}-labels-idx1-ubyte.gz");
         var images = IdxReader.Read(imagesPath, expectedDimensions: 3);
         var labels = IdxReader.Read(labelsPath, expectedDimensions: 1);
         if (images.Shape[0] != labels.Shape[0])
@@ -25,10 +25,4 @@ public abstract class IdxDatasetSource : DatasetSource
         return raw;
     }
 
-    /// <summary>Accepts the gzip name or the raw (unpacked) name.</summary>
-    string FindFile(string directory, string baseName)
-    {
-        string raw = Path.Combine(directory, baseName);
-        return File.Exists(raw) ? raw : RequireFile(directory, baseName + ".gz");
-    }
 }

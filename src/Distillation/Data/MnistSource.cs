@@ -6,5 +6,6 @@ sealed class MnistSource : IdxDatasetSource
     public override string Name => "mnist";
     public override int ListOrder => 1;
     public override string InstallHint =>
-        "Put the four MNIST IDX files (train-images-idx3-ubyte.gz, ...) there, or point --data-dir / ORCHESTRATOR_DATA_DIR at a folder holding mnist/.";
+        "Put the four MNIST IDX files there (torchvision's MNIST(root, download=True) writes them under MNIST/raw/), " +
+        "or point --data-dir / ORCHESTRATOR_DATA_DIR at a folder holding mnist/.";
 }

@@ -11,6 +11,7 @@ public sealed class SyntheticSource : DatasetSource
     public override string Name => "synthetic";
     public override int ListOrder => 3;
     public override int TrainSamples => 2000;
+    public override int DefaultValidation => 500;
     public override int Classes => 10;
     public override int ImageSide => Side;
     public override IReadOnlyList<string> Files { get; } = [];

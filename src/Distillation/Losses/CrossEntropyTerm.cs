@@ -9,6 +9,7 @@ sealed class CrossEntropyTerm : LossTerm
     public override string Name => LossRecipe.CrossEntropyTerm;
     public override string Description => "cross-entropy on the hard labels";
     public override int ListOrder => 0;
+    public override IReadOnlyList<string> OtherNames => ["cross_entropy", "cross-entropy", "xent"];
     public override bool NeedsTeacher => false;
 
     public override Tensor Compute(LossBatch batch, TeacherView? teacher) => batch.PartialLabels

@@ -49,8 +49,11 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
 
     public static void CheckTermName(string term)
     {
-        if (!LossTerms.TryGet(term, out _))
-            throw new UserInputException($"unknown loss '{term}'{Suggest.Nearest(term, LossTerms.Names)}; known losses: {string.Join(", ", LossTerms.Names)}.");
+        if (LossTerms.TryGet(term, out _)) return;
+        string suggestion = LossTerms.All.FirstOrDefault(t => t.OtherNames.Contains(term.ToLowerInvariant())) is { } known
+            ? $" (did you mean '{known.Name}'? it computes {known.Description})"
+            : Suggest.Nearest(term, LossTerms.Names);
+        throw new UserInputException($"unknown loss '{term}'{suggestion}; known losses: {string.Join(", ", LossTerms.Names)}.");
     }
 
     public static void CheckTemperature(double temperature)

@@ -29,6 +29,9 @@ public abstract class LossTerm
     /// <summary>What it computes, in one line (shown in errors and <c>orchestrator validate</c>).</summary>
     public abstract string Description { get; }
 
+    /// <summary>Names other tools and papers give it (<c>kl</c> for <c>hinton</c>): an unknown loss with one of them is pointed here.</summary>
+    public virtual IReadOnlyList<string> OtherNames => [];
+
     /// <summary>Where it is listed among the terms: lower first.</summary>
     public abstract int ListOrder { get; }
 

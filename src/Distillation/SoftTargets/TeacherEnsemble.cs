@@ -20,23 +20,41 @@ public sealed record TeacherSource(string Checkpoint, string? Sha256 = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Data.InputNormalisation? TorchScript = null)
 {
     /// <summary>
-    /// What the teacher's outputs depend on, for soft-target keys and trial identities: the checkpoint's SHA-256 (checked
-    /// against <see cref="Sha256"/> when that is given), and for TorchScript the normalisation it is fed.
+    /// What the teacher's outputs depend on, for soft-target keys and trial identities: a checkpoint of this tool's
+    /// weights (their SHA-256, so the same training gives the same identity whatever else its file records), else the
+    /// file's SHA-256, and for TorchScript the normalisation it is fed. A pin (<see cref="Sha256"/>) is checked against
+    /// the file's SHA-256, what <c>sha256sum</c> prints.
     /// </summary>
     public string Verify()
     {
         if (!File.Exists(Checkpoint))
             throw new UserInputException($"teacher checkpoint {Checkpoint} does not exist; train the teacher first (orchestrator trial <teacher.yaml>).");
-        string actual = FileSha256(Checkpoint);
-        if (Sha256 is { } expected && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
-            throw new UserInputException($"teacher checkpoint {Checkpoint} has sha256 {actual}, but {expected} was expected: the file changed since it was " +
+        var (fileSha256, weightsSha256) = Hashes();
+        if (Sha256 is { } expected && !string.Equals(expected, fileSha256, StringComparison.OrdinalIgnoreCase))
+            throw new UserInputException($"teacher checkpoint {Checkpoint} has sha256 {fileSha256}, but {expected} was expected: the file changed since it was " +
                                          "pinned or planned. Restore the file, or update the sha256.");
-        return Identity(actual);
+        return weightsSha256 is not null ? "weights:" + weightsSha256 : Identity(fileSha256);
     }
 
-    /// <summary>What <see cref="Verify"/> returns, from the file's SHA-256 already computed.</summary>
+    /// <summary>The identity of a TorchScript teacher, or of a checkpoint that records no weights hash, from the file's SHA-256.</summary>
     public string Identity(string fileSha256) =>
         TorchScript is { } input ? $"{fileSha256}+torchscript(mean {Join(input.Mean)}, std {Join(input.Std)})" : fileSha256;
+
+    /// <summary>
+    /// The file's SHA-256 and its weights' (a checkpoint of this tool written since it records them), read once per file
+    /// version in a process: every student of a pack and every shard verifies the same teachers.
+    /// </summary>
+    (string File, string? Weights) Hashes()
+    {
+        var file = new FileInfo(Checkpoint);
+        var version = (file.Length, file.LastWriteTimeUtc);
+        if (Known.TryGetValue(file.FullName, out var known) && known.Version == version) return known.Hashes;
+        var hashes = (FileSha256(Checkpoint), TorchScript is null ? Training.Checkpoint.ReadState(Checkpoint).WeightsSha256 : null);
+        Known[file.FullName] = (version, hashes);
+        return hashes;
+    }
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ((long, DateTime) Version, (string, string?) Hashes)> Known = new();
 
     static string Join(float[] values) => string.Join(" ", values.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
 

@@ -10,6 +10,8 @@ namespace Orchestrator.Distillation.Training;
 
 /// <summary>Everything besides tensors that a checkpoint holds: enough to rebuild the model and to resume training.</summary>
 /// <param name="Normalisation">How the training data was normalised; null in checkpoints written before it was recorded.</param>
+/// <param name="WeightsSha256">The SHA-256 of the model's weights as saved (set by <see cref="Checkpoint.Save"/>): a teacher's identity,
+/// the same for the same training, which the file's own hash is not (the history records seconds). Null in older checkpoints.</param>
 public sealed record CheckpointState(
     ModelSpec Model,
     DatasetInfo Dataset,
@@ -19,7 +21,17 @@ public sealed record CheckpointState(
     double BestValidationAccuracy,
     int EpochsWithoutImprovement,
     IReadOnlyList<EpochMetrics> History,
-    InputNormalisation? Normalisation = null);
+    InputNormalisation? Normalisation = null,
+    string? WeightsSha256 = null)
+{
+    /// <summary>
+    /// Whether an epoch's validation result beats the best so far: a higher accuracy, or the same accuracy at a lower
+    /// loss (a teacher at 100 % validation accuracy from epoch 3 of 400 must not keep its barely trained epoch 3).
+    /// </summary>
+    public bool Improves(double accuracy, double loss) =>
+        accuracy > BestValidationAccuracy
+        || (accuracy == BestValidationAccuracy && BestEpoch > 0 && BestEpoch <= History.Count && loss < History[BestEpoch - 1].ValidationLoss);
+}
 
 /// <summary>
 /// Checkpoint files: "ORCKPT1\n", a length-prefixed JSON <see cref="CheckpointState"/>, the model's state dict, the
@@ -34,6 +46,10 @@ public static class Checkpoint
     /// <param name="beforeReplace">Runs just before the new file replaces the old (<see cref="AttemptFence.Check"/>); throwing keeps the old.</param>
     public static void Save(string path, CheckpointState state, nn.Module model, OptimizerHelper? optimizer, Action? beforeReplace = null)
     {
+        using var weights = new MemoryStream();
+        using (var writer = new BinaryWriter(weights, Encoding.UTF8, leaveOpen: true)) model.save(writer);
+        var weightBytes = weights.GetBuffer().AsSpan(0, (int)weights.Length);
+        state = state with { WeightsSha256 = Convert.ToHexStringLower(SHA256.HashData(weightBytes)) };
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, Encoding.UTF8, leaveOpen: true))
         {
@@ -41,7 +57,7 @@ public static class Checkpoint
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(state);
             writer.Write(json.Length);
             writer.Write(json);
-            model.save(writer);
+            writer.Write(weightBytes);
             writer.Write(optimizer is not null);
             optimizer?.save_state_dict(writer);
         }

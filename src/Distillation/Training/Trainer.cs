@@ -132,7 +132,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
             data.Train.Count / seconds, seconds, seconds / steps);
         run.History.Add(metrics);
         var progress = run.Progress;
-        if (validationAccuracy > progress.BestValidationAccuracy)
+        if (progress.Improves(validationAccuracy, validationLoss))
         {
             progress = progress with { BestEpoch = epoch + 1, BestValidationAccuracy = validationAccuracy, EpochsWithoutImprovement = 0 };
             run.Best.Capture(model);

@@ -27,22 +27,26 @@ public static class TrialExecution
     /// <summary>
     /// Runs trials as one pack (<see cref="TrialRunner.RunPack"/>), each into its own folder exactly as it would run
     /// alone, reporting each summary as its trial ends; the summaries name the pack when there is more than one trial.
-    /// A trial already finished, or whose folder a later attempt owns, is reported at once and not trained.
+    /// A trial already finished, or whose folder a later attempt owns, is reported at once and not trained; so is one
+    /// that finished in another folder of the same store (<see cref="FinishedTrials"/>), whose result it takes.
     /// </summary>
+    /// <param name="softTargetDirectory">The store the runs share (soft targets, finished trials); null or empty: the default soft-target store, and no trial reused.</param>
     public static void RunPack(IReadOnlyList<TrialRequest> trials, Action<string>? log = null, string? softTargetDirectory = null)
     {
         var clock = Stopwatch.StartNew();
         string pack = trials.Count > 1 ? $"{trials[0].Attempt}x{trials.Count}" : "";
-        var training = trials.Select(request => Prepare(request, log)).OfType<TrialRequest>().ToList();
+        var finished = string.IsNullOrEmpty(softTargetDirectory) ? null : new FinishedTrials(softTargetDirectory);
+        var training = trials.Select(request => Prepare(request, finished, log)).OfType<TrialRequest>().ToList();
         if (training.Count > 0)
-            TrialRunner.RunPack(training, log, softTargetDirectory, (trial, result) => Report(trial, result, clock.Elapsed.TotalSeconds / training.Count, pack, log));
+            TrialRunner.RunPack(training, log, softTargetDirectory,
+                (trial, result) => Report(trial, result, clock.Elapsed.TotalSeconds / training.Count, pack, finished, log));
     }
 
     /// <summary>
     /// Writes an ended trial's summary.json and reports it. A pack's trials share its slot: each is charged an equal part
     /// of the time so far, so that slot-seconds add up.
     /// </summary>
-    static void Report(TrialRequest request, TrainingResult result, double seconds, string pack, Action<string>? log)
+    static void Report(TrialRequest request, TrainingResult result, double seconds, string pack, FinishedTrials? finished, Action<string>? log)
     {
         var folder = new TrialFolder(request.OutputDirectory);
         var summary = result.ToSummary(request.Config.Name, request.Config.Model.Name, seconds, folder.BestCheckpoint);
@@ -51,6 +55,7 @@ public static class TrialExecution
         try
         {
             folder.WriteSummary(summary, request.Fence is null ? null : request.Fence.Check);
+            if (summary.Status is Proto.TrialStatus.Completed or Proto.TrialStatus.EarlyStopped) Remember(finished, summary.ConfigurationHash, folder, log);
         }
         catch (SupersededException superseded)
         {
@@ -59,12 +64,25 @@ public static class TrialExecution
         request.Done?.Invoke(summary);
     }
 
+    /// <summary>Indexes a finished trial for reuse; the store failing to take it (a full disk) costs a later sweep a training, not this trial its result.</summary>
+    static void Remember(FinishedTrials? finished, string identity, TrialFolder folder, Action<string>? log)
+    {
+        try
+        {
+            finished?.Add(identity, folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log?.Invoke($"could not index the finished trial in {finished!.Directory} ({e.Message}); a later sweep trains it again");
+        }
+    }
+
     /// <summary>
     /// Claims the trial's folder and makes metrics.jsonl match its last checkpoint: the request with its fence, and its
     /// epochs written to metrics.jsonl as they come; null when there is nothing to train (its folder says it finished,
     /// or a later attempt owns it), after reporting its summary.
     /// </summary>
-    static TrialRequest? Prepare(TrialRequest request, Action<string>? log)
+    static TrialRequest? Prepare(TrialRequest request, FinishedTrials? finished, Action<string>? log)
     {
         Directory.CreateDirectory(request.OutputDirectory);
         var folder = new TrialFolder(request.OutputDirectory);
@@ -73,15 +91,22 @@ public static class TrialExecution
         try
         {
             fence?.NotSuperseded();
-            if (Finished(request.Config, folder) is { } finished)
+            string identity = request.Config.Hash();
+            if (Finished(identity, folder) is { } done)
             {
                 // Dispatched again after it finished (its report went to a coordinator that died before storing it):
                 // its result stands, and nothing in its folder changes.
                 log?.Invoke($"{request.Config.Name}: already finished: reporting the summary it wrote");
-                request.Done?.Invoke(finished);
+                request.Done?.Invoke(done);
                 return null;
             }
             fence?.Claim();
+            if (finished?.Find(identity, folder) is { } elsewhere)
+            {
+                log?.Invoke($"{request.Config.Name}: the same trial finished in {elsewhere.Folder.Directory}: taking its result instead of training again");
+                request.Done?.Invoke(FinishedTrials.CopyResult(elsewhere.Folder, elsewhere.Summary, folder, check));
+                return null;
+            }
             RewriteMetricsFromCheckpoint(folder, log, check);
         }
         catch (SupersededException superseded)
@@ -109,9 +134,9 @@ public static class TrialExecution
 
     /// <summary>The folder's summary if it says this configuration's run completed (or stopped early, or its sweep stopped it); else null.</summary>
     /// <remarks>One this tool did not write counts as none: the run goes ahead and replaces it.</remarks>
-    static Proto.TrialSummary? Finished(TrialConfig config, TrialFolder folder) =>
+    static Proto.TrialSummary? Finished(string identity, TrialFolder folder) =>
         folder.ReadSummary() is { Status: Proto.TrialStatus.Completed or Proto.TrialStatus.EarlyStopped or Proto.TrialStatus.Stopped } summary
-        && summary.ConfigurationHash == config.Hash()
+        && summary.ConfigurationHash == identity
             ? summary
             : null;
 

@@ -1,0 +1,77 @@
+using Orchestrator.Tests;
+using Shouldly;
+
+namespace Orchestrator.Coordinator.Tests;
+
+/// <summary>The CLI as a new user meets it, run as real processes: a mistyped command, a missing dataset, failed trials and --retry.</summary>
+public sealed class LocalCommandTests
+{
+    static string Sweep(string dataset, string student, string extra = "") => TestData.WriteFile("sweep.yaml", $"""
+        name: first-hour
+        dataset: {dataset}
+        student: {student}
+        {extra}
+        seeds: [1]
+        """);
+
+    [Fact]
+    public async Task A_mistyped_command_gets_one_error_with_the_nearest_command()
+    {
+        var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("valdate", "sweep.yaml");
+        code.ShouldBe(2);
+        stderr.Trim().Split('\n').ShouldHaveSingleItem().ShouldStartWith("error: 'valdate' is not a command (did you mean 'validate'?); the commands are validate, local, trial,");
+        stdout.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task A_missing_dataset_is_named_with_its_path_by_validate_and_stops_local_before_anything_runs()
+    {
+        string empty = TestData.TemporaryDirectory(), output = Path.Combine(TestData.TemporaryDirectory(), "out");
+        string sweep = Sweep($"{{ name: mnist, data_dir: {empty} }}", "{ model: mlp-16, epochs: 1, device: cpu }");
+        string why = $"dataset 'mnist' is not on this machine: {Path.Combine(empty, "mnist")} does not exist (the datasets' root {empty} is the file's data_dir; " +
+                     $"{Path.Combine(empty, "mnist")} should hold train-images-idx3-ubyte.gz,";
+
+        var (code, stdout, _) = await OrchestratorProcess.RunAsync("validate", sweep);
+        code.ShouldBe(0); // the file is valid: a cluster's nodes may hold the data this machine lacks
+        stdout.ShouldContain($"warning: {why}");
+        stdout.ShouldContain("train-images-idx3-ubyte.gz");
+
+        (code, _, string stderr) = await OrchestratorProcess.RunAsync("local", sweep, "--out", output);
+        code.ShouldBe(2);
+        stderr.ShouldContain($"error: {why}");
+        Directory.Exists(output).ShouldBeFalse(); // nothing started, nothing written
+
+        // --data-dir names the root for files that give none, on validate and local alike.
+        string noDataDir = Sweep("{ name: fashion-mnist, validation: 100 }", "{ model: mlp-16, epochs: 1, device: cpu }");
+        (code, stdout, _) = await OrchestratorProcess.RunAsync("validate", noDataDir, "--data-dir", empty);
+        stdout.ShouldContain($"warning: dataset 'fashion-mnist' is not on this machine: {Path.Combine(empty, "fashion-mnist")} does not exist");
+        stdout.ShouldContain("apt-get install dataset-fashion-mnist");
+        (code, stdout, _) = await OrchestratorProcess.RunAsync("validate", noDataDir, "--data-dir", TestData.FashionMnistSubset(train: 300, test: 100));
+        (code, stdout.Contains("warning")).ShouldBe((0, false));
+    }
+
+    [Fact]
+    public async Task Local_says_how_many_jobs_failed_and_retry_runs_them_again_keeping_the_finished_ones()
+    {
+        string output = Path.Combine(TestData.TemporaryDirectory(), "out");
+        // A learning rate of 1e30 makes the loss non-finite in its first epoch: the trial's own failure, which running again does not retry.
+        string sweep = Sweep("{ name: synthetic, validation: 200 }", "{ model: mlp-16, epochs: 1, device: cpu, optimizer: { name: sgd, lr: 0.1 } }",
+            "parameters: { lr: { values: [0.1, 1e30] } }");
+
+        var (code, stdout, _) = await OrchestratorProcess.RunAsync("local", sweep, "--out", output);
+        code.ShouldBe(1);
+        stdout.ShouldContain("first-hour: 1 job(s) failed (results.csv's failure_reason says why); run the same command with --retry to run them again");
+        var summaries = Directory.GetFiles(Path.Combine(output, "trials"), "summary.json", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllText);
+        summaries.Count.ShouldBe(2);
+
+        (code, stdout, _) = await OrchestratorProcess.RunAsync("local", sweep, "--out", output);
+        stdout.ShouldContain("resuming, 2 of 2 job(s) already finished");
+        stdout.ShouldNotContain("queued again");
+
+        (code, stdout, _) = await OrchestratorProcess.RunAsync("local", sweep, "--out", output, "--retry");
+        code.ShouldBe(1); // it fails again: nothing it reads changed
+        stdout.ShouldContain("first-hour: --retry: 1 failed job(s) queued again");
+        var again = summaries.Keys.ToDictionary(f => f, File.ReadAllText);
+        again.Count(s => s.Value != summaries[s.Key]).ShouldBe(1); // the failed trial ran again; the finished one was kept as it was
+    }
+}
