@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: installs Fashion-MNIST if missing, builds, and runs the quickstart sweep on an
 # in-process cluster: the MLP teacher, then 8 distilled students (alpha x T x loss), with a live view, results.csv
-# and the best recipe chosen on validation. About 5 minutes on 2 CPU cores, the first build included. Outputs in runs/.
+# and the best recipe chosen on validation. About 3 minutes on 2 CPU cores, the first build included. Outputs in runs/.
 # Run it again to resume an interrupted sweep; finished trials are not run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -26,6 +26,8 @@ public sealed class CoordinatorWatch : ReceiveActor
         Receive<ClusterEvent.MemberRemoved>(removed =>
         {
             if (!coordinators.Remove(removed.Member.Address) || coordinators.Count > 0) return;
+            // A node that is leaving itself (SIGTERM) sees every other member removed on its way out: nothing to say.
+            if (cluster.SelfMember.Status is not MemberStatus.Up and not MemberStatus.WeaklyUp) return;
             log.LogWarning("the coordinator {Coordinator} left the cluster; leaving too, to join the next one", removed.Member.Address);
             cluster.Leave(cluster.SelfAddress);
         });

@@ -93,6 +93,8 @@ public sealed class SlotWorkers : IDisposable
         readonly Process process;
         readonly Queue<string> stderr = new();
 
+        static readonly System.Text.RegularExpressions.Regex WorkerTime = new(@"^\d\d:\d\d:\d\d\.\d{3} ");
+
         public Worker(ProcessStartInfo info, int slot, ILogger log)
         {
             info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
@@ -101,7 +103,8 @@ public sealed class SlotWorkers : IDisposable
             process.ErrorDataReceived += (_, e) =>
             {
                 if (e.Data is null) return;
-                log.LogInformation("Slot {Slot} worker: {Line}", slot, e.Data);
+                // The worker's line has its own time (the node's line gives one already): its level and source stay.
+                log.LogInformation("Slot {Slot} worker: {Line}", slot, WorkerTime.Replace(e.Data, "", 1));
                 lock (stderr)
                 {
                     stderr.Enqueue(e.Data);

@@ -137,8 +137,8 @@ public class SweepReportTests
         svgs.Count.ShouldBe(3 + 3); // alpha, losses, temperature; then each pair
         var alphaByTemperature = svgs.Single(s => s.Descendants().First().Value == "val_accuracy: temperature x alpha (best over the other parameters)");
         alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "rect").Count().ShouldBe(4);
-        alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldContain("0.9000"); // (0.5, 2): the better of a and b
-        alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldNotContain("0.8000");
+        alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldContain("90.00 %"); // (0.5, 2): the better of a and b
+        alphaByTemperature.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldNotContain("80.00 %");
     }
 
     [Fact]

@@ -39,7 +39,7 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
         foreach (var name in parameterNames) row[name] = job.Parameters.TryGetValue(name, out var v) ? v : null;
         // What does not apply is blank, never 0: a soft-target job trains no epoch (its accuracies are its ensemble's), a shard measures nothing.
         bool trial = Protocol.JobKinds.TrainsTrial(job.Kind), measured = trial || job.Kind == JobKind.SoftTargets;
-        row["seed"] = job.Seed;
+        row["seed"] = trial ? job.Seed : null;
         row["epochs_run"] = trial ? s?.EpochsRun : null;
         row["best_epoch"] = trial ? s?.BestEpoch : null;
         row["best_val_accuracy"] = measured ? s?.BestValidationAccuracy : null;

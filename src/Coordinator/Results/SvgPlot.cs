@@ -73,8 +73,9 @@ public static class SvgPlot
         return svg.Append("</svg>").ToString();
     }
 
-    /// <summary>A grid of cells, one per (x, y) value pair, shaded by value (darker is better) and labelled with it; empty where no value.</summary>
-    public static string Heatmap(string title, string xLabel, string yLabel, IReadOnlyList<string> xs, IReadOnlyList<string> ys, double?[,] cells, bool higherIsBetter)
+    /// <summary>A grid of cells, one per (x, y) value pair, shaded by value (darker is better) and labelled with it (by <paramref name="format"/>); empty where no value.</summary>
+    public static string Heatmap(string title, string xLabel, string yLabel, IReadOnlyList<string> xs, IReadOnlyList<string> ys, double?[,] cells, bool higherIsBetter,
+        Func<double, string> format)
     {
         var values = cells.Cast<double?>().Where(v => v is not null).Select(v => v!.Value).ToList();
         if (values.Count == 0) return "";
@@ -95,7 +96,7 @@ public static class SvgPlot
                 double goodness = high > low ? (value - low) / (high - low) : 1;
                 if (!higherIsBetter) goodness = 1 - goodness;
                 svg.Append($"<rect x=\"{Px(left + xi * cellWidth)}\" y=\"{Px(cy)}\" width=\"{cellWidth - 2}\" height=\"{cellHeight - 2}\" fill=\"#1f77b4\" fill-opacity=\"{(0.1 + 0.8 * goodness).ToString("0.##", CultureInfo.InvariantCulture)}\"/>");
-                svg.Append($"<text x=\"{Px(left + xi * cellWidth + cellWidth / 2)}\" y=\"{Px(cy + cellHeight / 2 + 4)}\" text-anchor=\"middle\">{value.ToString("0.0000", CultureInfo.InvariantCulture)}</text>");
+                svg.Append($"<text x=\"{Px(left + xi * cellWidth + cellWidth / 2)}\" y=\"{Px(cy + cellHeight / 2 + 4)}\" text-anchor=\"middle\">{Escape(format(value))}</text>");
             }
         }
         for (int xi = 0; xi < xs.Count; xi++)

@@ -181,7 +181,8 @@ public static class SweepReport
                 foreach (var r in recipes.Reverse())
                     cells[xs.IndexOf(r.Parameters.GetValueOrDefault(varying[i], "")), ys.IndexOf(r.Parameters.GetValueOrDefault(varying[j], ""))] = r.MetricMean;
                 string others = varying.Count > 2 ? " (best over the other parameters)" : "";
-                plots.Append(Heatmap($"{status.Metric}: {varying[j]} x {varying[i]}{others}", varying[i], varying[j], xs, ys, cells, status.Maximize));
+                plots.Append(Heatmap($"{status.Metric}: {varying[j]} x {varying[i]}{others}", varying[i], varying[j], xs, ys, cells, status.Maximize,
+                    value => SweepResults.FormatMetric(status.Metric, value)));
             }
         if (plots.Length > 0)
             html.Append("<h2>By parameter</h2><p class=\"note\">Each dot is a point of the sweep (mean over seeds, whiskers ± std) at its value of the parameter; " +
