@@ -69,6 +69,9 @@ public class SweepReportTests
         accuracyCurves.Select(c => c.Value).ShouldContain("trial-a2 (alpha=0.25, losses=[ce, <hinton>], seed 2)"); // a grey curve says which trial it is
         foreach (var plot in plots)
             plot.Descendants().Where(e => e.Name.LocalName == "text").Select(t => t.Value).ShouldNotContain("-0");
+        var epochTicks = plots[1].Descendants().Where(e => e.Name.LocalName == "text" && (string?)e.Attribute("text-anchor") == "middle")
+            .Select(t => t.Value).Where(v => double.TryParse(v, System.Globalization.CultureInfo.InvariantCulture, out _)).ToList();
+        epochTicks.ShouldBe(["1", "2"]); // epochs tick at whole numbers
 
         html.ShouldContain("trial-c1: loss became NaN in epoch 2");
         html.ShouldContain("teacher teacher-1: val 90.00 %, test 89.00 %");

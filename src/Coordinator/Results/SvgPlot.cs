@@ -35,7 +35,9 @@ public static class SvgPlot
         var x = new Axis(points.Min(p => p.X), points.Max(p => p.X));
         var y = new Axis(points.Min(p => p.Y), points.Max(p => p.Y), limits);
         var svg = Frame(title, xLabel, yLabel, y);
-        foreach (double tick in x.Ticks()) XTick(svg, x.Scale(tick) * PlotWidth + Left, Number(tick));
+        // Whole-number x (epochs) gets whole-number ticks: no "1.5" epoch.
+        bool whole = points.All(p => p.X == Math.Round(p.X));
+        foreach (double tick in x.Ticks().Where(t => !whole || t == Math.Round(t))) XTick(svg, x.Scale(tick) * PlotWidth + Left, Number(tick));
         for (int i = 0; i < series.Count; i++)
         {
             var s = series[i];
