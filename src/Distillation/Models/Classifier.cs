@@ -15,8 +15,10 @@ public abstract class Classifier(string name) : nn.Module<Tensor, Tensor>(name)
     public override Tensor forward(Tensor images) => Features(images).Logits;
 
     /// <summary>
-    /// The layers in the order the forward runs them, each with its state-dict key prefix; the last is the classifier
-    /// head, whose input is the embedding. <see cref="PackedClassifier"/> fuses K models from this list.
+    /// The top-level layers in the order the forward runs them, each with its state-dict key prefix; the last is the
+    /// classifier head, whose input is the embedding. A layer may be a <see cref="TorchSharp.Modules.Sequential"/> or
+    /// <see cref="Branches"/> of further layers. <see cref="PackedClassifier"/> fuses K models from this tree, and
+    /// <see cref="ModelExport"/> describes it for PyTorch.
     /// </summary>
     public abstract IEnumerable<(string Key, nn.Module Layer)> Layers();
 

@@ -58,7 +58,5 @@ public sealed class ConvNet : Classifier
     }
 
     public override IEnumerable<(string Key, Module Layer)> Layers() =>
-        features.named_children().Select(c => ("features." + c.name, c.module))
-            .Concat(hidden.named_children().Select(c => ("hidden." + c.name, c.module)))
-            .Append(("head", head));
+        [("features", features), ("hidden", hidden), ("head", head)];
 }

@@ -27,5 +27,5 @@ public sealed class Mlp : Classifier
     }
 
     public override IEnumerable<(string Key, Module Layer)> Layers() =>
-        body.named_children().Select(c => ("body." + c.name, c.module)).Append(("head", head));
+        [("body", body), ("head", head)];
 }

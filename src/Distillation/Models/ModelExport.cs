@@ -8,8 +8,16 @@ using static TorchSharp.torch;
 
 namespace Orchestrator.Distillation.Models;
 
-/// <summary>One layer of an exported model, as PyTorch builds it: its state-dict prefix, its torch.nn class and that class's arguments.</summary>
-public sealed record ExportedLayer(string Name, string Type, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, object>? Arguments);
+/// <summary>
+/// One layer of an exported model, as PyTorch builds it: its name within its parent (its state-dict key prefix), its
+/// class (torch.nn's, or Branches, ChannelSlice and ChannelShuffle from orchestrator_model.py) with that class's
+/// arguments, and for a Sequential or Branches the layers it holds.
+/// </summary>
+public sealed record ExportedLayer(
+    string Name,
+    string Type,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Dictionary<string, object>? Arguments,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ExportedLayer>? Layers = null);
 
 /// <summary>
 /// model.json beside model.safetensors: what the weights are (the architecture as a list of torch.nn layers, run in
@@ -35,7 +43,8 @@ public sealed record ExportedModel(
 public static class ModelExport
 {
     public const string WeightsFile = "model.safetensors", ModelFile = "model.json";
-    const int Format = 1;
+    /// <summary>2: layers nest (Sequential, Branches); 1 listed them flat by dotted name.</summary>
+    const int Format = 2;
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Writes model.safetensors and model.json for <paramref name="checkpoint"/> into <paramref name="directory"/> (each written whole, then renamed).</summary>
@@ -54,21 +63,34 @@ public static class ModelExport
         return exported;
     }
 
-    /// <summary>Each layer in the order the forward runs it, as a torch.nn class and its arguments (this tool's convolutions are 'same': stride 1, padding k / 2).</summary>
-    public static IReadOnlyList<ExportedLayer> Describe(Classifier model) => model.Layers().Select(l => l.Layer switch
+    /// <summary>The model's layers in the order the forward runs them, nested as the model nests them.</summary>
+    public static IReadOnlyList<ExportedLayer> Describe(Classifier model) => model.Layers().Select(l => Describe(l.Key, l.Layer)).ToList();
+
+    static ExportedLayer Describe(string name, TorchSharp.torch.nn.Module layer) => layer switch
     {
-        Linear linear => new ExportedLayer(l.Key, "Linear", new() { ["in_features"] = linear.weight!.shape[1], ["out_features"] = linear.weight.shape[0] }),
-        Conv2d conv => new ExportedLayer(l.Key, "Conv2d", new()
+        Sequential sequence => new ExportedLayer(name, "Sequential", null, sequence.named_children().Select(c => Describe(c.name, c.module)).ToList()),
+        Branches branches => new ExportedLayer(name, "Branches", new() { ["merge"] = branches.Merge.ToString().ToLowerInvariant() },
+            branches.Paths.Select(p => Describe(p.Name, p.Path)).ToList()),
+        Linear linear => new ExportedLayer(name, "Linear", new() { ["in_features"] = linear.weight!.shape[1], ["out_features"] = linear.weight.shape[0] }),
+        Conv2d conv => new ExportedLayer(name, "Conv2d", new()
         {
-            ["in_channels"] = conv.weight!.shape[1], ["out_channels"] = conv.weight.shape[0], ["kernel_size"] = conv.weight.shape[2], ["padding"] = conv.weight.shape[2] / 2,
+            ["in_channels"] = conv.weight!.shape[1] * conv.groups, ["out_channels"] = conv.weight.shape[0], ["kernel_size"] = conv.weight.shape[2],
+            ["stride"] = conv.stride[0], ["padding"] = (conv.padding ?? [0])[0], ["groups"] = conv.groups, ["bias"] = conv.bias is not null,
         }),
-        BatchNorm2d norm => new ExportedLayer(l.Key, "BatchNorm2d", new() { ["num_features"] = norm.weight!.shape[0] }),
-        MaxPool2d => new ExportedLayer(l.Key, "MaxPool2d", new() { ["kernel_size"] = 2 }),
-        ReLU => new ExportedLayer(l.Key, "ReLU", null),
-        Flatten => new ExportedLayer(l.Key, "Flatten", null),
-        Dropout => new ExportedLayer(l.Key, "Dropout", null), // identity in evaluation, where an exported model runs
-        var other => throw new NotSupportedException($"layer {l.Key} ({other.GetType().Name}) has no torch.nn equivalent in the export"),
-    }).ToList();
+        BatchNorm2d norm => new ExportedLayer(name, "BatchNorm2d", new() { ["num_features"] = norm.weight!.shape[0] }),
+        MaxPool2d pool => new ExportedLayer(name, "MaxPool2d", new() { ["kernel_size"] = pool.kernel_size[0], ["stride"] = (pool.stride ?? pool.kernel_size)[0] }),
+        AvgPool2d pool => new ExportedLayer(name, "AvgPool2d", new()
+        {
+            ["kernel_size"] = pool.kernel_size[0], ["stride"] = (pool.stride ?? pool.kernel_size)[0], ["padding"] = (pool.padding ?? [0])[0],
+        }),
+        AdaptiveAvgPool2d pool => new ExportedLayer(name, "AdaptiveAvgPool2d", new() { ["output_size"] = pool.output_size }),
+        ChannelSlice slice => new ExportedLayer(name, "ChannelSlice", new() { ["start"] = slice.Start, ["length"] = slice.Length }),
+        ChannelShuffle shuffle => new ExportedLayer(name, "ChannelShuffle", new() { ["groups"] = shuffle.Groups }),
+        ReLU => new ExportedLayer(name, "ReLU", null),
+        Flatten => new ExportedLayer(name, "Flatten", null),
+        Dropout => new ExportedLayer(name, "Dropout", null), // identity in evaluation, where an exported model runs
+        var other => throw new NotSupportedException($"layer {name} ({other.GetType().Name}) has no PyTorch equivalent in the export"),
+    };
 
     static readonly Dictionary<ScalarType, string> DtypeNames = new() { [ScalarType.Float32] = "F32", [ScalarType.Int64] = "I64" };
 

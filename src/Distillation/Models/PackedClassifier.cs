@@ -38,7 +38,7 @@ public sealed class PackedClassifier : IDisposable
     {
         if (members.Count == 0) throw new ArgumentException("a pack needs at least one model", nameof(members));
         // The member with dropout layers describes the plan; a member without them (rate 0) draws no mask there.
-        var template = members.MaxBy(m => m.Layers().Count())!;
+        var template = members.MaxBy(m => m.named_modules().Count())!;
         var states = members.Select(m => m.state_dict()).ToList();
         foreach (var state in states.Skip(1))
             if (!state.Keys.SequenceEqual(states[0].Keys) || state.Any(p => !p.Value.shape.SequenceEqual(states[0][p.Key].shape)))
@@ -109,15 +109,42 @@ public sealed class PackedClassifier : IDisposable
 
     Func<Activation, bool, Activation> Fuse(string key, nn.Module layer, IReadOnlyList<Classifier> members) => layer switch
     {
+        Sequential sequence => FuseInOrder(sequence.named_children().Select(c => Fuse($"{key}.{c.name}", c.module, members)).ToList()),
+        Branches branches => FuseBranches(branches.Merge, branches.Paths.Select(p => Fuse($"{key}.{p.Name}", p.Path, members)).ToList()),
         TorchSharp.Modules.Linear => (x, _) => Linear(x, key),
-        Conv2d conv => (x, _) => Convolution(x, key, conv.stride, conv.padding ?? [0, 0], conv.dilation),
+        Conv2d conv => (x, _) => Convolution(x, key, conv.stride, conv.padding ?? [0, 0], conv.dilation, conv.groups),
         BatchNorm2d norm => (x, training) => BatchNorm(x, key, training, norm.momentum ?? throw new NotSupportedException("BatchNorm without momentum"), norm.eps),
         ReLU => (x, _) => x with { Value = relu(x.Value) },
         MaxPool2d pool => (x, _) => x with { Value = max_pool2d(x.Value, pool.kernel_size, pool.stride ?? pool.kernel_size, pool.padding, pool.dilation, pool.ceil_mode) },
+        AvgPool2d pool => (x, _) => x with { Value = avg_pool2d(x.Value, pool.kernel_size, pool.stride ?? pool.kernel_size, pool.padding, pool.ceil_mode, pool.count_include_pad) },
+        AdaptiveAvgPool2d pool => (x, _) => x with { Value = adaptive_avg_pool2d(x.Value, pool.output_size) },
+        ChannelSlice slice => (x, _) => PerTrialChannels(x, key, c => c.narrow(2, slice.Start, slice.Length)),
+        ChannelShuffle shuffle => (x, _) => PerTrialChannels(x, key, c => c.unflatten(2, [shuffle.Groups, -1]).transpose(2, 3).flatten(2, 3)),
         TorchSharp.Modules.Flatten => (x, _) => Flatten(x),
         Dropout => DropoutOf(key, members),
         _ => throw new NotSupportedException($"a pack cannot fuse {layer.GetType().Name} ({key})"),
     };
+
+    static Func<Activation, bool, Activation> FuseInOrder(IReadOnlyList<Func<Activation, bool, Activation>> steps) =>
+        (x, training) => steps.Aggregate(x, (activation, step) => step(activation, training));
+
+    /// <summary>Each branch runs on the pack's activation; sums keep the layout, concatenations join each trial's own channels.</summary>
+    Func<Activation, bool, Activation> FuseBranches(Merge merge, IReadOnlyList<Func<Activation, bool, Activation>> paths) => (x, training) =>
+    {
+        if (x.Layout != Layout.Channels) throw new NotSupportedException("branches are fused between convolutions only");
+        var outputs = paths.Select(path => path(x, training)).ToList();
+        if (merge == Merge.Add) return outputs.Skip(1).Aggregate(outputs[0], (sum, next) => sum with { Value = sum.Value + next.Value });
+        var perTrial = outputs.Select(o => o.Value.unflatten(1, [Count, -1])).ToList();
+        return new Activation(cat(perTrial, 2).flatten(1, 2), Layout.Channels);
+    };
+
+    /// <summary>Applies <paramref name="perTrial"/> to the activation seen as [B, K, C, H, W], so an operation on channels stays within each trial's own.</summary>
+    Activation PerTrialChannels(Activation x, string key, Func<Tensor, Tensor> perTrial)
+    {
+        if (x.Layout == Layout.Rows) throw new NotSupportedException($"a channel operation after a flattened layer ({key})");
+        long trials = x.Layout == Layout.Shared ? 1 : Count;
+        return x with { Value = perTrial(x.Value.unflatten(1, [trials, -1])).flatten(1, 2) };
+    }
 
     Activation Linear(Activation x, string key)
     {
@@ -133,15 +160,18 @@ public sealed class PackedClassifier : IDisposable
         return new Activation(ToRows(x).Value.bmm(weight.transpose(1, 2)) + bias.unsqueeze(1), Layout.Rows);
     }
 
-    Activation Convolution(Activation x, string key, long[] stride, long[] padding, long[] dilation)
+    Activation Convolution(Activation x, string key, long[] stride, long[] padding, long[] dilation, long groups)
     {
         var weight = stacked[key + ".weight"];
-        var bias = stacked[key + ".bias"];
+        var bias = stacked.GetValueOrDefault(key + ".bias")?.reshape(-1);
         if (x.Layout == Layout.Rows) throw new NotSupportedException($"a convolution after a flattened layer ({key})");
         var kernels = weight.reshape(Count * weight.shape[1], weight.shape[2], weight.shape[3], weight.shape[4]);
-        // The shared input meets every trial's kernels in one ordinary convolution; after that, trial k's channels meet only its own.
-        long groups = x.Layout == Layout.Shared ? 1 : Count;
-        return new Activation(conv2d(x.Value, kernels, bias.reshape(-1), stride, padding, dilation, groups), Layout.Channels);
+        // After the first convolution trial k's channels meet only its own kernels: K times the model's groups. The shared
+        // input meets every trial's kernels in one ordinary convolution, unless the model's convolution is itself grouped.
+        if (x.Layout == Layout.Shared && groups == 1)
+            return new Activation(conv2d(x.Value, kernels, bias, stride, padding, dilation), Layout.Channels);
+        var input = x.Layout == Layout.Shared ? x.Value.repeat(1, Count, 1, 1) : x.Value;
+        return new Activation(conv2d(input, kernels, bias, stride, padding, dilation, Count * groups), Layout.Channels);
     }
 
     Activation BatchNorm(Activation x, string key, bool training, double momentum, double eps)
@@ -164,7 +194,7 @@ public sealed class PackedClassifier : IDisposable
 
     Func<Activation, bool, Activation> DropoutOf(string key, IReadOnlyList<Classifier> members)
     {
-        rates[key] = members.Select(m => m.Layers().FirstOrDefault(l => l.Key == key).Layer is Dropout d ? d.p : 0).ToArray();
+        rates[key] = members.Select(m => m.named_modules().FirstOrDefault(l => l.name == key).module is Dropout d ? d.p : 0).ToArray();
         return (x, training) =>
         {
             var rate = rates[key];

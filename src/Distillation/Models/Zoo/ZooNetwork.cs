@@ -1,0 +1,55 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Orchestrator.Distillation.Models.Zoo;
+
+/// <summary>
+/// A network of the knowledge-distillation literature's CIFAR zoo (CRD, DKD, mdistiller): a body from the image to a
+/// feature map, global average pooling to the embedding (optionally dropped out), then a linear head. Pooling globally,
+/// where the references pool a fixed 8x8 or 4x4 window, is the same on 32x32 images and adapts to any other size.
+/// Convolutions start as the references initialise them (He normal, fan-out, for ReLU).
+/// </summary>
+public sealed class ZooNetwork : Classifier
+{
+    private readonly Sequential body;
+    private readonly Linear head;
+
+    public ZooNetwork(string name, IEnumerable<(string, Module<Tensor, Tensor>)> features, long embedding, int classes, double dropout) : base(name)
+    {
+        var layers = features.ToList();
+        layers.Add(("pool", AdaptiveAvgPool2d(1)));
+        layers.Add(("flatten", Flatten()));
+        if (dropout > 0) layers.Add(("dropout", Dropout(dropout)));
+        body = Sequential(layers);
+        head = Linear(embedding, classes);
+        RegisterComponents();
+        using var _ = no_grad();
+        foreach (var conv in modules().OfType<Conv2d>())
+            init.kaiming_normal_(conv.weight!, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
+    }
+
+    public override (Tensor Logits, Tensor Embedding) Features(Tensor images)
+    {
+        var embedding = body.forward(images);
+        return (head.forward(embedding), embedding);
+    }
+
+    public override IEnumerable<(string Key, Module Layer)> Layers() => [("body", body), ("head", head)];
+}
+
+/// <summary>The layers the zoo's families are written in, named as the references name them.</summary>
+static class ZooLayers
+{
+    /// <summary>A convolution padded to keep the size at stride 1 (padding k / 2), without bias unless asked: the zoo's convolutions feed BatchNorm.</summary>
+    public static Conv2d Conv(long input, long output, long kernel, long stride = 1, long groups = 1, bool bias = false) =>
+        Conv2d(input, output, kernel, stride: stride, padding: kernel / 2, groups: groups, bias: bias);
+
+    public static BatchNorm2d Norm(long channels) => BatchNorm2d(channels);
+
+    public static Sequential Path(params (string, Module<Tensor, Tensor>)[] layers) => Sequential(layers);
+
+    /// <summary>The identity branch of a residual block.</summary>
+    public static Sequential IdentityPath() => Sequential();
+}
