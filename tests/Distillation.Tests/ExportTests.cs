@@ -51,9 +51,9 @@ public sealed class ExportTests : IDisposable
     /// <summary>Runs tests/Distillation.Tests/exported_logits.py on the raw test images for each export folder; returns PyTorch's logits per folder.</summary>
     List<float[]> PyTorchLogits(IReadOnlyList<string> exports)
     {
-        var raw = DatasetRegistry.Get("fashion-mnist").ReadTest(Path.Combine(dataRoot, "fashion-mnist"));
+        using var raw = (RawImages)DatasetRegistry.Get("fashion-mnist").ReadTest(Path.Combine(dataRoot, "fashion-mnist"));
         string images = Path.Combine(TestData.TemporaryDirectory(), "images.u8");
-        File.WriteAllBytes(images, raw.Pixels);
+        File.WriteAllBytes(images, raw.Pixels.bytes.ToArray());
         PyTorch.Run("tests/Distillation.Tests/python/exported_logits.py",
             [images, raw.Count.ToString(), raw.Channels.ToString(), raw.Height.ToString(), raw.Width.ToString(), .. exports]);
         return exports.Select(e => File.ReadAllBytes(Path.Combine(e, "pytorch_logits.f32"))).Select(Floats).ToList();

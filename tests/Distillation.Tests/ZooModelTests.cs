@@ -43,8 +43,8 @@ public sealed class ZooModelTests
     /// </summary>
     static Tensor Images(int count)
     {
-        var raw = DatasetRegistry.Get("fashion-mnist").ReadTest(Path.Combine(TestData.FashionMnistSubset(train: 10, test: 3 * count), "fashion-mnist"));
-        using var grey = tensor(raw.Pixels).view(3 * count, 1, 28, 28).to_type(ScalarType.Float32).div_(255);
+        using var raw = (RawImages)DatasetRegistry.Get("fashion-mnist").ReadTest(Path.Combine(TestData.FashionMnistSubset(train: 10, test: 3 * count), "fashion-mnist"));
+        using var grey = raw.Pixels.view(3 * count, 1, 28, 28).to_type(ScalarType.Float32).div_(255);
         using var padded = nn.functional.pad(grey, [2, 2, 2, 2]);
         using var colour = padded.view(count, 3, 32, 32);
         return (colour - colour.mean()) / colour.std();

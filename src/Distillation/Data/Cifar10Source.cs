@@ -43,6 +43,6 @@ public sealed class Cifar10Source : DatasetSource
                 pixels.Write(bytes, offset + 1, RecordLength - 1);
             }
         }
-        return new RawImages(pixels.ToArray(), labels.ToArray(), Channels: 3, Height: Side, Width: Side);
+        return RawImages.FromBytes(pixels.ToArray(), labels.ToArray(), channels: 3, height: Side, width: Side);
     }
 }

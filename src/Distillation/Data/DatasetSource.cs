@@ -19,8 +19,8 @@ public abstract class DatasetSource
     /// <summary>What to do when the files are missing (an install command, or where to put them).</summary>
     public abstract string InstallHint { get; }
 
-    public abstract RawImages ReadTrain(string directory);
-    public abstract RawImages ReadTest(string directory);
+    public abstract Samples ReadTrain(string directory);
+    public abstract Samples ReadTest(string directory);
 
     /// <summary>The folder that holds its files: root/name, else the root itself (see <see cref="Missing"/> when neither does).</summary>
     public string Locate(DataOptions options) => Folder(options) ?? throw new MissingDatasetException(Missing(options)!);

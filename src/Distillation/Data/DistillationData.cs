@@ -40,23 +40,26 @@ public sealed class DistillationData : IDisposable
     {
         var source = DatasetRegistry.Get(options.Name);
         string directory = source.Locate(options);
-        RawImages train = source.ReadTrain(directory);
-        RawImages test = source.ReadTest(directory);
-        if (options.Validation <= 0 || options.Validation >= train.Count)
-            throw new UserInputException(
-                $"dataset.validation = {options.Validation}: must be between 1 and {train.Count - 1} (samples taken from the {train.Count} training samples).");
-
-        var (trainIndices, validationIndices) = Split(train.Count, options.Validation, options.SplitSeed);
-        using var all = train.ToTensors();
-        var trainSet = all.Select(trainIndices);
-        var validationSet = all.Select(validationIndices);
-        var testSet = test.ToTensors();
+        ImageSet trainSet, validationSet, testSet;
+        int channels, height, width;
+        using (Samples train = source.ReadTrain(directory))
+        {
+            if (options.Validation <= 0 || options.Validation >= train.Count)
+                throw new UserInputException(
+                    $"dataset.validation = {options.Validation}: must be between 1 and {train.Count - 1} (samples taken from the {train.Count} training samples).");
+            var (trainIndices, validationIndices) = Split(train.Count, options.Validation, options.SplitSeed);
+            (channels, height, width) = (train.Channels, train.Height, train.Width);
+            var sets = train.Split([trainIndices, validationIndices]);
+            (trainSet, validationSet) = (sets[0], sets[1]);
+        }
+        using (Samples test = source.ReadTest(directory))
+            testSet = test.ToTensors();
         var normalisation = Normalise(trainSet, [trainSet, validationSet, testSet]);
         using var black = tensor(normalisation.Mean.Zip(normalisation.Std, (m, s) => -m / s).ToArray()).view(1, -1, 1, 1);
-        var labelled = options.Labels is { } budget ? HideLabels(trainSet, train, trainIndices, source.Classes, budget, options.SplitSeed) : null;
+        var labelled = options.Labels is { } budget ? HideLabels(trainSet, source.Classes, budget, options.SplitSeed) : null;
         return new DistillationData
         {
-            Info = new DatasetInfo(source.Name, train.Channels, train.Height, train.Width, source.Classes),
+            Info = new DatasetInfo(source.Name, channels, height, width, source.Classes),
             Train = trainSet.ToDevice(device),
             Validation = validationSet.ToDevice(device),
             Test = testSet.ToDevice(device),
@@ -68,9 +71,9 @@ public sealed class DistillationData : IDisposable
     }
 
     /// <summary>Keeps the labels of the budget's stratified subset of the training split and hides the others; returns the subset's positions.</summary>
-    static Tensor HideLabels(ImageSet trainSet, RawImages raw, long[] trainIndices, int classes, double budget, int seed)
+    static Tensor HideLabels(ImageSet trainSet, int classes, double budget, int seed)
     {
-        var labels = trainIndices.Select(i => (int)raw.Labels[i]).ToArray();
+        var labels = trainSet.Labels.data<long>().Select(l => (int)l).ToArray();
         var labelled = LabelBudget.Labelled(labels, classes, budget, seed);
         var hidden = Enumerable.Repeat(LabelBudget.Hidden, labels.Length).ToArray();
         foreach (long i in labelled) hidden[i] = labels[i];

@@ -20,7 +20,7 @@ public abstract class IdxDatasetSource : DatasetSource
         var labels = IdxReader.Read(labelsPath, expectedDimensions: 1);
         if (images.Shape[0] != labels.Shape[0])
             throw new UserInputException($"{imagesPath} holds {images.Shape[0]} images but {labelsPath} holds {labels.Shape[0]} labels; the files do not belong together.");
-        var raw = new RawImages(images.Data, labels.Data, Channels: 1, Height: images.Shape[1], Width: images.Shape[2]);
+        var raw = RawImages.FromBytes(images.Data, labels.Data, channels: 1, height: images.Shape[1], width: images.Shape[2]);
         raw.CheckLabels(labelsPath, Classes);
         return raw;
     }

@@ -33,6 +33,6 @@ public sealed class SyntheticSource : DatasetSource
             for (int p = 0; p < Side * Side; p++)
                 pixels[i * Side * Side + p] = (byte)Math.Clamp((means[labels[i]][p] + 0.35 * (random.NextDouble() - 0.5)) * 255, 0, 255);
         }
-        return new RawImages(pixels, labels, Channels: 1, Height: Side, Width: Side);
+        return RawImages.FromBytes(pixels, labels, channels: 1, height: Side, width: Side);
     }
 }

@@ -69,17 +69,7 @@ public sealed record TeacherSource(string Checkpoint, string? Sha256 = null,
     {
         long length = new FileInfo(path).Length;
         if (length > MaxCheckpointBytes) throw new UserInputException($"{path} holds {length >> 30} GiB, over {MaxCheckpointBytes >> 30} GiB: not a checkpoint.");
-        using var stream = File.OpenRead(path);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 20];
-        long total = 0;
-        for (int read; (read = stream.Read(buffer)) > 0;)
-        {
-            if ((total += read) > length)
-                throw new UserInputException($"{path} is not a regular file (it reads past its length: a device, a pipe or a growing file); give a checkpoint file.");
-            hash.AppendData(buffer, 0, read);
-        }
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return FileDigest.Sha256(path);
     }
 }
 
