@@ -56,7 +56,7 @@ public static class SweepPlanner
         if (plan.Sweep.Method == SearchMethod.Bayes)
             datasets.Add(ParseTrial(plan.Sweep, plan.Sweep.Student, plan.Sweep.Dataset, new(ReferenceEqualityComparer.Instance), null).Data);
         return datasets.DistinctBy(d => (d.Name, d.DataDir))
-            .Select(d => DatasetRegistry.Get(d.Name).Missing(d)).OfType<string>().Distinct().ToList();
+            .Select(d => DatasetRegistry.Get(d).Missing(d)).OfType<string>().Distinct().ToList();
     }
 
     /// <summary>A bayes proposal as a point: each parameter's value of <see cref="SweepParameter.Dimension"/>.</summary>
@@ -156,10 +156,6 @@ public static class SweepPlanner
         return expanded;
     }
 
-    /// <summary>The dataset's name as written (checked when the trials are parsed); empty when missing.</summary>
-    static string DatasetName(YamlMappingNode dataset) =>
-        dataset.Children.TryGetValue(new YamlScalarNode("name"), out var name) && name is YamlScalarNode { Value: { } value } ? value : "";
-
     /// <summary>
     /// A teacher's dataset: the sweep's, with every label (a label budget is the students'), unless the teacher's own
     /// dataset: { labels } sets its budget; the samples and their split are always the sweep's.
@@ -190,7 +186,8 @@ public static class SweepPlanner
             var map = ConfigMap.FromNode(item, sweep.File, origins, "teacher.");
             if (TeacherFiles.NamesFile(map))
             {
-                foreach (var source in TeacherFiles.Read(map, DatasetRegistry.Get(DatasetName(dataset)), hashes.Of))
+                var (_, data) = DatasetSection.Read(ConfigMap.FromNode(dataset, sweep.File, origins, "dataset."));
+                foreach (var source in TeacherFiles.Read(map, data, hashes.Of))
                     members.Add(new Member(source, source.TorchScript is null ? "sha256:" + source.Sha256 : "torchscript:" + source.Identity(source.Sha256!), null));
                 map.RejectUnknownKeys();
                 continue;

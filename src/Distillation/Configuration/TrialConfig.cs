@@ -58,20 +58,7 @@ public sealed record TrialConfig(
         string path = root.FilePath;
         string name = root.String("name") ?? defaultName;
 
-        var dataset = root.Section("dataset", shorthandKey: "name") ?? throw root.Error("dataset", "missing; e.g. dataset: fashion-mnist");
-        string datasetName = dataset.String("name") ?? throw dataset.Error("name", "missing; e.g. name: fashion-mnist");
-        if (!DatasetRegistry.Names.Contains(datasetName))
-            throw dataset.Error("name", $"unknown dataset '{datasetName}'{Suggest.Nearest(datasetName, DatasetRegistry.Names)}; known: {string.Join(", ", DatasetRegistry.Names)}.");
-        var source = DatasetRegistry.Get(datasetName);
-        var data = new DataOptions(datasetName, ResolvePath(path, dataset.String("data_dir")), dataset.Int("validation") ?? source.DefaultValidation,
-            dataset.Int("split_seed") ?? 0, ReadLabelBudget(dataset));
-        int published = source.TrainSamples;
-        if (data.Validation <= 0 || data.Validation >= published)
-            throw dataset.Error("validation", $"must be a positive number of training samples held out for validation, below {datasetName}'s {published:N0} " +
-                                              $"(its default is {source.DefaultValidation:N0}).");
-        if (data.Labels > published - data.Validation)
-            throw dataset.Error("labels", $"{data.Labels} labelled samples is more than the {published - data.Validation:N0} training samples left after validation; give fewer, or a fraction.");
-        dataset.RejectUnknownKeys();
+        var (data, source) = DatasetSection.Of(root);
 
         var model = root.Section("model", shorthandKey: "name") ?? throw root.Error("model", "missing; e.g. model: mlp-400");
         var modelSpec = new ModelSpec(model.String("name") ?? throw model.Error("name", "missing"), model.Double("dropout"));
@@ -79,8 +66,8 @@ public sealed record TrialConfig(
         model.RejectUnknownKeys();
 
         var loss = ReadLoss(root);
-        var augment = ReadAugment(root, datasetName);
-        var teacher = ReadTeacher(root, loss, augment, datasetName);
+        var augment = ReadAugment(root, source);
+        var teacher = ReadTeacher(root, loss, augment, source);
         var optimizer = ReadOptimizer(root);
         var schedule = ReadSchedule(root);
         var stopping = root.Section("early_stopping", shorthandKey: "patience");
@@ -100,47 +87,35 @@ public sealed record TrialConfig(
     }
 
     /// <summary>augment: standard (the dataset's usual), or { crop, flip, jitter } (over standard's when preset: standard); none is null.</summary>
-    static AugmentOptions? ReadAugment(ConfigMap root, string dataset)
+    static AugmentOptions? ReadAugment(ConfigMap root, DatasetSource dataset)
     {
         var section = root.Section("augment", shorthandKey: "preset");
         if (section is null) return null;
         var preset = section.String("preset") switch
         {
             null or "none" => new AugmentOptions(),
-            "standard" => AugmentOptions.Standard(dataset),
+            "standard" => AugmentOptions.Standard(dataset.Name),
             var other => throw section.Error("preset", $"'{other}' is not an augmentation; write augment: standard, or augment: {{ crop: 4, flip: true, jitter: 2 }}."),
         };
         var options = new AugmentOptions(section.Int("crop") ?? preset.Crop, section.Bool("flip") ?? preset.Flip, section.Int("jitter") ?? preset.Jitter);
         section.Check(section.Node("jitter") is not null ? "jitter" : section.Node("crop") is not null ? "crop" : "preset",
-            () => options.Check(DatasetRegistry.Get(dataset)));
+            () => options.Check(dataset));
         section.RejectUnknownKeys();
         return options.IsNone ? null : options;
     }
-
-    /// <summary>dataset.labels: a fraction (at most 1) or a count of training samples that keep their labels; 1 (every label) is no budget.</summary>
-    static double? ReadLabelBudget(ConfigMap dataset)
-    {
-        double? budget = dataset.Double("labels");
-        if (budget is { } b) dataset.Check("labels", () => LabelBudget.Check(b));
-        return budget == 1 ? null : budget;
-    }
-
-    /// <summary>Relative paths in a trial file are relative to the file's folder.</summary>
-    static string? ResolvePath(string configPath, string? value) =>
-        value is null ? null : Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(configPath))!);
 
     /// <summary>
     /// teacher: a checkpoint (one teacher), checkpoints (an ensemble) or a torchscript file, optional sha256 pins; and
     /// soft_targets: how their outputs are combined and delivered, as sweep files write it (<see cref="SoftTargetSettings"/>).
     /// The teacher section's own soft_targets, aggregation, ... (the old spelling) are still read, with a warning.
     /// </summary>
-    static TeacherEnsemble? ReadTeacher(ConfigMap root, LossRecipe loss, AugmentOptions? augment, string dataset)
+    static TeacherEnsemble? ReadTeacher(ConfigMap root, LossRecipe loss, AugmentOptions? augment, DatasetSource dataset)
     {
         var teacher = root.Section("teacher", shorthandKey: "checkpoint");
         var softTargets = root.Section("soft_targets", shorthandKey: "mode");
         if (teacher is null)
             return softTargets is null ? null : throw root.Error("soft_targets", "says how teacher outputs reach the student, but there is no teacher; add teacher: { checkpoint: ... } or remove it.");
-        var members = TeacherFiles.Read(teacher, DatasetRegistry.Get(dataset), hashOf: null);
+        var members = TeacherFiles.Read(teacher, dataset, hashOf: null);
         var old = SoftTargetSettings.OldTeacherKeys.Where(k => teacher.Node(k) is not null).ToList();
         if (old.Count > 0 && softTargets is not null)
             throw teacher.Error(old[0], "is set both here and in soft_targets; keep the soft_targets section only.");

@@ -1,6 +1,9 @@
 namespace Orchestrator.Distillation.Data;
 
-/// <summary>The datasets a trial or sweep can name: every <see cref="DatasetSource"/> of this assembly (one file each), found by reflection.</summary>
+/// <summary>
+/// The datasets a trial or sweep can name: every <see cref="DatasetSource"/> of this assembly with a parameterless
+/// constructor (one file each), found by reflection; and a trial's own tensor files.
+/// </summary>
 public static class DatasetRegistry
 {
     static readonly Dictionary<string, DatasetSource> Sources = Implementations.Of<DatasetSource>()
@@ -8,6 +11,9 @@ public static class DatasetRegistry
         .ToDictionary(s => s.Name);
 
     public static IReadOnlyCollection<string> Names => Sources.Keys;
+
+    /// <summary>The source that reads <paramref name="options"/>: its tensor files, or the dataset it names.</summary>
+    public static DatasetSource Get(DataOptions options) => options.Train is not null ? new TensorFileSource(options) : Get(options.Name);
 
     public static DatasetSource Get(string name) =>
         Sources.TryGetValue(name, out var source)

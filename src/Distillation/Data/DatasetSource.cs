@@ -29,7 +29,7 @@ public abstract class DatasetSource
     /// Null when its files are on this machine; else why not: the folder looked in, the files missing there, where the
     /// datasets' root came from, and how to install the dataset (what `validate` and `local` check before anything runs).
     /// </summary>
-    public string? Missing(DataOptions options)
+    public virtual string? Missing(DataOptions options)
     {
         if (Folder(options) is not null) return null;
         var (root, origin) = options.Root();

@@ -38,7 +38,7 @@ public sealed class DistillationData : IDisposable
 
     public static DistillationData Load(DataOptions options, Device device)
     {
-        var source = DatasetRegistry.Get(options.Name);
+        var source = DatasetRegistry.Get(options);
         string directory = source.Locate(options);
         ImageSet trainSet, validationSet, testSet;
         int channels, height, width;
@@ -113,8 +113,7 @@ public sealed class DistillationData : IDisposable
             string? file = DatasetSource.Find(directory, name); // the file the reader read
             if (file is null) continue;
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file)));
-            using var stream = File.OpenRead(file);
-            sha.AppendData(SHA256.HashData(stream));
+            sha.AppendData(Convert.FromHexString(FileDigest.Sha256(file)));
         }
         sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"|{options.Name}|validation={options.Validation}|seed={options.SplitSeed}"));
         return Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
