@@ -74,4 +74,38 @@ public sealed class LocalCommandTests
         var again = summaries.Keys.ToDictionary(f => f, File.ReadAllText);
         again.Count(s => s.Value != summaries[s.Key]).ShouldBe(1); // the failed trial ran again; the finished one was kept as it was
     }
+
+    [Fact]
+    public async Task A_sweep_over_zoo_students_on_a_tensor_file_dataset_runs_through_local_and_plans_the_same_ids_again()
+    {
+        string data = TestData.TemporaryDirectory();
+        PyTorch.Run("tests/Distillation.Tests/python/write_tensor_dataset.py", TestData.FashionMnistSubset(train: 300, test: 100), data);
+        string sweep = Path.Combine(data, "sweep.yaml");
+        File.WriteAllText(sweep, """
+            name: zoo-on-files
+            dataset: { train: train.npz, test: test.safetensors, validation: 100 }
+            teacher: { model: mlp-64, epochs: 1, device: cpu }
+            student: { model: resnet8, epochs: 1, batch_size: 64, device: cpu, loss: { terms: [ce, hinton], alpha: 0.5, temperature: 4 } }
+            parameters:
+              student.model: { values: [resnet8, resnet14, resnet20] }
+            seeds: [1]
+            """);
+        string first = Path.Combine(TestData.TemporaryDirectory(), "out"), second = Path.Combine(TestData.TemporaryDirectory(), "out");
+
+        var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("local", sweep, "--out", first);
+        code.ShouldBe(0, stdout + stderr);
+        string results = File.ReadAllText(Path.Combine(first, "results.csv"));
+        foreach (string model in new[] { "resnet8", "resnet14", "resnet20" }) results.ShouldContain(model);
+
+        (code, stdout, stderr) = await OrchestratorProcess.RunAsync("validate", sweep, "--show", "20");
+        code.ShouldBe(0, stderr);
+        var planned = Directory.GetDirectories(Path.Combine(first, "trials")).Select(Path.GetFileName).ToList();
+        var trained = planned.Where(id => id!.Split('-')[0] is "teacher" or "trial" or "baseline").ToList();
+        trained.Count.ShouldBe(1 + 3 + 3); // the teacher, three students and their baselines
+        foreach (string? id in trained) stdout.ShouldContain(id!); // validate plans the ids local ran
+
+        (code, _, stderr) = await OrchestratorProcess.RunAsync("local", sweep, "--out", second);
+        code.ShouldBe(0, stderr);
+        Directory.GetDirectories(Path.Combine(second, "trials")).Select(Path.GetFileName).Order().ShouldBe(planned.Order());
+    }
 }
