@@ -40,7 +40,12 @@ public static class DatasetSection
         if (!DatasetRegistry.Names.Contains(name))
             throw dataset.Error("name", $"unknown dataset '{name}'{Suggest.Nearest(name, DatasetRegistry.Names)}; known: {string.Join(", ", DatasetRegistry.Names)}, " +
                                         "or your own files as train: and test: (docs/datasets.md).");
-        return (new DataOptions(name, Resolve(dataset, dataset.String("data_dir"))), DatasetRegistry.Get(name));
+        string? label = dataset.String("label");
+        if (label is not null && name != "cifar100") throw dataset.Error("label", $"only cifar100 has a choice of labels (fine or coarse); {name} has one.");
+        if (label is not null && !Cifar100Source.Labels.Contains(label))
+            throw dataset.Error("label", $"'{label}' is not a CIFAR-100 label; write fine (100 classes) or coarse (20 superclasses).");
+        var options = new DataOptions(name, Resolve(dataset, dataset.String("data_dir")), Label: label == "fine" ? null : label);
+        return (options, DatasetRegistry.Get(options));
     }
 
     static (DataOptions, DatasetSource) TensorFiles(ConfigMap dataset)

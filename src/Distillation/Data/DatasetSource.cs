@@ -19,6 +19,9 @@ public abstract class DatasetSource
     /// <summary>What to do when the files are missing (an install command, or where to put them).</summary>
     public abstract string InstallHint { get; }
 
+    /// <summary>This dataset as <paramref name="options"/> read it (CIFAR-100's coarse labels); itself for most.</summary>
+    public virtual DatasetSource For(DataOptions options) => this;
+
     public abstract Samples ReadTrain(string directory);
     public abstract Samples ReadTest(string directory);
 

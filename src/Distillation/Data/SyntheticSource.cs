@@ -9,7 +9,7 @@ public sealed class SyntheticSource : DatasetSource
     const int Side = 8;
 
     public override string Name => "synthetic";
-    public override int ListOrder => 3;
+    public override int ListOrder => 4;
     public override int TrainSamples => 2000;
     public override int DefaultValidation => 500;
     public override int Classes => 10;

@@ -17,7 +17,7 @@ public sealed record AugmentOptions(int Crop = 0, bool Flip = false, int Jitter 
     /// </summary>
     public static AugmentOptions Standard(string dataset) => dataset switch
     {
-        "cifar10" => new AugmentOptions(Crop: 4, Flip: true),
+        "cifar10" or "cifar100" => new AugmentOptions(Crop: 4, Flip: true),
         "fashion-mnist" => new AugmentOptions(Flip: true, Jitter: 2),
         _ => new AugmentOptions(Jitter: 2),
     };
