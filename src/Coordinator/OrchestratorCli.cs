@@ -24,6 +24,7 @@ public static class OrchestratorCli
         SoftTargetsCommand.Create(),
         SummarizeCommand.Create(),
         ExportCommand.Create(),
+        ModelsCommand.Create(),
         BenchCommand.Create(),
         BenchSchedulerCommand.Create(),
         BenchRecoveryCommand.Create(),

@@ -99,6 +99,7 @@ public sealed class LocalCommandTests
 
         (code, stdout, stderr) = await OrchestratorProcess.RunAsync("validate", sweep, "--show", "20");
         code.ShouldBe(0, stderr);
+        stdout.ShouldContain("models on train (1x28x28, 10 classes): mlp-64 50.9k parameters, resnet8 77.8k parameters, resnet14 175.0k parameters, resnet20 272.2k parameters");
         var planned = Directory.GetDirectories(Path.Combine(first, "trials")).Select(Path.GetFileName).ToList();
         var trained = planned.Where(id => id!.Split('-')[0] is "teacher" or "trial" or "baseline").ToList();
         trained.Count.ShouldBe(1 + 3 + 3); // the teacher, three students and their baselines
@@ -107,5 +108,17 @@ public sealed class LocalCommandTests
         (code, _, stderr) = await OrchestratorProcess.RunAsync("local", sweep, "--out", second);
         code.ShouldBe(0, stderr);
         Directory.GetDirectories(Path.Combine(second, "trials")).Select(Path.GetFileName).Order().ShouldBe(planned.Order());
+    }
+
+    [Fact]
+    public async Task Models_lists_every_family_with_the_literatures_parameter_counts()
+    {
+        var (code, stdout, _) = await OrchestratorProcess.RunAsync("models");
+        code.ShouldBe(0);
+        stdout.ShouldStartWith("model families (parameters for cifar100: 3x32x32 images, 100 classes;");
+        foreach (string count in new[] { "resnet8x4 1.23M", "resnet32x4 7.43M", "wrn-40-2 2.26M", "vgg13 9.46M", "mobilenetv2 812.8k", "mlp-400 1.27M" })
+            stdout.ShouldContain(count);
+        (code, stdout, _) = await OrchestratorProcess.RunAsync("models", "--dataset", "fashion-mnist");
+        stdout.ShouldContain("mlp-400 318.0k");
     }
 }

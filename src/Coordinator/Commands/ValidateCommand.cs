@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Orchestrator.Coordinator.Planning;
+using Orchestrator.Distillation.Data;
+using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Coordinator.Commands;
 
@@ -37,6 +39,7 @@ public static class ValidateCommand
         text.AppendLine(sweep.Method == SearchMethod.Bayes
             ? $"{sweep.Name}: valid. bayes search (TPE): proposes {sweep.RunCap} point(s) x {sweep.Seeds.Count} seed(s) as slots free up; every listed value and range end checked; {goal}."
             : $"{sweep.Name}: valid. {sweep.Method.Name()} search, {Trials(plan)}, {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s); {goal}.");
+        foreach (var line in ModelSizes(plan)) text.AppendLine(line);
         if (sweep.EarlyTerminate is { } early)
             text.AppendLine($"  early_terminate: hyperband, eta {early.Eta}{(early.Strict ? ", strict" : "")}, bands at epochs {string.Join(", ", plan.Bands)}");
         foreach (var parameter in sweep.Parameters)
@@ -55,6 +58,15 @@ public static class ValidateCommand
         if (plan.Baselines.Count > show) text.AppendLine($"  ... and {plan.Baselines.Count - show} more baseline(s)");
         return text.ToString();
     }
+
+    /// <summary>Each model the plan trains with its parameter count, per dataset shape: what a student costs before it runs.</summary>
+    static IEnumerable<string> ModelSizes(SweepPlan plan) =>
+        plan.Jobs.Where(j => j.Config is not null)
+            .Select(j => (j.Config!.Model, Data: DatasetRegistry.Get(j.Config.Data).Info))
+            .Distinct()
+            .GroupBy(m => m.Data)
+            .Select(g => $"  models on {g.Key.Name} ({g.Key.Channels}x{g.Key.Height}x{g.Key.Width}, {g.Key.Classes} classes): " +
+                         string.Join(", ", g.Select(m => $"{m.Model.Name} {ModelsCommand.Millions(ModelRegistry.Parameters(m.Model, m.Data))} parameters")));
 
     /// <summary>
     /// Points x seeds, and what they come to: a labels-only point (a [ce] among loss combinations) is the distilled points'

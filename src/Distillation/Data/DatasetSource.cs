@@ -14,6 +14,8 @@ public abstract class DatasetSource
     /// <summary>The side of its (square) images, in pixels: how far augmentation may shift them.</summary>
     public abstract int ImageSide { get; }
     public virtual int Channels => 1;
+    /// <summary>The shape its models are built for, known without reading its samples.</summary>
+    public virtual DatasetInfo Info => new(Name, Channels, ImageSide, ImageSide, Classes);
     /// <summary>Files that must exist in the dataset directory (the fingerprint hashes them).</summary>
     public abstract IReadOnlyList<string> Files { get; }
     /// <summary>What to do when the files are missing (an install command, or where to put them).</summary>

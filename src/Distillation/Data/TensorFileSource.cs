@@ -30,6 +30,7 @@ public sealed class TensorFileSource : DatasetSource
     public override int DefaultValidation => Math.Max(1, TrainSamples / 10);
     public override int ImageSide => Math.Min(shape.Value.Height, shape.Value.Width);
     public override int Channels => shape.Value.Channels;
+    public override DatasetInfo Info => new(Name, Channels, shape.Value.Height, shape.Value.Width, Classes);
     public override IReadOnlyList<string> Files => [options.Train!, options.Test!];
     public override string InstallHint => "dataset.train and dataset.test name the files, relative to the file that names them.";
 

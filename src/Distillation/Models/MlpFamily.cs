@@ -19,6 +19,7 @@ sealed class MlpFamily : ModelFamily
     /// </summary>
     public const long MaxHiddenWeights = 500_000_000;
 
+    public override string Summary => "multilayer perceptrons by hidden widths (Hinton et al.'s 784-1200-1200-10 teacher is mlp-1200-1200)";
     public override IEnumerable<string> Patterns => ["mlp-<width>[-<width>...]"];
     public override IEnumerable<string> Examples => ["mlp-400", "mlp-1200-1200"];
     public override int ListOrder => 0;

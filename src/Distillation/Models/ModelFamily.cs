@@ -12,7 +12,10 @@ public abstract class ModelFamily
     /// <summary>How its names are written, for lists of known models (<c>mlp-&lt;width&gt;[-&lt;width&gt;...]</c>).</summary>
     public abstract IEnumerable<string> Patterns { get; }
 
-    /// <summary>A few names it takes, for "did you mean" suggestions.</summary>
+    /// <summary>What the family is, in a line, for <c>orchestrator models</c>.</summary>
+    public abstract string Summary { get; }
+
+    /// <summary>A few names it takes, for "did you mean" suggestions and <c>orchestrator models</c>.</summary>
     public abstract IEnumerable<string> Examples { get; }
 
     /// <summary>Where it is listed among the families: lower first.</summary>

@@ -9,6 +9,12 @@ public static class ModelRegistry
         .OrderBy(f => f.ListOrder).ThenBy(f => f.GetType().Name, StringComparer.Ordinal)
         .ToList();
 
+    /// <summary>Every family, in list order.</summary>
+    public static IReadOnlyList<ModelFamily> All => Families;
+
+    /// <summary>How many parameters <paramref name="spec"/> has when built for <paramref name="data"/>.</summary>
+    public static long Parameters(ModelSpec spec, DatasetInfo data) => Validate(spec).Parameters(spec, data);
+
     /// <summary>Every family's name patterns, for lists of known models.</summary>
     public static IEnumerable<string> Names => Families.SelectMany(f => f.Patterns);
 

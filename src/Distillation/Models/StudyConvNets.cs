@@ -23,6 +23,7 @@ sealed class StudyConvNets : ModelFamily
         ["alexnet"] = new("AlexNet-style CIFAR teacher", [C(64), P, C(192), P, C(384), C(256), C(256), P], false, [1024, 512], 0.5),
     };
 
+    public override string Summary => "the small CNNs of the studies in EXPERIMENTS.md (triplet-KD BatchNorm pair, PyTorch KD tutorial pair, AlexNet-style)";
     public override IEnumerable<string> Patterns => Definitions.Keys;
     public override IEnumerable<string> Examples => Definitions.Keys;
     public override int ListOrder => 10;

@@ -20,6 +20,7 @@ sealed class MobileNetV2Family : ModelFamily
     static readonly (int Expand, int Channels, int Blocks, int Stride)[] Stages =
         [(1, 16, 1, 1), (Expansion, 24, 2, 1), (Expansion, 32, 3, 2), (Expansion, 64, 4, 2), (Expansion, 96, 3, 1), (Expansion, 160, 3, 2), (Expansion, 320, 1, 1)];
 
+    public override string Summary => "MobileNetV2 at width 0.5, the KD literature's CIFAR student";
     public override IEnumerable<string> Patterns => ["mobilenetv2"];
     public override IEnumerable<string> Examples => ["mobilenetv2"];
     public override int ListOrder => 23;

@@ -21,6 +21,7 @@ sealed partial class ResNetFamily : ModelFamily
 
     const int MaxDepth = 1202, MaxWidth = 16;
 
+    public override string Summary => "CIFAR ResNets of the KD literature (CRD, DKD): depth 6n + 2; x<w> the wide variant (resnet8x4, resnet32x4)";
     public override IEnumerable<string> Patterns => ["resnet<depth>[x<w>]"];
     public override IEnumerable<string> Examples => ["resnet8", "resnet20", "resnet32", "resnet56", "resnet110", "resnet8x4", "resnet32x4"];
     public override int ListOrder => 20;

@@ -14,6 +14,7 @@ namespace Orchestrator.Distillation.Models.Zoo;
 /// </summary>
 sealed class ShuffleNetFamily : ModelFamily
 {
+    public override string Summary => "ShuffleNetV1 (groups 3) and V2 (1x), the KD literature's CIFAR students";
     public override IEnumerable<string> Patterns => ["shufflenetv1", "shufflenetv2"];
     public override IEnumerable<string> Examples => Patterns;
     public override int ListOrder => 24;

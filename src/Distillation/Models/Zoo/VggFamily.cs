@@ -22,6 +22,7 @@ sealed class VggFamily : ModelFamily
         ["vgg19"] = [[64, 64], [128, 128], [256, 256, 256, 256], [512, 512, 512, 512], [512, 512, 512, 512]],
     };
 
+    public override string Summary => "VGG with BatchNorm for CIFAR (vgg13 teaches vgg8 in CRD and DKD)";
     public override IEnumerable<string> Patterns => Blocks.Keys;
     public override IEnumerable<string> Examples => Blocks.Keys;
     public override int ListOrder => 22;

@@ -20,6 +20,7 @@ sealed partial class WideResNetFamily : ModelFamily
 
     const int MaxDepth = 1000, MaxWidth = 16;
 
+    public override string Summary => "wide ResNets: depth 6n + 4, widening factor k (wrn-40-2 teaches wrn-16-2 in CRD and DKD)";
     public override IEnumerable<string> Patterns => ["wrn-<depth>-<k>"];
     public override IEnumerable<string> Examples => ["wrn-16-1", "wrn-16-2", "wrn-40-1", "wrn-40-2"];
     public override int ListOrder => 21;
