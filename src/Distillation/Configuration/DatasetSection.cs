@@ -17,7 +17,9 @@ public static class DatasetSection
     /// <summary>The section itself (a sweep's dataset mapping, dataset: fashion-mnist read as { name: fashion-mnist }).</summary>
     public static (DataOptions Options, DatasetSource Source) Read(ConfigMap dataset)
     {
-        var (options, source) = dataset.Node("train") is not null || dataset.Node("test") is not null ? TensorFiles(dataset) : Named(dataset);
+        var (options, source) = dataset.Node("images") is not null ? ImageFolder(dataset)
+            : dataset.Node("train") is not null || dataset.Node("test") is not null ? TensorFiles(dataset)
+            : Named(dataset);
         options = options with
         {
             Validation = dataset.Int("validation") ?? source.DefaultValidation,
@@ -59,6 +61,18 @@ public static class DatasetSection
         var source = new TensorFileSource(options);
         dataset.Check("train", () => _ = source.TrainSamples); // opens and checks both files' headers
         return (options with { Sha256 = dataset.Check("train", () => TensorFileSource.ContentSha256(train, test)) }, source);
+    }
+
+    static (DataOptions, DatasetSource) ImageFolder(ConfigMap dataset)
+    {
+        string folder = Resolve(dataset, dataset.String("images"))!;
+        int size = dataset.Int("size") ?? throw dataset.Error("size", "missing: the side images are resized to, e.g. size: 32 (CIFAR's) or 64.");
+        if (size is < 4 or > ImageFolderSource.MaxSize) throw dataset.Error("size", $"{size} pixels: give between 4 and {ImageFolderSource.MaxSize}.");
+        foreach (string key in new[] { "train", "test", "data_dir", "layout" })
+            if (dataset.Node(key) is not null) throw dataset.Error(key, "is not read for an image folder: images names the folder (of class folders, or of train/ and test/).");
+        var options = new DataOptions(dataset.String("name") ?? ImageFolderSource.NameOf(folder), Images: folder, Size: size);
+        var source = new ImageFolderSource(options);
+        return (options with { Sha256 = dataset.Check("images", source.ContentSha256) }, source);
     }
 
     /// <summary>dataset.labels: a fraction (at most 1) or a count of training samples that keep their labels; 1 (every label) is no budget.</summary>

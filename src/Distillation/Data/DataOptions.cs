@@ -16,15 +16,18 @@ namespace Orchestrator.Distillation.Data;
 /// <param name="Train">A tensor-file dataset's training file (.safetensors or .npz; <see cref="TensorFileSource"/>), a full path; null for a named dataset.</param>
 /// <param name="Test">Its test file.</param>
 /// <param name="Layout">How its 4-D images are laid out (NCHW or NHWC) when the shape does not say.</param>
+/// <param name="Images">An image-folder dataset's folder (<see cref="ImageFolderSource"/>), a full path; <paramref name="Size"/> the side its images are resized to.</param>
 /// <param name="Label">Which of a dataset's labels to learn (CIFAR-100: fine, the default, or coarse); null: its default.</param>
-/// <param name="Sha256">The SHA-256 of its files' contents when the trial was read, so a changed file is a new trial, and a trial whose file changed since is refused.</param>
+/// <param name="Sha256">The hash of its files' (or image folder's) contents when the trial was read, so a changed file is a new trial, and a trial whose file changed since is refused.</param>
 public sealed record DataOptions(string Name, string? DataDir = null, int Validation = 5000, int SplitSeed = 0,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Labels = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Train = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Test = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Layout = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Sha256 = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Label = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Label = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Images = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Size = null)
 {
     public const string DataDirVariable = "ORCHESTRATOR_DATA_DIR";
     public const string DefaultRoot = "/usr/share/datasets";

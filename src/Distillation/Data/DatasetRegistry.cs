@@ -13,7 +13,10 @@ public static class DatasetRegistry
     public static IReadOnlyCollection<string> Names => Sources.Keys;
 
     /// <summary>The source that reads <paramref name="options"/>: its tensor files, or the dataset it names.</summary>
-    public static DatasetSource Get(DataOptions options) => options.Train is not null ? new TensorFileSource(options) : Get(options.Name).For(options);
+    public static DatasetSource Get(DataOptions options) =>
+        options.Train is not null ? new TensorFileSource(options)
+        : options.Images is not null ? new ImageFolderSource(options)
+        : Get(options.Name).For(options);
 
     public static DatasetSource Get(string name) =>
         Sources.TryGetValue(name, out var source)

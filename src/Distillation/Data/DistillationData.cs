@@ -115,6 +115,9 @@ public sealed class DistillationData : IDisposable
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(file)));
             sha.AppendData(Convert.FromHexString(FileDigest.Sha256(file)));
         }
+        // A tensor file's or image folder's contents (hashed when the trial was read, and checked when they were loaded).
+        if (options.Sha256 is { } contents) sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"|contents={contents}|size={options.Size}|layout={options.Layout}"));
+        if (options.Label is { } label) sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"|label={label}"));
         sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"|{options.Name}|validation={options.Validation}|seed={options.SplitSeed}"));
         return Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
     }

@@ -146,6 +146,27 @@ public sealed partial class TensorFile
         return new TensorFile(path, entries, text);
     }
 
+    /// <summary>
+    /// The start of a safetensors file holding arrays of these types and shapes, in this order: its 8-byte length and
+    /// its JSON header, padded with spaces so that the data that follows starts 8-byte aligned.
+    /// </summary>
+    public static byte[] SafetensorsHeader(IEnumerable<(string Name, ScalarType Type, long[] Shape)> arrays, IReadOnlyDictionary<string, string> metadata)
+    {
+        var header = new Dictionary<string, object>();
+        long offset = 0;
+        foreach (var (name, type, shape) in arrays)
+        {
+            string dtype = SafetensorsTypes.FirstOrDefault(t => t.Value == type).Key ?? throw new NotSupportedException($"{name}: {type} is not written to safetensors");
+            long bytes = shape.Aggregate(1L, (a, b) => a * b) * ElementSize(type);
+            header[name] = new { dtype, shape, data_offsets = new[] { offset, offset + bytes } };
+            offset += bytes;
+        }
+        header["__metadata__"] = metadata;
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
+        int padded = (json.Length + 7) / 8 * 8;
+        return [.. BitConverter.GetBytes((ulong)padded), .. json, .. Enumerable.Repeat((byte)' ', padded - json.Length)];
+    }
+
     // ---- npz ----
 
     [GeneratedRegex(@"'descr'\s*:\s*'(?<descr>[^']*)'.*'fortran_order'\s*:\s*(?<fortran>True|False).*'shape'\s*:\s*\((?<shape>[^)]*)\)", RegexOptions.Singleline)]

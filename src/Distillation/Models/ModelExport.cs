@@ -92,29 +92,14 @@ public static class ModelExport
         var other => throw new NotSupportedException($"layer {name} ({other.GetType().Name}) has no PyTorch equivalent in the export"),
     };
 
-    static readonly Dictionary<ScalarType, string> DtypeNames = new() { [ScalarType.Float32] = "F32", [ScalarType.Int64] = "I64" };
-
     static void WriteSafetensors(string path, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
     {
         using var scope = NewDisposeScope();
         var stored = tensors.Select(t => (t.Name, Tensor: t.Tensor.detach().cpu().contiguous())).ToList();
-        var header = new Dictionary<string, object>();
-        long offset = 0;
-        foreach (var (name, tensor) in stored)
-        {
-            string dtype = DtypeNames.TryGetValue(tensor.dtype, out var d) ? d : throw new NotSupportedException($"{name}: {tensor.dtype} tensors are not exported");
-            long bytes = tensor.numel() * tensor.element_size();
-            header[name] = new { dtype, shape = tensor.shape, data_offsets = new[] { offset, offset + bytes } };
-            offset += bytes;
-        }
-        header["__metadata__"] = new Dictionary<string, string> { ["format"] = "pt" };
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
-        int padded = (json.Length + 7) / 8 * 8; // the header is padded with spaces, so the tensors start 8-byte aligned
+        var header = TensorFile.SafetensorsHeader(stored.Select(t => (t.Name, t.Tensor.dtype, t.Tensor.shape)), new Dictionary<string, string> { ["format"] = "pt" });
         AtomicFile.Write(path, stream =>
         {
-            stream.Write(BitConverter.GetBytes((ulong)padded));
-            stream.Write(json);
-            for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
+            stream.Write(header);
             foreach (var (_, tensor) in stored) stream.Write(tensor.bytes);
         });
     }
