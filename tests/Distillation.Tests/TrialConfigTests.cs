@@ -96,6 +96,8 @@ public class TrialConfigTests
     [InlineData("optimizer: { name: adam, lr: -1 }", "optimizer.lr: must be a positive number")]
     [InlineData("optimizer: { name: sgd, momentum: 0, nesterov: true }", "optimizer.nesterov: Nesterov momentum needs momentum > 0")]
     [InlineData("schedule: linear", "5:11: schedule.name: unknown schedule 'linear'")]
+    [InlineData("schedule: { name: cosine, milestones: [150] }", "schedule.milestones: belong to the step schedule")]
+    [InlineData("schedule: { name: step, milestones: [180, 150] }", "schedule.milestones: must be increasing epochs")]
     [InlineData("early_stopping: { patience: 0 }", "early_stopping.patience: must be a positive number of epochs")]
     [InlineData("teacher: { checkpoints: [a.ckpt, b.ckpt], aggregation: mean-prob }", "5:56: teacher.aggregation: unknown value 'mean-prob' (did you mean 'mean-probs'?)")]
     [InlineData("teacher: { checkpoint: a.ckpt, aggregation_temperature: 2 }", "teacher.aggregation_temperature: only mean-probs uses a temperature")]
@@ -112,11 +114,21 @@ public class TrialConfigTests
     }
 
     [Fact]
+    public void A_step_schedule_with_milestones_drops_the_rate_after_each_as_mdistiller_does()
+    {
+        string path = TestData.WriteFile("trial.yaml", "dataset: fashion-mnist\nmodel: mlp-400\nepochs: 240\nschedule: { name: step, milestones: [150, 180, 210], gamma: 0.1 }\n");
+        var schedule = TrialConfig.Load(path).Training.Schedule;
+        // Epochs are 0-based here: the 150th epoch (149) still runs at the base rate, the 151st at a tenth of it.
+        new[] { 0, 149, 150, 179, 180, 210, 239 }.Select(e => schedule.LearningRate(0.05, e, 240)).ToArray()
+            .ShouldBe([0.05, 0.05, 0.005, 0.005, 0.0005, 0.00005, 0.00005], tolerance: 1e-12);
+    }
+
+    [Fact]
     public void Unknown_dataset_is_reported_at_its_line()
     {
         string path = TestData.WriteFile("trial.yaml", "model: mlp-400\nepochs: 1\ndataset: { name: fashion_mnist }\n");
         Should.Throw<UserInputException>(() => TrialConfig.Load(path)).Message
-            .ShouldBe($"{path}:3:18: dataset.name: unknown dataset 'fashion_mnist' (did you mean 'fashion-mnist'?); known: fashion-mnist, mnist, cifar10, synthetic.");
+            .ShouldBe($"{path}:3:18: dataset.name: unknown dataset 'fashion_mnist' (did you mean 'fashion-mnist'?); known: fashion-mnist, mnist, cifar10, cifar100, synthetic, or your own tensor files as train: and test:, or an image folder as images: (docs/datasets.md).");
     }
 
     [Fact]

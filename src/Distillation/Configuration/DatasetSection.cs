@@ -41,7 +41,7 @@ public static class DatasetSection
         string name = dataset.String("name") ?? throw dataset.Error("name", "missing; e.g. name: fashion-mnist, or train: and test: tensor files");
         if (!DatasetRegistry.Names.Contains(name))
             throw dataset.Error("name", $"unknown dataset '{name}'{Suggest.Nearest(name, DatasetRegistry.Names)}; known: {string.Join(", ", DatasetRegistry.Names)}, " +
-                                        "or your own files as train: and test: (docs/datasets.md).");
+                                        "or your own tensor files as train: and test:, or an image folder as images: (docs/datasets.md).");
         string? label = dataset.String("label");
         if (label is not null && name != "cifar100") throw dataset.Error("label", $"only cifar100 has a choice of labels (fine or coarse); {name} has one.");
         if (label is not null && !Cifar100Source.Labels.Contains(label))

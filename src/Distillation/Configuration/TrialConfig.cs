@@ -188,7 +188,13 @@ public sealed record TrialConfig(
         string name = section.String("name") ?? "none";
         if (!ScheduleOptions.Names.Contains(name))
             throw section.Error("name", $"unknown schedule '{name}'{Suggest.Nearest(name, ScheduleOptions.Names)}; known: {string.Join(", ", ScheduleOptions.Names)}.");
-        var options = new ScheduleOptions(name, section.Int("step_size") ?? 10, section.Double("gamma") ?? 0.1, section.Double("min_lr") ?? 0);
+        var milestones = section.StringList("milestones")?.Select(m => int.TryParse(m, out int epoch) && epoch > 0 ? epoch
+            : throw section.Error("milestones", $"'{m}' is not an epoch; list the epochs after which the rate drops, e.g. milestones: [150, 180, 210].")).ToList();
+        if (milestones is not null && (name != "step" || section.Node("step_size") is not null))
+            throw section.Error("milestones", "belong to the step schedule, instead of step_size: schedule: { name: step, milestones: [150, 180, 210], gamma: 0.1 }.");
+        if (milestones is not null && !milestones.SequenceEqual(milestones.Order().Distinct()))
+            throw section.Error("milestones", "must be increasing epochs, e.g. [150, 180, 210].");
+        var options = new ScheduleOptions(name, section.Int("step_size") ?? 10, section.Double("gamma") ?? 0.1, section.Double("min_lr") ?? 0, milestones);
         if (options.StepSize <= 0) throw section.Error("step_size", "must be at least 1 epoch.");
         section.RejectUnknownKeys();
         return options;

@@ -10,15 +10,17 @@ public sealed record OptimizerOptions(string Name = "adam", double LearningRate 
     public static readonly string[] Names = ["sgd", "adam", "adamw"];
 }
 
-/// <param name="Name">none | step (multiply by Gamma every StepSize epochs) | cosine (to MinLearningRate at the last epoch)</param>
-public sealed record ScheduleOptions(string Name = "none", int StepSize = 10, double Gamma = 0.1, double MinLearningRate = 0)
+/// <param name="Name">none | step (multiply by Gamma every StepSize epochs, or at each of Milestones) | cosine (to MinLearningRate at the last epoch)</param>
+/// <param name="Milestones">The epochs after which step multiplies by Gamma (mdistiller's 150, 180, 210 of 240); null: every StepSize epochs.</param>
+public sealed record ScheduleOptions(string Name = "none", int StepSize = 10, double Gamma = 0.1, double MinLearningRate = 0,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Milestones = null)
 {
     public static readonly string[] Names = ["none", "step", "cosine"];
 
     /// <summary>The learning rate for a 0-based epoch: a pure function of the epoch, so a resumed run needs no scheduler state.</summary>
     public double LearningRate(double baseRate, int epoch, int epochs) => Name switch
     {
-        "step" => baseRate * Math.Pow(Gamma, epoch / StepSize),
+        "step" => baseRate * Math.Pow(Gamma, Milestones is { } at ? at.Count(m => epoch >= m) : epoch / StepSize),
         "cosine" => MinLearningRate + (baseRate - MinLearningRate) * (1 + Math.Cos(Math.PI * epoch / epochs)) / 2,
         _ => baseRate,
     };
