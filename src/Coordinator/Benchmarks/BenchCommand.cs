@@ -29,9 +29,10 @@ public static class BenchCommand
         var teachers = new Option<int>("--teachers") { Description = "Ensemble size of the second online column.", DefaultValueFactory = _ => 3 };
         var memoryPack = new Option<int>("--memory-pack") { Description = "Also read memory over --memory-steps steps of a pack of this many students (0 or 1: one trial only).", DefaultValueFactory = _ => 8 };
         var packs = new Option<int[]>("--packs") { Description = "Pack sizes K to measure at the first batch size (students trained as one).", DefaultValueFactory = _ => [], AllowMultipleArgumentsPerToken = true };
+        var zoo = new Option<bool>("--zoo") { Description = "Measure the KD benchmark zoo instead: resnet32x4 -> resnet8x4 and wrn-40-2 -> wrn-16-2 on CIFAR-100's shape (and --packs of resnet8)." };
         var command = new Command("bench", "[benchmark] Measure distillation-step throughput (samples/s), online teachers vs cached soft targets, and memory growth.")
         {
-            device, batches, seconds, memorySteps, memoryPack, teachers, packs,
+            device, batches, seconds, memorySteps, memoryPack, teachers, packs, zoo,
         };
         command.SetAction(parse =>
         {
@@ -39,8 +40,11 @@ public static class BenchCommand
             if (ensemble < 1) throw new Distillation.UserInputException("--teachers must be at least 1.");
             var packSizes = parse.GetRequiredValue(packs);
             if (packSizes.Any(k => k < 1)) throw new Distillation.UserInputException("--packs: every pack size must be at least 1.");
-            Run(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches), parse.GetRequiredValue(seconds), parse.GetRequiredValue(memorySteps),
-                parse.GetValue(memoryPack), ensemble, packSizes);
+            if (parse.GetValue(zoo))
+                RunZoo(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches), parse.GetRequiredValue(seconds), packSizes);
+            else
+                Run(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches), parse.GetRequiredValue(seconds), parse.GetRequiredValue(memorySteps),
+                    parse.GetValue(memoryPack), ensemble, packSizes);
             return CommandLineRunner.Ok;
         });
         return command;
@@ -97,6 +101,52 @@ public static class BenchCommand
         MeasureMemory($"a pack of {memoryPack} (cached soft targets)", packed.Step(cached), images, labels, batchSizes[0], memorySteps);
     }
 
+    static readonly DatasetInfo Cifar100 = new("bench", 3, 32, 32, 100);
+
+    /// <summary>The zoo pairs the KD literature reports most, with mdistiller's KD recipe (scripts/bench_zoo_pytorch.py runs the same step in PyTorch).</summary>
+    static readonly (string Teacher, string Student)[] ZooPairs = [("resnet32x4", "resnet8x4"), ("wrn-40-2", "wrn-16-2")];
+    static readonly OptimizerOptions Sgd = new("sgd", 0.05, Momentum: 0.9, WeightDecay: 5e-4);
+    static readonly Dictionary<string, double> KdWeights = new() { ["ce"] = 0.1, ["hinton"] = 0.9 };
+
+    /// <summary>
+    /// The zoo's KD step (a frozen teacher's forward in evaluation mode, then the student's forward, CE 0.1 + KD 0.9 at
+    /// T = 4, backward and an SGD step) on random CIFAR-100-shaped batches; then packs of K resnet8 students from cached
+    /// soft targets against K = 1.
+    /// </summary>
+    static void RunZoo(Device device, int[] batchSizes, double seconds, int[] packSizes)
+    {
+        manual_seed(1);
+        using var images = randn(4096, 3, 32, 32, device: device);
+        using var labels = randint(0, 100, 4096, device: device);
+        Console.WriteLine($"KD step, zoo pairs (CIFAR-100 shape, ce 0.1 + hinton 0.9, T = 4, SGD) on {device}, {Environment.ProcessorCount} cores, torch threads {get_num_threads()}; samples/s");
+        Console.WriteLine("| pair | batch | samples/s |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var (teacherName, studentName) in ZooPairs)
+        {
+            var teacher = ModelRegistry.Create(new ModelSpec(teacherName), Cifar100).to(device);
+            teacher.eval();
+            using var online = new OnlineTeacherOutputs([teacher], new TeacherEnsemble([]), embeddings: false);
+            using var student = new BenchPack(studentName, 1, device, Cifar100, Sgd, KdWeights);
+            foreach (int batch in batchSizes)
+                Console.WriteLine($"| {teacherName} -> {studentName} | {batch} | {Measure(student.Step(online), images, labels, batch, seconds):N0} |");
+        }
+        if (packSizes.Length == 0) return;
+        int first = batchSizes[0];
+        using var cached = new CachedTeacherOutputs([new TeacherView(randn(4096, 100, device: device), null)], views: null);
+        Console.WriteLine();
+        Console.WriteLine($"Packs of K resnet8 students trained as one from cached soft targets, batch {first}: trials x samples/s (speed-up over K = {packSizes[0]})");
+        Console.WriteLine("| K | resnet8 |");
+        Console.WriteLine("|---:|---:|");
+        double baseline = 0;
+        foreach (int k in packSizes)
+        {
+            using var pack = new BenchPack("resnet8", k, device, Cifar100, Sgd, KdWeights);
+            double rate = k * Measure(pack.Step(cached), images, labels, first, seconds);
+            if (k == packSizes[0]) baseline = rate / k;
+            Console.WriteLine($"| {k} | {rate:N0} ({rate / baseline:F2}x) |");
+        }
+    }
+
     /// <summary>Resident memory before and after <paramref name="steps"/> steps: flat when every step's tensors are freed in its scope.</summary>
     static void MeasureMemory(string what, DistillationStep step, Tensor images, Tensor labels, int batch, int steps)
     {
@@ -125,13 +175,15 @@ public static class BenchCommand
         readonly PackedOptimizer optimizer;
         readonly PackedLoss loss;
 
-        public BenchPack(string model, int k, Device device)
+        public BenchPack(string model, int k, Device device) : this(model, k, device, Info, new OptimizerOptions("adam"), new() { ["ce"] = 0.3, ["hinton"] = 0.7 }, varyTemperature: true) { }
+
+        /// <param name="varyTemperature">Each trial at its own temperature (2..5), as a sweep's pack would be; else all at 4.</param>
+        public BenchPack(string model, int k, Device device, DatasetInfo data, OptimizerOptions optimizerOptions, Dictionary<string, double> weights, bool varyTemperature = false)
         {
-            members = Enumerable.Range(0, k).Select(_ => ModelRegistry.Create(new ModelSpec(model), Info).to(device)).ToList();
+            members = Enumerable.Range(0, k).Select(_ => ModelRegistry.Create(new ModelSpec(model), data).to(device)).ToList();
             pack = new PackedClassifier(members);
-            optimizer = new PackedOptimizer(pack, members.Select(_ => new OptimizerOptions("adam")).ToList());
-            loss = new PackedLoss(members.Select((_, t) => new LossRecipe(new Dictionary<string, double> { ["ce"] = 0.3, ["hinton"] = 0.7 }, 2 + t % 4, 1,
-                RelationFeature.Logits)).ToList(), device);
+            optimizer = new PackedOptimizer(pack, members.Select(_ => optimizerOptions).ToList());
+            loss = new PackedLoss(members.Select((_, t) => new LossRecipe(weights, varyTemperature ? 2 + t % 4 : 4, 1, RelationFeature.Logits)).ToList(), device);
         }
 
         public DistillationStep Step(ITeacherOutputs teacher) => new(pack, teacher, loss, optimizer, epoch: 0);

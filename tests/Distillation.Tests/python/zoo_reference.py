@@ -266,20 +266,25 @@ def read_safetensors(path):
             for k, v in entries]
 
 
-input_file, n, c, h, w, classes, *models = sys.argv[1:]
-images = torch.from_numpy(numpy.fromfile(input_file, dtype="<f4").reshape(int(n), int(c), int(h), int(w)))
-for entry in models:
-    name, directory = entry.split("=", 1)
-    model = reference(name, int(c), int(classes))
-    theirs = in_model_order(read_safetensors(os.path.join(directory, "model.safetensors")))
-    ours = in_model_order(model.state_dict().items())
-    if len(theirs) != len(ours):
-        sys.exit(f"{name}: the export holds {len(theirs)} tensors, the reference's state dict {len(ours)}")
-    for (key, target), (exported, source) in zip(ours, theirs):
-        if tuple(target.shape) != tuple(source.shape) or key.rsplit(".", 1)[-1] != exported.rsplit(".", 1)[-1]:
-            sys.exit(f"{name}: {key} is {tuple(target.shape)} in the reference, {exported} {tuple(source.shape)} in the export")
-        target.copy_(source)
-    with torch.no_grad():
-        model.eval()(images).numpy().astype("<f4").tofile(os.path.join(directory, "reference_logits.f32"))
-    with open(os.path.join(directory, "reference_parameters.txt"), "w") as f:
-        f.write(str(sum(p.numel() for p in model.parameters())))
+def main():
+    input_file, n, c, h, w, classes, *models = sys.argv[1:]
+    images = torch.from_numpy(numpy.fromfile(input_file, dtype="<f4").reshape(int(n), int(c), int(h), int(w)))
+    for entry in models:
+        name, directory = entry.split("=", 1)
+        model = reference(name, int(c), int(classes))
+        theirs = in_model_order(read_safetensors(os.path.join(directory, "model.safetensors")))
+        ours = in_model_order(model.state_dict().items())
+        if len(theirs) != len(ours):
+            sys.exit(f"{name}: the export holds {len(theirs)} tensors, the reference's state dict {len(ours)}")
+        for (key, target), (exported, source) in zip(ours, theirs):
+            if tuple(target.shape) != tuple(source.shape) or key.rsplit(".", 1)[-1] != exported.rsplit(".", 1)[-1]:
+                sys.exit(f"{name}: {key} is {tuple(target.shape)} in the reference, {exported} {tuple(source.shape)} in the export")
+            target.copy_(source)
+        with torch.no_grad():
+            model.eval()(images).numpy().astype("<f4").tofile(os.path.join(directory, "reference_logits.f32"))
+        with open(os.path.join(directory, "reference_parameters.txt"), "w") as f:
+            f.write(str(sum(p.numel() for p in model.parameters())))
+
+
+if __name__ == "__main__":
+    main()
