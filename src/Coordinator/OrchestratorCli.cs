@@ -31,5 +31,6 @@ public static class OrchestratorCli
         BenchIngestCommand.Create(),
         BenchSearchCommand.Create(),
         BenchScalarRaceCommand.Create(),
+        BenchLoadCommand.Create(),
     };
 }

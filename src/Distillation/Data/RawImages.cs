@@ -27,7 +27,7 @@ public abstract class Samples : IDisposable
     {
         var images = parts.Select(p => empty([p.Length, Channels, Height, Width], ScalarType.Float32)).ToList();
         var cursors = new int[parts.Count];
-        long chunk = Math.Max(1, (16L << 20) / ((long)Channels * Height * Width)); // about 64 MB of float32 per read
+        long chunk = Math.Max(1, (4L << 20) / ((long)Channels * Height * Width)); // about 16 MB of float32 per read: the load holds little beyond the split
         for (long start = 0; start < Count; start += chunk)
         {
             using var scope = NewDisposeScope();

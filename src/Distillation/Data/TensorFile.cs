@@ -49,22 +49,43 @@ public sealed partial class TensorFile
         : throw new UserInputException($"{Path} has no array '{name}'; it holds {(Entries.Count == 0 ? "none" : string.Join(", ", Entries.Values.Select(e => e.Describe())))}. " +
                                        "A dataset file holds 'images' and 'labels' (docs/datasets.md).");
 
-    /// <summary>
-    /// Elements <paramref name="first"/>..<paramref name="first"/> + <paramref name="count"/> - 1 along the first axis of
-    /// an entry (under 2 GB: a chunk of a dataset), as a tensor of its type, read straight into the tensor's memory.
-    /// </summary>
-    public Tensor Read(Entry entry, long first, long count)
-    {
-        long row = entry.Shape.Skip(1).Aggregate(1L, (a, b) => a * b) * ElementSize(entry.Type);
-        var result = empty([count, .. entry.Shape.Skip(1)], entry.Type);
-        using var stream = OpenData(entry);
-        Skip(stream, first * row);
-        stream.ReadExactly(result.bytes); // the byte range was checked against the file's length when it was opened
-        return result;
-    }
+    /// <summary>A reader of an entry's rows (elements along its first axis) for reading it in order, chunk after chunk.</summary>
+    public EntryReader Reader(Entry entry) => new(this, entry);
 
     /// <summary>A 1-D entry whole (labels: a few bytes a sample).</summary>
-    public Tensor ReadAll(Entry entry) => Read(entry, 0, entry.Shape.Length == 0 ? 1 : entry.Shape[0]).reshape(entry.Shape);
+    public Tensor ReadAll(Entry entry)
+    {
+        using var reader = Reader(entry);
+        return reader.Read(0, entry.Shape.Length == 0 ? 1 : entry.Shape[0]).reshape(entry.Shape);
+    }
+
+    /// <summary>
+    /// Reads rows of one entry straight into tensors' memory, keeping its stream open between reads, so that reading a
+    /// compressed .npz entry chunk after chunk decompresses it once (a read elsewhere than where the last one ended reopens it).
+    /// </summary>
+    public sealed class EntryReader(TensorFile file, Entry entry) : IDisposable
+    {
+        readonly long rowBytes = entry.Shape.Skip(1).Aggregate(1L, (a, b) => a * b) * ElementSize(entry.Type);
+        Stream? stream;
+        long next;
+
+        /// <summary>Rows <paramref name="first"/>..<paramref name="first"/> + <paramref name="count"/> - 1 (under 2 GB: a chunk) as a tensor of the entry's type.</summary>
+        public Tensor Read(long first, long count)
+        {
+            if (stream is null || first != next)
+            {
+                stream?.Dispose();
+                stream = file.OpenData(entry);
+                Skip(stream, first * rowBytes);
+            }
+            var result = empty([count, .. entry.Shape.Skip(1)], entry.Type);
+            stream.ReadExactly(result.bytes); // the byte range was checked against the file's length when it was opened
+            next = first + count;
+            return result;
+        }
+
+        public void Dispose() => stream?.Dispose();
+    }
 
     Stream OpenData(Entry entry)
     {

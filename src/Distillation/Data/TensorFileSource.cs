@@ -86,19 +86,19 @@ public sealed class TensorFileSource : DatasetSource
 /// <summary>One tensor file's samples: labels read whole, images a chunk at a time, in NCHW whatever the stored layout.</summary>
 sealed class FileSamples : Samples
 {
-    readonly TensorFile file;
     readonly TensorFile.Entry images;
+    readonly TensorFile.EntryReader reader;
     readonly bool channelsLast;
 
     public FileSamples(TensorFile file, string? layout, int classes)
     {
-        this.file = file;
         images = file.Require(TensorFileSource.Images);
         (int n, Channels, Height, Width) = ImageShape(file, layout);
         channelsLast = images.Shape.Length == 4 && ChannelsLast(file, images, layout);
         CheckMemory(file.Path, (long)n * Channels * Height * Width);
         Labels = ReadLabels(file, n);
         CheckLabels(file.Path, classes);
+        reader = file.Reader(images);
     }
 
     public override Tensor Labels { get; }
@@ -108,7 +108,7 @@ sealed class FileSamples : Samples
 
     protected override Tensor ReadPixels(long start, long count)
     {
-        var pixels = file.Read(images, start, count);
+        var pixels = reader.Read(start, count);
         if (images.Shape.Length == 3) return pixels.unsqueeze(1);
         return channelsLast ? pixels.permute(0, 3, 1, 2).contiguous() : pixels;
     }
@@ -137,6 +137,12 @@ sealed class FileSamples : Samples
         if (first != last) return last;
         throw new UserInputException($"{file.Path}: images {entry.Describe()} could be [N, C, H, W] or [N, H, W, C]; " +
                                      "say which with layout: NCHW or layout: NHWC in the dataset section.");
+    }
+
+    public override void Dispose()
+    {
+        reader.Dispose();
+        base.Dispose();
     }
 
     public static Tensor ReadLabels(TensorFile file, int samples)
