@@ -48,6 +48,43 @@ public class SweepFileTests
         plan.Students.Select(s => s.Config!.Training.Seed).Distinct().Order().ShouldBe([1, 2, 3]);
     }
 
+    [Fact]
+    public void A_tied_parameter_sets_its_paths_together_a_teacher_with_its_student()
+    {
+        var plan = Plan("""
+            name: pairs
+            dataset: { name: cifar100, validation: 5000 }
+            teacher: { model: resnet56, epochs: 2 }
+            student: { model: resnet20, epochs: 2, loss: { weights: { ce: 0.1, hinton: 0.9 }, temperature: 4 } }
+            parameters:
+              pair: { paths: [teacher.model, student.model], values: [[resnet56, resnet20], [wrn-40-2, wrn-16-2], [wrn-40-2, wrn-40-1]] }
+              lr: { values: [0.05, 0.01] }
+            seeds: [1]
+            """);
+        plan.Points.ShouldBe(3 * 2);
+        plan.Teachers.Select(t => t.Config!.Model.Name).Order().ShouldBe(["resnet56", "wrn-40-2"]); // wrn-40-2 teaches two students, trained once
+        string TeacherOf(Planning.PlannedJob student) => Path.GetFileName(Path.GetDirectoryName(student.Config!.Teacher!.Members[0].Checkpoint))!;
+        var pairs = plan.Students.Select(s => (Teacher: plan.Teachers.Single(t => t.Id == TeacherOf(s)).Config!.Model.Name, Student: s.Config!.Model.Name))
+            .Distinct().Order().ToList();
+        pairs.ShouldBe([("resnet56", "resnet20"), ("wrn-40-2", "wrn-16-2"), ("wrn-40-2", "wrn-40-1")]);
+        plan.Students.ShouldAllBe(s => s.Parameters["pair"].StartsWith('['));
+        plan.Baselines.Select(b => b.Config!.Model.Name).Distinct().Order().ShouldBe(["resnet20", "wrn-16-2", "wrn-40-1"]);
+    }
+
+    [Theory]
+    [InlineData("pair: { paths: [teacher.model, student.model], values: [[resnet56]] }", "parameters.pair.values: each value lists one element per path (teacher.model, student.model)")]
+    [InlineData("pair: { paths: [teacher.model], values: [[resnet56]] }", "pair.paths: ties at least two paths")]
+    [InlineData("pair: { paths: [teacher.model, student.modle], values: [[resnet56, resnet20]] }", "unknown key 'modle' (did you mean 'model'?)")]
+    [InlineData("pair: { paths: [teacher.model, studnt.model], values: [[resnet56, resnet20]] }", "'studnt.model' is not a parameter")]
+    public void A_tied_parameter_with_a_wrong_shape_says_what_it_needs(string parameter, string message) =>
+        Error("""
+            name: pairs
+            dataset: cifar100
+            teacher: { model: resnet56, epochs: 2 }
+            student: { model: resnet20, epochs: 2, loss: { weights: { ce: 0.1, hinton: 0.9 }, temperature: 4 } }
+            parameters:
+            """ + "\n  " + parameter + "\nseeds: [1]\n").Message.ShouldContain(message);
+
     const string Ensemble = """
         name: ens
         dataset: { name: fashion-mnist, validation: 5000 }
@@ -309,6 +346,8 @@ public class SweepFileTests
         ["fmnist-label-budget.yaml"] = 3 * 3,
         ["fmnist-augment-views.yaml"] = 2 * 3,
         ["fmnist-augment-online.yaml"] = 3,
+        ["fmnist-zoo-resnet.yaml"] = 3,
+        ["cifar100-kd-benchmark.yaml"] = 6 * 3,
     };
 
     public static TheoryData<string> Examples => new(ExampleStudents.Keys);

@@ -43,7 +43,7 @@ public static class ValidateCommand
         if (sweep.EarlyTerminate is { } early)
             text.AppendLine($"  early_terminate: hyperband, eta {early.Eta}{(early.Strict ? ", strict" : "")}, bands at epochs {string.Join(", ", plan.Bands)}");
         foreach (var parameter in sweep.Parameters)
-            text.AppendLine($"  {parameter.Name} -> {string.Join('.', parameter.Path)}: " +
+            text.AppendLine($"  {parameter.Name} -> {string.Join(" + ", parameter.Paths.Select(p => string.Join('.', p)))}: " +
                             (parameter.IsDistribution ? $"{parameter.Distribution} [{parameter.Min}, {parameter.Max}]" : $"{parameter.Values.Count} value(s)"));
         foreach (var job in plan.Teachers)
             text.AppendLine($"  {job.Id}  {job.Config!.Model.Name}, seed {job.Config.Training.Seed}, {job.Config.Training.Epochs} epochs{Format(job.Parameters)}");

@@ -151,18 +151,12 @@ public static partial class SweepFile
         if (section is null) return parameters;
         foreach (var (name, keyNode, given) in section.Entries())
         {
-            string full = SweepParameter.Shorthands.TryGetValue(name, out var expanded) ? expanded : name;
-            var path = full.Split('.');
-            if (path.Length < 2 || path[0] is not ("student" or "teacher" or "dataset" or "soft_targets") || path.Any(string.IsNullOrEmpty))
-                throw section.Error(name, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr, teacher.epochs, " +
-                                          $"dataset.labels or soft_targets.aggregation, or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
-            if (method == SearchMethod.Bayes && path[0] != "student")
-                throw section.Error(name, "bayes proposes student settings only (every point shares the teachers and their soft targets); " +
-                                          "sweep teacher or soft_targets settings with method: grid or random.");
-            if (path[0] == "teacher" && teacher is null)
-                throw section.Error(name, "sweeps a teacher setting, but the sweep has no teacher section.");
-            if (path[0] == "teacher" && teacher is YamlSequenceNode)
-                throw section.Error(name, "sweeps a teacher setting, but teacher is a list; parameters can change a single teacher mapping (use count: N for copies of one teacher).");
+            if (given is YamlMappingNode tied && tied.Children.ContainsKey(new YamlScalarNode("paths")))
+            {
+                parameters.Add(ReadTiedParameter(section.Section(name)!, name, keyNode, method, teacher));
+                continue;
+            }
+            var path = CheckPath(section, name, name, method, teacher);
             // W&B's syntax, which a bare list or value is not: say how to write what was meant.
             if (given is YamlSequenceNode values)
                 throw section.Error(name, $"a list of values is written {name}: {{ values: [{string.Join(", ", values.Children)}] }}.");
@@ -172,6 +166,44 @@ public static partial class SweepFile
             parameters.Add(ReadParameter(spec, name, path, keyNode, method));
         }
         return parameters;
+    }
+
+    /// <summary>A parameter's path (a shorthand expanded), checked against the method and the teacher section; errors point at <paramref name="key"/>.</summary>
+    static string[] CheckPath(ConfigMap section, string key, string name, SearchMethod method, YamlNode? teacher)
+    {
+        string full = SweepParameter.Shorthands.TryGetValue(name, out var expanded) ? expanded : name;
+        var path = full.Split('.');
+        if (path.Length < 2 || path[0] is not ("student" or "teacher" or "dataset" or "soft_targets") || path.Any(string.IsNullOrEmpty))
+            throw section.Error(key, $"'{name}' is not a parameter: write a path into the trial settings such as student.optimizer.lr, teacher.epochs, " +
+                                     $"dataset.labels or soft_targets.aggregation, or a shorthand ({string.Join(", ", SweepParameter.Shorthands.Keys)}){Suggest.Nearest(name, SweepParameter.Shorthands.Keys)}.");
+        if (method == SearchMethod.Bayes && path[0] != "student")
+            throw section.Error(key, "bayes proposes student settings only (every point shares the teachers and their soft targets); " +
+                                     "sweep teacher or soft_targets settings with method: grid or random.");
+        if (path[0] == "teacher" && teacher is null)
+            throw section.Error(key, "sweeps a teacher setting, but the sweep has no teacher section.");
+        if (path[0] == "teacher" && teacher is YamlSequenceNode)
+            throw section.Error(key, "sweeps a teacher setting, but teacher is a list; parameters can change a single teacher mapping (use count: N for copies of one teacher).");
+        return path;
+    }
+
+    /// <summary>
+    /// A tied parameter: <c>pair: { paths: [teacher.model, student.model], values: [[resnet56, resnet20], [wrn-40-2, wrn-16-2]] }</c>
+    /// sets every path at once from one value (a teacher and its student), where separate parameters would cross them.
+    /// </summary>
+    static SweepParameter ReadTiedParameter(ConfigMap spec, string name, YamlNode origin, SearchMethod method, YamlNode? teacher)
+    {
+        if (method == SearchMethod.Bayes) throw spec.Error("paths", "tied parameters are for grid and random search; bayes proposes one setting at a time.");
+        var names = spec.StringList("paths") ?? throw spec.Error("paths", "expected a list of at least two paths, e.g. paths: [teacher.model, student.model].");
+        if (names.Count < 2) throw spec.Error("paths", "ties at least two paths; one path is an ordinary parameter.");
+        if (names.Distinct().Count() != names.Count) throw spec.Error("paths", "names a path twice.");
+        var paths = names.Select(n => (IReadOnlyList<string>)CheckPath(spec, "paths", n, method, teacher)).ToList();
+        if (spec.Node("values") is not YamlSequenceNode { Children.Count: > 0 } values)
+            throw spec.Error("values", $"expected a list of {paths.Count}-element lists, e.g. values: [[resnet56, resnet20], [wrn-40-2, wrn-16-2]].");
+        foreach (var value in values.Children)
+            if (value is not YamlSequenceNode { Children.Count: var count } || count != paths.Count)
+                throw new UserInputException($"{spec.Where(value)}: parameters.{name}.values: each value lists one element per path ({string.Join(", ", names)}).");
+        spec.RejectUnknownKeys();
+        return new SweepParameter(name, paths[0], origin, values.Children.ToList(), Tied: paths);
     }
 
     static SweepParameter ReadParameter(ConfigMap spec, string name, string[] path, YamlNode origin, SearchMethod method)

@@ -11,9 +11,23 @@ namespace Orchestrator.Coordinator.Planning;
 /// <param name="Name">As written in the file (a shorthand such as <c>alpha</c>, or a path such as <c>student.optimizer.lr</c>).</param>
 /// <param name="Path">Where the value goes: the first segment is <c>student</c>, <c>teacher</c>, <c>dataset</c> or <c>soft_targets</c>, the rest are their keys.</param>
 /// <param name="Origin">The parameter's key in the file, where errors about generated values point.</param>
+/// <param name="Tied">
+/// For a tied parameter (<c>pair: { paths: [teacher.model, student.model], values: [[resnet56, resnet20], ...] }</c>),
+/// every path it sets, <see cref="Path"/> being the first; each of its values is a list with one element per path.
+/// </param>
 public sealed record SweepParameter(string Name, IReadOnlyList<string> Path, YamlNode Origin, IReadOnlyList<YamlNode> Values,
-    double Min = 0, double Max = 0, string? Distribution = null)
+    double Min = 0, double Max = 0, string? Distribution = null, IReadOnlyList<IReadOnlyList<string>>? Tied = null)
 {
+    /// <summary>Every path the parameter sets.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Paths => Tied ?? [Path];
+
+    /// <summary>Whether it sets anything in <paramref name="section"/> (student, teacher, dataset or soft_targets).</summary>
+    public bool Sets(string section) => Paths.Any(p => p[0] == section);
+
+    /// <summary>What one of its values sets: the value at its path, or each element of a tied parameter's value at its own path.</summary>
+    public IEnumerable<(IReadOnlyList<string> Path, YamlNode Value)> Assignments(YamlNode value) =>
+        Tied is null ? [(Path, value)] : Tied.Select((path, i) => (path, ((YamlSequenceNode)value).Children[i]));
+
     public static readonly string[] Distributions = ["uniform", "int_uniform", "log_uniform_values"];
 
     /// <summary>W&amp;B-style short names for the settings swept most often.</summary>

@@ -79,20 +79,23 @@ public static class SweepPlanner
             var teacher = sweep.Teacher;
             var dataset = DatasetMapping(sweep, origins);
             var softTargets = sweep.SoftTargets ?? new YamlMappingNode();
-            foreach (var (parameter, value) in point)
+            foreach (var (parameter, pointValue) in point)
             {
-                if (parameter.IsDistribution) origins[value] = parameter.Origin; // drawn, not written in the file
-                var rest = parameter.Path.Skip(1).ToList();
-                switch (parameter.Path[0])
+                if (parameter.IsDistribution) origins[pointValue] = parameter.Origin; // drawn, not written in the file
+                foreach (var (path, value) in parameter.Assignments(pointValue))
                 {
-                    case "student": student = YamlPaths.With(student, rest, value, parameter.Origin, origins); break;
-                    case "teacher": teacher = YamlPaths.With((YamlMappingNode)teacher!, rest, value, parameter.Origin, origins); break;
-                    case "dataset": dataset = YamlPaths.With(dataset, rest, value, parameter.Origin, origins); break;
-                    default: softTargets = YamlPaths.With(softTargets, rest, value, parameter.Origin, origins); break;
+                    var rest = path.Skip(1).ToList();
+                    switch (path[0])
+                    {
+                        case "student": student = YamlPaths.With(student, rest, value, parameter.Origin, origins); break;
+                        case "teacher": teacher = YamlPaths.With((YamlMappingNode)teacher!, rest, value, parameter.Origin, origins); break;
+                        case "dataset": dataset = YamlPaths.With(dataset, rest, value, parameter.Origin, origins); break;
+                        default: softTargets = YamlPaths.With(softTargets, rest, value, parameter.Origin, origins); break;
+                    }
                 }
             }
             var shown = point.ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
-            var teacherShown = point.Where(p => p.Parameter.Path[0] == "teacher").ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
+            var teacherShown = point.Where(p => p.Parameter.Sets("teacher")).ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
             var members = PlanTeachers(sweep, teacher, dataset, origins, jobs, jobsDirectory, teacherShown, hashes);
             var options = ReadSoftTargetOptions(sweep, softTargets, origins);
             foreach (int seed in sweep.Seeds)
@@ -100,7 +103,7 @@ public static class SweepPlanner
                 var config = ParseTrial(sweep, student, dataset, origins, extra: ("seed", seed.ToString(CultureInfo.InvariantCulture)));
                 PlannedJob job;
                 if (!config.Loss.NeedsTeacher) // teachers do not change it: its table row shows only the settings that do
-                    job = Student(TrialPrefix + config.Identity(null), config, [], point.Where(p => p.Parameter.Path[0] == "student").ToDictionary(p => p.Parameter.Name, p => Show(p.Value)));
+                    job = Student(TrialPrefix + config.Identity(null), config, [], point.Where(p => p.Parameter.Sets("student")).ToDictionary(p => p.Parameter.Name, p => Show(p.Value)));
                 else if (members.Count == 0)
                     throw new UserInputException($"{sweep.File}: the student's loss uses {string.Join(", ", config.Loss.Weights.Keys.Where(k => k != "ce"))}, which need a teacher; " +
                                                  "add a teacher section (a checkpoint, or settings to train one).");
@@ -132,7 +135,7 @@ public static class SweepPlanner
             var alone = distilled with { Teacher = null, Loss = LossRecipe.LabelsOnly };
             string id = BaselinePrefix + alone.Identity(null);
             if (planned.TryGetValue(id, out var existing)) return existing;
-            var shown = point.Where(p => p.Parameter.Path[0] == "dataset" || p.Parameter.Path[0] == "student" && p.Parameter.Path[1] != "loss")
+            var shown = point.Where(p => p.Parameter.Paths.Any(path => path[0] == "dataset" || path[0] == "student" && path[1] != "loss"))
                 .ToDictionary(p => p.Parameter.Name, p => Show(p.Value));
             return planned[id] = new PlannedJob(id, JobKind.Baseline, alone with { Name = $"{sweep.Name}/{id}" }, null, [], shown);
         }
