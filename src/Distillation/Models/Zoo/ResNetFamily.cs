@@ -48,23 +48,12 @@ sealed partial class ResNetFamily : ModelFamily
         {
             ("conv1", Conv(data.Channels, channels[0], 3)), ("bn1", Norm(channels[0])), ("relu", ReLU()),
         };
-        long input = channels[0];
-        for (int stage = 1; stage <= 3; stage++)
-        {
-            var stageBlocks = new List<(string, Module<Tensor, Tensor>)>();
-            for (int block = 0; block < blocks; block++)
-            {
-                long stride = stage > 1 && block == 0 ? 2 : 1;
-                stageBlocks.Add((block.ToString(), BasicBlock(input, channels[stage], stride)));
-                input = channels[stage];
-            }
-            layers.Add(($"layer{stage}", Sequential(stageBlocks)));
-        }
-        return new ZooNetwork(spec.Name, layers, input, data.Classes, spec.Dropout ?? 0);
+        long output = Stages(layers, "layer", channels[0], channels[1..], blocks, BasicBlock);
+        return new ZooNetwork(spec.Name, layers, output, data.Classes, spec.Dropout ?? 0);
     }
 
     /// <summary>relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the shortcut a strided 1x1 convolution where the shape changes.</summary>
-    static Sequential BasicBlock(long input, long output, long stride)
+    static Module<Tensor, Tensor> BasicBlock(long input, long output, long stride)
     {
         var main = Path(("conv1", Conv(input, output, 3, stride)), ("bn1", Norm(output)), ("relu", ReLU()), ("conv2", Conv(output, output, 3)), ("bn2", Norm(output)));
         var shortcut = stride != 1 || input != output ? Path(("0", Conv(input, output, 1, stride)), ("1", Norm(output))) : IdentityPath();

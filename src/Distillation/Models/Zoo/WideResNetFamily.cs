@@ -44,28 +44,17 @@ sealed partial class WideResNetFamily : ModelFamily
         var (blocks, width) = Shape(spec.Name);
         long[] channels = [16, 16 * width, 32 * width, 64 * width];
         var layers = new List<(string, Module<Tensor, Tensor>)> { ("conv1", Conv(data.Channels, channels[0], 3)) };
-        long input = channels[0];
-        for (int stage = 1; stage <= 3; stage++)
-        {
-            var stageBlocks = new List<(string, Module<Tensor, Tensor>)>();
-            for (int block = 0; block < blocks; block++)
-            {
-                long stride = stage > 1 && block == 0 ? 2 : 1;
-                stageBlocks.Add((block.ToString(), PreActivationBlock(input, channels[stage], stride)));
-                input = channels[stage];
-            }
-            layers.Add(($"block{stage}", Sequential(stageBlocks)));
-        }
-        layers.Add(("bn1", Norm(input)));
+        long output = Stages(layers, "block", channels[0], channels[1..], blocks, PreActivationBlock);
+        layers.Add(("bn1", Norm(output)));
         layers.Add(("relu", ReLU()));
-        return new ZooNetwork(spec.Name, layers, input, data.Classes, spec.Dropout ?? 0);
+        return new ZooNetwork(spec.Name, layers, output, data.Classes, spec.Dropout ?? 0);
     }
 
     /// <summary>
     /// conv2(relu(bn2(conv1(relu(bn1(x)))))) + x where the shape stays (as the reference does, whatever the stride); where the
     /// channels change, both paths start from relu(bn1(x)) and the shortcut is a strided 1x1 convolution.
     /// </summary>
-    static Sequential PreActivationBlock(long input, long output, long stride)
+    static Module<Tensor, Tensor> PreActivationBlock(long input, long output, long stride)
     {
         var activation = new (string, Module<Tensor, Tensor>)[] { ("bn1", Norm(input)), ("relu1", ReLU()) };
         var convolutions = new (string, Module<Tensor, Tensor>)[]

@@ -50,6 +50,27 @@ static class ZooLayers
 
     public static Sequential Path(params (string, Module<Tensor, Tensor>)[] layers) => Sequential(layers);
 
+    /// <summary>
+    /// The CIFAR ResNets' and WRNs' body: three stages (<paramref name="prefix"/>1..3) of <paramref name="blocks"/> blocks
+    /// each, at strides 1, 2, 2 (the first block of a stage strides), widening to <paramref name="widths"/>[0..2];
+    /// returns the channels at the end.
+    /// </summary>
+    public static long Stages(List<(string, Module<Tensor, Tensor>)> layers, string prefix, long input, IReadOnlyList<long> widths, int blocks,
+        Func<long, long, long, Module<Tensor, Tensor>> block)
+    {
+        for (int stage = 0; stage < 3; stage++)
+        {
+            var stageBlocks = new List<(string, Module<Tensor, Tensor>)>();
+            for (int b = 0; b < blocks; b++)
+            {
+                stageBlocks.Add((b.ToString(), block(input, widths[stage], stage > 0 && b == 0 ? 2 : 1)));
+                input = widths[stage];
+            }
+            layers.Add(($"{prefix}{stage + 1}", Sequential(stageBlocks)));
+        }
+        return input;
+    }
+
     /// <summary>The identity branch of a residual block.</summary>
     public static Sequential IdentityPath() => Sequential();
 }
