@@ -121,4 +121,31 @@ public sealed class LocalCommandTests
         (code, stdout, _) = await OrchestratorProcess.RunAsync("models", "--dataset", "fashion-mnist");
         stdout.ShouldContain("mlp-400 318.0k");
     }
+
+    [Fact]
+    public async Task A_header_claiming_ten_to_the_twelve_elements_is_refused_by_a_process_that_stays_under_1_GB()
+    {
+        string folder = TestData.TemporaryDirectory();
+        string header = """{"images":{"dtype":"U8","shape":[1000000,1000,1000],"data_offsets":[0,64]},"labels":{"dtype":"I64","shape":[2],"data_offsets":[64,80]}}""";
+        byte[] json = System.Text.Encoding.UTF8.GetBytes(header);
+        File.WriteAllBytes(Path.Combine(folder, "train.safetensors"), [.. BitConverter.GetBytes((long)json.Length), .. json, .. new byte[80]]);
+        string trial = Path.Combine(folder, "trial.yaml");
+        File.WriteAllText(trial, "dataset: { train: train.safetensors, test: train.safetensors }\nmodel: resnet8\nepochs: 1\n");
+
+        // The orchestrator runs as the only child of a Python process, whose getrusage reports the child's peak resident memory.
+        var info = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { "-c", "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:], capture_output=True).returncode; " +
+                                            "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+                                            "dotnet", Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"), "trial", trial })
+            info.ArgumentList.Add(argument);
+        using var python = System.Diagnostics.Process.Start(info)!;
+        string[] result = (await python.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken)).Split(' ');
+        await python.WaitForExitAsync(TestContext.Current.CancellationToken);
+        int.Parse(result[0]).ShouldBe(2); // refused as bad input
+        long peakKilobytes = long.Parse(result[1]);
+        peakKilobytes.ShouldBeLessThan(1L << 20, $"peak resident memory {peakKilobytes / 1024} MB");
+
+        var (_, _, stderr) = await OrchestratorProcess.RunAsync("trial", trial);
+        stderr.ShouldContain("'images' (uint8 [1000000, 1000, 1000]) needs 1,000,000,000,000 bytes");
+    }
 }
