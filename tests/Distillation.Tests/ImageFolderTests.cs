@@ -137,4 +137,35 @@ public sealed class ImageFolderTests : IDisposable
         Should.Throw<UserInputException>(() => TrialConfig.Load(Trial(single, "{ images: photos, size: 28 }"))).Message
             .ShouldContain("holds 1 class folder(s); a classifier needs at least two");
     }
+
+    [Fact]
+    public void A_full_disk_while_decoding_leaves_no_cache_and_the_next_load_decodes_again()
+    {
+        var (folder, _) = WritePhotos();
+        string small = TestData.TemporaryDirectory();
+        if (!Mount(small, "64k")) Assert.Skip("mounting a small tmpfs needs root");
+        try
+        {
+            Environment.SetEnvironmentVariable("ORCHESTRATOR_CACHE_DIR", small);
+            var config = TrialConfig.Load(Trial(folder, "{ images: photos, size: 28, validation: 30 }"));
+            Should.Throw<IOException>(() => DistillationData.Load(config.Data, CPU)).Message.ShouldContain("No space left on device");
+            Directory.GetFiles(small, "*", SearchOption.AllDirectories).ShouldBeEmpty(); // no cache, no temporary left behind
+
+            Mount(small, "8m", remount: true); // space again
+            using var data = DistillationData.Load(config.Data, CPU);
+            data.Test.Count.ShouldBe(60);
+        }
+        finally
+        {
+            System.Diagnostics.Process.Start("umount", small)!.WaitForExit();
+        }
+    }
+
+    static bool Mount(string at, string size, bool remount = false)
+    {
+        using var mount = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mount",
+            remount ? ["-o", $"remount,size={size}", at] : ["-t", "tmpfs", "-o", $"size={size}", "tmpfs", at]) { RedirectStandardError = true })!;
+        mount.WaitForExit();
+        return mount.ExitCode == 0;
+    }
 }
