@@ -19,6 +19,12 @@ public sealed class RegistryTests
         ModelRegistry.Validate(new ModelSpec("bncnn-student")).AutoPackOnCpu.ShouldBe(1); // convolutions already fill the cores
         Should.Throw<UserInputException>(() => ModelRegistry.Validate(new ModelSpec("mlp-4OO"))).Message.ShouldContain("'4OO' is not a layer width");
         Should.Throw<UserInputException>(() => ModelRegistry.Validate(new ModelSpec("lightn"))).Message.ShouldStartWith("unknown model 'lightn' (did you mean 'lightnn'?)");
+        // The zoo's families are named by their parameters, each checked before anything is built.
+        ModelRegistry.Validate(new ModelSpec("resnet110")).AutoPackOnCpu.ShouldBe(1);
+        Should.Throw<UserInputException>(() => ModelRegistry.Validate(new ModelSpec("resnet9"))).Message.ShouldContain("a CIFAR ResNet's depth is 6n + 2");
+        Should.Throw<UserInputException>(() => ModelRegistry.Validate(new ModelSpec("resnet8x1"))).Message.ShouldContain("write resnet8 for the plain one");
+        Should.Throw<UserInputException>(() => ModelRegistry.Validate(new ModelSpec("wrn-17-2"))).Message.ShouldContain("depth 6n + 4");
+        Should.Throw<UserInputException>(() => ModelRegistry.Validate(new ModelSpec("vgg12"))).Message.ShouldStartWith("unknown model 'vgg12' (did you mean");
     }
 
     [Fact]
@@ -31,7 +37,7 @@ public sealed class RegistryTests
     [Fact]
     public void Every_dataset_source_is_found_in_its_listing_order()
     {
-        DatasetRegistry.Names.ShouldBe(["fashion-mnist", "mnist", "cifar10", "synthetic"]);
+        DatasetRegistry.Names.ShouldBe(["fashion-mnist", "mnist", "cifar10", "cifar100", "synthetic"]);
         DatasetRegistry.Get("fashion-mnist").InstallHint.ShouldContain("apt-get install dataset-fashion-mnist");
     }
 

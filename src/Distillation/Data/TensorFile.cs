@@ -19,7 +19,6 @@ public sealed partial class TensorFile
     /// <summary>One array: its element type, its shape, and where its bytes are (an offset in the file, or a zip entry and the offset of its data in it).</summary>
     public sealed record Entry(string Name, ScalarType Type, long[] Shape, long Offset, string? ZipEntry = null)
     {
-        public long Elements => Shape.Aggregate(1L, (a, b) => a * b);
         public string Describe() => $"'{Name}' ({TypeName(Type)} [{string.Join(", ", Shape)}])";
     }
 
