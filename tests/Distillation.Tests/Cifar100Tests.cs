@@ -56,6 +56,16 @@ public class Cifar100Tests
     }
 
     [Fact]
+    public void Cifar100Source_decodes_records_to_channel_planes_and_fine_labels()
+    {
+        using var raw = new Cifar100Source().ReadTest(Path.Combine(WriteDataset(), "cifar100"));
+        (raw.Count, raw.Channels, raw.Height, raw.Width).ShouldBe((30, 3, 32, 32));
+        raw.Labels.data<long>().ToArray().ShouldBe(Enumerable.Range(0, 30).Select(r => (long)(r % 100)));
+        using var record = raw.Pixels[29];
+        (record[0, 5, 5].item<byte>(), record[1, 5, 5].item<byte>(), record[2, 0, 7].item<byte>()).ShouldBe(((byte)29, (byte)129, (byte)7));
+    }
+
+    [Fact]
     public void A_wrong_label_choice_and_a_truncated_file_say_what_is_wrong()
     {
         string root = WriteDataset();

@@ -62,4 +62,24 @@ public class ModelTests
     [InlineData("resnet", "known models")]
     public void Unknown_models_are_rejected_with_a_fix(string name, string message) =>
         Should.Throw<UserInputException>(() => ModelRegistry.Create(new ModelSpec(name), FashionMnist)).Message.ShouldContain(message);
+
+    [Fact]
+    public void Branches_sum_or_concatenate_their_paths_and_an_empty_path_is_the_identity()
+    {
+        using var x = arange(2 * 4 * 3 * 3, dtype: ScalarType.Float32).view(2, 4, 3, 3);
+        using var residual = new Branches(Merge.Add, ("main", nn.Sequential(("relu", nn.ReLU()))), ("shortcut", nn.Sequential()));
+        residual.forward(x).allclose(x + x.relu()).ShouldBeTrue();
+        using var halves = new Branches(Merge.Concat, ("left", nn.Sequential(("slice", new ChannelSlice(0, 1)))), ("right", nn.Sequential(("slice", new ChannelSlice(1, 3)))));
+        halves.forward(x).allclose(x).ShouldBeTrue(); // channel 0, then channels 1..3: the input again
+        residual.named_children().Select(c => c.name).ShouldBe(["main", "shortcut"]); // the state-dict prefixes of its paths
+    }
+
+    [Fact]
+    public void ChannelShuffle_interleaves_the_channels_of_its_groups()
+    {
+        using var x = arange(6, dtype: ScalarType.Float32).view(1, 6, 1, 1);
+        // Two groups of three, (0 1 2)(3 4 5), interleaved: 0 3 1 4 2 5.
+        new ChannelShuffle(2).forward(x).flatten().data<float>().ToArray().ShouldBe([0f, 3, 1, 4, 2, 5]);
+        new ChannelShuffle(3).forward(x).flatten().data<float>().ToArray().ShouldBe([0f, 2, 4, 1, 3, 5]);
+    }
 }

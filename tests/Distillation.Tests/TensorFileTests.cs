@@ -53,6 +53,27 @@ public sealed class TensorFileTests
     }
 
     [Fact]
+    public void A_tensor_files_reader_reads_chunks_in_order_on_one_stream_and_reopens_for_any_other()
+    {
+        string folder = PythonWritten();
+        foreach (string name in new[] { "train.npz", "test.safetensors" }) // deflated .npz entries, and plain byte ranges
+        {
+            var file = TensorFile.Open(Path.Combine(folder, name));
+            var images = file.Require(TensorFileSource.Images);
+            using var whole = file.Reader(images).Read(0, images.Shape[0]);
+            using var reader = file.Reader(images);
+            using var first = reader.Read(0, 7);
+            using var next = reader.Read(7, 5);      // where the last read ended: the same stream
+            using var earlier = reader.Read(3, 2);   // anywhere else: reopened
+            first.allclose(whole.narrow(0, 0, 7), rtol: 0, atol: 0).ShouldBeTrue(name);
+            next.allclose(whole.narrow(0, 7, 5), rtol: 0, atol: 0).ShouldBeTrue(name);
+            earlier.allclose(whole.narrow(0, 3, 2), rtol: 0, atol: 0).ShouldBeTrue(name);
+            using var labels = file.ReadAll(file.Require(TensorFileSource.LabelsName));
+            labels.shape.ShouldBe([name == "train.npz" ? Train : Test]);
+        }
+    }
+
+    [Fact]
     public void Channels_last_images_are_read_as_channels_first()
     {
         string folder = PythonWritten();

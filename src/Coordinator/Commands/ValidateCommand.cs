@@ -62,7 +62,9 @@ public static class ValidateCommand
     /// <summary>Each model the plan trains with its parameter count, per dataset shape: what a student costs before it runs.</summary>
     static IEnumerable<string> ModelSizes(SweepPlan plan) =>
         plan.Jobs.Where(j => j.Config is not null)
-            .Select(j => (j.Config!.Model, Data: DatasetRegistry.Get(j.Config.Data).Info))
+            .Select(j => (j.Config!.Model, j.Config.Data))
+            .Distinct()
+            .Select(m => (m.Model, Data: DatasetRegistry.Get(m.Data).Info)) // a dataset's shape read once per distinct model, not per job
             .Distinct()
             .GroupBy(m => m.Data)
             .Select(g => $"  models on {g.Key.Name} ({g.Key.Channels}x{g.Key.Height}x{g.Key.Width}, {g.Key.Classes} classes): " +

@@ -100,6 +100,12 @@ public sealed class ConfigMap
 
     public string FilePath => file;
 
+    /// <summary>A path written in the file as a full path: relative paths are relative to the file's folder.</summary>
+    public string FullPath(string path) => Path.GetFullPath(path, Path.GetDirectoryName(Path.GetFullPath(file))!);
+
+    /// <summary>The text at <paramref name="key"/> as a path (<see cref="FullPath"/>); null when the key is absent.</summary>
+    public string? PathAt(string key) => String(key) is { } value ? FullPath(value) : null;
+
     public string Where(YamlNode at)
     {
         var mark = origins.TryGetValue(at, out var origin) ? origin.Start : at.Start;

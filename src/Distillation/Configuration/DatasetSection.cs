@@ -46,14 +46,14 @@ public static class DatasetSection
         if (label is not null && name != "cifar100") throw dataset.Error("label", $"only cifar100 has a choice of labels (fine or coarse); {name} has one.");
         if (label is not null && !Cifar100Source.Labels.Contains(label))
             throw dataset.Error("label", $"'{label}' is not a CIFAR-100 label; write fine (100 classes) or coarse (20 superclasses).");
-        var options = new DataOptions(name, Resolve(dataset, dataset.String("data_dir")), Label: label == "fine" ? null : label);
+        var options = new DataOptions(name, dataset.PathAt("data_dir"), Label: label == "fine" ? null : label);
         return (options, DatasetRegistry.Get(options));
     }
 
     static (DataOptions, DatasetSource) TensorFiles(ConfigMap dataset)
     {
-        string train = Resolve(dataset, dataset.String("train")) ?? throw dataset.Error("train", "missing: a dataset of tensor files names both, e.g. { train: data/train.npz, test: data/test.npz }.");
-        string test = Resolve(dataset, dataset.String("test")) ?? throw dataset.Error("test", "missing: a dataset of tensor files names both, e.g. { train: data/train.npz, test: data/test.npz }.");
+        string train = dataset.PathAt("train") ?? throw dataset.Error("train", "missing: a dataset of tensor files names both, e.g. { train: data/train.npz, test: data/test.npz }.");
+        string test = dataset.PathAt("test") ?? throw dataset.Error("test", "missing: a dataset of tensor files names both, e.g. { train: data/train.npz, test: data/test.npz }.");
         if (dataset.Node("data_dir") is not null) throw dataset.Error("data_dir", "is for named datasets; tensor files are named by their own paths.");
         string? layout = dataset.String("layout");
         if (layout is not (null or "NCHW" or "NHWC")) throw dataset.Error("layout", $"'{layout}' is not a layout; write NCHW or NHWC.");
@@ -65,7 +65,7 @@ public static class DatasetSection
 
     static (DataOptions, DatasetSource) ImageFolder(ConfigMap dataset)
     {
-        string folder = Resolve(dataset, dataset.String("images"))!;
+        string folder = dataset.PathAt("images")!;
         int size = dataset.Int("size") ?? throw dataset.Error("size", "missing: the side images are resized to, e.g. size: 32 (CIFAR's) or 64.");
         if (size is < 4 or > ImageFolderSource.MaxSize) throw dataset.Error("size", $"{size} pixels: give between 4 and {ImageFolderSource.MaxSize}.");
         foreach (string key in new[] { "train", "test", "data_dir", "layout" })
@@ -82,8 +82,4 @@ public static class DatasetSection
         if (budget is { } b) dataset.Check("labels", () => LabelBudget.Check(b));
         return budget == 1 ? null : budget;
     }
-
-    /// <summary>Paths in a dataset section are relative to the file's folder.</summary>
-    static string? Resolve(ConfigMap section, string? value) =>
-        value is null ? null : Path.GetFullPath(value, Path.GetDirectoryName(Path.GetFullPath(section.FilePath))!);
 }

@@ -29,7 +29,7 @@ public static partial class TeacherFiles
             if (entry.Node("checkpoint") is not null || entry.Node("checkpoints") is not null)
                 throw entry.Error("torchscript", "give a torchscript file or checkpoint(s), not both.");
             Pins(entry, 1);
-            return [TorchScriptTeacher.Read(entry, Resolve(entry, script), dataset, hashOf ?? TeacherSource.FileSha256)];
+            return [TorchScriptTeacher.Read(entry, entry.FullPath(script), dataset, hashOf ?? TeacherSource.FileSha256)];
         }
         string? single = entry.String("checkpoint");
         var list = entry.StringList("checkpoints");
@@ -39,7 +39,7 @@ public static partial class TeacherFiles
         var pins = Pins(entry, paths.Count);
         return paths.Select((p, i) =>
         {
-            string path = Resolve(entry, p);
+            string path = entry.FullPath(p);
             string? pin = pins?[i].ToLowerInvariant();
             if (hashOf is null) return new TeacherSource(path, pin);
             string key = single is not null ? "checkpoint" : "checkpoints";
@@ -66,8 +66,6 @@ public static partial class TeacherFiles
             throw entry.Error("sha256", $"'{bad}' is not a SHA-256 (64 hex digits; sha256sum <file> prints it).");
         return pins;
     }
-
-    static string Resolve(ConfigMap entry, string path) => Path.GetFullPath(path, Path.GetDirectoryName(Path.GetFullPath(entry.FilePath))!);
 
     [GeneratedRegex("^[0-9a-fA-F]{64}$")]
     private static partial Regex Sha256Pattern();

@@ -56,6 +56,15 @@ public abstract class DatasetSource
     internal static string? Find(string directory, string fileName) =>
         new[] { fileName.EndsWith(".gz") ? fileName[..^3] : fileName, fileName }.Select(n => Path.Combine(directory, n)).FirstOrDefault(File.Exists);
 
+    /// <summary>
+    /// The hash of the user's files as they are now (<paramref name="now"/>), refused when it is not the one the trial
+    /// was read with (<paramref name="planned"/>): the trial's identity names those contents, not whatever is there now.
+    /// </summary>
+    protected static string Unchanged(string what, string? planned, string now) =>
+        planned is null || planned == now ? now
+        : throw new UserInputException($"{what} changed since this trial was read (its contents no longer hash to {planned}); " +
+                                       "read the trial or submit the sweep again, so its identity names the data as it is now.");
+
     /// <summary>A file of the dataset in its folder (as <see cref="Locate"/> found it).</summary>
     protected string RequireFile(string directory, string fileName) => Find(directory, fileName)
         ?? throw new MissingDatasetException($"dataset '{Name}': missing file {Path.Combine(directory, fileName)}. {InstallHint}");

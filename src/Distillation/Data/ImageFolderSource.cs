@@ -62,13 +62,10 @@ public sealed class ImageFolderSource : DatasetSource
         : Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "orchestrator");
 
-    /// <summary>The split's cached tensor file, decoded and written first when it is not there (or the folder changed since the trial was read).</summary>
+    /// <summary>The split's cached tensor file, decoded and written first when it is not there.</summary>
     string Cached(string split)
     {
-        string sha = ContentSha256();
-        if (options.Sha256 is { } planned && sha != planned)
-            throw new UserInputException($"{options.Images} changed since this trial was read (its images no longer hash to {planned}); " +
-                                         "read the trial or submit the sweep again, so its identity names the folder as it is now.");
+        string sha = Unchanged(options.Images!, options.Sha256, ContentSha256());
         string path = Path.Combine(CacheRoot(), "images", $"{sha}-{Size}", split + ".safetensors");
         if (!File.Exists(path)) Decode(split == "train" ? layout.Value.Train : layout.Value.Test, path);
         return path;

@@ -66,38 +66,41 @@ public sealed partial class TensorFile
     {
         readonly long rowBytes = entry.Shape.Skip(1).Aggregate(1L, (a, b) => a * b) * ElementSize(entry.Type);
         Stream? stream;
+        ZipArchive? archive; // an .npz entry's stream reads from its archive
         long next;
 
         /// <summary>Rows <paramref name="first"/>..<paramref name="first"/> + <paramref name="count"/> - 1 (under 2 GB: a chunk) as a tensor of the entry's type.</summary>
         public Tensor Read(long first, long count)
         {
-            if (stream is null || first != next)
-            {
-                stream?.Dispose();
-                stream = file.OpenData(entry);
-                Skip(stream, first * rowBytes);
-            }
+            if (stream is null || first != next) Open(first);
             var result = empty([count, .. entry.Shape.Skip(1)], entry.Type);
-            stream.ReadExactly(result.bytes); // the byte range was checked against the file's length when it was opened
+            stream!.ReadExactly(result.bytes); // the byte range was checked against the file's length when it was opened
             next = first + count;
             return result;
         }
 
-        public void Dispose() => stream?.Dispose();
-    }
-
-    Stream OpenData(Entry entry)
-    {
-        if (entry.ZipEntry is null)
+        void Open(long first)
         {
-            var file = File.OpenRead(Path);
-            file.Seek(entry.Offset, SeekOrigin.Begin);
-            return file;
+            Dispose();
+            if (entry.ZipEntry is null)
+            {
+                stream = File.OpenRead(file.Path);
+                stream.Seek(entry.Offset, SeekOrigin.Begin);
+            }
+            else
+            {
+                archive = ZipFile.OpenRead(file.Path);
+                stream = archive.GetEntry(entry.ZipEntry)!.Open();
+                Skip(stream, entry.Offset);
+            }
+            Skip(stream, first * rowBytes);
         }
-        var zip = ZipFile.OpenRead(Path);
-        var stream = zip.GetEntry(entry.ZipEntry)!.Open();
-        Skip(stream, entry.Offset);
-        return new OwningStream(stream, zip);
+
+        public void Dispose()
+        {
+            stream?.Dispose();
+            archive?.Dispose();
+        }
     }
 
     static void Skip(Stream stream, long bytes)
@@ -290,25 +293,4 @@ public sealed partial class TensorFile
     };
 
     static UserInputException Corrupt(string path, string what) => new($"{path} is not a readable tensor file: {what}.");
-
-    /// <summary>A zip entry's stream that closes its archive with it.</summary>
-    sealed class OwningStream(Stream inner, IDisposable owner) : Stream
-    {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) { inner.Dispose(); owner.Dispose(); }
-            base.Dispose(disposing);
-        }
-    }
 }
