@@ -1,5 +1,6 @@
 """Rebuilds a student exported by `orchestrator export <trial folder> --format safetensors --out DIR` as a torch.nn
 module: DIR/model.json lists its layers in the order they run (nested as the model nests them), DIR/model.safetensors holds their state dict.
+A student that was a TorchScript file comes back as TorchScript, DIR/model.pt, with its trained weights.
 Needs only PyTorch (no safetensors package). See docs/export.md.
 
     import orchestrator_model
@@ -74,8 +75,11 @@ def load(directory):
         spec = json.load(f)
     if spec["format"] != 2:
         raise ValueError(f"{directory}/model.json is format {spec['format']}; export it again with this version of orchestrator")
-    model = build({"type": "Sequential", "layers": spec["layers"]})
-    model.load_state_dict(read_safetensors(os.path.join(directory, "model.safetensors")))
+    if "torchscript" in spec:  # a TorchScript student, saved with its trained weights
+        model = torch.jit.load(os.path.join(directory, spec["torchscript"]))
+    else:
+        model = build({"type": "Sequential", "layers": spec["layers"]})
+        model.load_state_dict(read_safetensors(os.path.join(directory, "model.safetensors")))
     mean = torch.tensor(spec["normalize"]["mean"]).view(1, -1, 1, 1)
     std = torch.tensor(spec["normalize"]["std"]).view(1, -1, 1, 1)
     return model.eval(), lambda images: (images - mean) / std

@@ -6,13 +6,23 @@ using Shouldly;
 
 namespace Orchestrator.Coordinator.Tests;
 
-/// <summary>A sweep that distils a PyTorch teacher (TorchScript, made by tests/Distillation.Tests/python/torchscript_teacher.py) into mlp-400.</summary>
+/// <summary>
+/// Sweeps with PyTorch models: a TorchScript teacher (made by tests/Distillation.Tests/python/torchscript_teacher.py)
+/// distilled into mlp-400, and into a TorchScript student (python/torchscript_student.py).
+/// </summary>
 public sealed class TorchScriptSweepTests
 {
     static readonly Lazy<string> Scripts = new(() =>
     {
         string directory = TestData.TemporaryDirectory();
         PyTorch.Run("tests/Distillation.Tests/python/torchscript_teacher.py", Path.GetDirectoryName(TestData.FashionMnistDirectory)!, directory);
+        return directory;
+    });
+
+    static readonly Lazy<string> Students = new(() =>
+    {
+        string directory = TestData.TemporaryDirectory();
+        PyTorch.Run("tests/Distillation.Tests/python/torchscript_student.py", directory);
         return directory;
     });
 
@@ -76,5 +86,27 @@ public sealed class TorchScriptSweepTests
         string five = Path.Combine(Scripts.Value, "five-classes.pt");
         Should.Throw<UserInputException>(() => Plan(Sweep($"{{ torchscript: {five}, normalize: {{ mean: [0.5], std: [0.5] }} }}")))
             .Message.ShouldContain($"sweep.yaml:3:25: teacher.torchscript: {five} returns 5 logits per image; fashion-mnist has 10 classes.");
+    }
+
+    [Fact]
+    public async Task A_local_sweep_trains_torchscript_students_each_alone_whatever_the_pack_with_the_same_ids_when_planned_again()
+    {
+        string directory = TestData.TemporaryDirectory(), teacher = Path.Combine(Scripts.Value, "teacher.pt"), student = Path.Combine(Students.Value, "student.pt");
+        string yaml = Sweep($"{{ torchscript: {teacher}, normalize: {{ mean: [0.5], std: [0.5] }} }}")
+            .Replace("validation: 5000", $"validation: 400, data_dir: {TestData.FashionMnistSubset(train: 2000, test: 500)}")
+            .Replace("model: mlp-400, epochs: 5", $"model: {{ torchscript: {student} }}, epochs: 1, optimizer: {{ name: sgd, lr: 0.05 }}")
+            + "\nexecution: { pack: 4 }";
+        var plan = Plan(yaml);
+        plan.Students.Count.ShouldBe(2);
+        Plan(yaml).Jobs.Select(j => j.Id).ShouldBe(plan.Jobs.Select(j => j.Id)); // the same sweep, the same trials
+        var (code, output, error) = await OrchestratorProcess.RunAsync("local", TestData.WriteFile("sweep.yaml", yaml), "--out", directory, "--soft-targets", Path.Combine(directory, "store"));
+        code.ShouldBe(0, output + error);
+        var lines = File.ReadAllLines(Path.Combine(directory, "results.csv"));
+        int pack = lines[0].Split(',').ToList().IndexOf("pack");
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        rows.ShouldAllBe(r => r[2] == "done");
+        rows.Count(r => r[1] == "student").ShouldBe(2);
+        rows.Count(r => r[1] == "baseline").ShouldBe(1);
+        rows.ShouldAllBe(r => r[pack] == ""); // three trials of one pack key, each trained alone
     }
 }

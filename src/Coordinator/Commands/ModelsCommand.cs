@@ -26,7 +26,8 @@ public static class ModelsCommand
         foreach (var family in ModelRegistry.All)
         {
             text.AppendLine($"  {string.Join(", ", family.Patterns)}: {family.Summary}");
-            text.AppendLine("      " + string.Join(", ", family.Examples.Select(name => $"{name} {Millions(ModelRegistry.Parameters(new ModelSpec(name), data))}")));
+            if (family.Examples.Any())
+                text.AppendLine("      " + string.Join(", ", family.Examples.Select(name => $"{name} {Millions(ModelRegistry.Parameters(new ModelSpec(name), data))}")));
         }
         return text.ToString();
     }

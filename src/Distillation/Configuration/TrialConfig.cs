@@ -60,12 +60,17 @@ public sealed record TrialConfig(
 
         var (data, source) = DatasetSection.Of(root);
 
-        var model = root.Section("model", shorthandKey: "name") ?? throw root.Error("model", "missing; e.g. model: mlp-400");
-        var modelSpec = new ModelSpec(model.String("name") ?? throw model.Error("name", "missing"), model.Double("dropout"));
-        model.Check("name", () => ModelRegistry.Validate(modelSpec));
+        var model = root.Section("model", shorthandKey: "name") ?? throw root.Error("model", "missing; e.g. model: mlp-400, or model: { torchscript: student.pt }");
+        var (modelSpec, givesEmbedding) = model.Node("torchscript") is not null
+            ? TorchScriptFamily.Read(model, source)
+            : (new ModelSpec(model.String("name") ?? throw model.Error("name", "missing; e.g. name: resnet8, or torchscript: student.pt"), model.Double("dropout")), true);
+        model.Check(modelSpec.TorchScript is null ? "name" : "dropout", () => ModelRegistry.Validate(modelSpec));
         model.RejectUnknownKeys();
 
         var loss = ReadLoss(root);
+        if (loss.NeedsTeacherEmbedding && !givesEmbedding)
+            throw root.Section("loss")!.Error("features", $"embedding: the student {modelSpec.TorchScript} returns its logits only; " +
+                                                          "return (logits, embedding) from its forward, or use features: logits.");
         var augment = ReadAugment(root, source);
         var teacher = ReadTeacher(root, loss, augment, source);
         var optimizer = ReadOptimizer(root);

@@ -22,5 +22,8 @@ public abstract class Classifier(string name) : nn.Module<Tensor, Tensor>(name)
     /// </summary>
     public abstract IEnumerable<(string Key, nn.Module Layer)> Layers();
 
+    /// <summary>Whether <see cref="PackedClassifier"/> can fuse it with others of its architecture (its <see cref="Layers"/> are known).</summary>
+    public virtual bool Fusable => true;
+
     public virtual long ParameterCount => parameters().Sum(p => p.numel());
 }

@@ -23,6 +23,7 @@ public sealed record ExportedLayer(
 /// model.json beside model.safetensors: what the weights are (the architecture as a list of torch.nn layers, run in
 /// order), what input they expect (size and normalisation) and where they came from.
 /// </summary>
+/// <param name="TorchScript">For a TorchScript student: its file in the export (model.pt, with the trained weights); its layers are then not listed.</param>
 public sealed record ExportedModel(
     int Format,
     string Architecture,
@@ -32,7 +33,8 @@ public sealed record ExportedModel(
     string Checkpoint,
     string CheckpointSha256,
     int BestEpoch,
-    double BestValidationAccuracy);
+    double BestValidationAccuracy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), JsonPropertyName("torchscript")] string? TorchScript = null);
 
 /// <summary>
 /// Exports a checkpoint's weights as safetensors (https://github.com/huggingface/safetensors: an 8-byte little-endian
@@ -42,12 +44,15 @@ public sealed record ExportedModel(
 /// </summary>
 public static class ModelExport
 {
-    public const string WeightsFile = "model.safetensors", ModelFile = "model.json";
+    public const string WeightsFile = "model.safetensors", ModelFile = "model.json", TorchScriptFile = "model.pt";
     /// <summary>2: layers nest (Sequential, Branches); 1 listed them flat by dotted name.</summary>
     const int Format = 2;
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>Writes model.safetensors and model.json for <paramref name="checkpoint"/> into <paramref name="directory"/> (each written whole, then renamed).</summary>
+    /// <summary>
+    /// Writes model.safetensors and model.json for <paramref name="checkpoint"/> into <paramref name="directory"/>, and
+    /// for a TorchScript student model.pt, the module with the trained weights (each written whole, then renamed).
+    /// </summary>
     public static ExportedModel Export(string checkpoint, string directory)
     {
         var state = Checkpoint.ReadState(checkpoint);
@@ -57,8 +62,10 @@ public static class ModelExport
         Checkpoint.Load(checkpoint, model);
         Directory.CreateDirectory(directory);
         WriteSafetensors(Path.Combine(directory, WeightsFile), model.state_dict().Select(p => (p.Key, p.Value)).ToList());
-        var exported = new ExportedModel(Format, state.Model.Name, state.Dataset, normalisation, Describe(model), Path.GetFullPath(checkpoint),
-            TeacherSource.FileSha256(checkpoint), state.BestEpoch, state.BestValidationAccuracy);
+        var script = model as TorchScriptStudent;
+        script?.Save(Path.Combine(directory, TorchScriptFile));
+        var exported = new ExportedModel(Format, state.Model.Name, state.Dataset, normalisation, script is null ? Describe(model) : [], Path.GetFullPath(checkpoint),
+            TeacherSource.FileSha256(checkpoint), state.BestEpoch, state.BestValidationAccuracy, script is null ? null : TorchScriptFile);
         AtomicFile.WriteText(Path.Combine(directory, ModelFile), JsonSerializer.Serialize(exported, JsonOptions) + "\n");
         return exported;
     }

@@ -24,6 +24,9 @@ public abstract class ModelFamily
     /// <summary>Whether the name is one of this family's (its options are checked by <see cref="Validate"/>).</summary>
     public abstract bool Matches(string name);
 
+    /// <summary>Whether the spec is one of this family's: by its name, unless it names a file.</summary>
+    public virtual bool Matches(ModelSpec spec) => spec.TorchScript is null && Matches(spec.Name);
+
     /// <summary>Checks the name's parameters without building anything, so a bad file fails before data is loaded.</summary>
     public virtual void Validate(ModelSpec spec) { }
 
@@ -34,6 +37,9 @@ public abstract class ModelFamily
     /// (docs/benchmarks.md, packs): MLPs gain up to 8; a convolutional model already fills the cores (1).
     /// </summary>
     public virtual int AutoPackOnCpu => 1;
+
+    /// <summary>Whether its students may share a pack at all (a sweep's <c>pack: N</c> included).</summary>
+    public virtual bool Packs => true;
 
     /// <summary>Its parameters for this dataset (built once on the CPU and counted).</summary>
     public long Parameters(ModelSpec spec, DatasetInfo data)

@@ -23,7 +23,7 @@ public static class ModelRegistry
     {
         if (spec.Dropout is < 0 or >= 1)
             throw new UserInputException($"model '{spec.Name}': dropout {spec.Dropout} must be in [0, 1).");
-        var family = Families.FirstOrDefault(f => f.Matches(spec.Name))
+        var family = Families.FirstOrDefault(f => f.Matches(spec))
             ?? throw new UserInputException($"unknown model '{spec.Name}'{Suggest.Nearest(spec.Name, Families.SelectMany(f => f.Examples))}; " +
                                             $"known models: {string.Join(", ", Names)}.");
         family.Validate(spec);

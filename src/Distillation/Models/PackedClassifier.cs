@@ -14,7 +14,7 @@ namespace Orchestrator.Distillation.Models;
 /// Keys are the single model's state-dict keys, so trial k's weights move to and from an ordinary <see cref="Classifier"/>
 /// (checkpoints, teachers, evaluation) with <see cref="CopyTo"/> and <see cref="CopyFrom"/>.
 /// </summary>
-public sealed class PackedClassifier : IDisposable
+public sealed class PackedClassifier : IStudentPack
 {
     /// <summary>
     /// Where a trial's activations are: the same for every trial ([B, ...], before the first weighted layer), trial k's
@@ -57,6 +57,8 @@ public sealed class PackedClassifier : IDisposable
 
     /// <summary>How many trials the pack holds.</summary>
     public int Count { get; private set; }
+
+    public bool Stacked => true;
 
     /// <summary>The stacked weights that train, [K, ...] each, by the single model's key.</summary>
     public IEnumerable<(string Key, Tensor Weight)> Parameters() => stacked.Where(p => parameterKeys.Contains(p.Key)).Select(p => (p.Key, p.Value));

@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.SoftTargets;
@@ -22,7 +20,7 @@ public sealed class TorchScriptTeacher : Classifier
     /// <param name="expects">How the teacher was trained to see them (the trial file's <c>normalize:</c>).</param>
     public TorchScriptTeacher(string path, InputNormalisation ours, InputNormalisation expects, Device device) : base("torchscript")
     {
-        script = Load(path, device);
+        script = TorchScriptFiles.Load(File.ReadAllBytes(path), path, device);
         script.eval(); // not a registered submodule: TorchSharp's Module.Dispose cannot walk a disposed script's children
         ourMean = PerChannel(ours.Mean, device).to_type(ScalarType.Float64);
         ourStd = PerChannel(ours.Std, device).to_type(ScalarType.Float64);
@@ -41,17 +39,6 @@ public sealed class TorchScriptTeacher : Classifier
         using var pixels = (images.to_type(ScalarType.Float64) * ourStd + ourMean).to_type(ScalarType.Float32);
         return (pixels - mean) / std;
     }
-
-    static jit.ScriptModule Load(string path, Device device)
-    {
-        try { return jit.load(path, device.type, device.index); }
-        catch (Exception e) when (e is ExternalException or ArgumentException or IOException)
-        {
-            throw new UserInputException($"{path} is not a TorchScript module ({FirstLine(e.Message)}); save the teacher with torch.jit.script(model).save(path) or torch.jit.trace(model, example).save(path).");
-        }
-    }
-
-    static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     /// <summary>
     /// A <c>torchscript:</c> teacher entry (its path resolved already): the file's hash, checked against a
@@ -95,35 +82,17 @@ public sealed class TorchScriptTeacher : Classifier
     {
         var identity = new InputNormalisation([0f], [1f]);
         using var teacher = new TorchScriptTeacher(path, identity, identity, CPU);
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var (logits, _) = teacher.Features(zeros(2, dataset.Channels, dataset.ImageSide, dataset.ImageSide));
-        if (logits.dim() != 2 || logits.shape[0] != 2)
-            throw new UserInputException($"{path}: on a batch of 2 {dataset.Name} images [2, {dataset.Channels}, {dataset.ImageSide}, {dataset.ImageSide}] its forward returned " +
-                                         $"[{string.Join(", ", logits.shape)}]; it must return logits [batch, classes].");
-        if (logits.shape[1] != dataset.Classes)
-            throw new UserInputException($"{path} returns {logits.shape[1]} logits per image; {dataset.Name} has {dataset.Classes} classes.");
+        TorchScriptFiles.CheckOutput(teacher, path, dataset.Info);
     }
 
     public override (Tensor Logits, Tensor Embedding) Features(Tensor images)
     {
         using var input = Renormalise(images);
-        var output = script.call(input);
-        return output switch
-        {
-            Tensor logits => (logits, null!),
-            ITuple { Length: 2 } pair when pair[0] is Tensor logits && pair[1] is Tensor embedding => (logits, embedding),
-            _ => throw new UserInputException($"the TorchScript teacher's forward returned {Describe(output)}; it must return the logits, or a (logits, embedding) tuple."),
-        };
+        var (logits, embedding) = TorchScriptFiles.Outputs(script.call(input), "teacher");
+        return (logits, embedding!);
     }
 
-    static string Describe(object? output) => output switch
-    {
-        null => "nothing",
-        ITuple items => $"a tuple of {items.Length}: ({string.Join(", ", Enumerable.Range(0, items.Length).Select(i => Describe(items[i])))})",
-        Tensor t => $"a tensor [{string.Join(", ", t.shape)}]",
-        var other => other.GetType().Name,
-    };
+    public override bool Fusable => false;
 
     public override long ParameterCount => script.parameters().Sum(p => p.numel());
 

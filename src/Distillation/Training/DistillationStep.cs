@@ -11,7 +11,7 @@ namespace Orchestrator.Distillation.Training;
 /// their own trial's gradient) and the optimizer step. Call it inside a dispose scope; the returned tensors belong to that scope.
 /// </summary>
 /// <param name="epoch">The epoch (0-based) the step trains in: which stored view's teacher outputs, when there are views.</param>
-public sealed class DistillationStep(PackedClassifier students, ITeacherOutputs? teacher, PackedLoss loss, PackedOptimizer optimizer, int epoch)
+public sealed class DistillationStep(IStudentPack students, ITeacherOutputs? teacher, PackedLoss loss, PackedOptimizer optimizer, int epoch)
 {
     /// <param name="indices">The batch's positions in the training split, which address cached teacher outputs.</param>
     /// <returns>Each trial's total [K] and terms [K], and the logits [K, B, classes].</returns>

@@ -8,14 +8,14 @@ namespace Orchestrator.Distillation.Training;
 /// The trials still training in a pack, in pack order, with the pack's model, optimizer and loss and the epoch's running
 /// sums ([K] each); <see cref="Keep"/> drops the trials that ended from all of them at once.
 /// </summary>
-sealed class PackMembers(List<TrialRun> runs, PackedClassifier pack, PackedOptimizer optimizer, PackedLoss loss)
+sealed class PackMembers(List<TrialRun> runs, IStudentPack pack, PackedOptimizer optimizer, PackedLoss loss)
 {
     Tensor? lossSum, correct;
     Dictionary<string, Tensor> termSums = [];
 
     public IReadOnlyList<TrialRun> Runs => runs;
     public int Count => runs.Count;
-    public PackedClassifier Pack => pack;
+    public IStudentPack Pack => pack;
     public PackedOptimizer Optimizer => optimizer;
     public PackedLoss Loss => loss;
 

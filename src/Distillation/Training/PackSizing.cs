@@ -42,10 +42,13 @@ public static class PackSizing
     /// on a CPU is the model family's (<see cref="ModelFamily.AutoPackOnCpu"/>): measured on 2 cores (docs/benchmarks.md,
     /// packs), mlp-400 gains 1.3x at K = 8 from cached soft targets and 5.1x with three online teachers (their forward is
     /// shared), and little beyond 8; bncnn-student loses (0.58x at K = 8), its convolutions already fill the cores.
+    /// A family whose students cannot share a pack (a TorchScript student) trains each alone, whatever the sweep asks.
     /// </summary>
-    public static (int Cpu, int Gpu) Limits(int pack, TrialConfig trial) => pack > 0
-        ? (pack, pack)
-        : (ModelRegistry.Validate(trial.Model).AutoPackOnCpu, AutoGpu);
+    public static (int Cpu, int Gpu) Limits(int pack, TrialConfig trial)
+    {
+        var family = ModelRegistry.Validate(trial.Model);
+        return !family.Packs ? (1, 1) : pack > 0 ? (pack, pack) : (family.AutoPackOnCpu, AutoGpu);
+    }
 
     /// <summary>
     /// Trains <paramref name="trials"/> with <paramref name="train"/>; when the device runs out of memory, trains each half

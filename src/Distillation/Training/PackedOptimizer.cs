@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace Orchestrator.Distillation.Training;
 
 /// <summary>
-/// SGD (momentum, Nesterov), Adam or AdamW over the stacked weights of a <see cref="PackedClassifier"/>, each trial with
+/// SGD (momentum, Nesterov), Adam or AdamW over the stacked weights of a <see cref="PackedClassifier"/> (or the one
+/// model of an <see cref="UnfusedStudent"/>, a trial axis of 1 that the settings broadcast over), each trial with
 /// its own learning rate, weight decay and momentum (broadcast [K, 1, ...] tensors) and its own step count: trial k's
 /// slice moves exactly as TorchSharp's optimizer would move that model alone. Its state goes to and from an ordinary
 /// TorchSharp optimizer (<see cref="CopyTo"/>, <see cref="CopyFrom"/>), so checkpoints keep the single-model format.
@@ -16,6 +17,8 @@ public sealed class PackedOptimizer : IDisposable
 
     readonly string kind;
     readonly bool nesterov;
+    /// <summary>Whether each weight and state has a leading trial axis (<see cref="IStudentPack.Stacked"/>).</summary>
+    readonly bool stacked;
     readonly Device device;
     List<OptimizerOptions> options;
     double[] rates;
@@ -25,7 +28,7 @@ public sealed class PackedOptimizer : IDisposable
     Dictionary<string, Tensor> first = [], second = [];
 
     /// <param name="trials">Each trial's optimizer settings, one kind (and for SGD one Nesterov setting) for all.</param>
-    public PackedOptimizer(PackedClassifier pack, IReadOnlyList<OptimizerOptions> trials)
+    public PackedOptimizer(IStudentPack pack, IReadOnlyList<OptimizerOptions> trials)
     {
         if (trials.Count != pack.Count) throw new ArgumentException($"{trials.Count} optimizer settings for a pack of {pack.Count}", nameof(trials));
         kind = trials[0].Name;
@@ -36,6 +39,7 @@ public sealed class PackedOptimizer : IDisposable
         options = trials.ToList();
         rates = trials.Select(t => t.LearningRate).ToArray();
         steps = new long[trials.Count];
+        stacked = pack.Stacked;
         device = pack.Parameters().First().Weight.device;
         Track(pack);
     }
@@ -63,9 +67,10 @@ public sealed class PackedOptimizer : IDisposable
         {
             var gradient = weight.grad;
             if (gradient is null) continue;
-            // [K] settings viewed as [K, 1, ...] to broadcast over this weight's trial slices.
+            // [K] settings viewed as [K, 1, ...] to broadcast over this weight's trial slices; an unstacked weight is one
+            // trial's, whose [1] settings view as [1, 1, ...] (or as a scalar, for a scalar weight).
             var shape = Enumerable.Repeat(1L, (int)weight.dim()).ToArray();
-            shape[0] = steps.Length;
+            if (stacked) shape[0] = steps.Length;
             if (kind == "sgd") Sgd(key, weight, gradient, perTrial, shape);
             else Adam(key, weight, gradient, perTrial, shape);
         }
@@ -129,20 +134,20 @@ public sealed class PackedOptimizer : IDisposable
             {
                 case TorchSharp.Modules.Adam.State adam: CopyFrom(trial, key, adam.step, adam.exp_avg, adam.exp_avg_sq); break;
                 case AdamW.State adamW: CopyFrom(trial, key, adamW.step, adamW.exp_avg, adamW.exp_avg_sq); break;
-                case SGD.State { momentum_buffer: { } buffer }: first[key][trial].copy_(buffer); break;
-                case SGD.State: first[key][trial].zero_(); break;
+                case SGD.State { momentum_buffer: { } buffer }: Slice(first[key], trial).copy_(buffer); break;
+                case SGD.State: Slice(first[key], trial).zero_(); break;
             }
     }
 
     void CopyFrom(int trial, string key, long step, Tensor mean, Tensor variance)
     {
         steps[trial] = step;
-        first[key][trial].copy_(mean);
-        second[key][trial].copy_(variance);
+        Slice(first[key], trial).copy_(mean);
+        Slice(second[key], trial).copy_(variance);
     }
 
     /// <summary>Keeps only these trials, in this order, after <see cref="PackedClassifier.Keep"/> gave the pack new weight tensors.</summary>
-    public void Keep(PackedClassifier pack, IReadOnlyList<int> trials)
+    public void Keep(IStudentPack pack, IReadOnlyList<int> trials)
     {
         using var index = tensor(trials.Select(t => (long)t).ToArray(), device: device);
         var keptFirst = first.ToDictionary(p => p.Key, p => p.Value.index_select(0, index));
@@ -160,7 +165,7 @@ public sealed class PackedOptimizer : IDisposable
         foreach (var state in first.Values.Concat(second.Values)) state.Dispose();
     }
 
-    void Track(PackedClassifier pack)
+    void Track(IStudentPack pack)
     {
         parameters = pack.Parameters().ToList();
         foreach (var (key, weight) in parameters)
@@ -172,12 +177,15 @@ public sealed class PackedOptimizer : IDisposable
 
     Tensor PerTrial(IEnumerable<double> values) => tensor(values.Select(v => (float)v).ToArray(), device: device);
 
-    /// <summary>A copy of the trial's slice of a stacked state that replaces an optimizer's state tensor (TorchSharp holds it until it disposes itself).</summary>
-    static Tensor Replace(Tensor? old, Tensor stacked, int trial)
+    /// <summary>Trial <paramref name="trial"/>'s part of a state: its slice of a stacked one, or the whole of an unstacked one.</summary>
+    Tensor Slice(Tensor state, int trial) => stacked ? state[trial] : state;
+
+    /// <summary>A copy of the trial's part of a state that replaces an optimizer's state tensor (TorchSharp holds it until it disposes itself).</summary>
+    Tensor Replace(Tensor? old, Tensor state, int trial)
     {
         old?.Dispose();
         using var scope = NewDisposeScope(); // the slice and its detached view are freed here; only the copy is kept
-        return stacked[trial].detach().clone().MoveToOuterDisposeScope();
+        return Slice(state, trial).detach().clone().MoveToOuterDisposeScope();
     }
 
     static IEnumerable<(string Key, OptimizerState State)> StatesOf(Classifier model, OptimizerHelper optimizer) =>

@@ -34,7 +34,7 @@ public sealed record TrainerTrial(Classifier Model, LossRecipe Loss, TrainingOpt
 
 /// <summary>
 /// Trains a pack of trials of one architecture, data order and schedule together (<see cref="PackedClassifier"/>; a
-/// single trial is a pack of one), optionally against teacher outputs (cached soft targets or frozen teachers) computed
+/// single trial is a pack of one, and a model that cannot be fused trains alone, <see cref="UnfusedStudent"/>), optionally against teacher outputs (cached soft targets or frozen teachers) computed
 /// once per batch for all. Each trial keeps the weights of its epoch with the best validation accuracy; its test set is
 /// evaluated once, on those weights. Each trial ends on its own (patience, a non-finite loss, its stop or cancellation,
 /// a later attempt): it leaves the pack and the others go on.
@@ -87,7 +87,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
     void TrainPack(List<TrialRun> active, int epochsDone)
     {
         var options = active[0].Trial.Options;
-        using var pack = new PackedClassifier(active.Select(r => r.Trial.Model).ToList());
+        using var pack = Pack(active.Select(r => r.Trial.Model).ToList());
         using var optimizer = new PackedOptimizer(pack, active.Select(r => r.Trial.Options.Optimizer).ToList());
         for (int k = 0; k < active.Count; k++) optimizer.CopyFrom(k, active[k].Trial.Model, active[k].Optimizer);
         using var loss = new PackedLoss(active.Select(r => r.Trial.Loss).ToList(), device, partialLabels: data.Labelled is not null);
@@ -110,12 +110,20 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         }
     }
 
+    /// <summary>The models fused into one, or one model that cannot be fused (a TorchScript student) run as it is.</summary>
+    static IStudentPack Pack(IReadOnlyList<Classifier> models) => models switch
+    {
+        [var alone] when !alone.Fusable => new UnfusedStudent(alone),
+        _ when models.Any(m => !m.Fusable) => throw new ArgumentException($"a {models[0].GetType().Name} cannot share a pack; it trains alone", nameof(models)),
+        _ => new PackedClassifier(models),
+    };
+
     /// <summary>The trial's learning rate in a 0-based epoch: a pure function of the epoch (its schedule), so a resumed run needs no scheduler state.</summary>
     static double RateOf(TrialRun run, int epoch) =>
         run.Trial.Options.Schedule.LearningRate(run.Trial.Options.Optimizer.LearningRate, epoch, run.Trial.Options.Epochs);
 
     /// <summary>After an epoch: a non-finite loss fails the trial; otherwise validation, checkpoints, metrics and patience.</summary>
-    void EndEpoch(TrialRun run, PackedClassifier pack, PackedOptimizer optimizer, int trial, int epoch, double rate, double trainLoss,
+    void EndEpoch(TrialRun run, IStudentPack pack, PackedOptimizer optimizer, int trial, int epoch, double rate, double trainLoss,
         Dictionary<string, double> terms, double trainAccuracy, double seconds, long steps)
     {
         if (!double.IsFinite(trainLoss))

@@ -16,4 +16,7 @@ images = torch.from_numpy(pixels).to(torch.float32) / 255
 for directory in directories:
     model, normalize = orchestrator_model.load(directory)
     with torch.no_grad():
-        model(normalize(images)).numpy().astype("<f4").tofile(os.path.join(directory, "pytorch_logits.f32"))
+        logits = model(normalize(images))
+    if isinstance(logits, tuple):  # a TorchScript student may return (logits, embedding)
+        logits = logits[0]
+    logits.numpy().astype("<f4").tofile(os.path.join(directory, "pytorch_logits.f32"))

@@ -1,0 +1,41 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Orchestrator.Distillation.Models;
+
+/// <summary>
+/// A pack of one that runs its model as it is: for a model whose layers cannot be fused (<see cref="Classifier.Fusable"/>,
+/// a TorchScript student). The weights that train are the model's own, so copying a trial to and from its model is
+/// nothing to do; its outputs gain the pack's leading trial axis of 1.
+/// </summary>
+public sealed class UnfusedStudent(Classifier model) : IStudentPack
+{
+    public int Count => 1;
+    public bool Stacked => false;
+    public IReadOnlyList<Generator?> Generators { get; set; } = [null];
+
+    public IEnumerable<(string Key, Tensor Weight)> Parameters() => model.named_parameters().Select(p => (p.name, (Tensor)p.parameter));
+
+    public (Tensor Logits, Tensor Embedding) Features(Tensor images, bool training)
+    {
+        if (model.training != training) model.train(training);
+        var (logits, embedding) = model.Features(images);
+        return (logits.unsqueeze(0), embedding?.unsqueeze(0)!);
+    }
+
+    public void CopyTo(int trial, Classifier target) => Same(trial, target);
+    public void CopyFrom(int trial, Classifier source) => Same(trial, source);
+
+    public void Keep(IReadOnlyList<int> trials)
+    {
+        if (trials is not [0]) throw new ArgumentException("a pack of one keeps its one trial or ends", nameof(trials));
+    }
+
+    void Same(int trial, Classifier other)
+    {
+        if (trial != 0 || !ReferenceEquals(other, model)) throw new ArgumentException("an unfused pack's one trial is its own model", nameof(other));
+    }
+
+    /// <summary>The model belongs to its trial, which disposes it.</summary>
+    public void Dispose() { }
+}
