@@ -8,7 +8,7 @@ namespace Orchestrator.Coordinator.Commands;
 
 /// <summary>
 /// <c>orchestrator export &lt;trial folder&gt; --format safetensors --out DIR</c>: the trial's best checkpoint (the
-/// epoch chosen on validation) as model.safetensors and model.json, for PyTorch (docs/export.md).
+/// epoch chosen on validation) as model.safetensors and model.json, and a TorchScript student as model.pt too, for PyTorch (docs/export.md).
 /// </summary>
 public static class ExportCommand
 {
@@ -28,8 +28,8 @@ public static class ExportCommand
                 throw new UserInputException($"{folder.FullName} holds no {TrialFolder.BestCheckpointFile}: give a trial's output folder (runs/<name>, or a sweep's trials/<job>) after its first epoch.");
             string directory = parse.GetRequiredValue(output).FullName;
             var exported = ModelExport.Export(checkpoint, directory);
-            Console.WriteLine($"{exported.Architecture} (epoch {exported.BestEpoch}, val {exported.BestValidationAccuracy:P2}) -> " +
-                              $"{Path.Combine(directory, ModelExport.WeightsFile)}, {Path.Combine(directory, ModelExport.ModelFile)}");
+            var files = new[] { ModelExport.WeightsFile, ModelExport.ModelFile, exported.TorchScript }.OfType<string>().Select(f => Path.Combine(directory, f));
+            Console.WriteLine($"{exported.Architecture} (epoch {exported.BestEpoch}, val {exported.BestValidationAccuracy:P2}) -> {string.Join(", ", files)}");
             Console.WriteLine($"in PyTorch: sys.path.append(\"examples/pytorch\"); model, normalize = orchestrator_model.load(\"{directory}\")  (docs/export.md)");
             return CommandLineRunner.Ok;
         });
