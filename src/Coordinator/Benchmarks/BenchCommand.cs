@@ -171,7 +171,7 @@ public static class BenchCommand
     sealed class BenchPack : IDisposable
     {
         readonly List<Classifier> members;
-        readonly PackedClassifier pack;
+        readonly IStudentPack pack;
         readonly PackedOptimizer optimizer;
         readonly PackedLoss loss;
 
@@ -181,7 +181,7 @@ public static class BenchCommand
         public BenchPack(string model, int k, Device device, DatasetInfo data, OptimizerOptions optimizerOptions, Dictionary<string, double> weights, bool varyTemperature = false)
         {
             members = Enumerable.Range(0, k).Select(_ => ModelRegistry.Create(new ModelSpec(model), data).to(device)).ToList();
-            pack = new PackedClassifier(members);
+            pack = IStudentPack.Of(members); // as the trainer runs them: K = 1 alone, unfused
             optimizer = new PackedOptimizer(pack, members.Select(_ => optimizerOptions).ToList());
             loss = new PackedLoss(members.Select((_, t) => new LossRecipe(weights, varyTemperature ? 2 + t % 4 : 4, 1, RelationFeature.Logits)).ToList(), device);
         }

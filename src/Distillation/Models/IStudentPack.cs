@@ -9,13 +9,29 @@ namespace Orchestrator.Distillation.Models;
 /// </summary>
 public interface IStudentPack : IDisposable
 {
+    /// <summary>
+    /// The pack the trainer runs for these models: one model alone runs as it is (the fused path's per-trial slices
+    /// and stacking cost a single student about 10 %: docs/benchmarks.md, zoo), several are fused into one.
+    /// </summary>
+    static IStudentPack Of(IReadOnlyList<Classifier> models) => models switch
+    {
+        [var alone] => new UnfusedStudent(alone),
+        _ when models.FirstOrDefault(m => !m.Fusable) is { } unfusable =>
+            throw new ArgumentException($"a {unfusable.GetType().Name} cannot share a pack; it trains alone", nameof(models)),
+        _ => new PackedClassifier(models),
+    };
+
     /// <summary>How many trials the pack holds.</summary>
     int Count { get; }
 
-    /// <summary>Whether each weight carries a leading trial axis [K, ...]; else the pack is one model's own weights.</summary>
-    bool Stacked { get; }
+    /// <summary>
+    /// Whether its trials run as one fused model: each weight with a leading trial axis [K, ...], and each trial's random
+    /// draws (dropout masks, triplet negatives) from a generator of its own (<see cref="Generators"/>). Else one model
+    /// runs as it is, with its own weights, drawing from the global generator as a model alone does.
+    /// </summary>
+    bool Fused { get; }
 
-    /// <summary>Each trial's generator for its random draws (dropout masks, triplet negatives), set by the trainer every epoch.</summary>
+    /// <summary>Each trial's generator for its random draws, set by the trainer every epoch when <see cref="Fused"/>; null draws from the global one.</summary>
     IReadOnlyList<Generator?> Generators { get; set; }
 
     /// <summary>The weights that train, by the single model's state-dict key.</summary>

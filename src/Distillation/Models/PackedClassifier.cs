@@ -58,7 +58,7 @@ public sealed class PackedClassifier : IStudentPack
     /// <summary>How many trials the pack holds.</summary>
     public int Count { get; private set; }
 
-    public bool Stacked => true;
+    public bool Fused => true;
 
     /// <summary>The stacked weights that train, [K, ...] each, by the single model's key.</summary>
     public IEnumerable<(string Key, Tensor Weight)> Parameters() => stacked.Where(p => parameterKeys.Contains(p.Key)).Select(p => (p.Key, p.Value));

@@ -4,14 +4,16 @@ using static TorchSharp.torch;
 namespace Orchestrator.Distillation.Models;
 
 /// <summary>
-/// A pack of one that runs its model as it is: for a model whose layers cannot be fused (<see cref="Classifier.Fusable"/>,
-/// a TorchScript student). The weights that train are the model's own, so copying a trial to and from its model is
-/// nothing to do; its outputs gain the pack's leading trial axis of 1.
+/// A pack of one that runs its model as it is: every trial that trains alone, a model whose layers cannot be fused
+/// (<see cref="Classifier.Fusable"/>, a TorchScript student) included. The weights that train are the model's own, so
+/// copying a trial to and from its model is nothing to do; its outputs gain the pack's leading trial axis of 1.
 /// </summary>
 public sealed class UnfusedStudent(Classifier model) : IStudentPack
 {
     public int Count => 1;
-    public bool Stacked => false;
+    public bool Fused => false;
+    /// <summary>None of its own: its dropout and triplet negatives draw, in that order, from the global stream, which is what a
+    /// fused pack's trial generator copies at the start of each epoch, so a trial draws the same alone or in a pack.</summary>
     public IReadOnlyList<Generator?> Generators { get; set; } = [null];
 
     public IEnumerable<(string Key, Tensor Weight)> Parameters() => model.named_parameters().Select(p => (p.name, (Tensor)p.parameter));

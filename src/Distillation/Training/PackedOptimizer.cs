@@ -17,7 +17,7 @@ public sealed class PackedOptimizer : IDisposable
 
     readonly string kind;
     readonly bool nesterov;
-    /// <summary>Whether each weight and state has a leading trial axis (<see cref="IStudentPack.Stacked"/>).</summary>
+    /// <summary>Whether each weight and state has a leading trial axis (<see cref="IStudentPack.Fused"/>).</summary>
     readonly bool stacked;
     readonly Device device;
     List<OptimizerOptions> options;
@@ -39,7 +39,7 @@ public sealed class PackedOptimizer : IDisposable
         options = trials.ToList();
         rates = trials.Select(t => t.LearningRate).ToArray();
         steps = new long[trials.Count];
-        stacked = pack.Stacked;
+        stacked = pack.Fused;
         device = pack.Parameters().First().Weight.device;
         Track(pack);
     }

@@ -34,14 +34,15 @@ public sealed record TrainerTrial(Classifier Model, LossRecipe Loss, TrainingOpt
 
 /// <summary>
 /// Trains a pack of trials of one architecture, data order and schedule together (<see cref="PackedClassifier"/>; a
-/// single trial is a pack of one, and a model that cannot be fused trains alone, <see cref="UnfusedStudent"/>), optionally against teacher outputs (cached soft targets or frozen teachers) computed
+/// single trial runs its model as it is, <see cref="UnfusedStudent"/>), optionally against teacher outputs (cached soft targets or frozen teachers) computed
 /// once per batch for all. Each trial keeps the weights of its epoch with the best validation accuracy; its test set is
 /// evaluated once, on those weights. Each trial ends on its own (patience, a non-finite loss, its stop or cancellation,
 /// a later attempt): it leaves the pack and the others go on.
-/// Reproducibility: the global RNGs (shuffle) are re-seeded from (seed, epoch) at the start of every epoch, and each
-/// trial's dropout masks and triplet negatives come from its own generator, which continues that stream; the learning
-/// rate is a function of the epoch. So a trial resumed from an epoch's checkpoint, alone or in any pack, continues
-/// exactly as the uninterrupted run would have.
+/// Reproducibility: the global RNGs (shuffle) are re-seeded from (seed, epoch) at the start of every epoch; a trial
+/// alone draws its dropout masks from that stream after the shuffle, a trial in a pack from its own generator, which
+/// continues that stream, as its triplet negatives do; the learning rate is a function of the epoch. So a trial resumed
+/// from an epoch's checkpoint continues exactly as the uninterrupted run would have (in another pack, up to the
+/// rounding of the fused kernels).
 /// </summary>
 public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs? teacher, DistillationData data, ModelSpec modelSpec, Device device)
 {
@@ -87,7 +88,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
     void TrainPack(List<TrialRun> active, int epochsDone)
     {
         var options = active[0].Trial.Options;
-        using var pack = Pack(active.Select(r => r.Trial.Model).ToList());
+        using var pack = IStudentPack.Of(active.Select(r => r.Trial.Model).ToList());
         using var optimizer = new PackedOptimizer(pack, active.Select(r => r.Trial.Options.Optimizer).ToList());
         for (int k = 0; k < active.Count; k++) optimizer.CopyFrom(k, active[k].Trial.Model, active[k].Optimizer);
         using var loss = new PackedLoss(active.Select(r => r.Trial.Loss).ToList(), device, partialLabels: data.Labelled is not null);
@@ -109,14 +110,6 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
             Leave(members, members.Runs.Where(r => r.Ended).ToList());
         }
     }
-
-    /// <summary>The models fused into one, or one model that cannot be fused (a TorchScript student) run as it is.</summary>
-    static IStudentPack Pack(IReadOnlyList<Classifier> models) => models switch
-    {
-        [var alone] when !alone.Fusable => new UnfusedStudent(alone),
-        _ when models.Any(m => !m.Fusable) => throw new ArgumentException($"a {models[0].GetType().Name} cannot share a pack; it trains alone", nameof(models)),
-        _ => new PackedClassifier(models),
-    };
 
     /// <summary>The trial's learning rate in a 0-based epoch: a pure function of the epoch (its schedule), so a resumed run needs no scheduler state.</summary>
     static double RateOf(TrialRun run, int epoch) =>
@@ -234,8 +227,8 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         // with stored views, the epoch's view, whose teacher outputs are in the store.
         var augment = members.Runs[0].Trial.Options.Augment;
         long augmentKey = teacher?.Views is { } views ? Augmentation.ViewKey(views.Of(epoch)) : Augmentation.EpochKey(members.Runs[0].Trial.Options.Seed, epoch);
-        // Each trial's generator starts where the global stream is now, as one model alone would draw from it.
-        members.Pack.Generators = members.Runs.Select(_ => TrialGenerator(epochSeed)).ToList();
+        // Each trial's generator starts where the global stream is now, as one model alone draws from it (unfused).
+        if (members.Pack.Fused) members.Pack.Generators = members.Runs.Select(_ => TrialGenerator(epochSeed)).ToList();
         members.StartSums(device);
         var step = new DistillationStep(members.Pack, teacher, members.Loss, members.Optimizer, epoch);
         for (long start = 0; start < count && members.Count > 0; start += batchSize)
