@@ -96,11 +96,25 @@ public class TrainingTests(TeacherFixture fixture)
         other.Epochs[0].TrainLoss.ShouldNotBe(first.Epochs[0].TrainLoss);
     }
 
-    [Fact]
-    public void Resumed_run_ends_exactly_where_the_uninterrupted_run_ends()
+    /// <summary>DKD with mdistiller's options, standardised logits and a 3-epoch warm-up, beside triplet KD.</summary>
+    static readonly LossRecipe DkdWarmingUp = new(new Dictionary<string, double> { ["ce"] = 1, ["dkd"] = 1, ["triplet"] = 0.5 }, 4, 1, RelationFeature.Logits,
+        Standardize: true, Warmup: 3, Options: new Dictionary<string, double> { ["dkd.alpha"] = 1, ["dkd.beta"] = 8 });
+
+    public static TheoryData<string> Recipes => new("hinton + triplet", "dkd + triplet, standardised, warming up");
+
+    [Theory]
+    [MemberData(nameof(Recipes))]
+    public void Resumed_run_ends_exactly_where_the_uninterrupted_run_ends(string recipe)
     {
-        var config = Config(fixture.DataRoot, "mlp-128", epochs: 4, KdWithTriplet, fixture.TeacherCheckpoint, dropout: 0.2);
+        var loss = recipe.StartsWith("dkd") ? DkdWarmingUp : KdWithTriplet;
+        var config = Config(fixture.DataRoot, "mlp-128", epochs: 4, loss, fixture.TeacherCheckpoint, dropout: 0.2);
         var uninterrupted = Run(config, TestData.TemporaryDirectory());
+        // Each epoch's loss is its terms' means weighed as that epoch weighs them: the warm-up ramps 1/3, 2/3, 1, 1.
+        foreach (var epoch in uninterrupted.Epochs)
+        {
+            double ramp = loss.WarmupFactor(epoch.Epoch - 1), weighed = epoch.LossTerms.Sum(t => t.Value * loss.Weights[t.Key] * (t.Key == "ce" ? 1 : ramp));
+            epoch.TrainLoss.ShouldBe(weighed, tolerance: 1e-4 * weighed, $"epoch {epoch.Epoch}");
+        }
 
         string directory = TestData.TemporaryDirectory();
         using var stop = new CancellationTokenSource();

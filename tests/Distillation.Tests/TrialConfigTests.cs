@@ -92,6 +92,13 @@ public class TrialConfigTests
     [InlineData("loss: { terms: [ce, hinton], alpha: 0.5, temperature: 0 }", "5:55: loss.temperature: temperature = 0 must be a positive number")]
     [InlineData("loss: { terms: [ce, hintn], alpha: 0.5 }", "loss.terms: unknown loss 'hintn' (did you mean 'hinton'?)")]
     [InlineData("loss: { terms: [ce, hinton] }", "loss.terms: alpha is required when terms mix ce with distillation terms")]
+    [InlineData("loss: { weights: { ce: 1, rkd-d: 1 }, standardize: true }", "loss.standardize: standardises the logits that hinton, soft-ce, dkd, dist soften by the temperature; this loss has none of them")]
+    [InlineData("loss: { weights: { ce: 1, dkd: 1 }, dkd: { beta: -1 } }", "5:50: loss.dkd.beta: dkd.beta = -1 must be a number of at least 0")]
+    [InlineData("loss: { weights: { ce: 1, dist: 1 }, dist: { gamma: -0.5 } }", "loss.dist.gamma: dist.gamma = -0.5 must be a number of at least 0")]
+    [InlineData("loss: { weights: { ce: 1, hinton: 1 }, dist: { beta: 2 } }", "loss.dist: sets dist's options, but dist is not among the loss terms")]
+    [InlineData("loss: { weights: { ce: 1, dkd: 1 }, dkd: { betta: 2 } }", "unknown key 'loss.dkd.betta' (did you mean 'beta'?)")]
+    [InlineData("loss: { weights: { ce: 1, dkd: 1 }, warmup: 20 }", "loss.warmup: 20 epochs of warm-up is longer than the 3 epochs of training")]
+    [InlineData("loss: { weights: { ce: 1, dkd: 1 }, warmup: -1 }", "loss.warmup: must be a number of epochs, at least 0")]
     [InlineData("optimizer: { name: adma }", "5:20: optimizer.name: unknown optimizer 'adma' (did you mean 'adam'?)")]
     [InlineData("optimizer: { name: adam, lr: -1 }", "optimizer.lr: must be a positive number")]
     [InlineData("optimizer: { name: sgd, momentum: 0, nesterov: true }", "optimizer.nesterov: Nesterov momentum needs momentum > 0")]
@@ -111,6 +118,23 @@ public class TrialConfigTests
         var error = Should.Throw<UserInputException>(() => TrialConfig.Load(path));
         error.Message.ShouldStartWith(path + ":");
         error.Message.ShouldContain(message);
+    }
+
+    [Fact]
+    public void Dkd_reads_its_options_with_mdistillers_defaults_standardisation_and_warm_up_and_keeps_older_trials_identities()
+    {
+        string Trial(string loss) => TestData.WriteFile("trial.yaml", Student.Replace("loss: { terms: [ce, hinton], alpha: 0.7, temperature: 4 }", loss));
+        var dkd = TrialConfig.Load(Trial("loss: { weights: { ce: 1, dkd: 1 }, dkd: { beta: 4 }, standardize: true, warmup: 2 }")).Loss;
+        dkd.Options.ShouldBe(new Dictionary<string, double> { ["dkd.alpha"] = 1, ["dkd.beta"] = 4 });
+        (dkd.Standardize, dkd.Warmup).ShouldBe((true, 2));
+        TrialConfig.Load(Trial("loss: { weights: { ce: 1, dist: 1 } }")).Loss.Options.ShouldBe(new Dictionary<string, double> { ["dist.beta"] = 1, ["dist.gamma"] = 1 });
+        // Defaults written out are the same trial as defaults left out; another beta is another trial.
+        string Hash(string loss) => TrialConfig.Load(Trial(loss)).Identity(null);
+        Hash("loss: { weights: { ce: 1, dkd: 1 } }").ShouldBe(Hash("loss: { weights: { ce: 1, dkd: 1 }, dkd: { alpha: 1, beta: 8 } }"));
+        Hash("loss: { weights: { ce: 1, dkd: 1 } }").ShouldNotBe(Hash("loss: { weights: { ce: 1, dkd: 1 }, dkd: { beta: 4 } }"));
+        // A recipe without the new settings hashes as it did before they existed (the identity of trials already run).
+        var recipe = TrialConfig.Load(Trial("loss: { terms: [ce, hinton], alpha: 0.7, temperature: 4 }")).Loss;
+        System.Text.Json.JsonSerializer.Serialize(recipe).ShouldBe("""{"Weights":{"ce":0.30000000000000004,"hinton":0.7},"Temperature":4,"TripletMargin":1,"Feature":0,"NeedsTeacher":true,"NeedsTeacherEmbedding":false}""");
     }
 
     [Fact]

@@ -30,9 +30,10 @@ public static class BenchCommand
         var memoryPack = new Option<int>("--memory-pack") { Description = "Also read memory over --memory-steps steps of a pack of this many students (0 or 1: one trial only).", DefaultValueFactory = _ => 8 };
         var packs = new Option<int[]>("--packs") { Description = "Pack sizes K to measure at the first batch size (students trained as one).", DefaultValueFactory = _ => [], AllowMultipleArgumentsPerToken = true };
         var zoo = new Option<bool>("--zoo") { Description = "Measure the KD benchmark zoo instead: resnet32x4 -> resnet8x4 and wrn-40-2 -> wrn-16-2 on CIFAR-100's shape (and --packs of resnet8)." };
+        var losses = new Option<bool>("--losses") { Description = "Measure each loss term's KD step instead (resnet8 on CIFAR-100's shape from cached soft targets, at the first batch size, for --packs K; default K = 1 and 8)." };
         var command = new Command("bench", "[benchmark] Measure distillation-step throughput (samples/s), online teachers vs cached soft targets, and memory growth.")
         {
-            device, batches, seconds, memorySteps, memoryPack, teachers, packs, zoo,
+            device, batches, seconds, memorySteps, memoryPack, teachers, packs, zoo, losses,
         };
         command.SetAction(parse =>
         {
@@ -40,7 +41,9 @@ public static class BenchCommand
             if (ensemble < 1) throw new Distillation.UserInputException("--teachers must be at least 1.");
             var packSizes = parse.GetRequiredValue(packs);
             if (packSizes.Any(k => k < 1)) throw new Distillation.UserInputException("--packs: every pack size must be at least 1.");
-            if (parse.GetValue(zoo))
+            if (parse.GetValue(losses))
+                RunLosses(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches)[0], parse.GetRequiredValue(seconds), packSizes.Length > 0 ? packSizes : [1, 8]);
+            else if (parse.GetValue(zoo))
                 RunZoo(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches), parse.GetRequiredValue(seconds), packSizes);
             else
                 Run(Devices.Resolve(parse.GetRequiredValue(device)), parse.GetRequiredValue(batches), parse.GetRequiredValue(seconds), parse.GetRequiredValue(memorySteps),
@@ -106,7 +109,6 @@ public static class BenchCommand
     /// <summary>The zoo pairs the KD literature reports most, with mdistiller's KD recipe (scripts/bench_zoo_pytorch.py runs the same step in PyTorch).</summary>
     static readonly (string Teacher, string Student)[] ZooPairs = [("resnet32x4", "resnet8x4"), ("wrn-40-2", "wrn-16-2")];
     static readonly OptimizerOptions Sgd = new("sgd", 0.05, Momentum: 0.9, WeightDecay: 5e-4);
-    static readonly Dictionary<string, double> KdWeights = new() { ["ce"] = 0.1, ["hinton"] = 0.9 };
 
     /// <summary>
     /// The zoo's KD step (a frozen teacher's forward in evaluation mode, then the student's forward, CE 0.1 + KD 0.9 at
@@ -126,7 +128,7 @@ public static class BenchCommand
             var teacher = ModelRegistry.Create(new ModelSpec(teacherName), Cifar100).to(device);
             teacher.eval();
             using var online = new OnlineTeacherOutputs([teacher], new TeacherEnsemble([]), embeddings: false);
-            using var student = new BenchPack(studentName, 1, device, Cifar100, Sgd, KdWeights);
+            using var student = new BenchPack(studentName, 1, device, Cifar100, Sgd, _ => Kd("hinton"));
             foreach (int batch in batchSizes)
                 Console.WriteLine($"| {teacherName} -> {studentName} | {batch} | {Measure(student.Step(online), images, labels, batch, seconds):N0} |");
         }
@@ -140,10 +142,47 @@ public static class BenchCommand
         double baseline = 0;
         foreach (int k in packSizes)
         {
-            using var pack = new BenchPack("resnet8", k, device, Cifar100, Sgd, KdWeights);
+            using var pack = new BenchPack("resnet8", k, device, Cifar100, Sgd, _ => Kd("hinton"));
             double rate = k * Measure(pack.Step(cached), images, labels, first, seconds);
             if (k == packSizes[0]) baseline = rate / k;
             Console.WriteLine($"| {k} | {rate:N0} ({rate / baseline:F2}x) |");
+        }
+    }
+
+    /// <summary>The recipes <c>bench --losses</c> compares, each CE 0.1 + the term 0.9 at T = 4 (DKD with mdistiller's alpha 1, beta 8).</summary>
+    static readonly (string Name, LossRecipe Recipe)[] LossRecipes =
+    [
+        ("hinton", Kd("hinton")), ("hinton + standardize", Kd("hinton") with { Standardize = true }), ("dkd", Kd("dkd")), ("dist", Kd("dist")),
+        ("dkd + standardize", Kd("dkd") with { Standardize = true }),
+    ];
+
+    static LossRecipe Kd(string term) => new(new Dictionary<string, double> { ["ce"] = 0.1, [term] = 0.9 }, 4, 1, RelationFeature.Logits);
+
+    /// <summary>
+    /// One KD step per loss recipe for resnet8 (CIFAR-100's shape, cached soft targets, SGD), as one trial and as packs of K
+    /// trials: samples/s and the ratio to plain hinton's at the same K.
+    /// </summary>
+    static void RunLosses(Device device, int batch, double seconds, int[] packSizes)
+    {
+        manual_seed(1);
+        using var images = randn(4096, 3, 32, 32, device: device);
+        using var labels = randint(0, 100, 4096, device: device);
+        using var cached = new CachedTeacherOutputs([new TeacherView(randn(4096, 100, device: device), null)], views: null);
+        Console.WriteLine($"KD step per loss, resnet8 (CIFAR-100 shape, cached soft targets, ce 0.1 + term 0.9, T = 4, SGD), batch {batch}, on {device}, " +
+                          $"{Environment.ProcessorCount} cores, torch threads {get_num_threads()}; trials x samples/s (ratio to hinton at that K)");
+        Console.WriteLine($"| loss | {string.Join(" | ", packSizes.Select(k => $"K = {k}"))} |");
+        Console.WriteLine($"|---|{string.Concat(packSizes.Select(_ => "---:|"))}");
+        var hinton = new double[packSizes.Length];
+        foreach (var (name, recipe) in LossRecipes)
+        {
+            var cells = packSizes.Select((k, c) =>
+            {
+                using var pack = new BenchPack("resnet8", k, device, Cifar100, Sgd, _ => recipe);
+                double rate = k * Measure(pack.Step(cached), images, labels, batch, seconds);
+                if (name == "hinton") hinton[c] = rate;
+                return $"{rate:N0} ({rate / hinton[c]:F2}x)";
+            }).ToList();
+            Console.WriteLine($"| {name} | {string.Join(" | ", cells)} |");
         }
     }
 
@@ -175,15 +214,17 @@ public static class BenchCommand
         readonly PackedOptimizer optimizer;
         readonly PackedLoss loss;
 
-        public BenchPack(string model, int k, Device device) : this(model, k, device, Info, new OptimizerOptions("adam"), new() { ["ce"] = 0.3, ["hinton"] = 0.7 }, varyTemperature: true) { }
+        /// <summary>Each trial at its own temperature (2..5), as a sweep's pack would be: CE 0.3 + Hinton 0.7, Adam.</summary>
+        public BenchPack(string model, int k, Device device) : this(model, k, device, Info, new OptimizerOptions("adam"),
+            t => new LossRecipe(new Dictionary<string, double> { ["ce"] = 0.3, ["hinton"] = 0.7 }, 2 + t % 4, 1, RelationFeature.Logits)) { }
 
-        /// <param name="varyTemperature">Each trial at its own temperature (2..5), as a sweep's pack would be; else all at 4.</param>
-        public BenchPack(string model, int k, Device device, DatasetInfo data, OptimizerOptions optimizerOptions, Dictionary<string, double> weights, bool varyTemperature = false)
+        /// <param name="recipe">Trial t's loss.</param>
+        public BenchPack(string model, int k, Device device, DatasetInfo data, OptimizerOptions optimizerOptions, Func<int, LossRecipe> recipe)
         {
             members = Enumerable.Range(0, k).Select(_ => ModelRegistry.Create(new ModelSpec(model), data).to(device)).ToList();
             pack = IStudentPack.Of(members); // as the trainer runs them: K = 1 alone, unfused
             optimizer = new PackedOptimizer(pack, members.Select(_ => optimizerOptions).ToList());
-            loss = new PackedLoss(members.Select((_, t) => new LossRecipe(weights, varyTemperature ? 2 + t % 4 : 4, 1, RelationFeature.Logits)).ToList(), device);
+            loss = new PackedLoss(members.Select((_, t) => recipe(t)).ToList(), device);
         }
 
         public DistillationStep Step(ITeacherOutputs teacher) => new(pack, teacher, loss, optimizer, epoch: 0);

@@ -82,6 +82,8 @@ public sealed record TrialConfig(
 
         int epochs = root.Int("epochs") ?? throw root.Error("epochs", "missing; e.g. epochs: 10");
         if (epochs <= 0) throw root.Error("epochs", "must be at least 1.");
+        if (loss.Warmup > epochs)
+            throw root.Section("loss")!.Error("warmup", $"{loss.Warmup} epochs of warm-up is longer than the {epochs} epochs of training; the distillation terms would never weigh in full. Give at most {epochs}.");
         int batch = root.Int("batch_size") ?? 256;
         if (batch is <= 0 or > MaxBatchSize) throw root.Error("batch_size", $"must be between 1 and {MaxBatchSize}.");
         int seed = root.Int("seed") ?? 0;
@@ -166,8 +168,39 @@ public sealed record TrialConfig(
             "embedding" => RelationFeature.Embedding,
             var other => throw loss.Error("features", $"'{other}' is not logits or embedding."),
         };
+        bool standardize = loss.Bool("standardize") ?? false;
+        if (standardize && !LossTerms.AnyReads(weights.Keys, LossSettings.Standardize))
+            throw loss.Error("standardize", $"standardises the logits that {string.Join(", ", LossTerms.All.Where(t => t.Reads.HasFlag(LossSettings.Standardize)).Select(t => t.Name))} " +
+                                            "soften by the temperature; this loss has none of them. Add one, or remove standardize.");
+        int warmup = loss.Int("warmup") ?? 0;
+        if (warmup < 0) throw loss.Error("warmup", "must be a number of epochs, at least 0 (0: none).");
+        var options = ReadTermOptions(loss, weights.Keys);
         loss.RejectUnknownKeys();
-        return new LossRecipe(weights, temperature, margin, feature);
+        return new LossRecipe(weights, temperature, margin, feature, standardize, warmup, options);
+    }
+
+    /// <summary>
+    /// The terms' own settings, <c>loss: { dkd: { alpha: 1, beta: 8 } }</c>: every option of every term present, at its
+    /// default where the file says nothing; null when no term present has options.
+    /// </summary>
+    static Dictionary<string, double>? ReadTermOptions(ConfigMap loss, IEnumerable<string> terms)
+    {
+        foreach (var term in LossTerms.All.Where(t => t.Options.Count > 0 && !terms.Contains(t.Name)))
+            if (loss.Node(term.Name) is not null)
+                throw loss.Error(term.Name, $"sets {term.Name}'s options, but {term.Name} is not among the loss terms; add it to weights (or terms), or remove this.");
+        var options = new Dictionary<string, double>();
+        foreach (var term in terms.Select(LossTerms.Get).Where(t => t.Options.Count > 0))
+        {
+            var section = loss.Section(term.Name);
+            foreach (var (option, fallback) in term.Options)
+            {
+                double value = section?.Double(option) ?? fallback;
+                section?.Check(option, () => term.CheckOption(option, value));
+                options[$"{term.Name}.{option}"] = value;
+            }
+            section?.RejectUnknownKeys();
+        }
+        return options.Count == 0 ? null : options;
     }
 
     static OptimizerOptions ReadOptimizer(ConfigMap root)

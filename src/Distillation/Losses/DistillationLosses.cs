@@ -80,6 +80,78 @@ public static class DistillationLosses
         return perAnchor.sum(-1) / valid.sum(-1).clamp_min(1).to_type(student.dtype);
     }
 
+    /// <summary>
+    /// Decoupled KD (Zhao et al. 2022): alpha * TCKD + beta * NCKD, each a KL divergence at temperature T times T^2, mean
+    /// over the batch. TCKD compares the binary distributions (p of the target class, p of all others); NCKD compares the
+    /// distributions over the non-target classes alone. Computed from log-sum-exps over the target and the other classes
+    /// gathered apart, so a near-certain teacher (a target probability of 1 in float) gives no infinities, where
+    /// mdistiller's log(p) and -1000 mask would. <paramref name="classes"/> [B] is each sample's target class.
+    /// </summary>
+    public static Tensor Dkd(Tensor studentLogits, Tensor teacherLogits, Tensor classes, Tensor temperature, Tensor alpha, Tensor beta)
+    {
+        temperature = temperature.to_type(studentLogits.dtype);
+        var perSample = PerSample(temperature);
+        var student = studentLogits / perSample;
+        var teacher = (teacherLogits / perSample).expand(student.shape);
+        long count = student.shape[^1];
+        var target = classes.unsqueeze(-1);
+        // Each sample's other classes in order, [B, C - 1], gathered out of every trial's rows.
+        var others = arange(count, device: classes.device).expand(classes.shape[0], count).masked_select(one_hot(classes, count).eq(0)).view(-1, count - 1);
+        var (studentTarget, studentOthers) = TargetAndOthers(student, target, others);
+        var (teacherTarget, teacherOthers) = TargetAndOthers(teacher, target, others);
+        var binary = KlDivergence(stack([teacherTarget.LogP, teacherTarget.LogRest], -1), stack([studentTarget.LogP, studentTarget.LogRest], -1));
+        var nonTarget = KlDivergence(log_softmax(teacherOthers, -1), log_softmax(studentOthers, -1));
+        var scale = temperature.square();
+        return (alpha.to_type(student.dtype) * binary + beta.to_type(student.dtype) * nonTarget) * scale;
+    }
+
+    /// <summary>log p(target) and log (1 - p(target)) [..., B], and the other classes' logits [..., B, C - 1].</summary>
+    static ((Tensor LogP, Tensor LogRest), Tensor Others) TargetAndOthers(Tensor logits, Tensor target, Tensor others)
+    {
+        var all = logits.logsumexp(-1);
+        var otherLogits = logits.gather(-1, others.expand(logits.shape[..^1].Append(others.shape[^1]).ToArray()));
+        var targetLogit = logits.gather(-1, target.expand(logits.shape[..^1].Append(1L).ToArray())).squeeze(-1);
+        return ((targetLogit - all, otherLogits.logsumexp(-1) - all), otherLogits);
+    }
+
+    /// <summary>KL(p || q) summed over the last dimension, mean over the batch, from log-probabilities; the teacher's side carries no gradient.</summary>
+    static Tensor KlDivergence(Tensor teacherLogProbs, Tensor studentLogProbs)
+    {
+        var teacher = teacherLogProbs.detach();
+        return (teacher.exp() * (teacher - studentLogProbs)).sum(-1).mean([-1]);
+    }
+
+    /// <summary>
+    /// DIST (Huang et al. 2022), as its authors' code computes it: with y = softmax(z / T), beta times the inter-class
+    /// relation (1 - the Pearson correlation between student and teacher over each sample's classes, mean over samples)
+    /// plus gamma times the intra-class relation (the same over the batch, for each class), times T^2.
+    /// </summary>
+    public static Tensor Dist(Tensor studentLogits, Tensor teacherLogits, Tensor temperature, Tensor beta, Tensor gamma)
+    {
+        temperature = temperature.to_type(studentLogits.dtype);
+        var perSample = PerSample(temperature);
+        var student = softmax(studentLogits / perSample, -1);
+        var teacher = softmax(teacherLogits.detach() / perSample, -1).expand(student.shape);
+        var inter = 1 - Pearson(student, teacher, dimension: -1).mean([-1]);
+        var intra = 1 - Pearson(student, teacher, dimension: -2).mean([-1]);
+        return (beta.to_type(student.dtype) * inter + gamma.to_type(student.dtype) * intra) * temperature.square();
+    }
+
+    /// <summary>The Pearson correlation of a and b along <paramref name="dimension"/>, with the authors' 1e-8 in the denominator.</summary>
+    static Tensor Pearson(Tensor a, Tensor b, long dimension)
+    {
+        a = a - a.mean([dimension], keepdim: true);
+        b = b - b.mean([dimension], keepdim: true);
+        return (a * b).sum(dimension) / (a.square().sum(dimension).sqrt() * b.square().sum(dimension).sqrt() + 1e-8);
+    }
+
+    /// <summary>
+    /// Logit standardisation (Sun et al. 2024): each sample's logits z-scored over its classes, (z - mean) / (std + 1e-7)
+    /// with the unbiased std, as the authors' code does, before the temperature divides them.
+    /// </summary>
+    public static Tensor Standardize(Tensor logits) =>
+        (logits - logits.mean([-1], keepdim: true)) / (logits.std(-1, unbiased: true, keepdim: true) + 1e-7);
+
     /// <summary>For each sample, a random index of a sample with another label in the batch, or -1 when there is none.</summary>
     public static Tensor SampleNegatives(Tensor labels, Generator? generator = null)
     {

@@ -10,7 +10,11 @@ sealed class HintonTerm : LossTerm
     public override string Description => "KL(softmax(t/T) || softmax(s/T)) * T^2";
     public override int ListOrder => 10;
     public override IReadOnlyList<string> OtherNames => ["kl", "kd", "kl_div", "kldiv"];
-    public override LossSettings Reads => LossSettings.Temperature;
+    public override LossSettings Reads => LossSettings.Temperature | LossSettings.Standardize;
 
-    public override Tensor Compute(LossBatch batch, TeacherView? teacher) => DistillationLosses.Hinton(batch.Logits, teacher!.Logits, batch.Temperature);
+    public override Tensor Compute(LossBatch batch, TeacherView? teacher)
+    {
+        var (student, teacherLogits) = batch.LogitsToSoften(teacher!);
+        return DistillationLosses.Hinton(student, teacherLogits, batch.Temperature);
+    }
 }

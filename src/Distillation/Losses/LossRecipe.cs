@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Orchestrator.Distillation.Losses;
 
 /// <summary>Which tensors the triplet and relational losses compare: the logits (default) or the penultimate embeddings.</summary>
@@ -9,7 +11,14 @@ public enum RelationFeature { Logits, Embedding }
 /// papers (and the PyTorch tutorial's "soft target loss weight") write it the other way round. The terms are
 /// <see cref="LossTerms"/>: one file each.
 /// </summary>
-public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, double Temperature, double TripletMargin, RelationFeature Feature)
+/// <param name="Standardize">Logit standardisation (Sun et al. 2024) for the terms that soften logits (<see cref="LossSettings.Standardize"/>).</param>
+/// <param name="Warmup">Epochs over which every distillation weight ramps linearly from 0 (epoch e of N weighs (e + 1) / N); 0: none.</param>
+/// <param name="Options">The terms' own settings by "term.option" (<see cref="LossTerm.Options"/>), every option of every term present; null when none has any.</param>
+/// The three are left out of a trial's identity at their defaults, so recipes without them keep the identity they had.
+public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, double Temperature, double TripletMargin, RelationFeature Feature,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Standardize = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Warmup = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? Options = null)
 {
     public const string CrossEntropyTerm = "ce";
 
@@ -30,7 +39,16 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
         Temperature = LossTerms.AnyReads(Weights.Keys, LossSettings.Temperature) ? Temperature : LabelsOnly.Temperature,
         TripletMargin = LossTerms.AnyReads(Weights.Keys, LossSettings.Margin) ? TripletMargin : LabelsOnly.TripletMargin,
         Feature = LossTerms.AnyReads(Weights.Keys, LossSettings.Feature) ? Feature : LabelsOnly.Feature,
+        Standardize = Standardize && LossTerms.AnyReads(Weights.Keys, LossSettings.Standardize),
+        Warmup = NeedsTeacher ? Warmup : 0,
     };
+
+    /// <summary>Each trial's value of a term's option: the recipe's, or the term's default.</summary>
+    public double Option(LossTerm term, string option) =>
+        Options is not null && Options.TryGetValue($"{term.Name}.{option}", out double value) ? value : term.Options[option];
+
+    /// <summary>How much the distillation terms weigh in a 0-based epoch: (epoch + 1) / warm-up, up to 1.</summary>
+    public double WarmupFactor(int epoch) => Warmup == 0 ? 1 : Math.Min(1, (epoch + 1) / (double)Warmup);
 
     /// <summary>Builds weights from a term list and alpha; errors say how to fix them.</summary>
     public static IReadOnlyDictionary<string, double> WeightsFromAlpha(IReadOnlyList<string> terms, double? alpha)

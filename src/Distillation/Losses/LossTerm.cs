@@ -14,6 +14,8 @@ public enum LossSettings
     Margin = 2,
     /// <summary><c>features</c>: whether it compares logits or penultimate embeddings (relational and triplet terms).</summary>
     Feature = 4,
+    /// <summary><c>standardize</c>: it softens logits by the temperature, so logit standardisation applies to it.</summary>
+    Standardize = 8,
 }
 
 /// <summary>
@@ -41,6 +43,19 @@ public abstract class LossTerm
     public virtual LossSettings Reads => LossSettings.None;
 
     /// <summary>
+    /// Settings of its own, written <c>loss: { dkd: { alpha: 1, beta: 8 } }</c>, with their defaults (the paper's or
+    /// its reference code's); each trial of a pack may have its own (<see cref="LossBatch.Option"/>).
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, double> Options { get; } = new Dictionary<string, double>();
+
+    /// <summary>Checks one of its <see cref="Options"/>; the error says what the value may be.</summary>
+    public virtual void CheckOption(string option, double value)
+    {
+        if (!(value >= 0) || double.IsInfinity(value))
+            throw new UserInputException($"{Name}.{option} = {value} must be a number of at least 0.");
+    }
+
+    /// <summary>
     /// Its value for each trial of the pack, [K], against one teacher's view (null for a term that needs none). With
     /// several views (per-teacher aggregation) a term's value is the mean over them.
     /// </summary>
@@ -49,12 +64,20 @@ public abstract class LossTerm
 
 /// <summary>
 /// One batch of a pack as loss terms see it: labels [B], the students' logits [K, B, C] and embeddings [K, B, F], each
-/// trial's temperature and margin [K], its generator (triplet negatives), which features relational terms compare, and
-/// whether some labels are hidden (a label budget: cross-entropy counts the labelled samples only).
+/// trial's temperature and margin [K], its generator (triplet negatives), which features relational terms compare,
+/// whether some labels are hidden (a label budget: cross-entropy counts the labelled samples only), whether the logits
+/// a term softens are standardised first, and each trial's term options [K] by "term.option".
 /// </summary>
 public sealed record LossBatch(Tensor Labels, Tensor Logits, Tensor Embedding, Tensor Temperature, Tensor Margin,
-    RelationFeature Feature, bool PartialLabels, IReadOnlyList<Generator?> Generators)
+    RelationFeature Feature, bool PartialLabels, IReadOnlyList<Generator?> Generators, bool Standardize, IReadOnlyDictionary<string, Tensor> Options)
 {
+    /// <summary>Each trial's value [K] of one of a term's <see cref="LossTerm.Options"/>.</summary>
+    public Tensor Option(LossTerm term, string option) => Options[$"{term.Name}.{option}"];
+
+    /// <summary>The student's and the teacher's logits as a term that softens them by the temperature reads them: standardised when asked.</summary>
+    public (Tensor Student, Tensor Teacher) LogitsToSoften(TeacherView teacher) =>
+        Standardize ? (DistillationLosses.Standardize(Logits), DistillationLosses.Standardize(teacher.Logits)) : (Logits, teacher.Logits);
+
     /// <summary>What a relational term compares on the student's side: its logits or its embeddings.</summary>
     public Tensor StudentFeatures => Feature == RelationFeature.Logits ? Logits : Embedding;
 

@@ -7,8 +7,8 @@ namespace Orchestrator.Distillation.Training;
 /// Which trials may train as one pack (<see cref="Trainer"/>), and how many: a sweep's <c>execution: { pack: auto | N }</c>.
 /// Pack-mates share what one step reads once or one loop runs once: the model's architecture, the data and its split,
 /// batch size, epochs, seed and augmentation (so one data order, one batch per step), the optimizer kind, the loss terms and
-/// features, and the teachers. They may differ in alpha, temperature, per-term weights, margin, learning rate and its
-/// schedule, weight decay, momentum, dropout rate and patience.
+/// features and standardisation, and the teachers. They may differ in alpha, temperature, per-term weights and options
+/// (DKD's beta, ...), warm-up, margin, learning rate and its schedule, weight decay, momentum, dropout rate and patience.
 /// </summary>
 public static class PackSizing
 {
@@ -33,6 +33,7 @@ public static class PackSizing
         Optimizer = new { trial.Training.Optimizer.Name, trial.Training.Optimizer.Nesterov },
         Terms = trial.Loss.Weights.Keys.Order(StringComparer.Ordinal).ToList(),
         Feature = trial.Loss.WithoutUnusedSettings().Feature,
+        trial.Loss.WithoutUnusedSettings().Standardize,
         // The teachers and what the students compute from them (their recipe, as a trial's identity has it).
         Teacher = trial.Loss.NeedsTeacher && trial.Teacher is { } teacher ? new { teacher.Members, teacher.Recipe } : null,
     });

@@ -97,6 +97,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
         for (int epoch = epochsDone; epoch < options.Epochs && members.Count > 0; epoch++)
         {
             optimizer.SetLearningRates(members.Runs.Select(r => RateOf(r, epoch)).ToList());
+            members.Loss.SetEpoch(epoch); // the warm-up, like the learning rate, a function of the epoch: a resumed trial ramps the same
             long epochSeed = options.Seed * 1_000_003L + epoch + 1;
             manual_seed(epochSeed);
             var measured = TrainEpoch(members, epoch, epochSeed);
