@@ -331,7 +331,7 @@ public class SweepFileTests
     /// <summary>How many student trials each example sweep plans (fmnist-kd-random distils a checkpoint that examples/trials/fmnist-teacher-cnn.yaml trains first).</summary>
     internal static readonly Dictionary<string, int> ExampleStudents = new()
     {
-        ["fmnist-quickstart.yaml"] = 8,
+        ["fmnist-quickstart.yaml"] = 8 * 2,
         ["fmnist-kd-grid.yaml"] = 3 * 3 * 2 * 3,
         ["fmnist-ensemble.yaml"] = 2 * 3, // [ce] is the baselines (one per seed, whatever the teachers), not a point
         ["cifar10-kd-tutorial.yaml"] = 3 * 4 * 3, // alpha x T; the student alone is the baselines
