@@ -347,7 +347,7 @@ public class SweepFileTests
         ["fmnist-augment-views.yaml"] = 2 * 3,
         ["fmnist-augment-online.yaml"] = 3,
         ["fmnist-zoo-resnet.yaml"] = 3,
-        ["cifar100-kd-benchmark.yaml"] = 6 * 3,
+        ["cifar100-kd-benchmark.yaml"] = 6 * 3 * 3, // pairs x (KD, DKD, DIST) x seeds
     };
 
     public static TheoryData<string> Examples => new(ExampleStudents.Keys);
