@@ -109,4 +109,45 @@ public sealed class TorchScriptSweepTests
         rows.Count(r => r[1] == "baseline").ShouldBe(1);
         rows.ShouldAllBe(r => r[pack] == ""); // three trials of one pack key, each trained alone
     }
+
+    [Fact]
+    public async Task A_torchscript_student_killed_mid_trial_resumes_to_the_uninterrupted_result_and_exports_as_torchscript()
+    {
+        string data = TestData.FashionMnistSubset(train: 2400, test: 400), student = Path.Combine(Students.Value, "student.pt");
+        string trial = TestData.WriteFile("trial.yaml", $"""
+            dataset: {"{"} name: fashion-mnist, validation: 400 {"}"}
+            model: {"{"} torchscript: {student} {"}"}
+            epochs: 5
+            batch_size: 16
+            optimizer: {"{"} name: sgd, lr: 0.02, momentum: 0.9 {"}"}
+            seed: 3
+            device: cpu
+            """);
+        string whole = TestData.TemporaryDirectory(), killed = TestData.TemporaryDirectory(), metrics = Path.Combine(killed, "metrics.jsonl");
+        (await OrchestratorProcess.RunAsync("trial", trial, "--data-dir", data, "--out", whole)).ExitCode.ShouldBe(0);
+        using (var running = OrchestratorProcess.Start("trial", trial, "--data-dir", data, "--out", killed))
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            while (!(File.Exists(metrics) && File.ReadAllLines(metrics).Length >= 1) && DateTime.UtcNow < deadline && !running.HasExited)
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            running.HasExited.ShouldBeFalse("the trial finished before it could be killed; make it longer");
+            running.Kill(); // SIGKILL mid-epoch: no chance to clean up
+            await running.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+        File.ReadAllLines(metrics).Length.ShouldBeLessThan(5);
+        var (code, stdout, stderr) = await OrchestratorProcess.RunAsync("trial", trial, "--data-dir", data, "--out", killed);
+        code.ShouldBe(0, stderr);
+        stdout.ShouldContain("resuming from");
+        // The same epochs to the last digit: the script's weights, BatchNorm statistics and momentum came back from last.ckpt.
+        static string[] Measured(string folder) => File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).Select(e => $"{e.GetProperty("epoch")} {e.GetProperty("train_loss")} {e.GetProperty("validation_accuracy")}").ToArray();
+        Measured(killed).ShouldBe(Measured(whole));
+        Directory.GetFiles(killed, "*.tmp", SearchOption.AllDirectories).ShouldBeEmpty();
+
+        string export = TestData.TemporaryDirectory();
+        (code, stdout, stderr) = await OrchestratorProcess.RunAsync("export", killed, "--out", export);
+        code.ShouldBe(0, stderr);
+        stdout.ShouldContain(Path.Combine(export, "model.pt"));
+        File.Exists(Path.Combine(export, "model.pt")).ShouldBeTrue();
+    }
 }
