@@ -328,6 +328,29 @@ public class SweepFileTests
         stderr.ShouldContain("seeds: is empty");
     }
 
+    [Fact]
+    public void Attention_transfer_plans_no_soft_targets_and_is_refused_with_a_teacher_that_cannot_give_feature_maps()
+    {
+        const string Sweep = """
+            name: at
+            dataset: { name: fashion-mnist, validation: 5000 }
+            teacher: { model: resnet14, epochs: 1 }
+            student: { model: resnet8, epochs: 1, loss: { weights: { ce: 1, at: 1000 } } }
+            soft_targets: { mode: online }
+            parameters:
+              student.loss.stages: { values: [[stage3], [stage1, stage2, stage3]] }
+            seeds: [1]
+            """;
+        var plan = Plan(Sweep);
+        plan.Students.Count.ShouldBe(2);
+        plan.Students.Select(s => s.Config!.Loss.Stages!.Count).Order().ShouldBe([1, 3]);
+        plan.Jobs.ShouldNotContain(j => j.Kind == JobKind.SoftTargets || j.Kind == JobKind.SoftTargetShard); // the teacher runs online
+        Should.Throw<UserInputException>(() => Plan(Sweep.Replace("soft_targets: { mode: online }", "soft_targets: { mode: cached }")))
+            .Message.ShouldContain("soft_targets.mode: at compare the teacher's feature maps, which are computed online every step, not stored");
+        Should.Throw<UserInputException>(() => Plan(Sweep.Replace("model: resnet14", "model: mlp-64")))
+            .Message.ShouldContain("sweep.yaml: teacher: the teacher has no stage3 for loss.stages (it names no stages: the zoo's models do).");
+    }
+
     /// <summary>How many student trials each example sweep plans (fmnist-kd-random distils a checkpoint that examples/trials/fmnist-teacher-cnn.yaml trains first).</summary>
     internal static readonly Dictionary<string, int> ExampleStudents = new()
     {

@@ -111,6 +111,7 @@ public static class SweepPlanner
                 {
                     // Views are of each student's own augmentation, so they are checked against it here, point by point.
                     var ensemble = options.Settings.Ensemble(members.Select(m => m.Source).ToList(), config.Loss.Temperature, config.Training.Augment, options.At);
+                    if (config.Loss.NeedsFeatureMaps) CheckFeatureTeacher(sweep, ensemble, config, members, options.At);
                     config = config with { Teacher = ensemble };
                     var dependsOn = options.Settings.Mode == SoftTargetMode.Cached
                         ? [PlanSoftTargets(members, ensemble, config, options.Settings.Shards, jobs)]
@@ -213,6 +214,17 @@ public static class SweepPlanner
             }
         }
         return members;
+    }
+
+    /// <summary>Feature losses' demands on the teacher (<see cref="FeatureTeacher"/>): a teacher the sweep trains has its model's stages.</summary>
+    static void CheckFeatureTeacher(SweepDefinition sweep, TeacherEnsemble ensemble, TrialConfig student, IReadOnlyList<Member> members, ConfigMap softTargets)
+    {
+        var teacher = members[0];
+        var stages = teacher.Job?.Config is { } trained ? ModelRegistry.StagesOf(trained.Model, DatasetRegistry.Get(trained.Data).Info)
+            : teacher.Source.TorchScript is null && File.Exists(teacher.Source.Checkpoint) ? ModelRegistry.StagesOf(Checkpoint.ReadState(teacher.Source.Checkpoint).Model, DatasetRegistry.Get(student.Data).Info)
+            : null;
+        if (FeatureTeacher.Problem(ensemble, student.Loss, stages) is not { } problem) return;
+        throw problem.Key == "mode" ? softTargets.Error("mode", problem.Message) : new UserInputException($"{sweep.File}: teacher: {problem.Message}");
     }
 
     /// <summary>The soft_targets section (<see cref="SoftTargetSettings"/>), and where it is for the errors found once a student is known.</summary>

@@ -67,7 +67,7 @@ public sealed record TrialConfig(
         model.Check(modelSpec.TorchScript is null ? "name" : "dropout", () => ModelRegistry.Validate(modelSpec));
         model.RejectUnknownKeys();
 
-        var loss = ReadLoss(root);
+        var loss = ReadStages(root, ReadLoss(root), ModelRegistry.StagesOf(modelSpec, source.Info), modelSpec);
         if (loss.NeedsTeacherEmbedding && !givesEmbedding)
             throw root.Section("loss")!.Error("features", $"embedding: the student {modelSpec.TorchScript} returns its logits only; " +
                                                           "return (logits, embedding) from its forward, or use features: logits.");
@@ -133,8 +133,21 @@ public sealed record TrialConfig(
         var at = softTargets ?? teacher;
         at.Check("aggregation_temperature", () => LossRecipe.CheckTemperature(settings.AggregationTemperature ?? loss.Temperature));
         var ensemble = settings.Ensemble(members, loss.Temperature, augment, at);
+        if (loss.NeedsFeatureMaps) CheckFeatureTeacher(teacher, softTargets, ensemble, loss, dataset);
         teacher.RejectUnknownKeys();
         return ensemble;
+    }
+
+    /// <summary>Feature losses' demands on the teacher (<see cref="FeatureTeacher"/>); its stages are checked when its checkpoint exists, else when the trial starts.</summary>
+    static void CheckFeatureTeacher(ConfigMap teacher, ConfigMap? softTargets, TeacherEnsemble ensemble, LossRecipe loss, DatasetSource dataset)
+    {
+        string checkpoint = ensemble.Members[0].Checkpoint;
+        var stages = ensemble.Members[0].TorchScript is null && File.Exists(checkpoint)
+            ? ModelRegistry.StagesOf(Orchestrator.Distillation.Training.Checkpoint.ReadState(checkpoint).Model, dataset.Info)
+            : null;
+        if (FeatureTeacher.Problem(ensemble, loss, stages) is not { } problem) return;
+        throw problem.Key == "mode" && softTargets is not null ? softTargets.Error("mode", problem.Message)
+            : teacher.Error(problem.Key == "mode" ? "checkpoint" : problem.Key, problem.Message);
     }
 
     static LossRecipe ReadLoss(ConfigMap root)
@@ -175,9 +188,30 @@ public sealed record TrialConfig(
         int warmup = loss.Int("warmup") ?? 0;
         if (warmup < 0) throw loss.Error("warmup", "must be a number of epochs, at least 0 (0: none).");
         var options = ReadTermOptions(loss, weights.Keys);
+        var stages = loss.StringList("stages");
         loss.RejectUnknownKeys();
-        return new LossRecipe(weights, temperature, margin, feature, standardize, warmup, options);
+        return new LossRecipe(weights, temperature, margin, feature, standardize, warmup, options, stages);
     }
+
+    /// <summary>
+    /// loss.stages, checked against the student's: the stages a feature loss compares, by default every one the student
+    /// has; refused without a feature loss, or for a student that names none.
+    /// </summary>
+    static LossRecipe ReadStages(ConfigMap root, LossRecipe recipe, IReadOnlyList<string> studentStages, ModelSpec student)
+    {
+        var loss = root.Section("loss");
+        string terms = loss?.Node("weights") is not null ? "weights" : "terms";
+        if (!recipe.NeedsFeatureMaps)
+            return recipe.Stages is null ? recipe : throw loss!.Error("stages", $"names the stages that feature losses ({FeatureTeacher.Terms}) compare; this loss has none. Add one, or remove stages.");
+        if (studentStages.Count == 0)
+            throw loss!.Error(terms, $"{FeatureTeacher.Terms} compare feature maps at the models' stages; {student.Name} names none (the zoo's models do: resnet8, wrn-16-2, vgg8, ...).");
+        if (recipe.Stages?.FirstOrDefault(s => !studentStages.Contains(s)) is { } unknown)
+            throw loss!.Error("stages", $"{student.Name} has no {unknown}; its stages are {string.Join(", ", studentStages)}.");
+        if (recipe.Stages is { Count: 0 }) throw loss!.Error("stages", $"is empty; name at least one of {string.Join(", ", studentStages)}, or leave it out for all.");
+        return recipe with { Stages = recipe.Stages ?? studentStages };
+    }
+
+
 
     /// <summary>
     /// The terms' own settings, <c>loss: { dkd: { alpha: 1, beta: 8 } }</c>: every option of every term present, at its

@@ -146,6 +146,32 @@ public static class DistillationLosses
     }
 
     /// <summary>
+    /// Attention transfer (Zagoruyko &amp; Komodakis 2017), as CRD's code computes it: at each stage, the spatial attention
+    /// map a(F) = normalize(mean over channels of F^2, flattened), and the mean over the batch and positions of
+    /// (a(student) - a(teacher))^2; summed over the stages. Where the maps' sizes differ, the larger is average-pooled to
+    /// the smaller. Student maps are [..., B, C, H, W] (leading trial dimensions), the teacher's [B, C', H', W'].
+    /// </summary>
+    public static Tensor AttentionTransfer(IReadOnlyList<Tensor> studentMaps, IReadOnlyList<Tensor> teacherMaps)
+    {
+        Tensor? total = null;
+        foreach (var (student, teacher) in studentMaps.Zip(teacherMaps))
+        {
+            long side = Math.Min(student.shape[^1], teacher.shape[^1]);
+            var difference = Attention(Pooled(student, side)) - Attention(Pooled(teacher.detach(), side));
+            var stage = difference.square().flatten(-2).mean([-1]);
+            total = total is null ? stage : total + stage;
+        }
+        return total ?? throw new ArgumentException("attention transfer needs at least one stage", nameof(studentMaps));
+    }
+
+    /// <summary>[..., C, H, W] to [..., H * W]: the channels' mean of squares, L2-normalised over the positions (eps 1e-12, as F.normalize).</summary>
+    static Tensor Attention(Tensor map) => normalize(map.square().mean([-3]).flatten(-2), p: 2, dim: -1);
+
+    /// <summary>The map average-pooled to side x side when it is larger, over any leading dimensions.</summary>
+    static Tensor Pooled(Tensor map, long side) => map.shape[^1] == side && map.shape[^2] == side ? map
+        : adaptive_avg_pool2d(map.flatten(0, -4), [side, side]).unflatten(0, map.shape[..^3]);
+
+    /// <summary>
     /// Logit standardisation (Sun et al. 2024): each sample's logits z-scored over its classes, (z - mean) / (std + 1e-7)
     /// with the unbiased std, as the authors' code does, before the temperature divides them.
     /// </summary>

@@ -14,12 +14,18 @@ public enum RelationFeature { Logits, Embedding }
 /// <param name="Standardize">Logit standardisation (Sun et al. 2024) for the terms that soften logits (<see cref="LossSettings.Standardize"/>).</param>
 /// <param name="Warmup">Epochs over which every distillation weight ramps linearly from 0 (epoch e of N weighs (e + 1) / N); 0: none.</param>
 /// <param name="Options">The terms' own settings by "term.option" (<see cref="LossTerm.Options"/>), every option of every term present; null when none has any.</param>
-/// The three are left out of a trial's identity at their defaults, so recipes without them keep the identity they had.
+/// <param name="Stages">The stages whose feature maps the feature losses (<see cref="LossSettings.Stages"/>) compare; null without them.</param>
+/// The four are left out of a trial's identity at their defaults, so recipes without them keep the identity they had.
 public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, double Temperature, double TripletMargin, RelationFeature Feature,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Standardize = false,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Warmup = 0,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? Options = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? Options = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Stages = null)
 {
+    /// <summary>Whether a term compares feature maps, so the student and an online teacher must give them.</summary>
+    [JsonIgnore] // derived, and not in the identities of trials planned before it existed
+    public bool NeedsFeatureMaps => LossTerms.AnyReads(Weights.Keys, LossSettings.Stages);
+
     public const string CrossEntropyTerm = "ce";
 
     public static LossRecipe LabelsOnly { get; } = new(new Dictionary<string, double> { [CrossEntropyTerm] = 1 }, 1, 1, RelationFeature.Logits);
@@ -41,6 +47,7 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
         Feature = LossTerms.AnyReads(Weights.Keys, LossSettings.Feature) ? Feature : LabelsOnly.Feature,
         Standardize = Standardize && LossTerms.AnyReads(Weights.Keys, LossSettings.Standardize),
         Warmup = NeedsTeacher ? Warmup : 0,
+        Stages = NeedsFeatureMaps ? Stages : null,
     };
 
     /// <summary>Each trial's value of a term's option: the recipe's, or the term's default.</summary>

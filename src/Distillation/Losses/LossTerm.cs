@@ -16,6 +16,8 @@ public enum LossSettings
     Feature = 4,
     /// <summary><c>standardize</c>: it softens logits by the temperature, so logit standardisation applies to it.</summary>
     Standardize = 8,
+    /// <summary><c>stages</c>: it compares feature maps at the models' stages (feature losses).</summary>
+    Stages = 16,
 }
 
 /// <summary>
@@ -71,6 +73,9 @@ public abstract class LossTerm
 public sealed record LossBatch(Tensor Labels, Tensor Logits, Tensor Embedding, Tensor Temperature, Tensor Margin,
     RelationFeature Feature, bool PartialLabels, IReadOnlyList<Generator?> Generators, bool Standardize, IReadOnlyDictionary<string, Tensor> Options)
 {
+    /// <summary>The students' feature maps [K, B, C, H, W] at the recipe's stages, in their order (the teacher's are in its view).</summary>
+    public IReadOnlyList<Tensor> StudentMaps { get; init; } = [];
+
     /// <summary>Each trial's value [K] of one of a term's <see cref="LossTerm.Options"/>.</summary>
     public Tensor Option(LossTerm term, string option) => Options[$"{term.Name}.{option}"];
 

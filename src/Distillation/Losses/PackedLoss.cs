@@ -31,8 +31,9 @@ public sealed class PackedLoss : IDisposable
         names = recipes[0].Weights.Keys.ToArray();
         feature = recipes[0].Feature;
         standardize = recipes[0].Standardize;
-        if (recipes.Any(r => !r.Weights.Keys.ToHashSet().SetEquals(names) || r.Feature != feature || r.Standardize != standardize))
-            throw new ArgumentException("the trials of a pack must have the same loss terms, features and standardisation", nameof(recipes));
+        if (recipes.Any(r => !r.Weights.Keys.ToHashSet().SetEquals(names) || r.Feature != feature || r.Standardize != standardize
+                             || !(r.Stages ?? []).SequenceEqual(recipes[0].Stages ?? [])))
+            throw new ArgumentException("the trials of a pack must have the same loss terms, features, standardisation and stages", nameof(recipes));
         this.recipes = recipes.ToList();
         options = names.Select(LossTerms.Get).SelectMany(t => t.Options.Keys.Select(o => (Term: t, Option: o)))
             .ToDictionary(p => $"{p.Term.Name}.{p.Option}", p => PerTrial(recipes.Select(r => r.Option(p.Term, p.Option)), device));
@@ -58,10 +59,14 @@ public sealed class PackedLoss : IDisposable
     /// of the pack, the teachers' views shared by all trials. With several views (per-teacher aggregation) each
     /// distillation term is the mean of that term against every teacher. Triplet negatives come from each trial's generator.
     /// </summary>
+    /// <param name="studentMaps">The pack's feature maps [K, B, C, H, W] at the recipe's stages, for feature losses.</param>
     public (Tensor Total, Dictionary<string, Tensor> Terms) Compute(Tensor labels, Tensor logits, Tensor embedding,
-        IReadOnlyList<TeacherView> teachers, IReadOnlyList<Generator?> generators)
+        IReadOnlyList<TeacherView> teachers, IReadOnlyList<Generator?> generators, IReadOnlyList<Tensor>? studentMaps = null)
     {
-        var batch = new LossBatch(labels, logits, embedding, temperature, margin, feature, partialLabels, generators, standardize, options);
+        var batch = new LossBatch(labels, logits, embedding, temperature, margin, feature, partialLabels, generators, standardize, options)
+        {
+            StudentMaps = studentMaps ?? [],
+        };
         var terms = new Dictionary<string, Tensor>();
         Tensor? total = null;
         foreach (var name in names)

@@ -22,6 +22,24 @@ public abstract class Classifier(string name) : nn.Module<Tensor, Tensor>(name)
     /// </summary>
     public abstract IEnumerable<(string Key, nn.Module Layer)> Layers();
 
+    /// <summary>
+    /// Its stages, whose feature maps the feature losses (attention transfer) compare: <c>stage1</c>, <c>stage2</c>, ...
+    /// in forward order, each with the key of the layer whose output it is (a child of a top-level <see cref="Layers"/>
+    /// Sequential); none for a model without them.
+    /// </summary>
+    public virtual IReadOnlyList<(string Stage, string Layer)> StageLayers => [];
+
+    /// <summary>The names of its <see cref="StageLayers"/>.</summary>
+    public IReadOnlyList<string> Stages => StageLayers.Select(s => s.Stage).ToList();
+
+    /// <summary>Logits, embedding and the feature maps [B, C, H, W] at the named stages, in their order.</summary>
+    public virtual (Tensor Logits, Tensor Embedding, IReadOnlyList<Tensor> Maps) FeatureMaps(Tensor images, IReadOnlyList<string> stages)
+    {
+        if (stages.Count > 0) throw new NotSupportedException($"{GetType().Name} has no stages");
+        var (logits, embedding) = Features(images);
+        return (logits, embedding, []);
+    }
+
     /// <summary>Whether <see cref="PackedClassifier"/> can fuse it with others of its architecture (its <see cref="Layers"/> are known).</summary>
     public virtual bool Fusable => true;
 

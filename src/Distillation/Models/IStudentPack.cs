@@ -13,12 +13,13 @@ public interface IStudentPack : IDisposable
     /// The pack the trainer runs for these models: one model alone runs as it is (the fused path's per-trial slices
     /// and stacking cost a single student about 10 %: docs/benchmarks.md, zoo), several are fused into one.
     /// </summary>
-    static IStudentPack Of(IReadOnlyList<Classifier> models) => models switch
+    /// <param name="stages">The stages whose feature maps each forward keeps (<see cref="Maps"/>): what feature losses compare.</param>
+    static IStudentPack Of(IReadOnlyList<Classifier> models, IReadOnlyList<string>? stages = null) => models switch
     {
-        [var alone] => new UnfusedStudent(alone),
+        [var alone] => new UnfusedStudent(alone, stages),
         _ when models.FirstOrDefault(m => !m.Fusable) is { } unfusable =>
             throw new ArgumentException($"a {unfusable.GetType().Name} cannot share a pack; it trains alone", nameof(models)),
-        _ => new PackedClassifier(models),
+        _ => new PackedClassifier(models, stages),
     };
 
     /// <summary>How many trials the pack holds.</summary>
@@ -39,6 +40,9 @@ public interface IStudentPack : IDisposable
 
     /// <summary>Logits [K, B, classes] and embeddings [K, B, width] (null when the model gives none) for one batch of images [B, C, H, W].</summary>
     (Tensor Logits, Tensor Embedding) Features(Tensor images, bool training);
+
+    /// <summary>The feature maps [K, B, C, H, W] of the stages it was made for, from the last <see cref="Features"/>; empty for none.</summary>
+    IReadOnlyList<Tensor> Maps { get; }
 
     /// <summary>Trial <paramref name="trial"/>'s weights and buffers into an ordinary model of the same architecture.</summary>
     void CopyTo(int trial, Classifier target);

@@ -31,4 +31,13 @@ public static class ModelRegistry
     }
 
     public static Classifier Create(ModelSpec spec, DatasetInfo data) => Validate(spec).Create(spec, data);
+
+    /// <summary>The stages of <paramref name="spec"/> built for <paramref name="data"/> (<see cref="Classifier.Stages"/>), built once per process: a sweep asks at every point.</summary>
+    public static IReadOnlyList<string> StagesOf(ModelSpec spec, DatasetInfo data) => KnownStages.GetOrAdd((spec, data), key =>
+    {
+        using var model = Create(key.Spec, key.Data);
+        return model.Stages;
+    });
+
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(ModelSpec Spec, DatasetInfo Data), IReadOnlyList<string>> KnownStages = new();
 }

@@ -33,8 +33,13 @@ public sealed class PackedClassifier : IStudentPack
     /// <summary>Each trial's generator for dropout masks (null: the global one), set by the trainer every epoch.</summary>
     public IReadOnlyList<Generator?> Generators { get; set; }
 
+    /// <summary>The layers whose outputs are the feature maps asked for (<see cref="Classifier.StageLayers"/>), in order, and their outputs in the last forward.</summary>
+    readonly IReadOnlyList<string> taps;
+    readonly Dictionary<string, Tensor> tapped = [];
+
     /// <summary>Fuses <paramref name="members"/>, which must be one architecture (their dropout rates may differ), on their device.</summary>
-    public PackedClassifier(IReadOnlyList<Classifier> members)
+    /// <param name="stages">The stages whose feature maps each forward keeps (<see cref="Maps"/>).</param>
+    public PackedClassifier(IReadOnlyList<Classifier> members, IReadOnlyList<string>? stages = null)
     {
         if (members.Count == 0) throw new ArgumentException("a pack needs at least one model", nameof(members));
         // The member with dropout layers describes the plan; a member without them (rate 0) draws no mask there.
@@ -49,6 +54,9 @@ public sealed class PackedClassifier : IStudentPack
         Count = members.Count;
         Generators = new Generator?[Count];
 
+        var stageLayers = template.StageLayers;
+        taps = (stages ?? []).Select(stage => stageLayers.FirstOrDefault(l => l.Stage == stage).Layer
+            ?? throw new ArgumentException($"{template.GetName()} has no {stage}", nameof(stages))).ToList();
         var plan = template.Layers().ToList();
         foreach (var (key, layer) in plan.SkipLast(1))
             layers.Add(Fuse(key, layer, members));
@@ -63,9 +71,13 @@ public sealed class PackedClassifier : IStudentPack
     /// <summary>The stacked weights that train, [K, ...] each, by the single model's key.</summary>
     public IEnumerable<(string Key, Tensor Weight)> Parameters() => stacked.Where(p => parameterKeys.Contains(p.Key)).Select(p => (p.Key, p.Value));
 
+    /// <summary>Each asked stage's feature maps [K, B, C, H, W] from the last <see cref="Features"/>.</summary>
+    public IReadOnlyList<Tensor> Maps => taps.Select(key => tapped[key]).ToList();
+
     /// <summary>Logits [K, B, classes] and embeddings [K, B, width] of every trial for one batch of images [B, C, H, W].</summary>
     public (Tensor Logits, Tensor Embedding) Features(Tensor images, bool training)
     {
+        tapped.Clear();
         var activation = new Activation(images, Layout.Shared);
         foreach (var layer in layers) activation = layer(activation, training);
         var embedding = ToRows(activation);
@@ -111,7 +123,7 @@ public sealed class PackedClassifier : IStudentPack
 
     Func<Activation, bool, Activation> Fuse(string key, nn.Module layer, IReadOnlyList<Classifier> members) => layer switch
     {
-        Sequential sequence => FuseInOrder(sequence.named_children().Select(c => Fuse($"{key}.{c.name}", c.module, members)).ToList()),
+        Sequential sequence => FuseInOrder(sequence.named_children().Select(c => Tapped($"{key}.{c.name}", Fuse($"{key}.{c.name}", c.module, members))).ToList()),
         Branches branches => FuseBranches(branches.Merge, branches.Paths.Select(p => Fuse($"{key}.{p.Name}", p.Path, members)).ToList()),
         TorchSharp.Modules.Linear => (x, _) => Linear(x, key),
         Conv2d conv => (x, _) => Convolution(x, key, conv.stride, conv.padding ?? [0, 0], conv.dilation, conv.groups),
@@ -125,6 +137,15 @@ public sealed class PackedClassifier : IStudentPack
         TorchSharp.Modules.Flatten => (x, _) => Flatten(x),
         Dropout => DropoutOf(key, members),
         _ => throw new NotSupportedException($"a pack cannot fuse {layer.GetType().Name} ({key})"),
+    };
+
+    /// <summary>The layer, keeping its output as trial-major feature maps [K, B, C, H, W] when it is a stage asked for.</summary>
+    Func<Activation, bool, Activation> Tapped(string key, Func<Activation, bool, Activation> layer) => !taps.Contains(key) ? layer : (x, training) =>
+    {
+        var output = layer(x, training);
+        if (output.Layout != Layout.Channels) throw new NotSupportedException($"stage {key} is not a feature map of the pack's trials");
+        tapped[key] = output.Value.unflatten(1, [Count, -1]).transpose(0, 1);
+        return output;
     };
 
     static Func<Activation, bool, Activation> FuseInOrder(IReadOnlyList<Func<Activation, bool, Activation>> steps) =>

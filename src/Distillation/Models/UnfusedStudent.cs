@@ -8,7 +8,8 @@ namespace Orchestrator.Distillation.Models;
 /// (<see cref="Classifier.Fusable"/>, a TorchScript student) included. The weights that train are the model's own, so
 /// copying a trial to and from its model is nothing to do; its outputs gain the pack's leading trial axis of 1.
 /// </summary>
-public sealed class UnfusedStudent(Classifier model) : IStudentPack
+/// <param name="stages">The stages whose feature maps each forward keeps (<see cref="Maps"/>).</param>
+public sealed class UnfusedStudent(Classifier model, IReadOnlyList<string>? stages = null) : IStudentPack
 {
     public int Count => 1;
     public bool Fused => false;
@@ -18,11 +19,19 @@ public sealed class UnfusedStudent(Classifier model) : IStudentPack
 
     public IEnumerable<(string Key, Tensor Weight)> Parameters() => model.named_parameters().Select(p => (p.name, (Tensor)p.parameter));
 
+    public IReadOnlyList<Tensor> Maps { get; private set; } = [];
+
     public (Tensor Logits, Tensor Embedding) Features(Tensor images, bool training)
     {
         if (model.training != training) model.train(training);
-        var (logits, embedding) = model.Features(images);
-        return (logits.unsqueeze(0), embedding?.unsqueeze(0)!);
+        if (stages is null or [])
+        {
+            var (logits, embedding) = model.Features(images);
+            return (logits.unsqueeze(0), embedding?.unsqueeze(0)!);
+        }
+        var (stagedLogits, stagedEmbedding, maps) = model.FeatureMaps(images, stages);
+        Maps = maps.Select(m => m.unsqueeze(0)).ToList();
+        return (stagedLogits.unsqueeze(0), stagedEmbedding.unsqueeze(0));
     }
 
     public void CopyTo(int trial, Classifier target) => Same(trial, target);

@@ -5,7 +5,11 @@ namespace Orchestrator.Distillation.SoftTargets;
 
 /// <summary>A teacher's (or a combined ensemble's) outputs for some samples: logits [N, classes] and, when kept, embeddings [N, E]
 /// (with a leading [views] dimension for stored augmented views).</summary>
-public sealed record TeacherView(Tensor Logits, Tensor? Embedding);
+/// <param name="Maps">The teacher's feature maps [B, C, H, W] at the stages the feature losses compare, online only; empty for none.</param>
+public sealed record TeacherView(Tensor Logits, Tensor? Embedding)
+{
+    public IReadOnlyList<Tensor> Maps { get; init; } = [];
+}
 
 /// <summary>
 /// Combines the members of an ensemble. The same functions serve the store (on whole splits) and online mode

@@ -40,20 +40,26 @@ public sealed class CachedTeacherOutputs(IReadOnlyList<TeacherView> train, Augme
 /// Teacher outputs computed every step by running every teacher on the batch (for augmentation, and to compare
 /// with the cache), combined by the same functions as the store.
 /// </summary>
-public sealed class OnlineTeacherOutputs(IReadOnlyList<Classifier> teachers, TeacherEnsemble ensemble, bool embeddings) : ITeacherOutputs
+/// <param name="stages">The stages whose feature maps the one teacher also gives (feature losses); empty for none.</param>
+public sealed class OnlineTeacherOutputs(IReadOnlyList<Classifier> teachers, TeacherEnsemble ensemble, bool embeddings, IReadOnlyList<string>? stages = null)
+    : ITeacherOutputs
 {
     public AugmentedViews? Views => null;
 
     public IReadOnlyList<TeacherView> For(Tensor images, Tensor indices, int epoch)
     {
         using var _ = no_grad();
+        IReadOnlyList<Tensor> maps = [];
         var members = teachers.Select(t =>
         {
-            var (logits, embedding) = t.Features(images);
+            var (logits, embedding, stageMaps) = t.FeatureMaps(images, stages ?? []);
+            maps = stageMaps;
             return new TeacherView(logits, embeddings ? embedding : null);
         }).ToList();
-        return SoftTargetAggregation.Combine(members, ensemble.Aggregation, ensemble.AggregationTemperature)
+        var views = SoftTargetAggregation.Combine(members, ensemble.Aggregation, ensemble.AggregationTemperature)
             .Select(v => SoftTargetAggregation.ForLoss(v, ensemble.Aggregation, ensemble.AggregationTemperature)).ToList();
+        // Feature maps are one teacher's (an ensemble's are refused when the trial is read): its view carries them.
+        return maps.Count == 0 ? views : [views.Single() with { Maps = maps }];
     }
 
     /// <summary>The ensemble's accuracy on a whole split (reported beside the student's).</summary>

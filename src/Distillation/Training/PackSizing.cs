@@ -34,6 +34,7 @@ public static class PackSizing
         Terms = trial.Loss.Weights.Keys.Order(StringComparer.Ordinal).ToList(),
         Feature = trial.Loss.WithoutUnusedSettings().Feature,
         trial.Loss.WithoutUnusedSettings().Standardize,
+        trial.Loss.WithoutUnusedSettings().Stages,
         // The teachers and what the students compute from them (their recipe, as a trial's identity has it).
         Teacher = trial.Loss.NeedsTeacher && trial.Teacher is { } teacher ? new { teacher.Members, teacher.Recipe } : null,
     });

@@ -88,7 +88,7 @@ public sealed class Trainer(IReadOnlyList<TrainerTrial> trials, ITeacherOutputs?
     void TrainPack(List<TrialRun> active, int epochsDone)
     {
         var options = active[0].Trial.Options;
-        using var pack = IStudentPack.Of(active.Select(r => r.Trial.Model).ToList());
+        using var pack = IStudentPack.Of(active.Select(r => r.Trial.Model).ToList(), active[0].Trial.Loss.Stages);
         using var optimizer = new PackedOptimizer(pack, active.Select(r => r.Trial.Options.Optimizer).ToList());
         for (int k = 0; k < active.Count; k++) optimizer.CopyFrom(k, active[k].Trial.Model, active[k].Optimizer);
         using var loss = new PackedLoss(active.Select(r => r.Trial.Loss).ToList(), device, partialLabels: data.Labelled is not null);

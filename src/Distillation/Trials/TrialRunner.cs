@@ -123,7 +123,15 @@ public static class TrialRunner
             log?.Invoke($"{what}: {accuracy.Parameters:N0} parameters, test accuracy {accuracy.Test:P2}; soft targets {loaded.Key} from {softTargetDirectory}");
             return new Teachers(new CachedTeacherOutputs(loaded.Train, ensemble.Views), accuracy.Parameters, accuracy.Test, loaded.Key, loaded.Notes);
         }
-        var online = new OnlineTeacherOutputs(ensemble.Members.Select(m => TeacherLoader.Load(m, data, device)).ToList(), ensemble, embeddings);
+        var members = ensemble.Members.Select(m => TeacherLoader.Load(m, data, device)).ToList();
+        var stages = config.Loss.Stages ?? [];
+        if (members.FirstOrDefault(m => stages.Except(m.Stages).Any()) is { } lacking)
+        {
+            foreach (var member in members) member.Dispose();
+            throw new UserInputException($"{what} has no {string.Join(", ", stages.Except(lacking.Stages))} for loss.stages " +
+                                         $"({(lacking.Stages.Count == 0 ? "it names no stages: the zoo's models do" : $"its stages: {string.Join(", ", lacking.Stages)}")}).");
+        }
+        var online = new OnlineTeacherOutputs(members, ensemble, embeddings, stages);
         double test = online.Accuracy(data.Test, config.Training.EvaluationBatchSize);
         log?.Invoke($"{what}: {online.Parameters:N0} parameters, test accuracy {test:P2}; teacher outputs computed online every step");
         return new Teachers(online, online.Parameters, test, "online", []);

@@ -47,7 +47,7 @@ sealed class MobileNetV2Family : ModelFamily
             layers.Add(($"blocks{s}", Sequential(stage)));
         }
         layers.Add(("conv2", Path(("0", Conv(input, LastChannels, 1)), ("1", Norm(LastChannels)), ("2", ReLU()))));
-        return new ZooNetwork(spec.Name, layers, LastChannels, data.Classes, spec.Dropout ?? 0);
+        return new ZooNetwork(spec.Name, layers, LastChannels, data.Classes, spec.Dropout ?? 0, stagePrefix: "blocks");
     }
 
     static Module<Tensor, Tensor> InvertedResidual(long input, long output, long stride, int expand)

@@ -49,7 +49,7 @@ sealed partial class ResNetFamily : ModelFamily
             ("conv1", Conv(data.Channels, channels[0], 3)), ("bn1", Norm(channels[0])), ("relu", ReLU()),
         };
         long output = Stages(layers, "layer", channels[0], channels[1..], blocks, BasicBlock);
-        return new ZooNetwork(spec.Name, layers, output, data.Classes, spec.Dropout ?? 0);
+        return new ZooNetwork(spec.Name, layers, output, data.Classes, spec.Dropout ?? 0, stagePrefix: "layer");
     }
 
     /// <summary>relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)); the shortcut a strided 1x1 convolution where the shape changes.</summary>

@@ -42,7 +42,7 @@ sealed class ShuffleNetFamily : ModelFamily
             }
             layers.Add(($"layer{stage}", Sequential(units)));
         }
-        return new ZooNetwork(spec.Name, layers, input, data.Classes, spec.Dropout ?? 0);
+        return new ZooNetwork(spec.Name, layers, input, data.Classes, spec.Dropout ?? 0, stagePrefix: "layer");
     }
 
     static Sequential Bottleneck(long input, long output, long stride, long firstGroups, long groups)
@@ -71,7 +71,7 @@ sealed class ShuffleNetFamily : ModelFamily
             input = output;
         }
         layers.AddRange([("conv2", Conv(input, last, 1)), ("bn2", Norm(last)), ("relu2", ReLU())]);
-        return new ZooNetwork(spec.Name, layers, last, data.Classes, spec.Dropout ?? 0);
+        return new ZooNetwork(spec.Name, layers, last, data.Classes, spec.Dropout ?? 0, stagePrefix: "layer");
     }
 
     /// <summary>Half the channels pass untouched, the other half through 1x1, depthwise 3x3 and 1x1 convolutions; then a shuffle.</summary>

@@ -48,6 +48,6 @@ sealed class VggFamily : ModelFamily
             layers.Add(($"block{b}", Sequential(block)));
             if (b < 3 || (b == 3 && data.Height >= 64)) layers.Add(($"pool{b}", MaxPool2d(2, 2)));
         }
-        return new ZooNetwork(spec.Name, layers, input, data.Classes, spec.Dropout ?? 0);
+        return new ZooNetwork(spec.Name, layers, input, data.Classes, spec.Dropout ?? 0, stagePrefix: "block");
     }
 }

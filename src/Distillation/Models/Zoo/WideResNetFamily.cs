@@ -47,7 +47,7 @@ sealed partial class WideResNetFamily : ModelFamily
         long output = Stages(layers, "block", channels[0], channels[1..], blocks, PreActivationBlock);
         layers.Add(("bn1", Norm(output)));
         layers.Add(("relu", ReLU()));
-        return new ZooNetwork(spec.Name, layers, output, data.Classes, spec.Dropout ?? 0);
+        return new ZooNetwork(spec.Name, layers, output, data.Classes, spec.Dropout ?? 0, stagePrefix: "block");
     }
 
     /// <summary>

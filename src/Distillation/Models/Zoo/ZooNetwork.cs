@@ -15,10 +15,15 @@ public sealed class ZooNetwork : Classifier
 {
     private readonly Sequential body;
     private readonly Linear head;
+    /// <summary>stage1, stage2, ... and the body's layers that end them.</summary>
+    private readonly IReadOnlyList<(string Stage, string Layer)> stages;
 
-    public ZooNetwork(string name, IEnumerable<(string, Module<Tensor, Tensor>)> features, long embedding, int classes, double dropout) : base(name)
+    /// <param name="stagePrefix">The prefix of the body's layers that are its stages, as the references name them (ResNet's layer1..3): stage1, stage2, ... in order.</param>
+    public ZooNetwork(string name, IEnumerable<(string, Module<Tensor, Tensor>)> features, long embedding, int classes, double dropout, string stagePrefix) : base(name)
     {
         var layers = features.ToList();
+        stages = layers.Select(l => l.Item1).Where(n => n.StartsWith(stagePrefix, StringComparison.Ordinal))
+            .Select((n, i) => ($"stage{i + 1}", n)).ToList();
         layers.Add(("pool", AdaptiveAvgPool2d(1)));
         layers.Add(("flatten", Flatten()));
         if (dropout > 0) layers.Add(("dropout", Dropout(dropout)));
@@ -37,6 +42,23 @@ public sealed class ZooNetwork : Classifier
     }
 
     public override IEnumerable<(string Key, Module Layer)> Layers() => [("body", body), ("head", head)];
+
+    public override IReadOnlyList<(string Stage, string Layer)> StageLayers => stages.Select(s => (s.Stage, $"body.{s.Layer}")).ToList();
+
+    public override (Tensor Logits, Tensor Embedding, IReadOnlyList<Tensor> Maps) FeatureMaps(Tensor images, IReadOnlyList<string> wanted)
+    {
+        var layers = wanted.Select(stage => stages.FirstOrDefault(s => s.Stage == stage).Layer
+            ?? throw new ArgumentException($"{GetName()} has no {stage}; its stages are {string.Join(", ", stages.Select(s => s.Stage))}", nameof(wanted))).ToList();
+        var maps = new Tensor[layers.Count];
+        var x = images;
+        foreach (var (name, layer) in body.named_children())
+        {
+            x = ((Module<Tensor, Tensor>)layer).forward(x);
+            for (int i = 0; i < layers.Count; i++)
+                if (layers[i] == name) maps[i] = x;
+        }
+        return (head.forward(x), x, maps);
+    }
 }
 
 /// <summary>The layers the zoo's families are written in, named as the references name them.</summary>
