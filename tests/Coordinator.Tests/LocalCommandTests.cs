@@ -118,6 +118,8 @@ public sealed class LocalCommandTests
         stdout.ShouldStartWith("model families (parameters for cifar100: 3x32x32 images, 100 classes;");
         foreach (string count in new[] { "resnet8x4 1.23M", "resnet32x4 7.43M", "wrn-40-2 2.26M", "vgg13 9.46M", "mobilenetv2 812.8k", "mlp-400 1.27M" })
             stdout.ShouldContain(count);
+        stdout.ShouldContain("stages (for loss.stages): stage1, stage2, stage3"); // the CIFAR ResNets'
+        stdout.ShouldContain("stages (for loss.stages): stage1, stage2, stage3, stage4, stage5"); // VGG's five blocks
         (code, stdout, _) = await OrchestratorProcess.RunAsync("models", "--dataset", "fashion-mnist");
         stdout.ShouldContain("mlp-400 318.0k");
     }

@@ -4,7 +4,7 @@ using Orchestrator.Distillation.Models;
 
 namespace Orchestrator.Coordinator.Commands;
 
-/// <summary><c>orchestrator models [--dataset NAME]</c>: the model families a trial can name, with the parameter counts of a few of each.</summary>
+/// <summary><c>orchestrator models [--dataset NAME]</c>: the model families a trial can name, with the parameter counts of a few of each and the stages feature losses compare.</summary>
 public static class ModelsCommand
 {
     public static Command Create()
@@ -26,8 +26,10 @@ public static class ModelsCommand
         foreach (var family in ModelRegistry.All)
         {
             text.AppendLine($"  {string.Join(", ", family.Patterns)}: {family.Summary}");
-            if (family.Examples.Any())
-                text.AppendLine("      " + string.Join(", ", family.Examples.Select(name => $"{name} {Millions(ModelRegistry.Parameters(new ModelSpec(name), data))}")));
+            if (!family.Examples.Any()) continue;
+            text.AppendLine("      " + string.Join(", ", family.Examples.Select(name => $"{name} {Millions(ModelRegistry.Parameters(new ModelSpec(name), data))}")));
+            if (ModelRegistry.StagesOf(new ModelSpec(family.Examples.First()), data) is { Count: > 0 } stages)
+                text.AppendLine($"      stages (for loss.stages): {string.Join(", ", stages)}");
         }
         return text.ToString();
     }
