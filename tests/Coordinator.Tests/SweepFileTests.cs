@@ -347,6 +347,8 @@ public class SweepFileTests
         plan.Jobs.ShouldNotContain(j => j.Kind == JobKind.SoftTargets || j.Kind == JobKind.SoftTargetShard); // the teacher runs online
         Should.Throw<UserInputException>(() => Plan(Sweep.Replace("soft_targets: { mode: online }", "soft_targets: { mode: cached }")))
             .Message.ShouldContain("soft_targets.mode: at compare the teacher's feature maps, which are computed online every step, not stored");
+        Should.Throw<UserInputException>(() => Plan(Sweep.Replace("soft_targets: { mode: online }", "")))
+            .Message.ShouldContain("sweep.yaml: soft_targets: missing; at compare the teacher's feature maps");
         Should.Throw<UserInputException>(() => Plan(Sweep.Replace("model: resnet14", "model: mlp-64")))
             .Message.ShouldContain("sweep.yaml: teacher: the teacher has no stage3 for loss.stages (it names no stages: the zoo's models do).");
     }

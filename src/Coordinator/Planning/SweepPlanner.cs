@@ -224,7 +224,9 @@ public static class SweepPlanner
             : teacher.Source.TorchScript is null && File.Exists(teacher.Source.Checkpoint) ? ModelRegistry.StagesOf(Checkpoint.ReadState(teacher.Source.Checkpoint).Model, DatasetRegistry.Get(student.Data).Info)
             : null;
         if (FeatureTeacher.Problem(ensemble, student.Loss, stages) is not { } problem) return;
-        throw problem.Key == "mode" ? softTargets.Error("mode", problem.Message) : new UserInputException($"{sweep.File}: teacher: {problem.Message}");
+        throw problem.Key != "mode" ? new UserInputException($"{sweep.File}: teacher: {problem.Message}")
+            : sweep.SoftTargets is null ? new UserInputException($"{sweep.File}: soft_targets: missing; {problem.Message}") // no section to point at
+            : softTargets.Error("mode", problem.Message);
     }
 
     /// <summary>The soft_targets section (<see cref="SoftTargetSettings"/>), and where it is for the errors found once a student is known.</summary>
