@@ -156,7 +156,8 @@ public class MultiProcessClusterTests
         await other.WaitForOutput("slot(s)", TimeSpan.FromMinutes(1));
         string trials = Path.Combine(directory, "sigstop", "trials");
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories) is not [var metrics] || File.ReadAllLines(metrics).Length < 3)
+        // "slot 0: starting" comes before the trial's folder exists: wait for the folder, then for 3 epochs in it.
+        while (!Directory.Exists(trials) || Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories) is not [var metrics] || File.ReadAllLines(metrics).Length < 3)
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, stopped.Output);
             await Task.Delay(100, TestContext.Current.CancellationToken);
