@@ -1,3 +1,4 @@
+using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Tests;
@@ -54,5 +55,16 @@ public sealed class RegistryTests
             $"dataset 'mnist' is not on this machine: {Path.Combine(empty, "mnist")} does not exist (the datasets' root {empty} is the file's data_dir; " +
             $"{Path.Combine(empty, "mnist")} should hold {string.Join(", ", mnist.Files)}). {mnist.InstallHint}");
         mnist.Files.ShouldContain("train-images-idx3-ubyte.gz");
+    }
+
+    [Fact]
+    public void This_sessions_term_files_and_the_torchscript_family_are_found_by_their_names()
+    {
+        LossTerms.Get("dkd").GetType().Name.ShouldBe("DkdTerm");
+        LossTerms.Get("dist").GetType().Name.ShouldBe("DistTerm");
+        LossTerms.Get("at").GetType().Name.ShouldBe("AttentionTransferTerm");
+        // A spec that names a file is the TorchScript family's, whatever the file is called.
+        ModelRegistry.Validate(new ModelSpec("resnet8", TorchScript: "/nowhere/resnet8")).GetType().Name.ShouldBe("TorchScriptFamily");
+        ModelRegistry.Validate(new ModelSpec("resnet8")).GetType().Name.ShouldNotBe("TorchScriptFamily");
     }
 }

@@ -25,7 +25,8 @@ public sealed class PyTorchStudentFixture
 
 /// <summary>
 /// Students from PyTorch: a TorchScript student trains here alone from its file's weights, resumes exactly, distils from a
-/// teacher, exports back as TorchScript that PyTorch runs with this tool's logits, and bad files are refused at their line.
+/// teacher, exports back as TorchScript that PyTorch runs with this tool's logits, and bad files are refused at their line
+/// (TorchScriptFiles' load and output checks, shared with TorchScript teachers).
 /// </summary>
 public sealed class TorchScriptStudentTests(PyTorchStudentFixture fixture) : IClassFixture<PyTorchStudentFixture>
 {
@@ -51,6 +52,7 @@ public sealed class TorchScriptStudentTests(PyTorchStudentFixture fixture) : ICl
         var config = TrialConfig.Load(Trial($"{{ torchscript: {fixture.Student} }}"));
         config.Model.Name.ShouldBe("student.pt");
         config.Model.Sha256.ShouldBe(FileDigest.Sha256(fixture.Student));
+        using (var built = ModelRegistry.Create(config.Model, DatasetShapes.FashionMnist)) built.ShouldBeOfType<TorchScriptStudent>();
         string whole = TestData.TemporaryDirectory();
         var uninterrupted = Run(config, whole);
         uninterrupted.Status.ShouldBe(TrialStatus.Completed);
