@@ -48,22 +48,14 @@ public sealed class AttentionTransferTests
         string directory = TestData.TemporaryDirectory(), file = Path.Combine(directory, "cases.json"), output = Path.Combine(directory, "out.json");
         File.WriteAllText(file, JsonSerializer.Serialize(Cases.Select(c => new
         {
-            student = c.StudentMaps(0).Select(Nested).ToList(),
-            teacher = c.TeacherMaps().Select(Nested).ToList(),
+            student = c.StudentMaps(0).Select(FeatureLossTrials.Nested).ToList(),
+            teacher = c.TeacherMaps().Select(FeatureLossTrials.Nested).ToList(),
         })));
         PyTorch.Run("tests/Distillation.Tests/python/attention_transfer.py", file, output);
         return JsonDocument.Parse(File.ReadAllText(output)).RootElement.EnumerateArray().Select(r => (r.GetProperty("value").GetDouble(),
             r.GetProperty("grads").EnumerateArray().Select(g => g.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray())).ToList();
     });
 
-    /// <summary>A [B, C, H, W] tensor as nested lists, for the JSON PyTorch reads.</summary>
-    static double[][][][] Nested(Tensor map)
-    {
-        var values = map.data<double>().ToArray();
-        long c = map.shape[1], h = map.shape[2], w = map.shape[3];
-        return Enumerable.Range(0, B).Select(b => Enumerable.Range(0, (int)c).Select(ch => Enumerable.Range(0, (int)h).Select(y =>
-            Enumerable.Range(0, (int)w).Select(x => values[((b * c + ch) * h + y) * w + x]).ToArray()).ToArray()).ToArray()).ToArray();
-    }
 
     /// <summary>The term's value for each trial [K] and the gradients with respect to each trial's student maps.</summary>
     static (double[] Values, double[][][] Gradients) Compute(Case c, int trials)
@@ -146,29 +138,15 @@ public sealed class AttentionTransferTests
         }
     }
 
-    static readonly Lazy<string> DataRoot = new(() => TestData.FashionMnistSubset(train: 1200, test: 200));
-
-    static string Trial(string model, int epochs, string extra = "") => TestData.WriteFile("trial.yaml", $"""
-        dataset: {"{"} name: fashion-mnist, data_dir: {DataRoot.Value}, validation: 200 {"}"}
-        model: {model}
-        epochs: {epochs}
-        batch_size: 64
-        optimizer: {"{"} name: sgd, lr: 0.05, momentum: 0.9 {"}"}
-        seed: 2
-        {extra}
-        """);
-
-    static object Measured(EpochMetrics m) => (m.Epoch, m.TrainLoss, string.Join(",", m.LossTerms.Select(t => $"{t.Key}={t.Value:R}")), m.ValidationLoss, m.ValidationAccuracy);
-
     [Fact]
     public void A_zoo_student_learns_from_a_zoo_teachers_attention_maps_online_and_resumes_exactly()
     {
         string teacherRun = TestData.TemporaryDirectory();
-        TrialRunner.Run(TrialConfig.Load(Trial("resnet14", 1)), teacherRun, cancellation: TestContext.Current.CancellationToken).Status.ShouldBe(TrialStatus.Completed);
+        TrialRunner.Run(TrialConfig.Load(FeatureLossTrials.Trial("resnet14", 1)), teacherRun, cancellation: TestContext.Current.CancellationToken).Status.ShouldBe(TrialStatus.Completed);
         string teacher = Path.Combine(teacherRun, Trials.TrialFolder.BestCheckpointFile);
-        var config = TrialConfig.Load(Trial("resnet8", 3, $"loss: {{ weights: {{ ce: 1, at: 1000 }}, stages: [stage2, stage3] }}\nteacher: {teacher}\nsoft_targets: online"));
+        var config = TrialConfig.Load(FeatureLossTrials.Trial("resnet8", 3, $"loss: {{ weights: {{ ce: 1, at: 1000 }}, stages: [stage2, stage3] }}\nteacher: {teacher}\nsoft_targets: online"));
         config.Loss.Stages.ShouldBe(["stage2", "stage3"]);
-        TrialConfig.Load(Trial("resnet8", 3, $"loss: {{ weights: {{ ce: 1, at: 1000 }} }}\nteacher: {teacher}\nsoft_targets: online")).Loss.Stages
+        TrialConfig.Load(FeatureLossTrials.Trial("resnet8", 3, $"loss: {{ weights: {{ ce: 1, at: 1000 }} }}\nteacher: {teacher}\nsoft_targets: online")).Loss.Stages
             .ShouldBe(["stage1", "stage2", "stage3"]); // every stage by default
 
         var whole = TrialRunner.Run(config, TestData.TemporaryDirectory(), cancellation: TestContext.Current.CancellationToken);
@@ -180,20 +158,20 @@ public sealed class AttentionTransferTests
         using var stop = new CancellationTokenSource();
         TrialRunner.Run(config, directory, m => { if (m.Epoch == 1) stop.Cancel(); }, cancellation: stop.Token).Status.ShouldBe(TrialStatus.Cancelled);
         var resumed = TrialRunner.Run(config, directory, cancellation: TestContext.Current.CancellationToken);
-        resumed.Epochs.Select(Measured).ShouldBe(whole.Epochs.Select(Measured));
+        resumed.Epochs.Select(FeatureLossTrials.Measured).ShouldBe(whole.Epochs.Select(FeatureLossTrials.Measured));
     }
 
     [Theory]
     [InlineData("model: mlp-400", "loss: { weights: { ce: 1, at: 1000 } }\nteacher: T\nsoft_targets: online", "loss.weights: at compare feature maps at the models' stages; mlp-400 names none")]
     [InlineData("model: resnet8", "loss: { weights: { ce: 1, at: 1000 }, stages: [stage4] }\nteacher: T\nsoft_targets: online", "loss.stages: resnet8 has no stage4; its stages are stage1, stage2, stage3.")]
-    [InlineData("model: resnet8", "loss: { weights: { ce: 1, hinton: 1 }, stages: [stage1] }\nteacher: T", "loss.stages: names the stages that feature losses (at) compare; this loss has none")]
+    [InlineData("model: resnet8", "loss: { weights: { ce: 1, hinton: 1 }, stages: [stage1] }\nteacher: T", "loss.stages: names the stages that feature losses (hint, at) compare; this loss has none")]
     [InlineData("model: resnet8", "loss: { weights: { ce: 1, at: 1000 } }\nteacher: T", "teacher.checkpoint: at compare the teacher's feature maps, which are computed online every step, not stored; write soft_targets: { mode: online }.")]
     [InlineData("model: resnet8", "loss: { weights: { ce: 1, at: 1000 } }\nteacher: { checkpoints: [T, T] }\nsoft_targets: online", "teacher.checkpoints: at compare one teacher's feature maps; give one teacher.")]
     [InlineData("model: resnet8", "loss: { weights: { ce: 1, at: 1000 } }\nteacher: M\nsoft_targets: online", "teacher.checkpoint: the teacher has no stage1 for loss.stages (it names no stages: the zoo's models do).")]
     public void A_feature_loss_that_cannot_run_is_refused_when_the_trial_is_read(string model, string extra, string message)
     {
         string teacher = TeacherCheckpoint.Value.Zoo, mlp = TeacherCheckpoint.Value.Mlp;
-        string path = Trial(model.Replace("model: ", ""), 2, extra.Replace("T", teacher).Replace("M", mlp));
+        string path = FeatureLossTrials.Trial(model.Replace("model: ", ""), 2, extra.Replace("T", teacher).Replace("M", mlp));
         Should.Throw<UserInputException>(() => TrialConfig.Load(path)).Message.ShouldContain(message);
     }
 

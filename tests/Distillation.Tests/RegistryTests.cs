@@ -63,6 +63,7 @@ public sealed class RegistryTests
         LossTerms.Get("dkd").GetType().Name.ShouldBe("DkdTerm");
         LossTerms.Get("dist").GetType().Name.ShouldBe("DistTerm");
         LossTerms.Get("at").GetType().Name.ShouldBe("AttentionTransferTerm");
+        LossTerms.Get("hint").GetType().Name.ShouldBe("HintTerm");
         // A spec that names a file is the TorchScript family's, whatever the file is called.
         ModelRegistry.Validate(new ModelSpec("resnet8", TorchScript: "/nowhere/resnet8")).GetType().Name.ShouldBe("TorchScriptFamily");
         ModelRegistry.Validate(new ModelSpec("resnet8")).GetType().Name.ShouldNotBe("TorchScriptFamily");

@@ -10,8 +10,11 @@ namespace Orchestrator.Distillation.Configuration;
 /// </summary>
 public static class FeatureTeacher
 {
-    /// <summary>The feature losses' names, for messages: "at".</summary>
-    public static string Terms => string.Join(", ", LossTerms.All.Where(t => t.Reads.HasFlag(LossSettings.Stages)).Select(t => t.Name));
+    /// <summary>The feature losses' names, for messages: "hint, at".</summary>
+    public static string AllTerms => string.Join(", ", LossTerms.All.Where(t => t.Reads.HasFlag(LossSettings.Stages)).Select(t => t.Name));
+
+    /// <summary>The feature losses of <paramref name="loss"/>, for messages: "at", "hint and at".</summary>
+    public static string TermsOf(LossRecipe loss) => string.Join(" and ", loss.Weights.Keys.Where(t => LossTerms.Get(t).Reads.HasFlag(LossSettings.Stages)));
 
     /// <summary>
     /// Why the feature losses cannot run with this teacher, and the key it is about (checkpoints, torchscript, mode or
@@ -19,11 +22,12 @@ public static class FeatureTeacher
     /// </summary>
     public static (string Key, string Message)? Problem(TeacherEnsemble ensemble, LossRecipe loss, IReadOnlyList<string>? teacherStages)
     {
-        if (ensemble.Members.Count > 1) return ("checkpoints", $"{Terms} compare one teacher's feature maps; give one teacher.");
+        string terms = TermsOf(loss);
+        if (ensemble.Members.Count > 1) return ("checkpoints", $"{terms} compare one teacher's feature maps; give one teacher.");
         if (ensemble.Members[0].TorchScript is not null)
-            return ("torchscript", $"a TorchScript teacher names no stages, which {Terms} compare; use a teacher from the zoo (trained here, or by a sweep).");
+            return ("torchscript", $"a TorchScript teacher names no stages, which {terms} compare; use a teacher from the zoo (trained here, or by a sweep).");
         if (ensemble.Mode != SoftTargetMode.Online)
-            return ("mode", $"{Terms} compare the teacher's feature maps, which are computed online every step, not stored; write soft_targets: {{ mode: online }}.");
+            return ("mode", $"{terms} compare the teacher's feature maps, which are computed online every step, not stored; write soft_targets: {{ mode: online }}.");
         if (teacherStages is not null && loss.Stages!.FirstOrDefault(s => !teacherStages.Contains(s)) is { } missing)
             return ("checkpoint", $"the teacher has no {missing} for loss.stages ({(teacherStages.Count == 0 ? "it names no stages: the zoo's models do" : $"its stages: {string.Join(", ", teacherStages)}")}).");
         return null;

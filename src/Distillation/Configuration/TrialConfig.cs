@@ -202,9 +202,9 @@ public sealed record TrialConfig(
         var loss = root.Section("loss");
         string terms = loss?.Node("weights") is not null ? "weights" : "terms";
         if (!recipe.NeedsFeatureMaps)
-            return recipe.Stages is null ? recipe : throw loss!.Error("stages", $"names the stages that feature losses ({FeatureTeacher.Terms}) compare; this loss has none. Add one, or remove stages.");
+            return recipe.Stages is null ? recipe : throw loss!.Error("stages", $"names the stages that feature losses ({FeatureTeacher.AllTerms}) compare; this loss has none. Add one, or remove stages.");
         if (studentStages.Count == 0)
-            throw loss!.Error(terms, $"{FeatureTeacher.Terms} compare feature maps at the models' stages; {student.Name} names none (the zoo's models do: resnet8, wrn-16-2, vgg8, ...).");
+            throw loss!.Error(terms, $"{FeatureTeacher.TermsOf(recipe)} compare feature maps at the models' stages; {student.Name} names none (the zoo's models do: resnet8, wrn-16-2, vgg8, ...).");
         if (recipe.Stages?.FirstOrDefault(s => !studentStages.Contains(s)) is { } unknown)
             throw loss!.Error("stages", $"{student.Name} has no {unknown}; its stages are {string.Join(", ", studentStages)}.");
         if (recipe.Stages is { Count: 0 }) throw loss!.Error("stages", $"is empty; name at least one of {string.Join(", ", studentStages)}, or leave it out for all.");

@@ -164,6 +164,24 @@ public static class DistillationLosses
         return total ?? throw new ArgumentException("attention transfer needs at least one stage", nameof(studentMaps));
     }
 
+    /// <summary>
+    /// FitNets' hint loss (Romero et al. 2015), as CRD's and mdistiller's code computes it: at each stage, the mean over
+    /// the batch, channels and positions of (r(student) - teacher)^2, r the learned regressor already applied; summed
+    /// over the stages. Where the maps' sizes differ, the larger is average-pooled to the smaller (CRD's regressor strides
+    /// instead). Regressed student maps are [..., B, C, H, W] (leading trial dimensions), the teacher's [B, C, H', W'].
+    /// </summary>
+    public static Tensor Hint(IReadOnlyList<Tensor> regressedMaps, IReadOnlyList<Tensor> teacherMaps)
+    {
+        Tensor? total = null;
+        foreach (var (student, teacher) in regressedMaps.Zip(teacherMaps))
+        {
+            long side = Math.Min(student.shape[^1], teacher.shape[^1]);
+            var stage = (Pooled(student, side) - Pooled(teacher.detach(), side)).square().flatten(-4).mean([-1]);
+            total = total is null ? stage : total + stage;
+        }
+        return total ?? throw new ArgumentException("the hint loss needs at least one stage", nameof(regressedMaps));
+    }
+
     /// <summary>[..., C, H, W] to [..., H * W]: the channels' mean of squares, L2-normalised over the positions (eps 1e-12, as F.normalize).</summary>
     static Tensor Attention(Tensor map) => normalize(map.square().mean([-3]).flatten(-2), p: 2, dim: -1);
 

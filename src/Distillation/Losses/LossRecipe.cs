@@ -26,6 +26,10 @@ public sealed record LossRecipe(IReadOnlyDictionary<string, double> Weights, dou
     [JsonIgnore] // derived, and not in the identities of trials planned before it existed
     public bool NeedsFeatureMaps => LossTerms.AnyReads(Weights.Keys, LossSettings.Stages);
 
+    /// <summary>Whether the students learn a hint regressor (<see cref="Models.HintRegressor"/>) with this loss.</summary>
+    [JsonIgnore]
+    public bool HasHints => Weights.ContainsKey(HintTerm.TermName);
+
     public const string CrossEntropyTerm = "ce";
 
     public static LossRecipe LabelsOnly { get; } = new(new Dictionary<string, double> { [CrossEntropyTerm] = 1 }, 1, 1, RelationFeature.Logits);

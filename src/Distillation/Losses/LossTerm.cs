@@ -76,6 +76,9 @@ public sealed record LossBatch(Tensor Labels, Tensor Logits, Tensor Embedding, T
     /// <summary>The students' feature maps [K, B, C, H, W] at the recipe's stages, in their order (the teacher's are in its view).</summary>
     public IReadOnlyList<Tensor> StudentMaps { get; init; } = [];
 
+    /// <summary>The <see cref="StudentMaps"/> through each trial's learned hint regressor [K, B, C', H, W] (FitNets); empty without one.</summary>
+    public IReadOnlyList<Tensor> StudentHints { get; init; } = [];
+
     /// <summary>Each trial's value [K] of one of a term's <see cref="LossTerm.Options"/>.</summary>
     public Tensor Option(LossTerm term, string option) => Options[$"{term.Name}.{option}"];
 

@@ -60,12 +60,15 @@ public sealed class PackedLoss : IDisposable
     /// distillation term is the mean of that term against every teacher. Triplet negatives come from each trial's generator.
     /// </summary>
     /// <param name="studentMaps">The pack's feature maps [K, B, C, H, W] at the recipe's stages, for feature losses.</param>
+    /// <param name="studentHints">Those maps through the trials' hint regressors, for <c>hint</c>.</param>
     public (Tensor Total, Dictionary<string, Tensor> Terms) Compute(Tensor labels, Tensor logits, Tensor embedding,
-        IReadOnlyList<TeacherView> teachers, IReadOnlyList<Generator?> generators, IReadOnlyList<Tensor>? studentMaps = null)
+        IReadOnlyList<TeacherView> teachers, IReadOnlyList<Generator?> generators, IReadOnlyList<Tensor>? studentMaps = null,
+        IReadOnlyList<Tensor>? studentHints = null)
     {
         var batch = new LossBatch(labels, logits, embedding, temperature, margin, feature, partialLabels, generators, standardize, options)
         {
             StudentMaps = studentMaps ?? [],
+            StudentHints = studentHints ?? [],
         };
         var terms = new Dictionary<string, Tensor>();
         Tensor? total = null;

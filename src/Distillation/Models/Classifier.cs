@@ -43,5 +43,20 @@ public abstract class Classifier(string name) : nn.Module<Tensor, Tensor>(name)
     /// <summary>Whether <see cref="PackedClassifier"/> can fuse it with others of its architecture (its <see cref="Layers"/> are known).</summary>
     public virtual bool Fusable => true;
 
-    public virtual long ParameterCount => parameters().Sum(p => p.numel());
+    /// <summary>The trained model's parameters: a <see cref="HintRegressor"/> training with it is not part of it.</summary>
+    public virtual long ParameterCount => named_parameters().Where(p => !HintRegressor.Owns(p.name)).Sum(p => p.parameter.numel());
+
+    /// <summary>The FitNets regressor training with it (<see cref="AttachHint"/>); null without a hint loss.</summary>
+    public HintRegressor? Hint { get; private set; }
+
+    /// <summary>
+    /// Makes <paramref name="hint"/> its child under <see cref="HintRegressor.Key"/>: in its state dict, parameters and
+    /// checkpoints, outside its <see cref="Layers"/> (its forward and export).
+    /// </summary>
+    public void AttachHint(HintRegressor hint)
+    {
+        if (Hint is not null) throw new InvalidOperationException("the model has a hint regressor already");
+        register_module(HintRegressor.Key, hint);
+        Hint = hint;
+    }
 }

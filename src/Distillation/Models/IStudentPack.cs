@@ -44,6 +44,12 @@ public interface IStudentPack : IDisposable
     /// <summary>The feature maps [K, B, C, H, W] of the stages it was made for, from the last <see cref="Features"/>; empty for none.</summary>
     IReadOnlyList<Tensor> Maps { get; }
 
+    /// <summary>
+    /// The <see cref="Maps"/> through each trial's <see cref="HintRegressor"/> [K, B, C', H, W], from the last
+    /// <see cref="Features"/>; empty when the models have none.
+    /// </summary>
+    IReadOnlyList<Tensor> Hints { get; }
+
     /// <summary>Trial <paramref name="trial"/>'s weights and buffers into an ordinary model of the same architecture.</summary>
     void CopyTo(int trial, Classifier target);
 

@@ -59,7 +59,7 @@ public static class ModelExport
         var normalisation = state.Normalisation ?? throw new UserInputException(
             $"{checkpoint} was written before checkpoints recorded how their input is normalised; train it again with this version to export it.");
         using var model = ModelRegistry.Create(state.Model, state.Dataset);
-        Checkpoint.Load(checkpoint, model);
+        Checkpoint.LoadModel(checkpoint, model);
         Directory.CreateDirectory(directory);
         WriteSafetensors(Path.Combine(directory, WeightsFile), model.state_dict().Select(p => (p.Key, p.Value)).ToList());
         var script = model as TorchScriptStudent;

@@ -35,7 +35,10 @@ public sealed class PackedClassifier : IStudentPack
 
     /// <summary>The layers whose outputs are the feature maps asked for (<see cref="Classifier.StageLayers"/>), in order, and their outputs in the last forward.</summary>
     readonly IReadOnlyList<string> taps;
+    /// <summary>Each tapped layer's output in the last forward, in the pack's channel layout [B, K*C, H, W].</summary>
     readonly Dictionary<string, Tensor> tapped = [];
+    /// <summary>The trials' hint regressors (<see cref="Classifier.Hint"/>) fused, one per tapped stage; none without them.</summary>
+    readonly IReadOnlyList<Func<Activation, bool, Activation>> hints = [];
 
     /// <summary>Fuses <paramref name="members"/>, which must be one architecture (their dropout rates may differ), on their device.</summary>
     /// <param name="stages">The stages whose feature maps each forward keeps (<see cref="Maps"/>).</param>
@@ -61,6 +64,8 @@ public sealed class PackedClassifier : IStudentPack
         foreach (var (key, layer) in plan.SkipLast(1))
             layers.Add(Fuse(key, layer, members));
         head = Fuse(plan[^1].Key, plan[^1].Layer, members);
+        if (template.Hint is { } hint)
+            hints = hint.Stages.Select(stage => hint.Of(stage)).Select(r => Fuse(r.Key, r.Layer, members)).ToList();
     }
 
     /// <summary>How many trials the pack holds.</summary>
@@ -72,7 +77,9 @@ public sealed class PackedClassifier : IStudentPack
     public IEnumerable<(string Key, Tensor Weight)> Parameters() => stacked.Where(p => parameterKeys.Contains(p.Key)).Select(p => (p.Key, p.Value));
 
     /// <summary>Each asked stage's feature maps [K, B, C, H, W] from the last <see cref="Features"/>.</summary>
-    public IReadOnlyList<Tensor> Maps => taps.Select(key => tapped[key]).ToList();
+    public IReadOnlyList<Tensor> Maps => taps.Select(key => TrialMajor(tapped[key])).ToList();
+
+    public IReadOnlyList<Tensor> Hints { get; private set; } = [];
 
     /// <summary>Logits [K, B, classes] and embeddings [K, B, width] of every trial for one batch of images [B, C, H, W].</summary>
     public (Tensor Logits, Tensor Embedding) Features(Tensor images, bool training)
@@ -81,6 +88,7 @@ public sealed class PackedClassifier : IStudentPack
         var activation = new Activation(images, Layout.Shared);
         foreach (var layer in layers) activation = layer(activation, training);
         var embedding = ToRows(activation);
+        Hints = hints.Select((regress, i) => TrialMajor(regress(new Activation(tapped[taps[i]], Layout.Channels), training).Value)).ToList();
         return (head(embedding, training).Value, embedding.Value);
     }
 
@@ -144,9 +152,12 @@ public sealed class PackedClassifier : IStudentPack
     {
         var output = layer(x, training);
         if (output.Layout != Layout.Channels) throw new NotSupportedException($"stage {key} is not a feature map of the pack's trials");
-        tapped[key] = output.Value.unflatten(1, [Count, -1]).transpose(0, 1);
+        tapped[key] = output.Value;
         return output;
     };
+
+    /// <summary>[B, K*C, H, W] in the pack's channel layout to trial-major [K, B, C, H, W].</summary>
+    Tensor TrialMajor(Tensor channels) => channels.unflatten(1, [Count, -1]).transpose(0, 1);
 
     static Func<Activation, bool, Activation> FuseInOrder(IReadOnlyList<Func<Activation, bool, Activation>> steps) =>
         (x, training) => steps.Aggregate(x, (activation, step) => step(activation, training));

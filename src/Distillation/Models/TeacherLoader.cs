@@ -22,7 +22,7 @@ public static class TeacherLoader
             throw new UserInputException($"teacher {checkpoint} was trained on '{state.Dataset.Name}' ({state.Dataset.Channels}x{state.Dataset.Height}x{state.Dataset.Width}), " +
                                          $"this trial uses '{data.Name}' ({data.Channels}x{data.Height}x{data.Width}).");
         var teacher = ModelRegistry.Create(state.Model, data);
-        Checkpoint.Load(checkpoint, teacher);
+        Checkpoint.LoadModel(checkpoint, teacher);
         teacher.to(device).eval();
         foreach (var parameter in teacher.parameters()) parameter.requires_grad = false;
         return teacher;

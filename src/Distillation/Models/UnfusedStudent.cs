@@ -21,6 +21,8 @@ public sealed class UnfusedStudent(Classifier model, IReadOnlyList<string>? stag
 
     public IReadOnlyList<Tensor> Maps { get; private set; } = [];
 
+    public IReadOnlyList<Tensor> Hints { get; private set; } = [];
+
     public (Tensor Logits, Tensor Embedding) Features(Tensor images, bool training)
     {
         if (model.training != training) model.train(training);
@@ -31,6 +33,7 @@ public sealed class UnfusedStudent(Classifier model, IReadOnlyList<string>? stag
         }
         var (stagedLogits, stagedEmbedding, maps) = model.FeatureMaps(images, stages);
         Maps = maps.Select(m => m.unsqueeze(0)).ToList();
+        Hints = model.Hint is { } hint ? hint.Map(maps).Select(m => m.unsqueeze(0)).ToList() : [];
         return (stagedLogits.unsqueeze(0), stagedEmbedding.unsqueeze(0));
     }
 

@@ -87,6 +87,21 @@ public static class Checkpoint
         return state;
     }
 
+    /// <summary>
+    /// Loads the trained model alone into <paramref name="model"/> (a teacher, an export): what only training used, a
+    /// <see cref="HintRegressor"/>, stays in the file. Every weight and buffer of the model must be there.
+    /// </summary>
+    public static CheckpointState LoadModel(string path, nn.Module model)
+    {
+        using var reader = OpenVerified(path);
+        var state = ReadHeader(reader, path);
+        var loaded = new Dictionary<string, bool>();
+        model.load(reader, strict: false, loadedParameters: loaded);
+        if (model.state_dict().Keys.FirstOrDefault(key => !loaded.ContainsKey(key)) is { } missing)
+            throw new UserInputException($"{path} has no {missing} for its {state.Model.Name}; the checkpoint was written by another version of its model.");
+        return state;
+    }
+
     static BinaryReader OpenVerified(string path)
     {
         if (!File.Exists(path)) throw new UserInputException($"checkpoint {path} does not exist.");

@@ -19,7 +19,7 @@ public sealed class DistillationStep(IStudentPack students, ITeacherOutputs? tea
     {
         var teachers = teacher is not null && loss.NeedsTeacher ? teacher.For(images, indices, epoch) : [];
         var (logits, embedding) = students.Features(images, training: true);
-        var (total, terms) = loss.Compute(labels, logits, embedding, teachers, students.Generators, students.Maps);
+        var (total, terms) = loss.Compute(labels, logits, embedding, teachers, students.Generators, students.Maps, students.Hints);
         optimizer.ZeroGrad();
         total.sum().backward();
         optimizer.Step();

@@ -46,20 +46,26 @@ public static class TrialRunner
         using var data = DistillationData.Load(config.Data, device);
         log?.Invoke($"dataset {data.Info.Name}: {data.Train.Count} train, {data.Validation.Count} validation, {data.Test.Count} test samples on {device}");
 
+        var teachers = teacherHashes is not null
+            ? LoadTeachers(config.Teacher!, teacherHashes, config, data, device, softTargetDirectory ?? SoftTargetStore.DefaultDirectory, log)
+            : null;
+        using var outputs = teachers?.Outputs;
+        var probe = ProbeBatch.Of(data.Train);
+        var teacherWidths = config.Loss.HasHints ? probe.TeacherMapWidths(teachers!.Outputs) : null;
         var models = trials.Select(t =>
         {
+            // The regressor's initial weights draw after the model's, from the trial's seed: a trial without one is as before.
             manual_seed(t.Config.Training.Seed);
-            return ModelRegistry.Create(t.Config.Model, data.Info);
+            var model = ModelRegistry.Create(t.Config.Model, data.Info);
+            if (teacherWidths is not null) model.AttachHint(probe.HintRegressor(model, t.Config.Loss.Stages!, teacherWidths));
+            return model;
         }).ToList();
         try
         {
-            log?.Invoke($"model {config.Model.Name}: {models[0].ParameterCount:N0} parameters{(trials.Count > 1 ? $"; a pack of {trials.Count} trials" : "")}");
-            var teachers = teacherHashes is not null
-                ? LoadTeachers(config.Teacher!, teacherHashes, config, data, device, softTargetDirectory ?? SoftTargetStore.DefaultDirectory, log)
-                : null;
-            using var outputs = teachers?.Outputs;
+            log?.Invoke($"model {config.Model.Name}: {models[0].ParameterCount:N0} parameters{(trials.Count > 1 ? $"; a pack of {trials.Count} trials" : "")}" +
+                        (teacherWidths is not null ? $"; a hint regressor of {models[0].Hint!.parameters().Sum(p => p.numel()):N0} parameters trains with each" : ""));
             if (teachers is not null)
-                CheckFeatureSizes(config.Loss, models[0].to(device), teachers.Outputs, data.Train);
+                CheckFeatureSizes(config.Loss, models[0].to(device), teachers.Outputs, probe);
 
             var outcomes = new TrainingResult[trials.Count];
             var planned = trials.Select((t, k) =>
@@ -138,20 +144,13 @@ public static class TrialRunner
     }
 
     /// <summary>Triplet KD subtracts teacher from student features, so on embeddings both must have the same width.</summary>
-    static void CheckFeatureSizes(LossRecipe loss, Classifier student, ITeacherOutputs teachers, ImageSet sample)
+    static void CheckFeatureSizes(LossRecipe loss, Classifier student, ITeacherOutputs teachers, ProbeBatch probe)
     {
         if (!loss.NeedsTeacherEmbedding || !loss.Weights.ContainsKey("triplet")) return;
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        bool wasTraining = student.training;
-        student.eval();
-        var indices = arange(2L, device: sample.Images.device);
-        var images = sample.Images.index_select(0, indices);
-        long studentWidth = student.Features(images).Embedding.shape[1];
-        student.train(wasTraining);
-        foreach (var teacher in teachers.For(images, indices, epoch: 0))
-            if (teacher.Embedding!.shape[1] != studentWidth)
+        long studentWidth = probe.EmbeddingWidth(student);
+        foreach (long teacherWidth in probe.TeacherEmbeddingWidths(teachers))
+            if (teacherWidth != studentWidth)
                 throw new UserInputException($"loss.features: embedding: triplet KD compares teacher and student embeddings directly, but they are " +
-                                             $"{teacher.Embedding.shape[1]} and {studentWidth} wide (an ensemble's combined embedding is its members' side by side); use features: logits.");
+                                             $"{teacherWidth} and {studentWidth} wide (an ensemble's combined embedding is its members' side by side); use features: logits.");
     }
 }
