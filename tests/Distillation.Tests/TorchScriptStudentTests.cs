@@ -170,15 +170,6 @@ public sealed class TorchScriptStudentTests(PyTorchStudentFixture fixture) : ICl
     }
 
     [Fact]
-    public void A_torchscript_teacher_is_refused_for_a_feature_loss_at_its_line()
-    {
-        string trial = Trial("resnet8", epochs: 1,
-            $"loss: {{ weights: {{ ce: 1, at: 1000 }} }}\nteacher: {{ torchscript: {fixture.Student}, normalize: {{ mean: [0.5], std: [0.5] }} }}\nsoft_targets: online");
-        Should.Throw<UserInputException>(() => TrialConfig.Load(trial)).Message
-            .ShouldContain("teacher.torchscript: a TorchScript teacher names no stages, which at compare; use a teacher from the zoo");
-    }
-
-    [Fact]
     public void It_never_shares_a_pack_whatever_the_sweep_asks()
     {
         var config = TrialConfig.Load(Trial($"{{ torchscript: {fixture.Student} }}"));

@@ -6,6 +6,7 @@ using Orchestrator.Distillation.Losses;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using Orchestrator.Distillation.Training;
+using Orchestrator.Distillation.Trials;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -149,18 +150,23 @@ public static class BenchCommand
         }
     }
 
-    /// <summary>The recipes <c>bench --losses</c> compares, each CE 0.1 + the term 0.9 at T = 4 (DKD with mdistiller's alpha 1, beta 8).</summary>
+    /// <summary>
+    /// The recipes <c>bench --losses</c> compares, each CE 0.1 + the term 0.9 at T = 4 (DKD with mdistiller's alpha 1, beta 8);
+    /// the feature losses at FitNets' one stage and at every stage (CRD's attention transfer).
+    /// </summary>
     static readonly (string Name, LossRecipe Recipe)[] LossRecipes =
     [
         ("hinton", Kd("hinton")), ("hinton + standardize", Kd("hinton") with { Standardize = true }), ("dkd", Kd("dkd")), ("dist", Kd("dist")),
         ("dkd + standardize", Kd("dkd") with { Standardize = true }),
+        ("hint (stage2)", Kd("hint") with { Stages = ["stage2"] }), ("at (stage1-3)", Kd("at") with { Stages = ["stage1", "stage2", "stage3"] }),
     ];
 
     static LossRecipe Kd(string term) => new(new Dictionary<string, double> { ["ce"] = 0.1, [term] = 0.9 }, 4, 1, RelationFeature.Logits);
 
     /// <summary>
     /// One KD step per loss recipe for resnet8 (CIFAR-100's shape, cached soft targets, SGD), as one trial and as packs of K
-    /// trials: samples/s and the ratio to plain hinton's at the same K.
+    /// trials: samples/s and the ratio to plain hinton's at the same K. The feature losses get a resnet32x4 teacher's
+    /// feature maps of one batch, computed before the clock starts, as cached features would be: the student's side of the step.
     /// </summary>
     static void RunLosses(Device device, int batch, double seconds, int[] packSizes)
     {
@@ -177,8 +183,9 @@ public static class BenchCommand
         {
             var cells = packSizes.Select((k, c) =>
             {
-                using var pack = new BenchPack("resnet8", k, device, Cifar100, Sgd, _ => recipe);
-                double rate = k * Measure(pack.Step(cached), images, labels, batch, seconds);
+                using var maps = recipe.NeedsFeatureMaps ? new TeacherMaps(cached, images.narrow(0, 0, batch), recipe.Stages!, device) : null;
+                using var pack = new BenchPack("resnet8", k, device, Cifar100, Sgd, _ => recipe, maps is null ? null : maps.Hints);
+                double rate = k * Measure(pack.Step(maps ?? (ITeacherOutputs)cached), images, labels, batch, seconds);
                 if (name == "hinton") hinton[c] = rate;
                 return $"{rate:N0} ({rate / hinton[c]:F2}x)";
             }).ToList();
@@ -219,10 +226,15 @@ public static class BenchCommand
             t => new LossRecipe(new Dictionary<string, double> { ["ce"] = 0.3, ["hinton"] = 0.7 }, 2 + t % 4, 1, RelationFeature.Logits)) { }
 
         /// <param name="recipe">Trial t's loss.</param>
-        public BenchPack(string model, int k, Device device, DatasetInfo data, OptimizerOptions optimizerOptions, Func<int, LossRecipe> recipe)
+        /// <param name="hints">Gives each student its hint regressor when the loss has hints.</param>
+        public BenchPack(string model, int k, Device device, DatasetInfo data, OptimizerOptions optimizerOptions, Func<int, LossRecipe> recipe,
+            Func<Classifier, IReadOnlyList<string>, HintRegressor>? hints = null)
         {
-            members = Enumerable.Range(0, k).Select(_ => ModelRegistry.Create(new ModelSpec(model), data).to(device)).ToList();
-            pack = IStudentPack.Of(members); // as the trainer runs them: K = 1 alone, unfused
+            members = Enumerable.Range(0, k).Select(_ => ModelRegistry.Create(new ModelSpec(model), data)).ToList();
+            if (recipe(0).HasHints)
+                foreach (var member in members) member.AttachHint(hints!(member, recipe(0).Stages!));
+            foreach (var member in members) member.to(device);
+            pack = IStudentPack.Of(members, recipe(0).Stages); // as the trainer runs them: K = 1 alone, unfused
             optimizer = new PackedOptimizer(pack, members.Select(_ => optimizerOptions).ToList());
             loss = new PackedLoss(members.Select((_, t) => recipe(t)).ToList(), device);
         }
@@ -235,6 +247,39 @@ public static class BenchCommand
             optimizer.Dispose();
             pack.Dispose();
             foreach (var member in members) member.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Cached soft targets with a resnet32x4 teacher's feature maps at a recipe's stages for one batch of images, the same
+    /// maps for every batch (the bench measures speed, not learning): the teacher's side of a feature loss, as cached
+    /// features would give it.
+    /// </summary>
+    sealed class TeacherMaps : ITeacherOutputs
+    {
+        readonly CachedTeacherOutputs cached;
+        readonly IReadOnlyList<Tensor> maps;
+        readonly ProbeBatch probe;
+
+        public TeacherMaps(CachedTeacherOutputs cached, Tensor batch, IReadOnlyList<string> stages, Device device)
+        {
+            this.cached = cached;
+            using var teacher = ModelRegistry.Create(new ModelSpec("resnet32x4"), Cifar100).to(device);
+            teacher.eval();
+            using (no_grad()) maps = teacher.FeatureMaps(batch, stages).Maps.Select(m => m.detach()).ToList();
+            probe = new ProbeBatch(batch);
+        }
+
+        public AugmentedViews? Views => null;
+
+        public IReadOnlyList<TeacherView> For(Tensor images, Tensor indices, int epoch) => cached.For(images, indices, epoch).Select(v => v with { Maps = maps }).ToList();
+
+        /// <summary>A student's hint regressor to the teacher's channels at <paramref name="stages"/>, the ones the maps are of.</summary>
+        public HintRegressor Hints(Classifier student, IReadOnlyList<string> stages) => probe.HintRegressor(student, stages, maps.Select(m => m.shape[1]).ToList());
+
+        public void Dispose()
+        {
+            foreach (var map in maps) map.Dispose();
         }
     }
 

@@ -29,8 +29,8 @@ public abstract class Classifier(string name) : nn.Module<Tensor, Tensor>(name)
     /// </summary>
     public virtual IReadOnlyList<(string Stage, string Layer)> StageLayers => [];
 
-    /// <summary>The names of its <see cref="StageLayers"/>.</summary>
-    public IReadOnlyList<string> Stages => StageLayers.Select(s => s.Stage).ToList();
+    /// <summary>The names of its stages, whose maps <see cref="FeatureMaps"/> gives: its <see cref="StageLayers"/>'.</summary>
+    public virtual IReadOnlyList<string> Stages => StageLayers.Select(s => s.Stage).ToList();
 
     /// <summary>Logits, embedding and the feature maps [B, C, H, W] at the named stages, in their order.</summary>
     public virtual (Tensor Logits, Tensor Embedding, IReadOnlyList<Tensor> Maps) FeatureMaps(Tensor images, IReadOnlyList<string> stages)

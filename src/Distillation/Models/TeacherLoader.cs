@@ -11,7 +11,7 @@ public static class TeacherLoader
 {
     /// <summary>A teacher for <paramref name="data"/>, frozen in evaluation mode: a checkpoint written by a trial, or a TorchScript file fed as it expects.</summary>
     public static Classifier Load(TeacherSource teacher, DistillationData data, Device device) => teacher.TorchScript is { } expects
-        ? new TorchScriptTeacher(teacher.Checkpoint, data.Normalisation, expects, device)
+        ? new TorchScriptTeacher(teacher.Checkpoint, data.Normalisation, expects, device, teacher.Stages)
         : Load(teacher.Checkpoint, data.Info, device);
 
     /// <summary>Rebuilds a model from a checkpoint written by a trial, frozen in evaluation mode.</summary>

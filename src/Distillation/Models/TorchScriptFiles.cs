@@ -29,8 +29,21 @@ static class TorchScriptFiles
     {
         Tensor logits => (logits, null),
         ITuple { Length: 2 } pair when pair[0] is Tensor logits && pair[1] is Tensor embedding => (logits, embedding),
-        _ => throw new UserInputException($"the TorchScript {role}'s forward returned {Describe(output)}; it must return the logits, or a (logits, embedding) tuple."),
+        _ => throw new UserInputException($"the TorchScript {role}'s forward returned {Describe(output)}; it must return the logits, or a (logits, embedding) tuple" +
+                                          (role == "teacher" ? " (a teacher that returns feature maps after them names their stages: stages: [stage1, stage2, ...])." : ".")),
     };
+
+    /// <summary>
+    /// The outputs of a forward that also returns the feature maps of <paramref name="stages"/>: a tuple (logits,
+    /// embedding, one map per stage, in their order).
+    /// </summary>
+    public static (Tensor Logits, Tensor Embedding, IReadOnlyList<Tensor> Maps) StagedOutputs(object? output, IReadOnlyList<string> stages, string role)
+    {
+        if (output is ITuple tuple && tuple.Length == 2 + stages.Count && Enumerable.Range(0, tuple.Length).All(i => tuple[i] is Tensor))
+            return ((Tensor)tuple[0]!, (Tensor)tuple[1]!, Enumerable.Range(2, stages.Count).Select(i => (Tensor)tuple[i]!).ToList());
+        throw new UserInputException($"the TorchScript {role}'s forward returned {Describe(output)}; with stages: [{string.Join(", ", stages)}] it must return " +
+                                     $"a tuple (logits, embedding, {string.Join(", ", stages)}): the feature maps [batch, channels, height, width] in that order.");
+    }
 
     static string Describe(object? output) => output switch
     {

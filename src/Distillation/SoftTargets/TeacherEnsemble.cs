@@ -16,8 +16,10 @@ public enum SoftTargetDtype { Float32, Float16 }
 /// <summary>One teacher: a checkpoint file and, when known in advance, the SHA-256 it must have.</summary>
 /// <param name="TorchScript">For a teacher saved by PyTorch as TorchScript (<see cref="Checkpoint"/> is that file), the input
 /// normalisation it expects; null: a checkpoint of this tool.</param>
+/// <param name="Stages">For a TorchScript teacher whose forward also returns feature maps, their stage names in order (<c>stages:</c>); null for none.</param>
 public sealed record TeacherSource(string Checkpoint, string? Sha256 = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Data.InputNormalisation? TorchScript = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Data.InputNormalisation? TorchScript = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Stages = null)
 {
     /// <summary>
     /// What the teacher's outputs depend on, for soft-target keys and trial identities: a checkpoint of this tool's
@@ -36,9 +38,13 @@ public sealed record TeacherSource(string Checkpoint, string? Sha256 = null,
         return weightsSha256 is not null ? "weights:" + weightsSha256 : Identity(fileSha256);
     }
 
-    /// <summary>The identity of a TorchScript teacher, or of a checkpoint that records no weights hash, from the file's SHA-256.</summary>
-    public string Identity(string fileSha256) =>
-        TorchScript is { } input ? $"{fileSha256}+torchscript(mean {Join(input.Mean)}, std {Join(input.Std)})" : fileSha256;
+    /// <summary>
+    /// The identity of a TorchScript teacher, or of a checkpoint that records no weights hash, from the file's SHA-256; a
+    /// TorchScript teacher's stage names are in it (which output a feature loss compares), when it has them.
+    /// </summary>
+    public string Identity(string fileSha256) => TorchScript is { } input
+        ? $"{fileSha256}+torchscript(mean {Join(input.Mean)}, std {Join(input.Std)}){(Stages is null ? "" : $"+stages({string.Join(", ", Stages)})")}"
+        : fileSha256;
 
     /// <summary>
     /// The file's SHA-256 and its weights' (a checkpoint of this tool written since it records them), read once per file

@@ -1,4 +1,3 @@
-using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
 using static TorchSharp.torch;
@@ -10,16 +9,15 @@ namespace Orchestrator.Distillation.Trials;
 /// embedding widths, feature-map channels. The models run in evaluation mode without gradients, so nothing they hold
 /// (BatchNorm statistics) and no random stream changes.
 /// </summary>
-sealed class ProbeBatch
+public sealed class ProbeBatch
 {
     readonly Tensor images, indices;
 
-    ProbeBatch(Tensor images, Tensor indices) => (this.images, this.indices) = (images, indices);
-
-    public static ProbeBatch Of(ImageSet sample)
+    /// <param name="images">The training split's images (or a batch of them): the first two are the probe, at positions 0 and 1.</param>
+    public ProbeBatch(Tensor images)
     {
-        var indices = arange(2L, device: sample.Images.device);
-        return new ProbeBatch(sample.Images.index_select(0, indices), indices);
+        this.images = images.narrow(0, 0, 2);
+        indices = arange(2L, device: images.device);
     }
 
     /// <summary>The student's embedding width.</summary>

@@ -50,7 +50,7 @@ public static class TrialRunner
             ? LoadTeachers(config.Teacher!, teacherHashes, config, data, device, softTargetDirectory ?? SoftTargetStore.DefaultDirectory, log)
             : null;
         using var outputs = teachers?.Outputs;
-        var probe = ProbeBatch.Of(data.Train);
+        var probe = new ProbeBatch(data.Train.Images);
         var teacherWidths = config.Loss.HasHints ? probe.TeacherMapWidths(teachers!.Outputs) : null;
         var models = trials.Select(t =>
         {

@@ -1,8 +1,9 @@
 """Test helper: a tiny PyTorch CNN trained for one epoch on Fashion-MNIST, scripted, saved and run (TorchScriptTeacherTests).
 usage: torchscript_teacher.py DATA_DIR OUT_DIR
 DATA_DIR holds fashion-mnist/{train,t10k}-*-idx*-ubyte.gz. Writes OUT_DIR/teacher.pt (returns logits),
-OUT_DIR/teacher-embedding.pt (returns (logits, embedding)), OUT_DIR/five-classes.pt (returns 5 logits), and
-OUT_DIR/logits.f32: teacher.pt's logits for the first 256 test images. The teacher normalises like torchvision's
+OUT_DIR/teacher-embedding.pt (returns (logits, embedding)), OUT_DIR/teacher-stages.pt (returns (logits, embedding,
+conv map [B, 8, 28, 28], pooled map [B, 8, 14, 14])), OUT_DIR/five-classes.pt (returns 5 logits),
+OUT_DIR/logits.f32: teacher.pt's logits for the first 256 test images, and OUT_DIR/pooled.f32: the pooled maps of the first 4. The teacher normalises like torchvision's
 Normalize((0.5,), (0.5,)): a normalisation other than this tool's, stated in the trial file."""
 import gzip
 import os
@@ -54,6 +55,20 @@ class WithEmbedding(nn.Module):
         return self.cnn.both(x)
 
 
+class WithStages(nn.Module):
+    """The same network, returning its two feature maps after the embedding: the stages a feature loss compares."""
+
+    def __init__(self, cnn: Cnn):
+        super().__init__()
+        self.cnn = cnn
+
+    def forward(self, x):
+        conv = self.cnn.features[1](self.cnn.features[0](x))
+        pooled = self.cnn.features[2](conv)
+        e = self.cnn.features[5](self.cnn.features[4](self.cnn.features[3](pooled)))
+        return self.cnn.head(e), e, conv, pooled
+
+
 torch.manual_seed(0)
 model = Cnn()
 optimizer = torch.optim.Adam(model.parameters(), lr=0.003)
@@ -64,6 +79,8 @@ for start in range(0, len(train_x), 128):  # one epoch
 model.eval()
 torch.jit.script(model).save(os.path.join(out, "teacher.pt"))
 torch.jit.script(WithEmbedding(model)).save(os.path.join(out, "teacher-embedding.pt"))
+torch.jit.script(WithStages(model)).save(os.path.join(out, "teacher-stages.pt"))
 torch.jit.script(Cnn(classes=5).eval()).save(os.path.join(out, "five-classes.pt"))
 with torch.no_grad():
     model(normalize(test_x[:256])).numpy().astype("<f4").tofile(os.path.join(out, "logits.f32"))
+    WithStages(model)(normalize(test_x[:4]))[3].numpy().astype("<f4").tofile(os.path.join(out, "pooled.f32"))
