@@ -85,6 +85,20 @@ public class LocalSweepTests
             students.Count.ShouldBe(8);
             students.ShouldAllBe(j => j.Summary.SoftTargets == softTargets.SoftTargets && j.Summary.TeacherTestAccuracy == softTargets.TestAccuracy);
             foreach (var job in status.Jobs.Where(IsTrial)) Epochs(Path.Combine(trials, job.JobId)).ShouldBe([1, 2, 3]);
+            // Every trained model's cost, the teacher's and the baselines' too, measured by the node that trained it.
+            var table = new ResultsTable(status.ParameterNames);
+            foreach (var job in status.Jobs.Where(IsTrial))
+            {
+                var cost = job.Summary.Cost.ShouldNotBeNull(job.JobId);
+                cost.MultiplyAccumulates.ShouldBeGreaterThan(0, job.JobId);
+                cost.LatencyMsBatch1.ShouldBeGreaterThan(0, job.JobId);
+                cost.LatencyRunsBatch256.ShouldBeGreaterThan(0, job.JobId);
+                cost.Device.ShouldBe("cpu");
+                table.Row(job)["latency_ms"].ShouldBe(cost.LatencyMsBatch1);
+                table.Row(job)["params"].ShouldBe(job.Summary.Parameters);
+            }
+            status.Jobs.Where(j => j.Kind != JobKind.Teacher && IsTrial(j)).Select(j => j.Summary.Cost.MultiplyAccumulates).Distinct()
+                .ShouldBe([8 * 8 * 16 + 16 * 10L]); // mlp-16 on 8x8 images of 10 classes, counted by hand
         }
         var finishedAt = Directory.GetFiles(trials, "summary.json", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
         using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={journal}"))

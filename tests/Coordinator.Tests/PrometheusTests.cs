@@ -115,6 +115,7 @@ public sealed partial class PrometheusTests(CoordinatorFixture coordinator) : IC
                      ("sum(orchestrator_job_duration_seconds_count{kind=\"student\"})", 4), ("sum(orchestrator_jobs{kind=\"student\",state=\"done\"})", 4),
                      ("sum(orchestrator_sweeps{state=\"complete\"})", 1), ("sum(orchestrator_scheduler_dispatch_latency_seconds_count)", 10),
                      ("sum(orchestrator_jobs_finished_total{kind=\"baseline\",state=\"done\"})", 2),
+                     ("sum(orchestrator_model_latency_seconds_count{kind=\"student\",batch=\"256\"})", 4), ("sum(orchestrator_model_size_bytes_count{kind=\"teacher\"})", 1),
                      ("sum(orchestrator_grpc_server_duration_seconds_count{service=\"orchestrator.v1.Sweeps\",method=\"Submit\",code=\"OK\"})", 1),
                  })
             (await WaitFor(expression, expected)).ShouldBe(expected, expression);
@@ -161,7 +162,7 @@ public sealed partial class PrometheusTests(CoordinatorFixture coordinator) : IC
     async Task EveryDocumentedMetricHasItsLabels()
     {
         var rows = DocumentedMetric().Matches(await File.ReadAllTextAsync(Path.Combine(root, "docs", "metrics.md"), Cancellation));
-        rows.Count.ShouldBe(22);
+        rows.Count.ShouldBe(24);
         foreach (Match row in rows)
         {
             if (row.Groups["what"].Value.Contains("only where CUDA is present")) continue; // this machine has none

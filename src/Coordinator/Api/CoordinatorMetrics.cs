@@ -22,11 +22,15 @@ public sealed class CoordinatorMetrics : IDisposable
     static readonly double[] WaitBounds = [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400];
     static readonly double[] CallBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60, 600, 3600];
     static readonly double[] JobBounds = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400];
+    static readonly double[] LatencyBounds = [0.00001, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    static readonly double[] SizeBounds = [1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
 
     volatile Snapshot snapshot = new([], null);
     readonly Meter meter = new(MeterName);
     readonly Counter<long> jobsFinished;
     readonly Histogram<double> jobDuration;
+    readonly Histogram<double> modelLatency;
+    readonly Histogram<double> modelSize;
     readonly Histogram<double> dispatchLatency;
     readonly Histogram<double> journalLatency;
     readonly Histogram<double> grpcCalls;
@@ -37,6 +41,9 @@ public sealed class CoordinatorMetrics : IDisposable
     {
         jobsFinished = meter.CreateCounter<long>("orchestrator.jobs.finished", description: "Jobs that finished, by kind (teacher, student, soft-targets, soft-target-shard) and state (done, failed, cancelled, stopped).");
         jobDuration = Histogram("orchestrator.job.duration", "How long finished jobs ran, by kind.", JobBounds);
+        modelLatency = Histogram("orchestrator.model.latency", "Inference latency of each trained model (median, on the device that trained it), by job kind and batch size (1, 256).", LatencyBounds);
+        modelSize = meter.CreateHistogram("orchestrator.model.size", "By", "Bytes of each trained model's weights in float32, by job kind.", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = SizeBounds });
         pointsIngested = meter.CreateCounter<long>("orchestrator.metric.points", description: "Metric points received from GPU nodes.");
         watchStreams = meter.CreateUpDownCounter<long>("orchestrator.watch.streams", description: "Watch streams open now.");
         dispatchLatency = Histogram("orchestrator.scheduler.dispatch.latency", "How long a runnable job waited for a free slot.", WaitBounds);
@@ -93,6 +100,12 @@ public sealed class CoordinatorMetrics : IDisposable
         var kind = new KeyValuePair<string, object?>("kind", SweepResults.KindNames.GetValueOrDefault(change.Kind, "unknown"));
         jobsFinished.Add(1, kind, new KeyValuePair<string, object?>("state", JobStates.Name(change.State)));
         if (change.Summary is { Seconds: > 0 } summary) jobDuration.Record(summary.Seconds, kind);
+        if (change is { State: JobState.Done, Summary.Cost: { } cost })
+        {
+            modelLatency.Record(cost.LatencyMsBatch1 / 1000, kind, new KeyValuePair<string, object?>("batch", "1"));
+            modelLatency.Record(cost.LatencyMsBatch256 / 1000, kind, new KeyValuePair<string, object?>("batch", "256"));
+            modelSize.Record(cost.BytesFloat32, kind);
+        }
     }
 
     public void JournalWritten(TimeSpan latency) => journalLatency.Record(latency.TotalSeconds);

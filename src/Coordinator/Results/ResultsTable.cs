@@ -22,9 +22,17 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
     /// <summary>The columns, in order.</summary>
     public IReadOnlyList<string> Columns { get; } =
     [
-        "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "baseline", "gain", "seconds",
+        "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "baseline", "gain",
+        .. CostColumns, "seconds",
         "pack", "soft_targets", "soft_targets_cached", "teachers", "depends_on", "notes", "failure_reason", "stop_reason",
     ];
+
+    /// <summary>
+    /// What each trained model costs (<see cref="ModelCost"/>): parameters, multiply-accumulates per sample, bytes in
+    /// float32 and float16, latency at batch 1 and 256 (median ms and its run count) and where it was measured.
+    /// </summary>
+    public static IReadOnlyList<string> CostColumns { get; } =
+        ["params", "macs", "bytes_f32", "bytes_f16", "latency_ms", "latency_runs", "latency_ms_b256", "latency_runs_b256", "latency_device"];
 
     /// <summary>The job's row, by column.</summary>
     public Dictionary<string, object?> Row(JobStatus job)
@@ -48,6 +56,16 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
         if (job is { Kind: JobKind.Baseline, State: JobState.Done } && s is { HasTestAccuracy: true }) baselines[job.JobId] = s.TestAccuracy;
         row["baseline"] = job.Baseline.Length > 0 ? job.Baseline : null;
         row["gain"] = s is { HasTestAccuracy: true } && baselines.TryGetValue(job.Baseline, out double alone) ? s.TestAccuracy - alone : null;
+        var cost = trial ? s?.Cost : null;
+        row["params"] = trial && s is { Parameters: > 0 } ? s.Parameters : null;
+        row["macs"] = cost is { HasMultiplyAccumulates: true } ? cost.MultiplyAccumulates : null;
+        row["bytes_f32"] = cost?.BytesFloat32;
+        row["bytes_f16"] = cost?.BytesFloat16;
+        row["latency_ms"] = cost?.LatencyMsBatch1;
+        row["latency_runs"] = cost?.LatencyRunsBatch1;
+        row["latency_ms_b256"] = cost?.LatencyMsBatch256;
+        row["latency_runs_b256"] = cost?.LatencyRunsBatch256;
+        row["latency_device"] = cost?.Device;
         row["seconds"] = s?.Seconds;
         row["pack"] = s is { Pack.Length: > 0 } ? s.Pack : null;
         row["soft_targets"] = s?.SoftTargets;

@@ -31,6 +31,8 @@ public sealed record TrainingResult(
 {
     public string Device { get; init; } = "";
     public long Parameters { get; init; }
+    /// <summary>What the trained model costs (<see cref="Models.ModelCost"/>); null when it trained no epoch.</summary>
+    public Models.ModelCost? Cost { get; init; }
     public long? TeacherParameters { get; init; }
     public double? TeacherTestAccuracy { get; init; }
     public string DatasetFingerprint { get; init; } = "";

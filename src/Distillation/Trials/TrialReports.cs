@@ -53,6 +53,23 @@ public static class TrialReports
         if (result.TestAccuracy is { } test) summary.TestAccuracy = test;
         if (result.TeacherTestAccuracy is { } teacherAccuracy) summary.TeacherTestAccuracy = teacherAccuracy;
         if (result.TeacherParameters is { } teacherParameters) summary.TeacherParameters = teacherParameters;
+        if (result.Cost is { } cost) summary.Cost = cost.ToProto();
         return summary;
+    }
+
+    public static Proto.ModelCost ToProto(this Models.ModelCost cost)
+    {
+        var proto = new Proto.ModelCost
+        {
+            BytesFloat32 = cost.Float32Bytes,
+            BytesFloat16 = cost.Float16Bytes,
+            LatencyMsBatch1 = cost.Batch1.MedianMilliseconds,
+            LatencyRunsBatch1 = cost.Batch1.Runs,
+            LatencyMsBatch256 = cost.Batch256.MedianMilliseconds,
+            LatencyRunsBatch256 = cost.Batch256.Runs,
+            Device = cost.Device,
+        };
+        if (cost.MultiplyAccumulates is { } macs) proto.MultiplyAccumulates = macs;
+        return proto;
     }
 }

@@ -68,6 +68,7 @@ public static class TrialRunner
                 CheckFeatureSizes(config.Loss, models[0].to(device), teachers.Outputs, probe);
 
             var outcomes = new TrainingResult[trials.Count];
+            ModelCost? cost = null; // one architecture on one device: measured once, for the pack's first trial to end trained
             var planned = trials.Select((t, k) =>
             {
                 string hash = t.Config.Hash(teacherHashes);
@@ -81,9 +82,11 @@ public static class TrialRunner
                     Stop = t.Stop,
                     OnEnd = result =>
                     {
+                        bool trained = result.BestEpoch > 0 && result.Status is not (TrialStatus.Failed or TrialStatus.Cancelled);
+                        if (trained) cost ??= ModelCost.Measure(models[k], data.Info, device, result.Epochs.Sum(e => e.Seconds));
                         outcomes[k] = result with
                         {
-                            Device = device.ToString(), Parameters = models[k].ParameterCount, TeacherParameters = teachers?.Parameters,
+                            Device = device.ToString(), Parameters = models[k].ParameterCount, Cost = trained ? cost : null, TeacherParameters = teachers?.Parameters,
                             TeacherTestAccuracy = teachers?.TestAccuracy, DatasetFingerprint = data.Fingerprint, ConfigurationHash = hash,
                             SoftTargets = teachers?.SoftTargets ?? "", Notes = teachers?.Notes ?? [],
                         };
