@@ -122,6 +122,62 @@ public class LocalSweepTests
     }
 
     [Fact]
+    public async Task A_two_objective_sweep_marks_exactly_the_non_dominated_points_keeping_its_constraint_and_a_restart_keeps_its_front()
+    {
+        string directory = TestData.TemporaryDirectory();
+        var plan = Plan("""
+            name: pareto-test
+            dataset: { name: synthetic, validation: 200 }
+            teacher: { model: mlp-64, epochs: 2, device: cpu }
+            student:
+              model: mlp-16
+              epochs: 2
+              device: cpu
+              loss: { terms: [ce, hinton], alpha: 0.5, temperature: 4 }
+            parameters:
+              model: { values: [mlp-4, mlp-8, mlp-16, mlp-32, mlp-64] }
+              alpha: { values: [0.25, 0.75] }
+            metric: [val_accuracy, { name: latency_ms, goal: minimize }]
+            constraints: { params: { max: 3000 } }
+            seeds: [1, 2]
+            """, directory);
+        var settings = Sqlite(Path.Combine(directory, "journal.db")) with { SnapshotEvery = 7 };
+        IReadOnlyList<(string Point, double Accuracy, double Latency)> front;
+        await using (var cluster = await LocalCluster.StartAsync(settings, Nodes(1, 2), TestContext.Current.CancellationToken))
+        {
+            await cluster.Sweeps.Ask<SweepAccepted>(Submit(plan), AskTimeout, TestContext.Current.CancellationToken);
+            var status = await WaitUntil(cluster, "pareto-test", s => s.Complete);
+            status.Objectives.Single().Name.ShouldBe("latency_ms");
+            front = status.Front.Select(r => (SweepResults.PointKey(r.Parameters), r.Measures["val_accuracy"], r.Measures["latency_ms"])).ToList();
+
+            // The brute-force front over the points' means, among those within 3,000 parameters.
+            var points = status.Jobs.Where(j => j is { Kind: JobKind.Student, State: JobState.Done }).GroupBy(j => SweepResults.PointKey(j.Parameters))
+                .Select(g => (Point: g.Key, Accuracy: g.Average(j => j.Summary.BestValidationAccuracy), Latency: g.Average(j => j.Summary.Cost.LatencyMsBatch1),
+                    Parameters: g.First().Summary.Parameters)).ToList();
+            points.Count.ShouldBe(10);
+            var feasible = points.Where(p => p.Parameters <= 3000).ToList();
+            feasible.Count.ShouldBe(8); // mlp-64 (4,810 parameters on 8x8 images) breaks the constraint
+            var expected = feasible.Where(p => !feasible.Any(q => q.Accuracy >= p.Accuracy && q.Latency <= p.Latency && (q.Accuracy > p.Accuracy || q.Latency < p.Latency)))
+                .Select(p => p.Point).Order().ToList();
+            front.Select(f => f.Point).Order().ShouldBe(expected);
+            front.Select(f => f.Accuracy).ShouldBeInOrder(SortDirection.Descending); // best first by the first objective
+            foreach (var point in front)
+            {
+                var measured = points.Single(p => p.Point == point.Point);
+                point.Accuracy.ShouldBe(measured.Accuracy, tolerance: 1e-12);
+                point.Latency.ShouldBe(measured.Latency, tolerance: 1e-9);
+            }
+            SweepResults.FrontLines(status, SweepResults.Recipes(status)).Last().ShouldStartWith("pareto-test: best on latency_ms keeping params <= 3,000: ");
+        }
+
+        await using (var restarted = await LocalCluster.StartAsync(settings, Nodes(1, 1), TestContext.Current.CancellationToken))
+        {
+            var again = await Status(restarted, "pareto-test");
+            again.Front.Select(r => (SweepResults.PointKey(r.Parameters), r.Measures["val_accuracy"], r.Measures["latency_ms"])).ToList().ShouldBe(front);
+        }
+    }
+
+    [Fact]
     public async Task A_sweep_stopped_mid_way_resumes_from_its_journal_and_checkpoints()
     {
         string directory = TestData.TemporaryDirectory();

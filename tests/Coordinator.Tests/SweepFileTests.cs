@@ -286,6 +286,44 @@ public class SweepFileTests
     }
 
     [Fact]
+    public void Several_objectives_and_constraints_reach_the_submitted_sweep()
+    {
+        var plan = Plan(Grid + "\nmetric:\n  - val_accuracy\n  - { name: latency_ms }\n  - { name: params, goal: minimize }\n" +
+                        "constraints: { params: { max: 1e6 }, val_accuracy: { min: 0.9, max: 1 } }");
+        plan.Sweep.Metric.ShouldBe(new SweepMetric("val_accuracy", Maximize: true));
+        plan.Sweep.OtherObjectives.ShouldBe([new SweepMetric("latency_ms", Maximize: false), new SweepMetric("params", Maximize: false)]);
+        var submitted = SweepSubmission.From(plan, TestData.TemporaryDirectory());
+        submitted.Objectives.Select(o => (o.Name, o.Maximize)).ShouldBe([("latency_ms", false), ("params", false)]);
+        submitted.Constraints.Select(c => (c.Name, c.HasMin, c.HasMax, c.Max)).ShouldBe([("params", false, true, 1e6), ("val_accuracy", true, true, 1.0)]);
+        SweepSubmission.From(Plan(Grid), TestData.TemporaryDirectory()).Objectives.ShouldBeEmpty(); // one objective, as before
+    }
+
+    [Theory]
+    [InlineData("metric: [latency_ms, val_accuracy]", "14:10: metric[0].name: latency_ms is known only once a trial ends, and the first objective judges every epoch")]
+    [InlineData("metric: [val_accuracy, latency]", "14:24: metric[1].name: unknown metric 'latency'; use one of val_accuracy, val_loss, params, macs")]
+    [InlineData("metric: [val_accuracy, val_accuracy]", "metric: names val_accuracy twice")]
+    [InlineData("metric: [val_accuracy, { name: params, target: 1000 }]", "metric[1].target: only the first objective has a target.")]
+    [InlineData("metric: [val_accuracy, test_accuracy]", "metric[1].name: 'test_accuracy': a sweep chooses on validation data, never on the test set")]
+    [InlineData("constraints: { latency: { max: 1 } }", "14:25: constraints.latency: unknown measure; bound one of val_accuracy")]
+    [InlineData("constraints: { params: { min: 10, max: 1 } }", "constraints.params: min 10 is above max 1: no point could keep it.")]
+    [InlineData("constraints: { params: { }  }", "constraints.params: give min, max or both, e.g. { max: 1e6 }.")]
+    [InlineData("constraints: { params: { maximum: 3 } }", "unknown key 'constraints.params.maximum'")]
+    public void Bad_objectives_and_constraints_are_rejected_at_their_line(string added, string message)
+    {
+        var error = Error(Grid + "\n" + added);
+        error.Message.ShouldContain(message);
+        error.Message.ShouldContain("sweep.yaml:");
+    }
+
+    [Fact]
+    public void Bayes_search_takes_one_objective()
+    {
+        const string bayes = "name: b\ndataset: mnist\nstudent: { model: mlp-400, epochs: 1, loss: { terms: [ce, hinton], alpha: 0.5 } }\n" +
+                             "teacher: { model: mlp-512, epochs: 1 }\nmethod: bayes\nrun_cap: 3\nparameters:\n  alpha: { min: 0.1, max: 0.9 }\nmetric: [val_accuracy, params]\n";
+        Error(bayes).Message.ShouldContain("metric: method: bayes proposes points for one objective (TPE); with several objectives use method: grid or random.");
+    }
+
+    [Fact]
     public void An_unknown_parameter_path_is_reported_at_the_parameter()
     {
         var error = Error(Grid.Replace("  losses: {", "  student.optimiser.lr: { values: [0.1] }\n  losses: {"));
@@ -372,6 +410,7 @@ public class SweepFileTests
         ["fmnist-augment-views.yaml"] = 2 * 3,
         ["fmnist-augment-online.yaml"] = 3,
         ["fmnist-zoo-resnet.yaml"] = 3,
+        ["fmnist-kd-losses.yaml"] = 12 * 3,
         ["cifar100-kd-benchmark.yaml"] = 6 * 3 * 3, // pairs x (KD, DKD, DIST) x seeds
     };
 

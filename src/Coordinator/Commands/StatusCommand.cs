@@ -28,6 +28,7 @@ public static class StatusCommand
                     Console.WriteLine($"| {kind} | {c.Queued} | {c.Running} | {c.Done} | {c.Failed} | {c.Cancelled} | {c.Stopped} |");
                 }
                 if (status.Best is { } best) Console.WriteLine(SweepResults.BestLine(status, SweepResults.Recipe.FromProto(best)));
+                foreach (string line in SweepResults.FrontLines(status)) Console.WriteLine(line);
                 return CommandLineRunner.Ok;
             }
             var list = await client.Call(options => client.Sweeps.ListAsync(new ListRequest(), options), cancellation);

@@ -60,6 +60,7 @@ public static class SweepConsole
             Console.WriteLine(PointsTable(status, recipes.Take(ShownPoints).ToList()));
             if (recipes.Count > ShownPoints) Console.WriteLine($"... and {recipes.Count - ShownPoints} more point(s) in results.csv");
             Console.WriteLine(SweepResults.BestLine(status, recipes[0]));
+            foreach (string line in SweepResults.FrontLines(status, recipes)) Console.WriteLine(line);
         }
         return status.Jobs.Any(j => j.State == JobState.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
     }

@@ -6,9 +6,17 @@ namespace Orchestrator.Coordinator.Planning;
 
 /// <summary>What a sweep optimises: always a validation metric; the test set is only reported.</summary>
 /// <param name="Target">metric.target: once a point's mean over its seeds reaches it, points not started yet are not run.</param>
-public sealed record SweepMetric(string Name, bool Maximize, double? Target = null)
+public sealed record SweepMetric(string Name, bool Maximize, double? Target = null);
+
+/// <summary><c>constraints</c>: a point counts (on the Pareto front, as the answer) only when its mean of <see cref="Name"/> is within [Min, Max].</summary>
+public sealed record SweepConstraint(string Name, double? Min, double? Max)
 {
-    public static readonly string[] Names = ["val_accuracy", "val_loss"];
+    public override string ToString() => (Min, Max) switch
+    {
+        ({ } min, { } max) => $"{min.ToString(System.Globalization.CultureInfo.InvariantCulture)} <= {Name} <= {max.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        ({ } min, null) => $"{Name} >= {min.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+        _ => $"{Name} <= {Max!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+    };
 }
 
 /// <summary>
@@ -50,4 +58,10 @@ public sealed record SweepDefinition(
 {
     /// <summary>execution.pack: auto, the default (0, sized per slot by PackSizing.Limits).</summary>
     public const int AutoPack = 0;
+
+    /// <summary>metric given as a list: the objectives after the first (<see cref="Metric"/>), which together make a Pareto front.</summary>
+    public IReadOnlyList<SweepMetric> OtherObjectives { get; init; } = [];
+
+    /// <summary>constraints: bounds on the points' means that a point on the front, or the answer, must keep.</summary>
+    public IReadOnlyList<SweepConstraint> Constraints { get; init; } = [];
 }

@@ -3,7 +3,7 @@ using Orchestrator.Distillation;
 using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation.Training;
 using YamlDotNet.RepresentationModel;
-
+using Orchestrator.Coordinator.Results;
 using Orchestrator.Coordinator.Search;
 
 namespace Orchestrator.Coordinator.Planning;
@@ -39,7 +39,8 @@ public static partial class SweepFile
         if (!SearchMethods.ByName.TryGetValue(methodName, out var method))
             throw root.Error("method", $"'{methodName}' is not a search method{Suggest.Nearest(methodName, SearchMethods.ByName.Keys)}; use grid, random or bayes.");
 
-        var metric = ReadMetric(root);
+        var objectives = ReadObjectives(root, method);
+        var constraints = ReadConstraints(root);
         var seeds = ReadSeeds(root);
         int? runCap = root.Int("run_cap");
         if (runCap is <= 0) throw root.Error("run_cap", "must be at least 1.");
@@ -68,8 +69,8 @@ public static partial class SweepFile
         int pack = ReadPack(root);
         bool baseline = root.Bool("baseline") ?? true;
         root.RejectUnknownKeys();
-        return new SweepDefinition(name, path, method, metric, parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode,
-            softTargets as YamlMappingNode, earlyTerminate, text, pack, baseline);
+        return new SweepDefinition(name, path, method, objectives[0], parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode,
+            softTargets as YamlMappingNode, earlyTerminate, text, pack, baseline) { OtherObjectives = objectives.Skip(1).ToList(), Constraints = constraints };
     }
 
     /// <summary>execution: { pack: auto | N }: how many compatible trials one slot may train as one pack (docs/sweep-file.md).</summary>
@@ -84,22 +85,60 @@ public static partial class SweepFile
         throw section.Error("pack", $"'{value}' is not auto or a number of trials from 1 (each trial alone) to {PackSizing.Max}.");
     }
 
-    static SweepMetric ReadMetric(ConfigMap root)
+    /// <summary>
+    /// metric: one objective ({ name, goal, target }), or a list of them, whose points' means make a Pareto front. The
+    /// first decides what each epoch is judged by (early termination, bayes, target), so it is a validation number.
+    /// </summary>
+    static IReadOnlyList<SweepMetric> ReadObjectives(ConfigMap root, SearchMethod method)
     {
-        var section = root.Section("metric", shorthandKey: "name");
-        if (section is null) return new SweepMetric("val_accuracy", Maximize: true);
+        var sections = root.SectionList("metric", shorthandKey: "name");
+        if (sections is null or []) return [new SweepMetric("val_accuracy", Maximize: true)];
+        var objectives = sections.Select((section, i) => ReadObjective(section, first: i == 0)).ToList();
+        if (objectives.GroupBy(o => o.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw root.Error("metric", $"names {twice.Key} twice; each objective once.");
+        if (objectives.Count > 1 && method == SearchMethod.Bayes)
+            throw root.Error("metric", "method: bayes proposes points for one objective (TPE); with several objectives use method: grid or random.");
+        return objectives;
+    }
+
+    static SweepMetric ReadObjective(ConfigMap section, bool first)
+    {
         string name = section.String("name") ?? "val_accuracy";
         if (name.StartsWith("test", StringComparison.Ordinal))
             throw section.Error("name", $"'{name}': a sweep chooses on validation data, never on the test set (test accuracy is reported for the chosen trials). Use val_accuracy or val_loss.");
-        if (!SweepMetric.Names.Contains(name))
-            throw section.Error("name", $"unknown metric '{name}'{Suggest.Nearest(name, SweepMetric.Names)}; use {string.Join(" or ", SweepMetric.Names)}.");
-        string goal = section.String("goal") ?? (name == "val_loss" ? "minimize" : "maximize");
+        if (!Measures.Known(name))
+            throw section.Error("name", $"unknown metric '{name}'{Suggest.Nearest(name, Measures.Names)}; use one of {string.Join(", ", Measures.Names)}.");
+        if (first && !Measures.EpochNames.Contains(name))
+            throw section.Error("name", $"{name} is known only once a trial ends, and the first objective judges every epoch (early termination, bayes, target); " +
+                                        $"put {string.Join(" or ", Measures.EpochNames)} first and {name} after it.");
+        string goal = section.String("goal") ?? (Measures.Maximize(name) ? "maximize" : "minimize");
         if (goal is not ("maximize" or "minimize")) throw section.Error("goal", $"'{goal}' is not maximize or minimize.");
         double? target = section.Double("target");
+        if (target is not null && !first) throw section.Error("target", "only the first objective has a target.");
         if (target is { } t && name == "val_accuracy" && t is <= 0 or > 1)
             throw section.Error("target", $"{t} is not an accuracy: give a fraction, e.g. target: 0.9 for 90 %.");
         section.RejectUnknownKeys();
         return new SweepMetric(name, goal == "maximize", target);
+    }
+
+    /// <summary>constraints: { params: { max: 1e6 }, val_accuracy: { min: 0.9 } }: bounds on any measure's mean over a point's seeds.</summary>
+    static IReadOnlyList<SweepConstraint> ReadConstraints(ConfigMap root)
+    {
+        var section = root.Section("constraints");
+        if (section is null) return [];
+        var constraints = new List<SweepConstraint>();
+        foreach (var (name, _, _) in section.Entries())
+        {
+            if (!Measures.Known(name))
+                throw section.Error(name, $"unknown measure{Suggest.Nearest(name, Measures.Names)}; bound one of {string.Join(", ", Measures.Names)}.");
+            var bounds = section.Section(name) ?? throw section.Error(name, "give bounds: { min: ..., max: ... }.");
+            double? min = bounds.Double("min"), max = bounds.Double("max");
+            bounds.RejectUnknownKeys();
+            if (min is null && max is null) throw section.Error(name, "give min, max or both, e.g. { max: 1e6 }.");
+            if (min > max) throw section.Error(name, $"min {min} is above max {max}: no point could keep it.");
+            constraints.Add(new SweepConstraint(name, min, max));
+        }
+        return constraints;
     }
 
     /// <summary>early_terminate, in W&amp;B's syntax: { type: hyperband, min_iter, eta, strict } or { type: hyperband, max_iter, s, eta, strict }.</summary>

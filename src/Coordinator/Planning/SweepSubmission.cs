@@ -22,6 +22,14 @@ public static class SweepSubmission
         if (plan.Sweep.EarlyTerminate is { } early)
             submit.EarlyTermination = new EarlyTermination { Bands = { plan.Bands }, Eta = early.Eta, Strict = early.Strict };
         if (plan.Sweep.Metric.Target is { } target) submit.Target = target;
+        submit.Objectives.Add(plan.Sweep.OtherObjectives.Select(o => new Objective { Name = o.Name, Maximize = o.Maximize }));
+        submit.Constraints.Add(plan.Sweep.Constraints.Select(c =>
+        {
+            var constraint = new Constraint { Name = c.Name };
+            if (c.Min is { } min) constraint.Min = min;
+            if (c.Max is { } max) constraint.Max = max;
+            return constraint;
+        }));
         if (plan.Sweep.Method == SearchMethod.Bayes)
             submit.Bayes = new BayesSearch { SweepFile = plan.Sweep.Text, SweepPath = plan.Sweep.File, RunCap = plan.Sweep.RunCap!.Value, SamplingSeed = plan.Sweep.SamplingSeed };
         submit.Jobs.Add(plan.Jobs.Select(job => Planned(job, plan.Sweep.Pack)));

@@ -6,10 +6,20 @@ namespace Orchestrator.Coordinator.Results;
 /// A sweep's points and their scores over seeds, and the one ranking of them that the sweep's state, results.csv, the
 /// command-line tables, the report and the API all use: by mean validation metric (never the test set) in the goal's
 /// direction; among equal means (several points at 100 % validation accuracy, say) the lower mean validation loss, then
-/// the point whose first finished student comes first in the plan. Pure.
+/// the point whose first finished student comes first in the plan. With several objectives it also keeps each point's
+/// means of the other objectives and of the constrained measures (<see cref="Measured"/>), and finds their Pareto front
+/// (<see cref="Front"/>). Pure.
 /// </summary>
-public sealed class Scoreboard(string metric, bool maximize)
+/// <param name="measured">The measures besides <paramref name="metric"/> whose means each point keeps (<see cref="Measures"/>).</param>
+public sealed class Scoreboard(string metric, bool maximize, IReadOnlyList<string>? measured = null)
 {
+    /// <summary>The measures besides the metric whose means each point keeps, in snapshot order.</summary>
+    public IReadOnlyList<string> Measured { get; } = measured ?? [];
+
+    /// <summary>The measures a sweep's points keep besides its metric: its other objectives' and its constraints', each once.</summary>
+    public static IReadOnlyList<string> MeasuredBy(string metric, IEnumerable<Objective> objectives, IEnumerable<Constraint> constraints) =>
+        objectives.Select(o => o.Name).Concat(constraints.Select(c => c.Name)).Where(n => n != metric).Distinct().ToList();
+
     /// <summary>Each point's finished students (what its seeds are averaged over), by <see cref="SweepResults.PointKey"/>.</summary>
     readonly Dictionary<string, Point> points = [];
     /// <summary>Points by mean metric, made when the first student finishes; <see cref="Compare"/> orders them worst first.</summary>
@@ -22,7 +32,7 @@ public sealed class Scoreboard(string metric, bool maximize)
     /// A point's finished runs as running moments (Welford), so a finished student costs the same however many runs its
     /// point has. Its parameters are those of its first finished student (<see cref="First"/>), read from the plan.
     /// </summary>
-    sealed class Point(int first)
+    sealed class Point(int first, int measured)
     {
         public int First { get; set; } = first;
         /// <summary>Read from the plan the first time the point is shown (most points never are).</summary>
@@ -31,13 +41,16 @@ public sealed class Scoreboard(string metric, bool maximize)
         public double Mean { get; private set; }
         public double TestMean { get; private set; }
         public double LossMean { get; private set; }
+        /// <summary>The means of <see cref="Measured"/>.</summary>
+        public double[] MeasureMeans { get; private set; } = new double[measured];
         double squares, testSquares;
 
         public Rank Rank(string key) => new(Mean, LossMean, First, key);
 
-        public void Add(double metric, double test, double loss)
+        public void Add(double metric, double test, double loss, double[] measures)
         {
             Runs++;
+            for (int i = 0; i < measures.Length; i++) MeasureMeans[i] += (measures[i] - MeasureMeans[i]) / Runs;
             double delta = metric - Mean, testDelta = test - TestMean;
             Mean += delta / Runs;
             TestMean += testDelta / Runs;
@@ -47,17 +60,23 @@ public sealed class Scoreboard(string metric, bool maximize)
         }
 
         /// <summary>Mean and sample standard deviation of the metric and of the test accuracy, and the mean validation loss.</summary>
-        public SweepResults.Recipe Recipe(IReadOnlyDictionary<string, string> parameters, int tied) => new(parameters, Runs, Mean,
-            Runs < 2 ? 0 : Math.Sqrt(squares / (Runs - 1)), TestMean, Runs < 2 ? 0 : Math.Sqrt(testSquares / (Runs - 1)), LossMean) { Tied = tied };
+        public SweepResults.Recipe Recipe(IReadOnlyDictionary<string, string> parameters, int tied, string metric, IReadOnlyList<string> measured) => new(parameters, Runs, Mean,
+            Runs < 2 ? 0 : Math.Sqrt(squares / (Runs - 1)), TestMean, Runs < 2 ? 0 : Math.Sqrt(testSquares / (Runs - 1)), LossMean)
+        {
+            Tied = tied,
+            Measures = measured.Select((name, i) => (name, MeasureMeans[i])).Prepend((metric, Mean)).ToDictionary(m => m.Item1, m => m.Item2),
+        };
 
         public PointSnapshot Saved(string key) => new()
         {
             Key = key, First = First, Runs = Runs, Mean = Mean, TestMean = TestMean, Squares = squares, TestSquares = testSquares, LossMean = LossMean,
+            MeasureMeans = { MeasureMeans },
         };
 
-        public static Point Of(PointSnapshot saved) => new(saved.First)
+        public static Point Of(PointSnapshot saved, int measured) => new(saved.First, measured)
         {
             Runs = saved.Runs, Mean = saved.Mean, TestMean = saved.TestMean, LossMean = saved.LossMean, squares = saved.Squares, testSquares = saved.TestSquares,
+            MeasureMeans = saved.MeasureMeans.Count == measured ? saved.MeasureMeans.ToArray() : new double[measured],
         };
     }
 
@@ -67,9 +86,9 @@ public sealed class Scoreboard(string metric, bool maximize)
     public void Score(string key, int planIndex, TrialSummary summary)
     {
         if (points.TryGetValue(key, out var point)) ranking!.Remove(point.Rank(key));
-        else point = new Point(planIndex);
+        else point = new Point(planIndex, Measured.Count);
         point.First = Math.Min(point.First, planIndex);
-        point.Add(SweepResults.MetricOf(summary, metric), summary.TestAccuracy, summary.BestValidationLoss);
+        point.Add(SweepResults.MetricOf(summary, metric), summary.TestAccuracy, summary.BestValidationLoss, Measured.Select(m => Measures.Of(summary, m)).ToArray());
         Add(key, point);
     }
 
@@ -120,13 +139,27 @@ public sealed class Scoreboard(string metric, bool maximize)
     (string Key, SweepResults.Recipe Recipe) Ranked(Rank rank, int tied, Func<string, int, IReadOnlyDictionary<string, string>> parametersOf)
     {
         var point = points[rank.Key];
-        return (rank.Key, point.Recipe(point.Parameters ??= parametersOf(rank.Key, point.First), tied));
+        return (rank.Key, point.Recipe(point.Parameters ??= parametersOf(rank.Key, point.First), tied, metric, Measured));
+    }
+
+    /// <summary>
+    /// The Pareto front of the metric and <paramref name="objectives"/> (means over seeds) among the points that keep
+    /// every constraint, best first by the metric; each with its rank among all points (<see cref="Ranked"/>'s order).
+    /// </summary>
+    public IReadOnlyList<SweepResults.Recipe> Front(IReadOnlyList<Objective> objectives, IReadOnlyList<Constraint> constraints,
+        Func<string, int, IReadOnlyDictionary<string, string>> parametersOf)
+    {
+        var names = objectives.Select(o => o.Name).Prepend(metric).ToList();
+        var directions = objectives.Select(o => o.Maximize).Prepend(maximize).ToList();
+        var feasible = Ranked(parametersOf).Where(p => constraints.All(c => c.Holds(p.Recipe.Measures.GetValueOrDefault(c.Name, double.NaN)))).ToList();
+        var ranks = ParetoFront.Ranks(feasible.Select(p => names.Select(n => p.Recipe.Measures.GetValueOrDefault(n, double.NaN)).ToArray()).ToList(), directions, maxRank: 1);
+        return feasible.Where((_, i) => ranks[i] == 1).Select(p => p.Recipe).ToList();
     }
 
     public IEnumerable<PointSnapshot> Saved() => points.Select(p => p.Value.Saved(p.Key));
 
     public void Restore(IEnumerable<PointSnapshot> saved)
     {
-        foreach (var point in saved) Add(point.Key, Point.Of(point));
+        foreach (var point in saved) Add(point.Key, Point.Of(point, Measured.Count));
     }
 }

@@ -41,14 +41,20 @@ public static class SweepResults
     {
         public int Tied { get; init; }
 
+        /// <summary>A sweep with several objectives or constraints: the mean over its seeds of each objective and constrained measure, by name.</summary>
+        public IReadOnlyDictionary<string, double> Measures { get; init; } = new Dictionary<string, double>();
+
         public Protocol.V1.Recipe ToProto() => new()
         {
             Parameters = { Parameters.ToDictionary() }, Runs = Runs, MetricMean = MetricMean, MetricStd = MetricStd, TestAccuracyMean = TestMean, TestAccuracyStd = TestStd,
-            ValidationLossMean = LossMean, Tied = Tied,
+            ValidationLossMean = LossMean, Tied = Tied, Measures = { Measures.ToDictionary() },
         };
 
         public static Recipe FromProto(Protocol.V1.Recipe best) =>
-            new(best.Parameters, best.Runs, best.MetricMean, best.MetricStd, best.TestAccuracyMean, best.TestAccuracyStd, best.ValidationLossMean) { Tied = best.Tied };
+            new(best.Parameters, best.Runs, best.MetricMean, best.MetricStd, best.TestAccuracyMean, best.TestAccuracyStd, best.ValidationLossMean)
+            {
+                Tied = best.Tied, Measures = best.Measures,
+            };
     }
 
     /// <summary>The point a student's parameters name: what its seeds are averaged over.</summary>
@@ -66,10 +72,10 @@ public static class SweepResults
     };
 
     /// <summary>The sweep's validation metric of a finished trial.</summary>
-    public static double MetricOf(TrialSummary summary, string metric) => metric == "val_loss" ? summary.BestValidationLoss : summary.BestValidationAccuracy;
+    public static double MetricOf(TrialSummary summary, string metric) => Measures.Of(summary, metric);
 
     /// <summary>A value of the metric as every table prints it: an accuracy in percent, as the test accuracy beside it; a loss as it is.</summary>
-    public static string FormatMetric(string metric, double value) => value.ToString(metric == "val_loss" ? "F4" : "P2", CultureInfo.InvariantCulture);
+    public static string FormatMetric(string metric, double value) => Measures.Format(metric, value);
 
     /// <summary>A mean and its spread over seeds, formatted as <see cref="FormatMetric"/>.</summary>
     public static string FormatMetric(string metric, double mean, double std) => $"{FormatMetric(metric, mean)} ± {FormatMetric(metric, std)}";
@@ -90,6 +96,41 @@ public static class SweepResults
             ? $"; a tie: {best.Tied} other point(s) have the same mean {metric}, and this one comes first in the plan"
             : $"; a tie: {best.Tied} other point(s) have the same mean {metric}, and this one has the lowest validation loss ({best.LossMean:F4})");
 
+    /// <summary>
+    /// With several objectives: the Pareto front (<see cref="SweepStatus.Front"/>, means over seeds, among the points
+    /// that keep the constraints), a line per point, then the answer: the front's point with the best second objective
+    /// (the cheapest, when it is a cost), with its gain over the student alone where <paramref name="recipes"/> know it.
+    /// Nothing for a sweep of one objective.
+    /// </summary>
+    public static IEnumerable<string> FrontLines(SweepStatus status, IReadOnlyList<Recipe>? recipes = null)
+    {
+        if (status.Objectives.Count == 0) yield break;
+        var objectives = status.Objectives.Prepend(new Objective { Name = status.Metric, Maximize = status.Maximize }).ToList();
+        string bounds = status.Constraints.Count == 0 ? "" : $" keeping {string.Join(", ", status.Constraints.Select(Describe))}";
+        var gains = (recipes ?? []).Where(r => r.Gain is not null).ToDictionary(r => PointKey(r.Parameters), r => r.Gain!);
+        var front = status.Front.Select(Recipe.FromProto).Select(r => r with { Gain = gains.GetValueOrDefault(PointKey(r.Parameters)) }).ToList();
+        yield return $"{status.Name}: Pareto front of {string.Join(" and ", objectives.Select(o => $"{o.Name} ({(o.Maximize ? "max" : "min")})"))}{bounds}: {front.Count} point(s)";
+        foreach (var point in front) yield return $"  {PointLine(point, objectives)}";
+        var cost = objectives[1];
+        var cheapest = cost.Maximize ? front.MaxBy(p => p.Measures[cost.Name]) : front.MinBy(p => p.Measures[cost.Name]);
+        yield return cheapest is null
+            ? $"{status.Name}: no point{bounds} has finished"
+            : $"{status.Name}: best on {cost.Name}{bounds}: {PointLine(cheapest, objectives)}";
+    }
+
+    static string PointLine(Recipe point, IReadOnlyList<Objective> objectives) =>
+        $"{string.Join(", ", point.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}: " +
+        string.Join(", ", objectives.Select(o => $"{o.Name} {FormatMetric(o.Name, point.Measures.GetValueOrDefault(o.Name, double.NaN))}")) +
+        $", test accuracy {point.TestMean:P2} ± {point.TestStd:P2} over {point.Runs} seed(s)" +
+        (point.Gain is { } gain ? $", gain over the student alone {gain}" : "");
+
+    static string Describe(Constraint c) => (c.HasMin, c.HasMax) switch
+    {
+        (true, true) => $"{FormatMetric(c.Name, c.Min)} <= {c.Name} <= {FormatMetric(c.Name, c.Max)}",
+        (true, false) => $"{c.Name} >= {FormatMetric(c.Name, c.Min)}",
+        _ => $"{c.Name} <= {FormatMetric(c.Name, c.Max)}",
+    };
+
     /// <summary>The best point on the validation metric (never the test set), or null when no student trial finished.</summary>
     public static Recipe? Best(SweepStatus status) => Recipes(status).FirstOrDefault();
 
@@ -105,7 +146,7 @@ public static class SweepResults
         var students = status.Jobs
             .Where(j => j.Kind == JobKind.Student && (j.State == JobState.Done || j is { State: JobState.Stopped, Summary.BestEpoch: > 0 }) && j.Summary is not null)
             .OrderBy(j => j.PlanIndex).ToList();
-        var scores = new Scoreboard(status.Metric, status.Maximize);
+        var scores = new Scoreboard(status.Metric, status.Maximize, Scoreboard.MeasuredBy(status.Metric, status.Objectives, status.Constraints));
         foreach (var student in students) scores.Score(PointKey(student.Parameters), student.PlanIndex, student.Summary);
         var points = students.GroupBy(j => PointKey(j.Parameters)).ToDictionary(g => g.Key);
         return scores.Ranked((key, _) => points[key].First().Parameters).Select(ranked => ranked.Recipe with

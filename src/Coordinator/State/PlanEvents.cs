@@ -20,6 +20,7 @@ public static class PlanEvents
         {
             SweepId = submit.SweepId, Name = submit.Name, Metric = submit.Metric, Maximize = submit.Maximize, OutputRoot = submit.OutputRoot,
             SoftTargetStore = submit.SoftTargetStore, Templates = { submit.Templates }, EarlyTermination = submit.EarlyTermination, Bayes = submit.Bayes,
+            Objectives = { submit.Objectives }, Constraints = { submit.Constraints },
         };
         if (submit.HasTarget) header.Target = submit.Target;
         var templateOf = new Dictionary<JobKind, int>();

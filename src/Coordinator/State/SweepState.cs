@@ -234,7 +234,7 @@ public sealed class SweepState
             case SweepSubmitted submitted:
                 Sweep = submitted.Sweep.Clone();
                 Sweep.Jobs.Clear(); // held in the plan's chunks
-                scores = new Scoreboard(Sweep.Metric, Sweep.Maximize);
+                scores = new Scoreboard(Sweep.Metric, Sweep.Maximize, Scoreboard.MeasuredBy(Sweep.Metric, Sweep.Objectives, Sweep.Constraints));
                 stopping = new EarlyStopping(Sweep, jobs, scores);
                 proposals = new Proposals(Sweep, jobs, scores, stopping);
                 jobs.AddTemplates(submitted.Sweep.Templates);
@@ -334,6 +334,10 @@ public sealed class SweepState
     /// <summary>The best point so far on the sweep's validation metric (never the test set); null before a student finished.</summary>
     public SweepResults.Recipe? Best() => Sweep is null ? null : scores.Best((_, first) => jobs[first].Plan.Parameters);
 
+    /// <summary>With several objectives, the Pareto front of the points that keep the constraints, best first by the first objective.</summary>
+    public IReadOnlyList<SweepResults.Recipe> Front() =>
+        Sweep is null ? [] : scores.Front(Sweep.Objectives, Sweep.Constraints, (_, first) => jobs[first].Plan.Parameters);
+
     /// <summary>How many jobs are in each state.</summary>
     public JobCounts Counts() => jobs.Counts();
 
@@ -390,6 +394,9 @@ public sealed class SweepState
         status.Cancelled = Cancelled is not null;
         status.CancelReason = Cancelled?.Reason ?? "";
         status.ParameterNames.Add(jobs.ParameterNames);
+        status.Objectives.Add(Sweep.Objectives);
+        status.Constraints.Add(Sweep.Constraints);
+        if (Sweep.Objectives.Count > 0) status.Front.Add(Front().Select(r => r.ToProto()));
         foreach (var job in jobs.Page(jobsOffset, jobsLimit)) status.Jobs.Add(StatusOf(job));
         return status;
     }

@@ -179,6 +179,23 @@ public sealed class ConfigMap
         }
     }
 
+    /// <summary>
+    /// A list of mappings (an item may be a scalar, shorthand for { shorthandKey: value }), or null when absent; a single
+    /// mapping or scalar is a list of one. Errors name an item's keys as <c>key[i].name</c>.
+    /// </summary>
+    public IReadOnlyList<ConfigMap>? SectionList(string key, string? shorthandKey = null)
+    {
+        known.Add(key);
+        if (Find(key) is not YamlSequenceNode list) return Section(key, shorthandKey) is { } single ? [single] : null;
+        return list.Children.Select((item, i) => item switch
+        {
+            YamlMappingNode map => new ConfigMap(map, file, $"{prefix}{key}[{i}].", origins, warnings),
+            YamlScalarNode scalar when shorthandKey is not null =>
+                new ConfigMap(new YamlMappingNode(new YamlScalarNode(shorthandKey), scalar), file, $"{prefix}{key}[{i}].", origins, warnings),
+            _ => throw new UserInputException($"{Where(item)}: {prefix}{key}[{i}]: expected a mapping (key: value pairs){(shorthandKey is null ? "" : $" or a {shorthandKey}")}."),
+        }).ToList();
+    }
+
     /// <summary>A list of text values, or null when absent.</summary>
     public IReadOnlyList<string>? StringList(string key)
     {
