@@ -168,6 +168,9 @@ public class LocalSweepTests
                 point.Latency.ShouldBe(measured.Latency, tolerance: 1e-9);
             }
             SweepResults.FrontLines(status, SweepResults.Recipes(status)).Last().ShouldStartWith("pareto-test: best on latency_ms keeping params <= 3,000: ");
+            var table = new ResultsTable(status.ParameterNames, SweepResults.FrontKeys(status));
+            foreach (var student in status.Jobs.Where(j => j.Kind == JobKind.Student))
+                table.Row(student)["pareto_front"].ShouldBe(expected.Contains(SweepResults.PointKey(student.Parameters)));
         }
 
         await using (var restarted = await LocalCluster.StartAsync(settings, Nodes(1, 1), TestContext.Current.CancellationToken))

@@ -66,7 +66,7 @@ public sealed class SweepFollowers(CoordinatorContext coordinator, ILogger<Sweep
             {
                 if (unlessReported && File.Exists(Path.Combine(directory, SweepResults.CsvFile))) return;
                 var status = await SweepRegion.Completed(coordinator.System, coordinator.Sweeps, sweepId, token);
-                await SweepResults.WriteAsync(status.ParameterNames, () => SweepRegion.Jobs(coordinator.Sweeps, sweepId, token), directory);
+                await SweepResults.WriteAsync(status, () => SweepRegion.Jobs(coordinator.Sweeps, sweepId, token), directory);
                 SweepReport.Write(status, directory);
                 LogResults(status, directory);
             });

@@ -98,7 +98,7 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         var page = new ResultsPage
         {
             TotalJobs = status.TotalJobs, Metric = status.Metric, Maximize = status.Maximize, Jobs = { status.Jobs }, NextPageToken = NextPageToken(offset, status),
-            ParameterNames = { status.ParameterNames },
+            ParameterNames = { status.ParameterNames }, Objectives = { status.Objectives }, Constraints = { status.Constraints }, Front = { status.Front },
         };
         if (status.Best is { } best) page.Best = best;
         return page;

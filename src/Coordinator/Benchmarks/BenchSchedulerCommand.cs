@@ -64,7 +64,7 @@ public static class BenchSchedulerCommand
                           $"then {pages.Order().ElementAt(pages.Count / 2):F1} ms (median of {pages.Count}), {first.Bytes:N0} bytes");
         var export = Stopwatch.StartNew();
         var counts = await SweepRegion.Summary(cluster.Sweeps, sweep, cancellation);
-        await SweepResults.WriteAsync(counts.ParameterNames, () => SweepRegion.Jobs(cluster.Sweeps, sweep, cancellation), directory);
+        await SweepResults.WriteAsync(counts, () => SweepRegion.Jobs(cluster.Sweeps, sweep, cancellation), directory);
         Console.WriteLine($"results.csv and results.json of {counts.TotalJobs:N0} jobs, a page at a time: {export.Elapsed.TotalSeconds:F1} s, " +
                           $"{new FileInfo(Path.Combine(directory, SweepResults.CsvFile)).Length / 1e6:F1} MB csv; peak RSS now {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
     }

@@ -32,7 +32,7 @@ public static class ResultsCommand
             }
             // The first page gives the columns; the rest are printed as they come, so a large sweep is never held whole.
             var first = await Page(client, id, "", cancellation);
-            var table = new ResultsTable(first.ParameterNames);
+            var table = new ResultsTable(first.ParameterNames, SweepResults.FrontKeys(first.Objectives, first.Front));
             var last = first;
             async IAsyncEnumerable<JobStatus> Jobs()
             {

@@ -45,7 +45,7 @@ public static class SweepConsole
     /// <summary>Writes results.csv, results.json and report.html, prints the teachers, ensembles and best recipe, and returns the exit code.</summary>
     public static async Task<int> ReportAsync(IActorRef sweeps, SweepStatus status, string directory, CancellationToken cancellation)
     {
-        await SweepResults.WriteAsync(status.ParameterNames, () => SweepRegion.Jobs(sweeps, status.SweepId, cancellation), directory);
+        await SweepResults.WriteAsync(status, () => SweepRegion.Jobs(sweeps, status.SweepId, cancellation), directory);
         SweepReport.Write(status, directory);
         Console.WriteLine($"{status.Name}: wrote {Path.Combine(directory, "results.csv")}, results.json and {SweepReport.FileName}");
         foreach (var job in status.Jobs.Where(j => j.Kind is JobKind.Teacher or JobKind.SoftTargets && j.State == JobState.Done))

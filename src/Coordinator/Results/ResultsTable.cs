@@ -14,7 +14,9 @@ namespace Orchestrator.Coordinator.Results;
 /// student's baseline accuracy is known when its row is written.
 /// </summary>
 /// <param name="parameterNames">Every parameter of the sweep's jobs, in column order (<see cref="SweepStatus.ParameterNames"/>).</param>
-public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
+/// <param name="front">With several objectives, the points on the Pareto front (<see cref="SweepResults.FrontKeys"/>): a student's
+/// <c>pareto_front</c> says whether its point is one of them; null leaves the column empty.</param>
+public sealed class ResultsTable(IReadOnlyList<string> parameterNames, IReadOnlySet<string>? front = null)
 {
     /// <summary>The test accuracy of each finished baseline met so far: a few per point, never a row per student.</summary>
     readonly Dictionary<string, double> baselines = [];
@@ -22,7 +24,7 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
     /// <summary>The columns, in order.</summary>
     public IReadOnlyList<string> Columns { get; } =
     [
-        "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "baseline", "gain",
+        "job", "kind", "state", .. parameterNames, "seed", "epochs_run", "best_epoch", "best_val_accuracy", "best_val_loss", "test_accuracy", "baseline", "gain", "pareto_front",
         .. CostColumns, "seconds",
         "pack", "soft_targets", "soft_targets_cached", "teachers", "depends_on", "notes", "failure_reason", "stop_reason",
     ];
@@ -56,6 +58,7 @@ public sealed class ResultsTable(IReadOnlyList<string> parameterNames)
         if (job is { Kind: JobKind.Baseline, State: JobState.Done } && s is { HasTestAccuracy: true }) baselines[job.JobId] = s.TestAccuracy;
         row["baseline"] = job.Baseline.Length > 0 ? job.Baseline : null;
         row["gain"] = s is { HasTestAccuracy: true } && baselines.TryGetValue(job.Baseline, out double alone) ? s.TestAccuracy - alone : null;
+        row["pareto_front"] = front is not null && job.Kind == JobKind.Student ? front.Contains(SweepResults.PointKey(job.Parameters)) : null;
         var cost = trial ? s?.Cost : null;
         row["params"] = trial && s is { Parameters: > 0 } ? s.Parameters : null;
         row["macs"] = cost is { HasMultiplyAccumulates: true } ? cost.MultiplyAccumulates : null;

@@ -118,6 +118,12 @@ public static class SweepResults
             : $"{status.Name}: best on {cost.Name}{bounds}: {PointLine(cheapest, objectives)}";
     }
 
+    /// <summary>The points on the sweep's Pareto front, by <see cref="PointKey"/>; null for a sweep of one objective.</summary>
+    public static IReadOnlySet<string>? FrontKeys(SweepStatus status) => FrontKeys(status.Objectives, status.Front);
+
+    public static IReadOnlySet<string>? FrontKeys(IReadOnlyCollection<Objective> objectives, IEnumerable<Protocol.V1.Recipe> front) =>
+        objectives.Count == 0 ? null : front.Select(r => PointKey(r.Parameters)).ToHashSet();
+
     static string PointLine(Recipe point, IReadOnlyList<Objective> objectives) =>
         $"{string.Join(", ", point.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))}: " +
         string.Join(", ", objectives.Select(o => $"{o.Name} {FormatMetric(o.Name, point.Measures.GetValueOrDefault(o.Name, double.NaN))}")) +
@@ -169,9 +175,9 @@ public static class SweepResults
     /// </summary>
     /// <param name="parameterNames">Every parameter of the sweep's jobs (<see cref="SweepStatus.ParameterNames"/>): a column each.</param>
     /// <param name="jobs">The sweep's jobs in results order, a page at a time.</param>
-    public static async Task WriteAsync(IReadOnlyList<string> parameterNames, Func<IAsyncEnumerable<JobStatus>> jobs, string directory)
+    public static async Task WriteAsync(SweepStatus status, Func<IAsyncEnumerable<JobStatus>> jobs, string directory)
     {
-        var table = new ResultsTable(parameterNames);
+        var table = new ResultsTable(status.ParameterNames, FrontKeys(status));
         await AtomicFile.WriteAsync(Path.Combine(directory, CsvFile), async stream =>
         {
             await using var writer = new StreamWriter(stream, leaveOpen: true);
