@@ -35,7 +35,9 @@ public static class ValidateCommand
     {
         var sweep = plan.Sweep;
         var text = new System.Text.StringBuilder();
-        string goal = $"chooses on {sweep.Metric.Name} ({(sweep.Metric.Maximize ? "maximize" : "minimize")}{(sweep.Metric.Target is { } t ? $", target {t}" : "")})";
+        string goal = $"chooses on {sweep.Metric.Name} ({(sweep.Metric.Maximize ? "maximize" : "minimize")}{(sweep.Metric.Target is { } t ? $", target {t}" : "")})" +
+                      (sweep.OtherObjectives.Count == 0 ? "" : $"; Pareto front with {string.Join(" and ", sweep.OtherObjectives.Select(o => $"{o.Name} ({(o.Maximize ? "maximize" : "minimize")})"))}") +
+                      (sweep.Constraints.Count == 0 ? "" : $", keeping {string.Join(", ", sweep.Constraints)}");
         text.AppendLine(sweep.Method == SearchMethod.Bayes
             ? $"{sweep.Name}: valid. bayes search (TPE): proposes {sweep.RunCap} point(s) x {sweep.Seeds.Count} seed(s) as slots free up; every listed value and range end checked; {goal}."
             : $"{sweep.Name}: valid. {sweep.Method.Name()} search, {Trials(plan)}, {plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s); {goal}.");
