@@ -95,6 +95,43 @@ public sealed class BayesSweepTests
     }
 
     [Fact]
+    public void With_two_objectives_it_proposes_by_multi_objective_tpe_and_ends_with_a_front_of_the_trade_off()
+    {
+        var state = new SweepState("bayes");
+        Run(state, state.Decide(Submitted(SweepText + "\nmetric: [val_accuracy, latency_ms]\n")).Events);
+        var planner = BayesPlanning.For(state.Sweep!.Bayes, state.Sweep.OutputRoot);
+        // Latency grows with the batch size and falls with dropout: a trade-off against the objective's optimum.
+        static double Latency(JobStatus job) => int.Parse(job.Parameters["batch_size"]) / 16.0 - double.Parse(job.Parameters["student.model.dropout"]);
+        void RunAllWithLatency()
+        {
+            foreach (string id in state.Runnable())
+            {
+                Run(state, state.Decide(new JobAssigned { SweepId = state.SweepId, JobId = id, Node = "n" }).Events);
+                var job = state.StatusOf(id);
+                Run(state, state.Decide(new JobFinished { SweepId = state.SweepId, JobId = id, Summary = new TrialSummary
+                {
+                    Status = TrialStatus.Completed, BestEpoch = 2, BestValidationAccuracy = Objective(job), TestAccuracy = Objective(job),
+                    Cost = new ModelCost { LatencyMsBatch1 = Latency(job), LatencyRunsBatch1 = 20 },
+                } }).Events);
+            }
+        }
+        while (state.MayPropose)
+        {
+            RunAllWithLatency();
+            Propose(state, planner, slots: 4);
+        }
+        RunAllWithLatency();
+        (state.Proposals, state.Complete).ShouldBe((16, true));
+        var front = state.Front();
+        front.ShouldNotBeEmpty();
+        // No point of the front is dominated by any point of the sweep.
+        var all = state.Status().Jobs.Where(j => j.Kind == JobKind.Student).GroupBy(j => string.Join(",", j.Parameters.OrderBy(p => p.Key)))
+            .Select(g => (Accuracy: g.Average(Objective), Latency: g.Average(Latency))).ToList();
+        foreach (var point in front)
+            all.ShouldNotContain(p => p.Accuracy > point.Measures["val_accuracy"] + 1e-12 && p.Latency < point.Measures["latency_ms"] - 1e-12);
+    }
+
+    [Fact]
     public void The_same_results_in_the_same_order_give_the_same_proposals_and_a_restored_snapshot_goes_on_from_them()
     {
         SweepState Fresh(out BayesPlanner planner)

@@ -316,14 +316,6 @@ public class SweepFileTests
     }
 
     [Fact]
-    public void Bayes_search_takes_one_objective()
-    {
-        const string bayes = "name: b\ndataset: mnist\nstudent: { model: mlp-400, epochs: 1, loss: { terms: [ce, hinton], alpha: 0.5 } }\n" +
-                             "teacher: { model: mlp-512, epochs: 1 }\nmethod: bayes\nrun_cap: 3\nparameters:\n  alpha: { min: 0.1, max: 0.9 }\nmetric: [val_accuracy, params]\n";
-        Error(bayes).Message.ShouldContain("metric: method: bayes proposes points for one objective (TPE); with several objectives use method: grid or random.");
-    }
-
-    [Fact]
     public void An_unknown_parameter_path_is_reported_at_the_parameter()
     {
         var error = Error(Grid.Replace("  losses: {", "  student.optimiser.lr: { values: [0.1] }\n  losses: {"));

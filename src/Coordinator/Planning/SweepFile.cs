@@ -39,7 +39,7 @@ public static partial class SweepFile
         if (!SearchMethods.ByName.TryGetValue(methodName, out var method))
             throw root.Error("method", $"'{methodName}' is not a search method{Suggest.Nearest(methodName, SearchMethods.ByName.Keys)}; use grid, random or bayes.");
 
-        var objectives = ReadObjectives(root, method);
+        var objectives = ReadObjectives(root);
         var constraints = ReadConstraints(root);
         var seeds = ReadSeeds(root);
         int? runCap = root.Int("run_cap");
@@ -89,15 +89,13 @@ public static partial class SweepFile
     /// metric: one objective ({ name, goal, target }), or a list of them, whose points' means make a Pareto front. The
     /// first decides what each epoch is judged by (early termination, bayes, target), so it is a validation number.
     /// </summary>
-    static IReadOnlyList<SweepMetric> ReadObjectives(ConfigMap root, SearchMethod method)
+    static IReadOnlyList<SweepMetric> ReadObjectives(ConfigMap root)
     {
         var sections = root.SectionList("metric", shorthandKey: "name");
         if (sections is null or []) return [new SweepMetric("val_accuracy", Maximize: true)];
         var objectives = sections.Select((section, i) => ReadObjective(section, first: i == 0)).ToList();
         if (objectives.GroupBy(o => o.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw root.Error("metric", $"names {twice.Key} twice; each objective once.");
-        if (objectives.Count > 1 && method == SearchMethod.Bayes)
-            throw root.Error("metric", "method: bayes proposes points for one objective (TPE); with several objectives use method: grid or random.");
         return objectives;
     }
 

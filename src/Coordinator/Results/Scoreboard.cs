@@ -113,6 +113,10 @@ public sealed class Scoreboard(string metric, bool maximize, IReadOnlyList<strin
     /// <summary>The mean metric of a point with a finished student; null otherwise.</summary>
     public double? MeanOf(string key) => points.TryGetValue(key, out var point) ? point.Mean : null;
 
+    /// <summary>A point's mean of one of the <see cref="Measured"/> (NaN when no student of it finished, or it lacks the number).</summary>
+    public double MeanOf(string key, string measure) =>
+        points.TryGetValue(key, out var point) && Measured.ToList().IndexOf(measure) is var i and >= 0 ? point.MeasureMeans[i] : double.NaN;
+
     /// <summary>The best point so far; null before a student finished. <paramref name="parametersOf"/> gives a point's parameters from its key and its first student's plan index.</summary>
     public SweepResults.Recipe? Best(Func<string, int, IReadOnlyDictionary<string, string>> parametersOf) => Ranked(parametersOf).FirstOrDefault().Recipe;
 

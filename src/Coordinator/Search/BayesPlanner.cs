@@ -24,7 +24,10 @@ public sealed class BayesPlanner(IReadOnlyList<SearchDimension> space, int seeds
         var points = new List<ProposedPoint>();
         for (int i = 0; i < count; i++)
         {
-            var values = Estimator.Propose(request.Observations, running, request.Maximize, new Random(ProposalSeeds.Of(request.SamplingSeed, request.FirstIndex + i)));
+            var random = new Random(ProposalSeeds.Of(request.SamplingSeed, request.FirstIndex + i));
+            var values = request.Directions.Count > 1
+                ? Estimator.Propose(request.ManyObjectives, running, request.Directions, random)
+                : Estimator.Propose(request.Observations, running, request.Maximize, random);
             running.Add(values);
             var jobs = Jobs(values);
             points.Add(new ProposedPoint(values, SweepResults.PointKey(jobs.First(j => j.Kind == JobKind.Student).Parameters), jobs));

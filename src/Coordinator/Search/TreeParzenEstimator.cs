@@ -39,6 +39,9 @@ public sealed record SearchDimension(DimensionKind Kind, double Low = 0, double 
 /// <summary>A finished point: its values (a choice's index for a categorical dimension) and its objective.</summary>
 public sealed record Observation(IReadOnlyList<double> Point, double Value);
 
+/// <summary>A finished point of a search with several objectives: its values and each objective's.</summary>
+public sealed record Observations(IReadOnlyList<double> Point, IReadOnlyList<double> Values);
+
 /// <summary>
 /// The Tree-structured Parzen Estimator as Optuna's TPESampler runs it by default, multivariate: the first
 /// <see cref="StartupPoints"/> points are drawn uniformly; after that the finished points are split into the best
@@ -67,8 +70,45 @@ public sealed class TreeParzenEstimator(IReadOnlyList<SearchDimension> space)
             .Concat(running.Select((p, i) => (Point: p, Value: double.PositiveInfinity, Order: finished.Count + i)))
             .OrderBy(o => o.Value).ThenBy(o => o.Order).ToList();
         int good = Gamma(ordered.Count);
-        var below = new ParzenEstimator(Space, ordered.Take(good).OrderBy(o => o.Order).Select(o => o.Point).ToList());
-        var above = new ParzenEstimator(Space, ordered.Skip(good).OrderBy(o => o.Order).Select(o => o.Point).ToList());
+        return ProposeBetween(ordered.Take(good).OrderBy(o => o.Order).Select(o => o.Point).ToList(),
+            ordered.Skip(good).OrderBy(o => o.Order).Select(o => o.Point).ToList(), random);
+    }
+
+    /// <summary>
+    /// Multi-objective TPE (Ozaki et al. 2020), as Optuna's TPESampler runs it for several objectives: the same as
+    /// <see cref="Propose"/>, except that the good side is the best gamma(n) points by Pareto rank (non-dominated
+    /// sorting), the rank that does not fit whole filled greedily by hypervolume contribution (two objectives; with
+    /// more, by order of finishing). Points still running count as dominated by every finished one.
+    /// </summary>
+    public double[] Propose(IReadOnlyList<Observations> finished, IReadOnlyList<IReadOnlyList<double>> running, IReadOnlyList<bool> maximize, Random random)
+    {
+        if (finished.Count < StartupPoints) return Space.Select(d => d.Uniform(random)).ToArray();
+        // Every objective as a loss (minimised), as Optuna orients them.
+        var losses = finished.Select(o => o.Values.Select((v, k) => maximize[k] ? -v : v).ToArray()).ToList();
+        var ranks = Results.ParetoFront.Ranks(losses, losses[0].Select(_ => false).ToList());
+        int good = Gamma(finished.Count + running.Count);
+        var chosen = new List<int>();
+        foreach (var rank in Enumerable.Range(0, finished.Count).Where(i => ranks[i] > 0).GroupBy(i => ranks[i]).OrderBy(g => g.Key))
+        {
+            var members = rank.ToList();
+            if (chosen.Count + members.Count <= good) chosen.AddRange(members);
+            else
+            {
+                chosen.AddRange(losses[0].Length == 2 ? Hypervolume.GreedySubset(members.Select(i => losses[i]).ToList(), good - chosen.Count).Select(j => members[j])
+                    : members.Take(good - chosen.Count));
+                break;
+            }
+        }
+        var below = chosen.Order().Select(i => finished[i].Point).ToList();
+        var above = Enumerable.Range(0, finished.Count).Where(i => !chosen.Contains(i)).Select(i => finished[i].Point).Concat(running).ToList();
+        return ProposeBetween(below, above, random);
+    }
+
+    /// <summary>The candidate drawn from the good side's mixture with the largest l(x) / g(x), in the parameters' own terms.</summary>
+    double[] ProposeBetween(IReadOnlyList<IReadOnlyList<double>> good, IReadOnlyList<IReadOnlyList<double>> bad, Random random)
+    {
+        var below = new ParzenEstimator(Space, good);
+        var above = new ParzenEstimator(Space, bad);
         double[]? best = null;
         double bestScore = double.NegativeInfinity;
         for (int i = 0; i < Candidates; i++)

@@ -34,8 +34,14 @@ public sealed class Proposals(SubmitSweep sweep, JobGraph jobs, Scoreboard score
         if (jobs.Jobs.Any(j => !j.Finished && j.State != JobState.Running)) return null;
         var finished = finishedProposals.ToHashSet();
         var running = proposals.Where((_, i) => !finished.Contains(i)).Select(p => (IReadOnlyList<double>)p.Values).ToList();
-        return new ProposalRequest(request.FreeSlots, sweep.Bayes.RunCap - proposals.Count, Observations(), running, sweep.Maximize, proposals.Count,
-            sweep.Bayes.SamplingSeed);
+        var observations = Observations();
+        return new ProposalRequest(request.FreeSlots, sweep.Bayes.RunCap - proposals.Count, observations, running, sweep.Maximize, proposals.Count,
+            sweep.Bayes.SamplingSeed)
+        {
+            ManyObjectives = sweep.Objectives.Count == 0 ? [] : observations.Select((o, i) => new Observations(o.Point,
+                sweep.Objectives.Select(objective => scores.MeanOf(finishedKeys[i], objective.Name)).Prepend(o.Value).ToList())).ToList(),
+            Directions = sweep.Objectives.Select(o => o.Maximize).Prepend(sweep.Maximize).ToList(),
+        };
     }
 
     /// <summary>The events of proposed points: each point, and its jobs not planned yet (handed over once stored); the reply says whether run_cap is reached.</summary>
@@ -59,10 +65,18 @@ public sealed class Proposals(SubmitSweep sweep, JobGraph jobs, Scoreboard score
     List<Observation> Observations()
     {
         var observations = new List<Observation>();
+        finishedKeys.Clear();
         foreach (int index in finishedProposals)
-            if (PointValue(proposals[index].Point) is { } value) observations.Add(new Observation(proposals[index].Values, value));
+            if (PointValue(proposals[index].Point) is { } value)
+            {
+                observations.Add(new Observation(proposals[index].Values, value));
+                finishedKeys.Add(proposals[index].Point);
+            }
         return observations;
     }
+
+    /// <summary>The points of the last <see cref="Observations"/>, in their order: where their other objectives' means are.</summary>
+    readonly List<string> finishedKeys = [];
 
     /// <summary>A point whose every seed failed is no observation.</summary>
     double? PointValue(string key) => stopping.StoppedValue(key) ?? scores.MeanOf(key);
