@@ -18,8 +18,12 @@ public static class ResultsCommand
             DefaultValueFactory = _ => "table",
         };
         format.AcceptOnlyFromAmong(Formats);
+        var importance = new Option<bool>("--importance")
+        {
+            Description = "Print which parameters mattered instead: PED-ANOVA over the points' mean metric (the best 10 % against all; at least 10 points).",
+        };
         var api = new ApiClientFlags();
-        var command = new Command("results", "Print a sweep's jobs (finished ones with their metrics) and its best recipe.") { sweep, format };
+        var command = new Command("results", "Print a sweep's jobs (finished ones with their metrics) and its best recipe.") { sweep, format, importance };
         api.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
@@ -41,6 +45,13 @@ public static class ResultsCommand
                     foreach (var job in page.Jobs) yield return job;
                     if (page.NextPageToken.Length == 0) yield break;
                 }
+            }
+            if (parse.GetValue(importance))
+            {
+                var students = new SweepStatus { SweepId = id, Name = id, Metric = first.Metric, Maximize = first.Maximize };
+                await foreach (var job in Jobs()) if (job.Kind is JobKind.Student or JobKind.Baseline) students.Jobs.Add(job);
+                Console.WriteLine(SweepConsole.ImportanceTable(students, SweepResults.Recipes(students)));
+                return CommandLineRunner.Ok;
             }
             switch (parse.GetRequiredValue(format))
             {

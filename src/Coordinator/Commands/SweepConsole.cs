@@ -61,11 +61,24 @@ public static class SweepConsole
             if (recipes.Count > ShownPoints) Console.WriteLine($"... and {recipes.Count - ShownPoints} more point(s) in results.csv");
             Console.WriteLine(SweepResults.BestLine(status, recipes[0]));
             foreach (string line in SweepResults.FrontLines(status, recipes)) Console.WriteLine(line);
+            if (recipes.Count >= ParameterImportance.MinPoints) Console.WriteLine(ImportanceTable(status, recipes));
         }
         return status.Jobs.Any(j => j.State == JobState.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
     }
 
     public const int ShownPoints = 20;
+
+    /// <summary>Which parameters mattered (<see cref="ParameterImportance"/>), most first, as a Markdown table; or why there is none yet.</summary>
+    public static string ImportanceTable(SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
+    {
+        var importances = ParameterImportance.Of(recipes, status.Maximize);
+        if (importances.Count == 0)
+            return $"{status.Name}: parameter importance needs at least {ParameterImportance.MinPoints} finished points with a parameter that varies; it has {recipes.Count} point(s).";
+        var table = new System.Text.StringBuilder($"{status.Name}: parameter importance on {status.Metric} (PED-ANOVA, the best {ParameterImportance.TopQuantile:P0} of {recipes.Count} points against all)\n");
+        table.AppendLine("| parameter | importance |").AppendLine("|---|---:|");
+        foreach (var (parameter, share) in importances) table.AppendLine($"| {parameter} | {share.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} |");
+        return table.ToString().TrimEnd();
+    }
 
     /// <summary>
     /// The sweep's points, best first, as a Markdown table: mean ± std over seeds of the metric and of the test accuracy,
