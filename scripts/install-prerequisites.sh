@@ -3,7 +3,8 @@
 # PostgreSQL server that the journal tests start on loopback, and the independent Python gRPC client's tools
 # (grpcio, and protoc with the grpc_python_plugin: python3-grpc-tools 1.14 bundles protoc 3.5, which predates
 # proto3 `optional`), Prometheus with promtool, which the metrics tests run on loopback, and PyTorch (python3-torch
-# 1.13, CPU), which rebuilds exported students in the export tests. All Debian packages.
+# 1.13, CPU), which rebuilds exported students in the export tests, and chromium, which loads the report headless.
+# All Debian packages.
 # Idempotent; asks apt only when something is missing.
 set -euo pipefail
 packages=()
@@ -14,6 +15,7 @@ if [[ ${1:-} == --tests ]]; then
   [[ -x /usr/bin/protoc && -x /usr/bin/grpc_python_plugin ]] || packages+=(protobuf-compiler protobuf-compiler-grpc)
   [[ -x /usr/bin/prometheus && -x /usr/bin/promtool ]] || packages+=(prometheus)
   /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || packages+=(python3-torch python3-numpy)
+  [[ -x /usr/bin/chromium ]] || packages+=(chromium)
 fi
 ((${#packages[@]})) || exit 0
 sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"

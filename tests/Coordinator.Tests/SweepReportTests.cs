@@ -8,7 +8,7 @@ using Shouldly;
 namespace Orchestrator.Coordinator.Tests;
 
 /// <summary>report.html from a sweep's status and its trials' metrics.jsonl files.</summary>
-public class SweepReportTests
+public partial class SweepReportTests
 {
     static readonly DateTime Generated = new(2026, 11, 23, 12, 0, 0, DateTimeKind.Utc);
 
@@ -25,8 +25,12 @@ public class SweepReportTests
             $"{{\"epoch\": {i + 1}, \"validation_accuracy\": {a}, \"validation_loss\": {1 - a}, \"train_loss\": 0.5}}"));
     }
 
+    /// <summary>The page as XML: well-formed, no unescaped text, every tag closed (scripts aside: the inlined chart library is JavaScript, not XML).</summary>
     static XElement Parse(string html) =>
-        XDocument.Parse(html.Replace("<!DOCTYPE html>", ""), LoadOptions.None).Root!; // well-formed: no unescaped text, every tag closed
+        XDocument.Parse(ScriptTag().Replace(html.Replace("<!DOCTYPE html>", ""), "<script/>"), LoadOptions.None).Root!;
+
+    [System.Text.RegularExpressions.GeneratedRegex("<script[^>]*>.*?</script>", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex ScriptTag();
 
     [Fact]
     public void The_report_shows_the_best_point_every_point_each_parameter_and_learning_curves()
@@ -180,6 +184,53 @@ public class SweepReportTests
         var accuracy = body.Where(e => e.Name.LocalName == "svg").Single(s => s.Descendants().First().Value == "validation accuracy");
         accuracy.Descendants().Where(e => e.Name.LocalName == "text" && (string?)e.Attribute("text-anchor") == "end").Select(t => double.TryParse(t.Value, System.Globalization.CultureInfo.InvariantCulture, out double v) ? v : 0)
             .Max().ShouldBeLessThanOrEqualTo(1.0);
+    }
+
+    /// <summary>A finished sweep of four models x three alphas, two seeds, with each model's cost, a teacher and each model alone.</summary>
+    static SweepStatus CostedSweep(string jobs)
+    {
+        var status = new SweepStatus { SweepId = "costs", Name = "costs", Metric = "val_accuracy", Maximize = true, Complete = true, OutputRoot = jobs };
+        static ModelCost Cost(double latency, long bytes) => new() { LatencyMsBatch1 = latency, LatencyRunsBatch1 = 20, BytesFloat32 = bytes, MultiplyAccumulates = bytes / 2 };
+        var models = new[] { ("mlp-64", 0.05, 51_000L, 0.84), ("mlp-400", 0.2, 318_000L, 0.87), ("resnet8", 1.5, 78_000L, 0.90), ("wrn-16-1", 2.5, 175_000L, 0.91) };
+        status.Jobs.Add(new JobStatus { JobId = "teacher-1", Kind = JobKind.Teacher, State = JobState.Done, Summary = new TrialSummary
+            { Status = TrialStatus.Completed, BestEpoch = 4, BestValidationAccuracy = 0.92, TestAccuracy = 0.915, Parameters = 272_000, Cost = Cost(4, 1_088_000) } });
+        foreach (var (model, latency, parameters, accuracy) in models)
+            foreach (int seed in new[] { 1, 2 })
+            {
+                status.Jobs.Add(new JobStatus { JobId = $"baseline-{model}-{seed}", Kind = JobKind.Baseline, State = JobState.Done, Seed = seed, Parameters = { ["model"] = model },
+                    Summary = new TrialSummary { Status = TrialStatus.Completed, BestEpoch = 4, BestValidationAccuracy = accuracy - 0.02, TestAccuracy = accuracy - 0.02,
+                        Parameters = parameters, Cost = Cost(latency, 4 * parameters) } });
+                foreach (string alpha in new[] { "0.1", "0.5", "0.9" })
+                    status.Jobs.Add(new JobStatus { JobId = $"trial-{model}-{alpha}-{seed}", Kind = JobKind.Student, State = JobState.Done, Seed = seed,
+                        Parameters = { ["model"] = model, ["alpha"] = alpha }, Baseline = $"baseline-{model}-{seed}",
+                        Summary = new TrialSummary { Status = TrialStatus.Completed, BestEpoch = 4, BestValidationAccuracy = accuracy + double.Parse(alpha) / 100 + seed / 1000.0,
+                            TestAccuracy = accuracy, Parameters = parameters, Cost = Cost(latency * (1 + seed / 100.0), 4 * parameters) } });
+            }
+        return status;
+    }
+
+    [Fact]
+    public async Task Headless_chromium_draws_the_cost_front_every_point_and_the_importance_offline_without_console_errors()
+    {
+        string directory = TestData.TemporaryDirectory();
+        var status = CostedSweep(directory);
+        string html = SweepReport.Render(status, Generated);
+        html.ShouldNotContain("src=\"http"); // everything is inlined: nothing to fetch when the page opens
+        string page = Path.Combine(directory, SweepReport.FileName);
+        File.WriteAllText(page, html);
+
+        var (dom, console) = await HeadlessChromium.LoadAsync(new Uri(page).AbsoluteUri, TestContext.Current.CancellationToken);
+        console.ShouldBeEmpty();
+        dom.ShouldContain("data-charts-drawn=\"yes\""); // the drawing script ran to its end
+        var drawn = XDocument.Parse("<root>" + System.Text.RegularExpressions.Regex.Match(dom, "<div id=\"tradeoff\".*?</svg>", System.Text.RegularExpressions.RegexOptions.Singleline).Value + "</div></div></root>");
+        var texts = drawn.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        texts.ShouldContain("Pareto front");
+        texts.ShouldContain("teacher");
+        texts.ShouldContain("student alone");
+        dom.ShouldContain("model"); // an axis of the parallel coordinates
+        System.Text.RegularExpressions.Regex.IsMatch(dom, "<div id=\"importance\"[^>]*>.*?<svg", System.Text.RegularExpressions.RegexOptions.Singleline).ShouldBeTrue();
+        await HeadlessChromium.ScreenshotAsync(new Uri(page).AbsoluteUri, Path.Combine(directory, "report.png"), TestContext.Current.CancellationToken);
+        new FileInfo(Path.Combine(directory, "report.png")).Length.ShouldBeGreaterThan(10_000);
     }
 
     [Fact]

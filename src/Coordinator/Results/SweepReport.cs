@@ -51,6 +51,7 @@ public static class SweepReport
             Points(html, status, shown);
             if (recipes.Count > shown.Count) html.Append($"<p class=\"note\">The best {shown.Count} of {recipes.Count} points; results.csv has every job.</p>");
             ByParameter(html, status, shown);
+            ReportCharts.Append(html, status, shown);
         }
         ReportCurves.Learning(html, status, recipes.Count > 0 ? recipes[0] : null);
         ReportCurves.BestBySlotHours(html, status);
