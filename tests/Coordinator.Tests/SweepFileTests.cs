@@ -402,7 +402,7 @@ public class SweepFileTests
         ["fmnist-augment-views.yaml"] = 2 * 3,
         ["fmnist-augment-online.yaml"] = 3,
         ["fmnist-zoo-resnet.yaml"] = 3,
-        ["fmnist-kd-losses.yaml"] = 12 * 3,
+        ["fmnist-kd-losses.yaml"] = 10 * 3,
         ["fmnist-pareto.yaml"] = 4 * 2 * 2, // models x (KD, DKD) x seeds; each model alone is the baselines
         ["cifar100-kd-benchmark.yaml"] = 6 * 3 * 3, // pairs x (KD, DKD, DIST) x seeds
     };

@@ -61,7 +61,7 @@ public static class SweepConsole
             if (recipes.Count > ShownPoints) Console.WriteLine($"... and {recipes.Count - ShownPoints} more point(s) in results.csv");
             Console.WriteLine(SweepResults.BestLine(status, recipes[0]));
             foreach (string line in SweepResults.FrontLines(status, recipes)) Console.WriteLine(line);
-            if (recipes.Count >= ParameterImportance.MinPoints) Console.WriteLine(ImportanceTable(status, recipes));
+            if (ParameterImportance.Of(recipes, status.Maximize).Count > 1) Console.WriteLine(ImportanceTable(status, recipes)); // one parameter: nothing to compare
         }
         return status.Jobs.Any(j => j.State == JobState.Failed) ? CommandLineRunner.TrialFailed : CommandLineRunner.Ok;
     }
