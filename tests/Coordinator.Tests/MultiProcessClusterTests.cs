@@ -172,13 +172,13 @@ public class MultiProcessClusterTests
         string results = Path.Combine(directory, "sigstop", "results.csv");
         await WaitForResults(results, TimeSpan.FromMinutes(8), coordinator, () => $"coordinator:\n{coordinator.Output}\nother:\n{other.Output}");
         other.Output.ShouldContain("slot 0: starting"); // it took the trial over
-        var finished = Directory.GetFiles(trials, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        var finished = Results(trials).ToDictionary(f => f, File.ReadAllBytes);
 
         Signal("CONT", stopped.Process.Id);
         if (withItsWorker) foreach (int pid in workers) Signal("CONT", pid); // its attempt was superseded: the fence stops it before it writes
         await stopped.WaitForOutput("joining again", TimeSpan.FromMinutes(1)); // downed while stopped: it rejoins
         await NoneRuns(workers); // the only processes that could still write its old attempt's files
-        Directory.GetFiles(trials, "*", SearchOption.AllDirectories).Order().ShouldBe(finished.Keys.Order());
+        Results(trials).Order().ShouldBe(finished.Keys.Order());
         foreach (var (file, bytes) in finished) File.ReadAllBytes(file).ShouldBe(bytes, file); // nothing it finished was touched
         Epochs(finished.Keys.Single(f => f.EndsWith("metrics.jsonl"))).ShouldBe(Enumerable.Range(1, 60));
     }
@@ -232,7 +232,7 @@ public class MultiProcessClusterTests
         foreach (int pid in workers) Signal("STOP", pid);
         string results = Path.Combine(directory, "kd-faults", "results.csv");
         await WaitForResults(results, TimeSpan.FromMinutes(8), restarted, () => $"first coordinator:\n{before}\nrestarted:\n{restarted.Output}\nfirst:\n{first.Output}\nsecond:\n{second.Output}");
-        var finished = Directory.GetFiles(trials, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        var finished = Results(trials).ToDictionary(f => f, File.ReadAllBytes);
         Signal("CONT", stopped.Process.Id);
         foreach (int pid in workers) Signal("CONT", pid);
         await stopped.WaitForOutput("joining again", TimeSpan.FromMinutes(1));
@@ -244,7 +244,7 @@ public class MultiProcessClusterTests
         rows.ShouldAllBe(r => r[2] == "done");
         foreach (string metrics in Directory.GetFiles(trials, "metrics.jsonl", SearchOption.AllDirectories).Where(f => !f.Contains("teacher-")))
             Epochs(metrics).ShouldBe(Enumerable.Range(1, StudentEpochs), metrics); // resumed from checkpoints twice: no epoch lost, none twice
-        Directory.GetFiles(trials, "*", SearchOption.AllDirectories).Order().ShouldBe(finished.Keys.Order());
+        Results(trials).Order().ShouldBe(finished.Keys.Order());
         foreach (var (file, bytes) in finished) File.ReadAllBytes(file).ShouldBe(bytes, file); // the stopped node, continued, touched nothing
         (await restarted.TerminateAsync()).ShouldBe(0, restarted.Output);
     }
@@ -258,6 +258,13 @@ public class MultiProcessClusterTests
         """);
 
     /// <summary>The epochs a trial's metrics.jsonl holds, in order.</summary>
+    /// <summary>
+    /// Every file the trials wrote, without the temporary files of writes under way (AtomicFile's ".name.guid.tmp"): a
+    /// stopped worker may hold one open mid-write, locked, and removes it once it runs again and finds itself superseded.
+    /// </summary>
+    static IEnumerable<string> Results(string trials) =>
+        Directory.GetFiles(trials, "*", SearchOption.AllDirectories).Where(f => !(Path.GetFileName(f).StartsWith('.') && f.EndsWith(".tmp", StringComparison.Ordinal)));
+
     static IEnumerable<int> Epochs(string metrics) =>
         File.ReadAllLines(metrics).Select(l => Google.Protobuf.JsonParser.Default.Parse<Protocol.V1.EpochMetrics>(l).Epoch);
 
