@@ -20,19 +20,25 @@ public sealed class HintRegressor : nn.Module
     public HintRegressor(IReadOnlyList<(string Stage, long StudentChannels, long TeacherChannels)> stages) : base(Key)
     {
         foreach (var (stage, from, to) in stages)
-            register_module(stage, nn.Sequential(("conv", nn.Conv2d(from, to, 1)), ("bn", nn.BatchNorm2d(to)), ("relu", nn.ReLU())));
+        {
+            var layer = nn.Sequential(("conv", nn.Conv2d(from, to, 1)), ("bn", nn.BatchNorm2d(to)), ("relu", nn.ReLU()));
+            register_module(stage, layer);
+            layers.Add(layer);
+        }
         Stages = stages.Select(s => s.Stage).ToList();
     }
+
+    /// <summary>Each stage's regressor, in <see cref="Stages"/>' order: looked up once, not on every forward.</summary>
+    readonly List<Sequential> layers = [];
 
     /// <summary>The stages it maps, in the loss's order.</summary>
     public IReadOnlyList<string> Stages { get; }
 
     /// <summary>The regressor of one stage, with its key under the student ("hint.stage2").</summary>
-    public (string Key, Sequential Layer) Of(string stage) =>
-        ($"{Key}.{stage}", (Sequential)named_children().First(c => c.name == stage).module);
+    public (string Key, Sequential Layer) Of(string stage) => ($"{Key}.{stage}", layers[Stages.ToList().IndexOf(stage)]);
 
     /// <summary>The student's maps [B, C, H, W] at <see cref="Stages"/> mapped to the teacher's channels.</summary>
-    public IReadOnlyList<Tensor> Map(IReadOnlyList<Tensor> maps) => Stages.Zip(maps).Select(p => Of(p.First).Layer.forward(p.Second)).ToList();
+    public IReadOnlyList<Tensor> Map(IReadOnlyList<Tensor> maps) => layers.Zip(maps).Select(p => p.First.forward(p.Second)).ToList();
 
     /// <summary>Whether a state-dict key of the student is one of its weights.</summary>
     public static bool Owns(string key) => key.StartsWith(Key + ".", StringComparison.Ordinal);

@@ -16,14 +16,14 @@ public sealed class TorchScriptTeacher : Classifier
 {
     readonly jit.ScriptModule script;
     readonly Tensor ourMean, ourStd, mean, std;
-    readonly IReadOnlyList<string> stages;
+    readonly List<string> stages;
 
     /// <param name="ours">How this tool normalised the images (the dataset's training statistics).</param>
     /// <param name="expects">How the teacher was trained to see them (the trial file's <c>normalize:</c>).</param>
     /// <param name="stages">The stages whose maps its forward returns after the embedding, in order; null for none.</param>
     public TorchScriptTeacher(string path, InputNormalisation ours, InputNormalisation expects, Device device, IReadOnlyList<string>? stages = null) : base("torchscript")
     {
-        this.stages = stages ?? [];
+        this.stages = stages?.ToList() ?? [];
         script = TorchScriptFiles.Load(File.ReadAllBytes(path), path, device);
         script.eval(); // not a registered submodule: TorchSharp's Module.Dispose cannot walk a disposed script's children
         ourMean = PerChannel(ours.Mean, device).to_type(ScalarType.Float64);
@@ -125,7 +125,7 @@ public sealed class TorchScriptTeacher : Classifier
         if (stages.Count == 0) return base.FeatureMaps(images, asked);
         using var input = Renormalise(images);
         var (logits, embedding, maps) = TorchScriptFiles.StagedOutputs(script.call(input), stages, "teacher");
-        return (logits, embedding, asked.Select(stage => stages.Contains(stage) ? maps[stages.ToList().IndexOf(stage)]
+        return (logits, embedding, asked.Select(stage => stages.Contains(stage) ? maps[stages.IndexOf(stage)]
             : throw new ArgumentException($"the TorchScript teacher has no {stage}", nameof(asked))).ToList());
     }
 
