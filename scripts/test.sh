@@ -4,6 +4,14 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-prerequisites.sh --tests || exit 1
+scripts/check-disk-space.sh . "${TMPDIR:-/tmp}" || { echo "0 passed, 1 failed (not enough disk space)"; exit 1; }
+# Everything the tests write to temporary folders (datasets, journals, PostgreSQL data, workers' checkpoints) goes
+# under one folder for this run, removed when the run ends however it ends: a killed or hung test host cannot
+# leave gigabytes behind in /tmp (leftovers of earlier runs once filled the disk and failed a CI build).
+run_temp=$(mktemp -d "${TMPDIR:-/tmp}/orchestrator-test-run.XXXXXX") || exit 1
+chmod 755 "$run_temp"   # PostgreSQL runs as the postgres user and must reach its data folder in here
+trap 'rm -rf "$run_temp"' EXIT
+export TMPDIR=$run_temp
 results=TestResults
 rm -rf "$results"
 dotnet build Orchestrator.sln -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed (the build failed)"; exit 1; }

@@ -10,6 +10,7 @@ namespace Orchestrator.Coordinator.Tests;
 /// </summary>
 public sealed class PostgresServer : IDisposable
 {
+    readonly string root;
     readonly string data;
     readonly string bin;
 
@@ -21,7 +22,7 @@ public sealed class PostgresServer : IDisposable
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).Order().LastOrDefault()
               ?? throw new InvalidOperationException("no initdb under /usr/lib/postgresql; run scripts/install-prerequisites.sh")
             : throw new InvalidOperationException("PostgreSQL is not installed; run scripts/install-prerequisites.sh (apt-get install postgresql)");
-        string root = Path.Combine(Path.GetTempPath(), "orchestrator-postgres-" + Guid.NewGuid().ToString("N")[..8]);
+        root = Path.Combine(Path.GetTempPath(), "orchestrator-postgres-" + Guid.NewGuid().ToString("N")[..8]);
         data = Path.Combine(root, "data");
         Directory.CreateDirectory(root);
         if (Environment.UserName == "root") Run("chown", "postgres", root);
@@ -32,7 +33,11 @@ public sealed class PostgresServer : IDisposable
         ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false";
     }
 
-    public void Dispose() => Postgres("pg_ctl", "-D", data, "-m", "immediate", "stop");
+    public void Dispose()
+    {
+        Postgres("pg_ctl", "-D", data, "-m", "immediate", "stop");
+        TestData.DeleteQuietly(root);
+    }
 
     void Postgres(string tool, params string[] args)
     {

@@ -32,11 +32,30 @@ public static class TestData
         return directory.FullName;
     }
 
+    /// <summary>
+    /// This test process's temporary folders live under one root, removed when the process exits, so a suite run
+    /// leaves nothing behind (scripts/test.sh also removes its whole temporary folder, for a test host that is killed).
+    /// </summary>
+    static readonly Lazy<string> processTemporaryRoot = new(() =>
+    {
+        string root = Path.Combine(Path.GetTempPath(), "orchestrator-tests", $"{Environment.ProcessId}-{Guid.NewGuid():N}"[..20]);
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(root);
+        return root;
+    });
+
     public static string TemporaryDirectory()
     {
-        string path = Path.Combine(Path.GetTempPath(), "orchestrator-tests", Guid.NewGuid().ToString("N")[..12]);
+        string path = Path.Combine(processTemporaryRoot.Value, Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(path);
         return path;
+    }
+
+    /// <summary>Deletes a folder and what it holds; a file a process still holds open elsewhere does not fail the test.</summary>
+    public static void DeleteQuietly(string directory)
+    {
+        try { Directory.Delete(directory, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>Writes <paramref name="text"/> to a file of that name in a new temporary folder; returns its path.</summary>
