@@ -16,6 +16,7 @@ public static class OrchestratorCli
         ServeCommand.Create(),
         GpuNodeCommand.Create(),
         SubmitCommand.Create(),
+        ForkCommand.Create(),
         WatchCommand.Create(),
         StatusCommand.Create(),
         ResultsCommand.Create(),

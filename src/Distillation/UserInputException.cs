@@ -11,3 +11,9 @@ public class UserInputException(string message, Exception? inner = null) : Excep
 /// when a node lacks them (the job is retried, and runs once they are installed).
 /// </summary>
 public sealed class MissingDatasetException(string message) : UserInputException(message);
+
+/// <summary>
+/// A file a sweep submitted over the API names lies outside the folders the coordinator may read
+/// (<see cref="Configuration.ReadableRoots"/>): the API answers PERMISSION_DENIED, with the path and the flag that allows it.
+/// </summary>
+public sealed class PathNotAllowedException(string message) : UserInputException(message);

@@ -15,7 +15,7 @@ namespace Orchestrator.Coordinator.Tests;
 /// <summary>
 /// A sweep of 100,000 SYNTHETIC jobs (each reports a made-up summary at once: no training) through the real path: a
 /// coordinator (sweep entity journalled in SQLite, scheduler, Kestrel) and a node agent joined over the cluster, in
-/// this process; then read by the independent Python client with gRPC's default 4 MiB message limit.
+/// this process; then read by the Python client (clients/python) with gRPC's default 4 MiB message limit, into a DataFrame.
 /// </summary>
 [Collection(nameof(RunsAlone))] // a minute of both cores: beside another CPU-bound test, both would only crawl
 public sealed class LargeSweepApiTests
@@ -35,7 +35,7 @@ public sealed class LargeSweepApiTests
     }
 
     [Fact]
-    public async Task A_python_client_with_default_limits_reads_a_100k_job_sweep_through_get_watch_and_results()
+    public async Task The_python_client_with_default_limits_reads_a_100k_job_sweep_through_watch_and_into_a_dataframe()
     {
         var cancellation = TestContext.Current.CancellationToken;
         string directory = TestData.TemporaryDirectory(), tokenFile = Path.Combine(directory, "token");
@@ -59,19 +59,15 @@ public sealed class LargeSweepApiTests
         await Akka.Actor.Futures.Ask<SweepAccepted>(coordinator.Sweeps, submit, TimeSpan.FromMinutes(1), cancellation);
         await SweepRegion.Completed(coordinator.System, coordinator.Sweeps, "large", cancellation).WaitAsync(TimeSpan.FromMinutes(5), cancellation);
 
-        var read = await PythonClient.RunAsync($"http://127.0.0.1:{grpcPort}", tokenFile, "--inspect", "large");
+        var read = await PythonClient.RunAsync($"http://127.0.0.1:{grpcPort}", tokenFile, "read", "--sweep-id", "large");
         TestContext.Current.TestOutputHelper?.WriteLine(read.ToString());
-        read.GetProperty("get_total_jobs").GetInt32().ShouldBe(Jobs);
-        read.GetProperty("get_done").GetInt32().ShouldBe(Jobs);
-        read.GetProperty("get_first_page").GetInt32().ShouldBe(100);
         read.GetProperty("snapshot_total_jobs").GetInt32().ShouldBe(Jobs);
         read.GetProperty("snapshot_jobs").GetInt32().ShouldBe(Jobs);
         read.GetProperty("snapshot_chunks").GetInt32().ShouldBe(Jobs / 1000);
-        read.GetProperty("results_jobs").GetInt32().ShouldBe(Jobs);
-        read.GetProperty("results_done").GetInt32().ShouldBe(Jobs);
-        read.GetProperty("results_pages").GetInt32().ShouldBe(Jobs / 1000);
-        read.GetProperty("best").GetProperty("point").GetString().ShouldBe($"{Points - 1}");
-        read.GetProperty("largest_message_bytes").GetInt32().ShouldBeLessThan(4 * 1024 * 1024);
+        read.GetProperty("rows").GetInt32().ShouldBe(Jobs); // every page read through the default 4 MiB message limit
+        read.GetProperty("done").GetInt32().ShouldBe(Jobs);
+        read.GetProperty("best_point").GetString().ShouldBe($"{Points - 1}");
+        read.GetProperty("columns").EnumerateArray().Select(e => e.GetString()).ShouldContain("pareto_front");
 
         await node.StopAsync(cancellation);
         await server.StopAsync(cancellation);

@@ -365,18 +365,28 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     }
 
     [Fact]
-    public async Task An_independent_python_client_generated_from_the_same_protos_submits_watches_and_reads_results()
+    public async Task The_python_client_submits_watches_through_a_dropped_connection_and_reads_results_as_the_coordinators_results_csv()
     {
-        var root = await PythonClient.RunAsync(coordinator.Endpoint, coordinator.TokenFile,
+        var root = await PythonClient.RunAsync(coordinator.Endpoint, coordinator.TokenFile, "workflow",
             // Long enough that epochs finish while it watches, and trials of their own: a trial another sweep of this
             // coordinator finished (api-watch's, at 10 epochs) would be reused, not trained, and send no epochs.
             "--sweep", TestData.WriteFile("api-python.yaml", Sweep("api-python", epochs: 12)));
-        root.GetProperty("jobs").GetInt32().ShouldBe(10);
+        TestContext.Current.TestOutputHelper?.WriteLine(root.ToString());
         root.GetProperty("submitted_jobs").GetInt32().ShouldBe(10);
+        root.GetProperty("drops").GetInt32().ShouldBe(1);
+        root.GetProperty("reconnects").GetInt32().ShouldBeGreaterThanOrEqualTo(1); // the watch resumed after the proxy dropped it
+        root.GetProperty("cursors_increase").GetBoolean().ShouldBeTrue(); // nothing twice
         var done = root.GetProperty("done").EnumerateArray().Select(e => e.GetString()).ToList();
         done.Count.ShouldBe(10);
-        root.GetProperty("watched_done").EnumerateArray().Select(e => e.GetString()).ShouldBe(done); // the watch saw every job finish
+        root.GetProperty("watched_done").EnumerateArray().Select(e => e.GetString()).ShouldBe(done); // nothing lost: every job seen finishing
+        root.GetProperty("last_event").GetString().ShouldBe("SweepChanged");
         root.GetProperty("epoch_events").GetInt32().ShouldBeGreaterThan(0);
-        root.GetProperty("best").GetProperty("alpha").GetString().ShouldBeOneOf("0.25", "0.75");
+        root.GetProperty("dataframe_type").GetString().ShouldBe("pandas.core.frame.DataFrame");
+        root.GetProperty("columns").EnumerateArray().Select(e => e.GetString()).ShouldBe(root.GetProperty("csv_columns").EnumerateArray().Select(e => e.GetString()));
+        root.GetProperty("columns").EnumerateArray().Select(e => e.GetString()).ShouldContain("latency_ms");
+        root.GetProperty("mismatches").GetArrayLength().ShouldBe(0, root.GetProperty("mismatches").ToString());
+        root.GetProperty("report_has_html").GetBoolean().ShouldBeTrue();
+        root.GetProperty("listed").GetBoolean().ShouldBeTrue();
+        root.GetProperty("get_total_jobs").GetInt32().ShouldBe(10);
     }
 }

@@ -44,13 +44,14 @@ public static class CoordinatorServer
         builder.Services.AddSingleton(api);
         builder.Services.AddSingleton(new WatchHub(api.WatchHistory));
         builder.Services.AddSingleton<MetricsSink>();
-        builder.Services.AddSingleton(services => new CoordinatorContext(services.GetRequiredService<Akka.Actor.ActorSystem>, outputDirectory, softTargetStore));
+        builder.Services.AddSingleton(services => new CoordinatorContext(services.GetRequiredService<Akka.Actor.ActorSystem>, outputDirectory, softTargetStore, api.AllowedPaths));
         builder.Services.AddSingleton(services => new SweepFollowers(services.GetRequiredService<CoordinatorContext>(), services.GetRequiredService<ILogger<SweepFollowers>>()));
         builder.Services.AddHostedService(services => services.GetRequiredService<SweepFollowers>());
         builder.Services.AddGrpc(grpc =>
             {
                 grpc.MaxReceiveMessageSize = ApiOptions.MaxRequestBytes;
                 grpc.Interceptors.Add<GrpcMetricsInterceptor>();
+                grpc.Interceptors.Add<UnexpectedErrorInterceptor>();
             })
             .AddServiceOptions<SweepService>(service => service.Interceptors.Add<BearerTokenInterceptor>())
             .AddServiceOptions<MetricsService>(service => service.Interceptors.Add<BearerTokenInterceptor>());

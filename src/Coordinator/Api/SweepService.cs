@@ -3,6 +3,7 @@ using Grpc.Core;
 using Orchestrator.Coordinator.Cluster;
 using Orchestrator.Coordinator.Planning;
 using Orchestrator.Coordinator.Results;
+using Orchestrator.Distillation.Configuration;
 using Orchestrator.Distillation;
 using Orchestrator.Protocol.V1;
 
@@ -26,12 +27,22 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         SweepPlan plan;
         try
         {
+            // A remote client names files on this machine: they are read only under the coordinator's roots.
+            using var restricted = ReadableRoots.Restrict(coordinator.ReadableRoots);
             var sweep = SweepFile.Parse(content, Path.GetFullPath(fileName));
             plan = SweepPlanner.Plan(sweep, Path.Combine(coordinator.OutputDirectory, sweep.Name));
+        }
+        catch (PathNotAllowedException e)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, e.Message));
         }
         catch (UserInputException e)
         {
             throw Invalid(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Invalid($"{fileName}: reading a file it names failed: {e.Message}");
         }
         var accepted = await SweepRegion.Submit(coordinator.Sweeps, plan, coordinator.SoftTargetStore,
             rejected => new RpcException(new Status(StatusCode.FailedPrecondition, rejected.Message)), context.CancellationToken);
@@ -41,6 +52,7 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         {
             SweepId = accepted.SweepId, Jobs = accepted.Jobs, AlreadyDone = accepted.AlreadyDone, OutputDirectory = plan.Directory,
             Teachers = plan.Teachers.Count, SoftTargetJobs = plan.SoftTargetJobs.Count, Students = plan.Students.Count, Baselines = plan.Baselines.Count,
+            PriorPoints = accepted.PriorPoints,
         };
     }
 
@@ -66,6 +78,8 @@ public sealed class SweepService(CoordinatorContext coordinator, SweepFollowers 
         var (offset, size) = PageOf(request.PageSize, request.PageToken);
         var status = await Page(request.SweepId, offset, size, context);
         status.NextPageToken = NextPageToken(offset, status);
+        if (request.WithSweepFile && SweepReport.SweepFileOf(status) is { Length: > 0 } file && File.Exists(file))
+            status.SweepFile = await File.ReadAllTextAsync(file, context.CancellationToken);
         return status;
     }
 

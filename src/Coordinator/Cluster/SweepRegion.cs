@@ -16,7 +16,20 @@ public static class SweepRegion
     public static async Task<SweepAccepted> Submit(IActorRef sweeps, SweepPlan plan, string softTargetStore, Func<SweepRejected, Exception> rejected,
         CancellationToken cancellation)
     {
-        var accepted = await sweeps.Ask<Google.Protobuf.IMessage>(SweepSubmission.From(plan, softTargetStore), AskTimeout, cancellation) switch
+        var submit = SweepSubmission.From(plan, softTargetStore);
+        if (plan.Sweep.Prior.Count > 0)
+        {
+            var known = await Ids(sweeps, cancellation);
+            foreach (string prior in plan.Sweep.Prior)
+            {
+                if (!known.Contains(prior))
+                    throw rejected(new SweepRejected { SweepId = plan.Sweep.Name, Reason = SweepRejected.Types.Reason.NotFound,
+                        Message = $"{plan.Sweep.File}: prior: no sweep '{prior}'{Distillation.Suggest.Nearest(prior, known)} on this coordinator; it holds {(known.Count == 0 ? "none" : string.Join(", ", known))}." });
+                try { submit.Bayes.Prior.Add(PriorPoints.From(plan.Sweep, await Status(sweeps, prior, cancellation))); }
+                catch (Distillation.UserInputException e) { throw rejected(new SweepRejected { SweepId = plan.Sweep.Name, Reason = SweepRejected.Types.Reason.Conflict, Message = e.Message }); }
+            }
+        }
+        var accepted = await sweeps.Ask<Google.Protobuf.IMessage>(submit, AskTimeout, cancellation) switch
         {
             SweepAccepted yes => yes,
             SweepRejected refusal => throw rejected(refusal),
@@ -24,6 +37,13 @@ public static class SweepRegion
         };
         plan.KeepSweepFile();
         return accepted;
+    }
+
+    /// <summary>The ids of every sweep the shard region holds (sweeps are remembered entities, so each one it ever accepted).</summary>
+    public static async Task<IReadOnlyList<string>> Ids(IActorRef sweeps, CancellationToken cancellation)
+    {
+        var state = await sweeps.Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(Akka.Cluster.Sharding.GetShardRegionState.Instance, TimeSpan.FromSeconds(10), cancellation);
+        return state.Shards.SelectMany(s => s.EntityIds).Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>A refusal as bad input: what the CLI commands and <c>serve --sweep</c> make of it.</summary>

@@ -44,12 +44,20 @@ public static class ServeCommand
             Description = "Events kept for Watch streams to resume from (a watcher further behind gets a snapshot instead).",
             DefaultValueFactory = _ => WatchHub.DefaultCapacity,
         };
+        var dataDir = new DataDirOption();
+        var allowPaths = new Option<DirectoryInfo[]>("--allow-path")
+        {
+            Description = "A folder whose files sweeps submitted over the API may name (teachers, TorchScript files, datasets), besides the datasets' root " +
+                          "(--data-dir), the soft-target store and --out; repeat it for more. Any other path is refused (PERMISSION_DENIED).",
+            AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [],
+        };
         var command = new Command("serve", "Run the coordinator: sweep state, scheduling, results and the gRPC API, for GPU nodes that join it.")
         {
-            hostname, bind, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory, metricsPort,
+            hostname, bind, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory, metricsPort, dataDir, allowPaths,
         };
         command.SetAction(async (parse, cancellation) =>
         {
+            dataDir.Apply(parse);
             string host = parse.GetRequiredValue(hostname), directory = parse.GetRequiredValue(output).FullName;
             var plans = parse.GetRequiredValue(sweeps).Select(f => SweepFile.Load(f.FullName)).Select(s => SweepPlanner.Plan(s, Path.Combine(directory, s.Name))).ToList();
             int listenPort = parse.GetValue(port);
@@ -62,11 +70,14 @@ public static class ServeCommand
             if (parse.GetValue(watchHistory) < 100) throw new UserInputException("--watch-history: keep at least 100 events.");
             var api = new ApiOptions(parse.GetValue(grpcPort), ApiOptions.ReadToken(parse.GetValue(tokenFile)?.FullName),
                 parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName, parse.GetValue(watchHistory), parse.GetValue(metricsPort),
-                ClusterFlags.BindAddress(parse, bind, hostname));
+                ClusterFlags.BindAddress(parse, bind, hostname), AllowedPaths(parse.GetRequiredValue(allowPaths)));
             return await ServeAsync(journal, api, plans, directory, parse.GetRequiredValue(softTargets).FullName, cancellation);
         });
         return command;
     }
+
+    static IReadOnlyList<string> AllowedPaths(DirectoryInfo[] folders) => folders.Select(folder => folder.Exists ? folder.FullName
+        : throw new UserInputException($"--allow-path {folder.FullName}: no such folder; name a folder that exists.")).ToList();
 
     /// <summary>
     /// Serves until cancelled. A coordinator its cluster removed (downed by a split-brain decision) has an actor

@@ -22,7 +22,8 @@ public static class SubmitCommand
             var request = new SubmitRequest { FileName = sweep.FullName, Content = Google.Protobuf.ByteString.CopyFrom(await File.ReadAllBytesAsync(sweep.FullName, cancellation)) };
             var submitted = await client.Call(options => client.Sweeps.SubmitAsync(request, options), cancellation);
             Console.WriteLine($"{submitted.SweepId}: submitted, {submitted.Jobs} job(s) ({submitted.Teachers} teacher(s), {submitted.SoftTargetJobs} soft-target job(s), " +
-                              $"{submitted.Students} student trial(s), {submitted.Baselines} baseline(s)){(submitted.AlreadyDone > 0 ? $", {submitted.AlreadyDone} already finished" : "")}; " +
+                              $"{submitted.Students} student trial(s), {submitted.Baselines} baseline(s)){(submitted.AlreadyDone > 0 ? $", {submitted.AlreadyDone} already finished" : "")}" +
+                              $"{(submitted.PriorPoints > 0 ? $", starting from {submitted.PriorPoints} finished point(s) of its prior sweep(s)" : "")}; " +
                               $"the coordinator writes to {submitted.OutputDirectory}");
             return parse.GetValue(watch) ? await WatchCommand.FollowAsync(client, submitted.SweepId, cancellation) : CommandLineRunner.Ok;
         });

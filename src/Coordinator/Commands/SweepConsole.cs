@@ -21,6 +21,8 @@ public static class SweepConsole
         var accepted = await SweepRegion.Submit(sweeps, plan, softTargetStore, SweepRegion.AsUserInput, cancellation);
         string sweep = accepted.SweepId;
         if (accepted.AlreadyDone > 0) Console.WriteLine($"{plan.Sweep.Name}: resuming, {accepted.AlreadyDone} of {accepted.Jobs} job(s) already finished");
+        if (accepted.PriorPoints > 0)
+            Console.WriteLine($"{plan.Sweep.Name}: starting from {accepted.PriorPoints} finished point(s) of {string.Join(", ", plan.Sweep.Prior)} (prior)");
         if (retryFailed)
         {
             var reply = await SweepRegion.Retry(sweeps, sweep, allFailed: true, cancellation);

@@ -64,4 +64,7 @@ public sealed record SweepDefinition(
 
     /// <summary>constraints: bounds on the points' means that a point on the front, or the answer, must keep.</summary>
     public IReadOnlyList<SweepConstraint> Constraints { get; init; } = [];
+
+    /// <summary>prior (bayes): the names of earlier sweeps whose finished points the search starts from.</summary>
+    public IReadOnlyList<string> Prior { get; init; } = [];
 }

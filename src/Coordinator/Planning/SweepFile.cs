@@ -68,9 +68,22 @@ public static partial class SweepFile
         var earlyTerminate = ReadEarlyTerminate(root);
         int pack = ReadPack(root);
         bool baseline = root.Bool("baseline") ?? true;
+        var prior = ReadPrior(root, method);
         root.RejectUnknownKeys();
         return new SweepDefinition(name, path, method, objectives[0], parameters, seeds, runCap, maxTrials, samplingSeed, dataset, student, teacherNode,
-            softTargets as YamlMappingNode, earlyTerminate, text, pack, baseline) { OtherObjectives = objectives.Skip(1).ToList(), Constraints = constraints };
+            softTargets as YamlMappingNode, earlyTerminate, text, pack, baseline) { OtherObjectives = objectives.Skip(1).ToList(), Constraints = constraints, Prior = prior };
+    }
+
+    /// <summary>prior: [sweep, ...]: earlier sweeps whose finished points a bayes search starts from (<see cref="PriorPoints"/>).</summary>
+    static IReadOnlyList<string> ReadPrior(ConfigMap root, SearchMethod method)
+    {
+        var prior = root.StringList("prior");
+        if (prior is null) return [];
+        if (method != SearchMethod.Bayes)
+            throw root.Error("prior", "feeds earlier sweeps' results to bayes search as observations; grid and random search do not read them (method: bayes, or remove prior).");
+        if (prior.FirstOrDefault(name => !NamePattern().IsMatch(name)) is { } bad)
+            throw root.Error("prior", $"'{bad}' is not a sweep name; list the names of earlier sweeps on this coordinator, e.g. prior: [fmnist-kd-bayes].");
+        return prior.Distinct().ToList();
     }
 
     /// <summary>execution: { pack: auto | N }: how many compatible trials one slot may train as one pack (docs/sweep-file.md).</summary>

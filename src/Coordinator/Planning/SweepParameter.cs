@@ -63,6 +63,20 @@ public sealed record SweepParameter(string Name, IReadOnlyList<string> Path, Yam
         _ => new YamlScalarNode(value.ToString("R", CultureInfo.InvariantCulture)),
     };
 
+    /// <summary>
+    /// The value of <see cref="Dimension"/> that a point's parameter shows as <paramref name="shown"/> (as results show
+    /// it): a listed value's index, or the number; null when it is none of the listed values or outside the range.
+    /// </summary>
+    public double? ValueOf(string shown)
+    {
+        if (Distribution is null)
+        {
+            int index = Values.ToList().FindIndex(v => SweepPlanner.Show(v) == shown);
+            return index >= 0 ? index : null;
+        }
+        return double.TryParse(shown, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= Min && value <= Max ? value : null;
+    }
+
     /// <summary>One value drawn for random search.</summary>
     public YamlNode Sample(Random random) => ValueAt(Dimension.Uniform(random));
 }

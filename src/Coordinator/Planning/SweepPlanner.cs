@@ -346,7 +346,8 @@ public static class SweepPlanner
             }
     }
 
-    static string Show(YamlNode value) => value switch
+    /// <summary>A value as a point's parameters show it (results, PointKey).</summary>
+    internal static string Show(YamlNode value) => value switch
     {
         YamlScalarNode scalar => scalar.Value ?? "",
         YamlSequenceNode list => "[" + string.Join(", ", list.Children.Select(Show)) + "]",

@@ -75,13 +75,16 @@ public static class SweepReport
         return string.Create(CultureInfo.InvariantCulture, $", {slotHours:F2} slot-hours over {(int)wall.TotalHours}:{wall:mm\\:ss} of wall time");
     }
 
+    /// <summary>Where the sweep's file as submitted is kept: its folder holds its jobs' folder (OutputRoot), and the file beside it; empty when unknown.</summary>
+    public static string SweepFileOf(SweepStatus status) =>
+        status.OutputRoot.Length == 0 ? "" : Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(status.OutputRoot))!, SweepFileName);
+
     /// <summary>The sweep's file as submitted (kept beside its results), and the models its jobs trained: what was compared, at the top.</summary>
     static void Settings(StringBuilder html, SweepStatus status)
     {
         string Models(JobKind kind) => string.Join(", ", status.Jobs.Where(j => j.Kind == kind && j.Summary is { Model.Length: > 0 }).Select(j => j.Summary.Model).Distinct().Order(StringComparer.Ordinal));
         string students = Models(JobKind.Student), teachers = Models(JobKind.Teacher);
-        // The sweep's folder holds its jobs' folder (OutputRoot), and the sweep file beside it.
-        string file = status.OutputRoot.Length == 0 ? "" : Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(status.OutputRoot))!, SweepFileName);
+        string file = SweepFileOf(status);
         bool hasFile = file.Length > 0 && File.Exists(file);
         if (students.Length == 0 && teachers.Length == 0 && !hasFile) return;
         html.Append("<h2>Settings</h2>");

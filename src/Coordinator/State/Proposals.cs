@@ -35,11 +35,16 @@ public sealed class Proposals(SubmitSweep sweep, JobGraph jobs, Scoreboard score
         var finished = finishedProposals.ToHashSet();
         var running = proposals.Where((_, i) => !finished.Contains(i)).Select(p => (IReadOnlyList<double>)p.Values).ToList();
         var observations = Observations();
-        return new ProposalRequest(request.FreeSlots, sweep.Bayes.RunCap - proposals.Count, observations, running, sweep.Maximize, proposals.Count,
-            sweep.Bayes.SamplingSeed)
+        // prior: earlier sweeps' finished points come first, as if this sweep had observed them before its own.
+        var prior = sweep.Bayes.Prior;
+        return new ProposalRequest(request.FreeSlots, sweep.Bayes.RunCap - proposals.Count,
+            [.. prior.Select(p => new Observation(p.Values, p.Objectives[0])), .. observations], running, sweep.Maximize, proposals.Count, sweep.Bayes.SamplingSeed)
         {
-            ManyObjectives = sweep.Objectives.Count == 0 ? [] : observations.Select((o, i) => new Observations(o.Point,
-                sweep.Objectives.Select(objective => scores.MeanOf(finishedKeys[i], objective.Name)).Prepend(o.Value).ToList())).ToList(),
+            ManyObjectives = sweep.Objectives.Count == 0 ? [] :
+            [
+                .. prior.Select(p => new Observations(p.Values, p.Objectives)),
+                .. observations.Select((o, i) => new Observations(o.Point, sweep.Objectives.Select(objective => scores.MeanOf(finishedKeys[i], objective.Name)).Prepend(o.Value).ToList())),
+            ],
             Directions = sweep.Objectives.Select(o => o.Maximize).Prepend(sweep.Maximize).ToList(),
         };
     }

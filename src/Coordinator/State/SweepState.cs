@@ -371,7 +371,7 @@ public sealed class SweepState
     /// <summary>(node, slot) of a running job, as its last JobStarted said.</summary>
     public (string Node, int Slot) Placement(string jobId) => (jobs[jobId].Node, jobs[jobId].Slot);
 
-    public SweepAccepted Accepted() => new() { SweepId = SweepId, Jobs = jobs.Count, AlreadyDone = jobs.FinishedCount };
+    public SweepAccepted Accepted() => new() { SweepId = SweepId, Jobs = jobs.Count, AlreadyDone = jobs.FinishedCount, PriorPoints = Sweep?.Bayes?.Prior.Count ?? 0 };
 
     /// <summary>
     /// The sweep's counts and best point (O(1)), and its jobs from <paramref name="jobsOffset"/>, at most

@@ -100,11 +100,23 @@ public sealed class ConfigMap
 
     public string FilePath => file;
 
-    /// <summary>A path written in the file as a full path: relative paths are relative to the file's folder.</summary>
-    public string FullPath(string path) => Path.GetFullPath(path, Path.GetDirectoryName(Path.GetFullPath(file))!);
+    /// <summary>The mapping itself, as parsed (to be edited as a copy: <c>orchestrator fork</c>).</summary>
+    public YamlMappingNode Mapping => node;
 
-    /// <summary>The text at <paramref name="key"/> as a path (<see cref="FullPath"/>); null when the key is absent.</summary>
-    public string? PathAt(string key) => String(key) is { } value ? FullPath(value) : null;
+    /// <summary>
+    /// A path written at <paramref name="key"/> as a full path: relative paths are relative to the file's folder. Every
+    /// path a file names is read through here, so that a sweep submitted over the API reads only under the coordinator's
+    /// <see cref="ReadableRoots"/> (an error at the key otherwise).
+    /// </summary>
+    public string PathOf(string key, string written)
+    {
+        string path = Path.GetFullPath(written, Path.GetDirectoryName(Path.GetFullPath(file))!);
+        ReadableRoots.Current?.Check(path, message => Locate(key, message));
+        return path;
+    }
+
+    /// <summary>The text at <paramref name="key"/> as a path (<see cref="PathOf"/>); null when the key is absent.</summary>
+    public string? PathAt(string key) => String(key) is { } value ? PathOf(key, value) : null;
 
     public string Where(YamlNode at)
     {
@@ -121,21 +133,23 @@ public sealed class ConfigMap
     /// An error about <paramref name="key"/>'s value, at it; when the key is absent (a required key missing), at the
     /// section, or at a key written there that is near its name (<c>modle</c> for <c>model</c>): most likely it, misspelled.
     /// </summary>
-    public UserInputException Error(string key, string message)
+    public UserInputException Error(string key, string message) => new(Locate(key, message));
+
+    string Locate(string key, string message)
     {
-        if (Find(key) is { } at) return new UserInputException($"{Where(at)}: {prefix}{key}: {message}");
+        if (Find(key) is { } at) return $"{Where(at)}: {prefix}{key}: {message}";
         var misspelled = node.Children.Select(c => c.Key).OfType<YamlScalarNode>()
             .FirstOrDefault(k => k.Value is { } written && written != key && !known.Contains(written) && Suggest.Nearest(written, [key]) != "");
-        return new UserInputException(misspelled is null
+        return misspelled is null
             ? $"{Where(node)}: {prefix}{key}: {message}"
-            : $"{Where(misspelled)}: unknown key '{prefix}{misspelled.Value}' (did you mean '{key}'?); {prefix}{key}: {message}");
+            : $"{Where(misspelled)}: unknown key '{prefix}{misspelled.Value}' (did you mean '{key}'?); {prefix}{key}: {message}";
     }
 
     /// <summary>Runs a validation whose error message lacks a location, and puts <paramref name="key"/>'s location in front of it.</summary>
     public T Check<T>(string key, Func<T> validate)
     {
         try { return validate(); }
-        catch (UserInputException e) { throw Error(key, e.Message); }
+        catch (UserInputException e) when (e is not PathNotAllowedException) { throw Error(key, e.Message); } // a path refusal is located where it was written
     }
 
     public void Check(string key, Action validate) => Check(key, () => { validate(); return 0; });

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Orchestrator.Distillation.Data;
 using Orchestrator.Distillation.Models;
 using Orchestrator.Distillation.SoftTargets;
+using Orchestrator.Distillation.Training;
 using YamlDotNet.RepresentationModel;
 
 namespace Orchestrator.Distillation.Configuration;
@@ -29,7 +30,7 @@ public static partial class TeacherFiles
             if (entry.Node("checkpoint") is not null || entry.Node("checkpoints") is not null)
                 throw entry.Error("torchscript", "give a torchscript file or checkpoint(s), not both.");
             Pins(entry, 1);
-            return [TorchScriptTeacher.Read(entry, entry.FullPath(script), dataset, hashOf ?? TeacherSource.FileSha256)];
+            return [TorchScriptTeacher.Read(entry, entry.PathOf("torchscript", script), dataset, hashOf ?? TeacherSource.FileSha256)];
         }
         string? single = entry.String("checkpoint");
         var list = entry.StringList("checkpoints");
@@ -39,11 +40,12 @@ public static partial class TeacherFiles
         var pins = Pins(entry, paths.Count);
         return paths.Select((p, i) =>
         {
-            string path = entry.FullPath(p);
+            string key = single is not null ? "checkpoint" : "checkpoints";
+            string path = entry.PathOf(key, p);
             string? pin = pins?[i].ToLowerInvariant();
             if (hashOf is null) return new TeacherSource(path, pin);
-            string key = single is not null ? "checkpoint" : "checkpoints";
             if (!File.Exists(path)) throw entry.Error(key, $"teacher checkpoint {path} does not exist.");
+            entry.Check(key, () => Checkpoint.CheckHeader(path));
             string hash = entry.Check(key, () => hashOf(path));
             if (pin is not null && pin != hash)
                 throw entry.Error("sha256", $"{path} has sha256 {hash}, not {pin}: the file is not the pinned teacher. Restore it, or update the pin.");

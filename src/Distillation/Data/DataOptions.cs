@@ -35,8 +35,11 @@ public sealed record DataOptions(string Name, string? DataDir = null, int Valida
     /// <summary>The datasets' root folder, and where that choice came from (for the error when a dataset is not there).</summary>
     public (string Root, string Origin) Root() =>
         DataDir is not null ? (DataDir, "the file's data_dir")
-        : Environment.GetEnvironmentVariable(DataDirVariable) is { Length: > 0 } set ? (set, $"set by --data-dir or ${DataDirVariable}")
+        : ConfiguredRoot != DefaultRoot ? (ConfiguredRoot, $"set by --data-dir or ${DataDirVariable}")
         : (DefaultRoot, $"the default; --data-dir or ${DataDirVariable} name another");
+
+    /// <summary>The datasets' root for files that give no data_dir: --data-dir or $ORCHESTRATOR_DATA_DIR, else the default.</summary>
+    public static string ConfiguredRoot => Environment.GetEnvironmentVariable(DataDirVariable) is { Length: > 0 } set ? set : DefaultRoot;
 
     /// <summary>The same samples and split with every label: what teacher outputs and soft targets depend on.</summary>
     public DataOptions WithAllLabels() => this with { Labels = null };

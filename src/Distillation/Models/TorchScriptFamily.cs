@@ -31,7 +31,7 @@ sealed class TorchScriptFamily : ModelFamily
         string path = spec.TorchScript!;
         if (!File.Exists(path))
             throw new UserInputException($"TorchScript student {path} does not exist (it did when the trial was planned); restore it, or plan the trial again.");
-        byte[] module = File.ReadAllBytes(path);
+        byte[] module = TorchScriptFiles.Read(path);
         string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(module));
         if (spec.Sha256 is { } planned && hash != planned)
             throw new UserInputException($"TorchScript student {path} changed since the trial was planned (sha256 {hash}, not {planned}); " +

@@ -13,6 +13,15 @@ namespace Orchestrator.Distillation.Models;
 static class TorchScriptFiles
 {
     /// <summary>Loads a module from its file's bytes (already read, so that what runs is what was hashed), on <paramref name="device"/>.</summary>
+    /// <summary>The file's bytes, for <see cref="Load"/>: a file too large to be a module this tool loads whole (2 GB and more) is bad input, named.</summary>
+    public static byte[] Read(string path)
+    {
+        long length = new FileInfo(path).Length;
+        if (length >= Array.MaxLength)
+            throw new UserInputException($"{path} is {length:N0} bytes, larger than the TorchScript modules this tool loads (under 2 GB); is it the right file?");
+        return File.ReadAllBytes(path);
+    }
+
     public static jit.ScriptModule Load(byte[] module, string path, Device device)
     {
         try { return jit.load(module, device.type, device.index); }

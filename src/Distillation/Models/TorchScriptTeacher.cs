@@ -24,7 +24,7 @@ public sealed class TorchScriptTeacher : Classifier
     public TorchScriptTeacher(string path, InputNormalisation ours, InputNormalisation expects, Device device, IReadOnlyList<string>? stages = null) : base("torchscript")
     {
         this.stages = stages?.ToList() ?? [];
-        script = TorchScriptFiles.Load(File.ReadAllBytes(path), path, device);
+        script = TorchScriptFiles.Load(TorchScriptFiles.Read(path), path, device);
         script.eval(); // not a registered submodule: TorchSharp's Module.Dispose cannot walk a disposed script's children
         ourMean = PerChannel(ours.Mean, device).to_type(ScalarType.Float64);
         ourStd = PerChannel(ours.Std, device).to_type(ScalarType.Float64);

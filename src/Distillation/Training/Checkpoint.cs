@@ -69,6 +69,18 @@ public static class Checkpoint
         }, beforeReplace);
     }
 
+    /// <summary>
+    /// Throws unless the file starts as an orchestrator checkpoint does: what a sweep checks when it is planned, reading
+    /// a few bytes (the whole file is verified where it is loaded), so that a file of another kind is refused at its line.
+    /// </summary>
+    public static void CheckHeader(string path)
+    {
+        var start = new byte[Magic.Length];
+        using (var file = File.OpenRead(path)) file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        if (!start.AsSpan().SequenceEqual(Magic))
+            throw new UserInputException($"{path} is not an orchestrator checkpoint (wrong header); name a best.ckpt or last.ckpt a trial wrote, or a TorchScript file as torchscript:.");
+    }
+
     /// <summary>Reads the state only (no tensors), after verifying the file's checksum.</summary>
     public static CheckpointState ReadState(string path)
     {
@@ -105,6 +117,7 @@ public static class Checkpoint
     static BinaryReader OpenVerified(string path)
     {
         if (!File.Exists(path)) throw new UserInputException($"checkpoint {path} does not exist.");
+        if (new FileInfo(path).Length >= Array.MaxLength) throw new UserInputException($"{path} is 2 GB or larger, more than a checkpoint this tool writes; is it the right file?");
         byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length < Magic.Length + HashLength || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new UserInputException($"{path} is not an orchestrator checkpoint (wrong header).");
