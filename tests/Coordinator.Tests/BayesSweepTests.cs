@@ -95,6 +95,55 @@ public sealed class BayesSweepTests
     }
 
     [Fact]
+    public void With_prior_its_first_proposal_already_uses_the_earlier_sweeps_points_and_lands_near_their_best()
+    {
+        var earlier = new SweepState("bayes");
+        Run(earlier, earlier.Decide(Submitted()).Events);
+        var earlierPlanner = BayesPlanning.For(earlier.Sweep!.Bayes, earlier.Sweep.OutputRoot);
+        while (earlier.MayPropose) { Propose(earlier, earlierPlanner, slots: 4); RunAll(earlier); }
+        var priorStatus = earlier.Status();
+        var best = earlier.Best()!;
+
+        string warmText = SweepText.Replace("name: bayes", "name: bayes-warm").Replace("run_cap: 16", "run_cap: 16\nprior: [bayes]");
+        string coldText = SweepText.Replace("name: bayes", "name: bayes-cold");
+        var warm = Submitted(warmText);
+        var definition = SweepFile.Parse(warmText, "warm.yaml");
+        definition.Prior.ShouldBe(["bayes"]);
+        warm.Bayes.Prior.Add(PriorPoints.From(definition, priorStatus)); // what SweepRegion.Submit adds from the sweep it names
+        warm.Bayes.Prior.Count.ShouldBe(16); // every finished point: the same space
+        warm.Bayes.Prior.Max(p => p.Objectives[0]).ShouldBe(best.MetricMean);
+
+        IReadOnlyList<double> FirstProposal(SubmitSweep submit)
+        {
+            var state = new SweepState(submit.SweepId);
+            Run(state, state.Decide(submit).Events);
+            return Propose(state, BayesPlanning.For(state.Sweep!.Bayes, state.Sweep.OutputRoot), slots: 2).Events.OfType<PointProposed>().Single().Values;
+        }
+        var withPrior = FirstProposal(warm);
+        var without = FirstProposal(Submitted(coldText));
+        withPrior.ShouldNotBe(without);
+        // Random draws of this space score about 0.5; the prior's best scores above 0.9: its first proposal is near it.
+        double Score(IReadOnlyList<double> v) => 1 - Math.Pow(Math.Log10(v[0]) + 2, 2) / 4 - Math.Pow(v[1] - 0.3, 2) - (v[2] == 1 ? 0 : 0.1);
+        Score(withPrior).ShouldBeGreaterThan(0.8, $"first proposal {string.Join(", ", withPrior)}; the prior's best {best.MetricMean:F3}");
+    }
+
+    [Fact]
+    public void A_prior_sweep_of_another_space_or_metric_gives_no_points_or_a_clear_error()
+    {
+        var earlier = new SweepState("bayes");
+        Run(earlier, earlier.Decide(Submitted()).Events);
+        var planner = BayesPlanning.For(earlier.Sweep!.Bayes, earlier.Sweep.OutputRoot);
+        Propose(earlier, planner, slots: 4);
+        RunAll(earlier);
+        var narrower = SweepFile.Parse(SweepText.Replace("values: [16, 32, 64]", "values: [128, 256]") + "\nprior: [bayes]\n", "narrow.yaml");
+        PriorPoints.From(narrower, earlier.Status()).ShouldBeEmpty(); // its batch sizes are none of these
+        var byLoss = SweepFile.Parse(SweepText + "\nmetric: { name: val_loss, goal: minimize }\nprior: [bayes]\n", "loss.yaml");
+        Should.Throw<UserInputException>(() => PriorPoints.From(byLoss, earlier.Status())).Message.ShouldContain("was ranked on val_accuracy and this one on val_loss");
+        Should.Throw<UserInputException>(() => SweepFile.Parse(SweepText.Replace("method: bayes", "method: random") + "\nprior: [bayes]\n", "random.yaml"))
+            .Message.ShouldContain("prior: feeds earlier sweeps' results to bayes search");
+    }
+
+    [Fact]
     public void With_two_objectives_it_proposes_by_multi_objective_tpe_and_ends_with_a_front_of_the_trade_off()
     {
         var state = new SweepState("bayes");

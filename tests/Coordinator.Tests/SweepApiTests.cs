@@ -167,6 +167,21 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         (code, _, error) = await Cli("submit", TestData.WriteFile("api-changed.yaml", Sweep("api-changed", epochs: 3)));
         code.ShouldBe(2);
         error.ShouldContain("was submitted before with other trials");
+        error.ShouldContain("orchestrator fork");
+
+        string bayes = """
+            name: api-prior
+            dataset: { name: synthetic, validation: 200 }
+            student: { model: mlp-16, epochs: 1 }
+            method: bayes
+            run_cap: 2
+            prior: [api-nonexistent]
+            parameters:
+              lr: { min: 0.001, max: 0.1, distribution: log_uniform_values }
+            """;
+        (code, _, error) = await Cli("submit", TestData.WriteFile("api-prior.yaml", bayes));
+        code.ShouldBe(2);
+        error.ShouldContain("prior: no sweep 'api-nonexistent' on this coordinator");
 
         (code, _, error) = await OrchestratorProcess.RunAsync("status", "--endpoint", $"http://127.0.0.1:{Loopback.FreePort()}");
         code.ShouldBe(3);

@@ -9,8 +9,8 @@ namespace Orchestrator.Coordinator.Commands;
 /// <summary>
 /// <c>orchestrator fork &lt;sweep&gt; --set key=value ... [--name new] [--output file]</c>: a new sweep file from a
 /// submitted one (its file, or a sweep a coordinator holds) with changes. The trials the two share are not trained
-/// again: a coordinator finds them finished in its store and reuses them, so adding values to a finished grid in a
-/// fork runs only the new points (submit says how many it reuses).
+/// again: a node finds them finished in the coordinator's store and copies their results, so adding values to a
+/// finished grid in a fork trains only the new points (the reused rows' notes say where they were trained).
 /// </summary>
 public static class ForkCommand
 {

@@ -69,7 +69,8 @@ public sealed class SweepState
             : submit.Jobs.Select(j => j.JobId).Order(StringComparer.Ordinal).SequenceEqual(jobs.Jobs.Select(j => j.Id).Order(StringComparer.Ordinal));
         if (!same)
             return Rejected(SweepRejected.Types.Reason.Conflict,
-                $"sweep '{Sweep.Name}' was submitted before with other trials; give the changed sweep another name or output folder.");
+                $"sweep '{Sweep.Name}' was submitted before with other trials; give the changed sweep another name (orchestrator fork {Sweep.Name} --set key=value " +
+                "writes one): the trials both share are reused, not trained again, so adding values to a grid runs only the new points.");
         // Submitted again: a cancelled sweep resumes, jobs the machine failed run again (with the jobs that failed
         // because they did), and whatever is runnable is handed over (again).
         var (requeued, again) = Requeue(jobs.Retried(allFailed: false), "submitted again: retrying what the machine broke");
