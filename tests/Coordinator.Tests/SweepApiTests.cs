@@ -380,6 +380,14 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
     }
 
     [Fact]
+    public async Task Three_hundred_watch_streams_from_one_client_connection_all_receive_events()
+    {
+        var result = await PythonClient.RunAsync(coordinator.Endpoint, coordinator.TokenFile, "watchers", "--count", "300",
+            "--sweep", TestData.WriteFile("api-watchers.yaml", Sweep("api-watchers", epochs: 1)));
+        result.GetProperty("received").GetInt32().ShouldBe(300, result.ToString()); // Kestrel's default allows 100 streams a connection
+    }
+
+    [Fact]
     public async Task The_python_client_submits_watches_through_a_dropped_connection_and_reads_results_as_the_coordinators_results_csv()
     {
         var root = await PythonClient.RunAsync(coordinator.Endpoint, coordinator.TokenFile, "workflow",

@@ -12,6 +12,8 @@ public sealed record ApiOptions(int Port, string? Token = null, string? Certific
     public const string TokenVariable = "ORCHESTRATOR_TOKEN";
     /// <summary>Requests larger than this are refused (RESOURCE_EXHAUSTED): a sweep file is a few kilobytes.</summary>
     public const int MaxRequestBytes = 4 * 1024 * 1024;
+    /// <summary>Concurrent calls one HTTP/2 connection may hold open (Watch streams, mostly): 1,000, not Kestrel's 100.</summary>
+    public const int MaxStreamsPerConnection = 1000;
 
     /// <summary>The token from a file (its first line), else from $ORCHESTRATOR_TOKEN, else none.</summary>
     public static string? ReadToken(string? tokenFile)

@@ -27,6 +27,9 @@ public static class CoordinatorServer
         builder.Logging.AddOrchestratorConsole();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // A dashboard or notebook follows many sweeps over one connection: Kestrel's default of 100 concurrent
+            // streams a connection would leave the 101st Watch waiting for one of them to end.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = ApiOptions.MaxStreamsPerConnection;
             kestrel.Listen(api.Bind, api.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;

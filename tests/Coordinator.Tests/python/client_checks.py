@@ -8,6 +8,9 @@ coordinator and prints a JSON summary that the C# test checks.
         coordinator's results.csv; report; status; get.
     client_checks.py read --endpoint 127.0.0.1:50051 --token-file token --sweep-id large
         A large sweep's snapshot through watch, and its results into a DataFrame, with gRPC's default 4 MiB limit.
+    client_checks.py watchers --endpoint 127.0.0.1:50051 --token-file token --count 300 --sweep sweep.yaml
+        That many streams watching every sweep from one client (one HTTP/2 connection), then the sweep submitted: how
+        many received an event.
 """
 import argparse
 import json
@@ -153,16 +156,50 @@ def read(endpoint: str, token: str, sweep: str) -> dict:
     }
 
 
+def watchers(endpoint: str, token: str, count: int, sweep_file: str) -> dict:
+    """count streams watching every sweep, open at once on one client (one HTTP/2 connection), then a sweep submitted:
+    how many receive an event (its submission, or a snapshot)."""
+    client = oc.connect(endpoint, token=token)
+    received = [threading.Event() for _ in range(count)]
+    release = threading.Event()
+
+    def follow(i: int) -> None:
+        watch = client.watch(None, until_finished=False)
+        for _ in watch:
+            received[i].set()
+            release.wait(120)  # stays open while the others start
+            break
+        watch.close()
+
+    threads = [threading.Thread(target=follow, args=(i,), daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    time.sleep(5)  # every stream asked for
+    oc.connect(endpoint, token=token).submit(sweep_file)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(e.is_set() for e in received):
+        time.sleep(0.2)
+    got = sum(e.is_set() for e in received)
+    release.set()
+    client.close()  # cancels the streams still waiting for the server to take them
+    for t in threads:
+        t.join(max(0.0, deadline + 30 - time.monotonic()))
+    return {"watchers": count, "received": got}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["workflow", "read"])
+    parser.add_argument("mode", choices=["workflow", "read", "watchers"])
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--token-file", required=True)
     parser.add_argument("--sweep")
     parser.add_argument("--sweep-id")
+    parser.add_argument("--count", type=int, default=300)
     args = parser.parse_args()
     token = Path(args.token_file).read_text().splitlines()[0].strip()
-    summary = workflow(args.endpoint, token, args.sweep) if args.mode == "workflow" else read(args.endpoint, token, args.sweep_id)
+    summary = (workflow(args.endpoint, token, args.sweep) if args.mode == "workflow"
+               else read(args.endpoint, token, args.sweep_id) if args.mode == "read"
+               else watchers(args.endpoint, token, args.count, args.sweep))
     print(json.dumps(summary))
     return 0
 
