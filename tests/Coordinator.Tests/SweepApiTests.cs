@@ -19,6 +19,8 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     public string Endpoint { get; private set; } = "";
     public string MetricsUrl { get; private set; } = "";
     public string NodeMetricsUrl { get; private set; } = "";
+    /// <summary>The live sweep pages (serve --http-port).</summary>
+    public string PagesUrl { get; private set; } = "";
     public RunningProcess Coordinator { get; private set; } = null!;
     public RunningProcess Node { get; private set; } = null!;
 
@@ -26,12 +28,13 @@ public sealed class CoordinatorFixture : IAsyncLifetime
     {
         TokenFile = Path.Combine(Directory, "token");
         await File.WriteAllTextAsync(TokenFile, Token + "\n");
-        int port = Loopback.FreePort(), grpcPort = Loopback.FreePort(), metricsPort = Loopback.FreePort(), nodeMetricsPort = Loopback.FreePort();
+        int port = Loopback.FreePort(), grpcPort = Loopback.FreePort(), metricsPort = Loopback.FreePort(), nodeMetricsPort = Loopback.FreePort(), httpPort = Loopback.FreePort();
+        PagesUrl = $"http://127.0.0.1:{httpPort}";
         NodeMetricsUrl = $"http://localhost:{nodeMetricsPort}/metrics"; // served at the node's --hostname, 127.0.0.1, which localhost reaches
         Endpoint = $"http://127.0.0.1:{grpcPort}";
         MetricsUrl = $"http://127.0.0.1:{metricsPort}/metrics";
         Coordinator = RunningProcess.Start("serve", "--port", port.ToString(), "--grpc-port", grpcPort.ToString(), "--out", Path.Combine(Directory, "out"),
-            "--soft-targets", Path.Combine(Directory, "store"), "--token-file", TokenFile, "--metrics-port", metricsPort.ToString());
+            "--soft-targets", Path.Combine(Directory, "store"), "--token-file", TokenFile, "--metrics-port", metricsPort.ToString(), "--http-port", httpPort.ToString());
         // The node sends its metrics over the Metrics stream (not the cluster), with the token.
         Node = RunningProcess.Start("gpunode", "--seed-nodes", $"akka.tcp://orchestrator@127.0.0.1:{port}", "--devices", "cpu", "--slots-per-device", "2",
             "--api", Endpoint, "--token-file", TokenFile, "--metrics-port", nodeMetricsPort.ToString());
@@ -377,6 +380,36 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         var finished = events.Where(e => e.EventCase == WatchEvent.EventOneofCase.Job && e.Job.State == JobState.Done).Select(e => e.Job.JobId).ToList();
         finished.Count.ShouldBe(10);
         finished.Distinct().Count().ShouldBe(10);
+    }
+
+    [Fact]
+    public async Task The_live_page_of_a_running_sweep_shows_its_finished_count_rising_without_a_reload_behind_the_token()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        using var http = new HttpClient();
+        (await http.GetAsync($"{coordinator.PagesUrl}/", cancellation)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+        using var channel = GrpcChannel.ForAddress(coordinator.Endpoint);
+        var submit = new SubmitRequest { FileName = "api-live.yaml", Content = ByteString.CopyFromUtf8(Sweep("api-live", epochs: 8)) };
+        await coordinator.Client(channel).SubmitAsync(submit, CoordinatorFixture.Authorized, cancellationToken: cancellation);
+
+        await using var page = await ChromiumPage.OpenAsync($"{coordinator.PagesUrl}/sweeps/api-live?token={CoordinatorFixture.Token}", cancellation);
+        string? first = null;
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); first is null && waited.Elapsed < TimeSpan.FromSeconds(30); await Task.Delay(200, cancellation))
+            first = await page.EvaluateAsync("document.getElementById('progress')?.dataset.done", cancellation);
+        first.ShouldNotBeNull("the page never showed the sweep's progress");
+        await page.EvaluateAsync("window.loadedOnce = 'yes'", cancellation); // a reload would forget it
+        int done = int.Parse(first);
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); done <= int.Parse(first) && waited.Elapsed < TimeSpan.FromMinutes(3); await Task.Delay(500, cancellation))
+            done = int.Parse(await page.EvaluateAsync("document.getElementById('progress').dataset.done", cancellation) ?? "0");
+        done.ShouldBeGreaterThan(int.Parse(first), "the finished count on the page did not rise");
+        (await page.EvaluateAsync("window.loadedOnce", cancellation)).ShouldBe("yes");
+        int.Parse(await page.EvaluateAsync("document.getElementById('live').dataset.refreshes", cancellation) ?? "0").ShouldBeGreaterThan(0);
+        page.Console.ShouldBeEmpty();
+
+        // The index lists it, for a client that sends the token as a header; the page's own content is the report's.
+        var index = new HttpRequestMessage(HttpMethod.Get, $"{coordinator.PagesUrl}/");
+        index.Headers.Authorization = new("Bearer", CoordinatorFixture.Token);
+        (await (await http.SendAsync(index, cancellation)).Content.ReadAsStringAsync(cancellation)).ShouldContain("href=\"/sweeps/api-live\"");
     }
 
     [Fact]

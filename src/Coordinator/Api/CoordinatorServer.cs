@@ -36,6 +36,12 @@ public static class CoordinatorServer
                 if (api.CertificateFile is { } certificate) listen.UseHttps(X509Certificate2.CreateFromPemFile(certificate, api.KeyFile));
             });
             if (api.MetricsPort > 0) kestrel.Listen(api.Bind, api.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            if (api.HttpPort > 0)
+                kestrel.Listen(api.Bind, api.HttpPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    if (api.CertificateFile is { } certificate) listen.UseHttps(X509Certificate2.CreateFromPemFile(certificate, api.KeyFile));
+                });
         });
         builder.Services.AddSingleton<CoordinatorMetrics>();
         builder.Services.AddHostedService<SweepGauges>();
@@ -71,6 +77,7 @@ public static class CoordinatorServer
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         if (api.MetricsPort > 0) app.MapPrometheusScrapingEndpoint().RequireHost($"*:{api.MetricsPort}");
+        if (api.HttpPort > 0) SweepPages.Map(app, api.HttpPort, () => app.Services.GetRequiredService<CoordinatorContext>().Sweeps, api.Token);
         return app;
     }
 

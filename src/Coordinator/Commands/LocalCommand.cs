@@ -22,9 +22,10 @@ public static class LocalCommand
         var softTargets = SoftTargetStoreOption();
         var retry = new Option<bool>("--retry") { Description = "Run the sweep's failed jobs again, their own failures too (running again retries only what the machine broke)." };
         var dataDir = new DataDirOption();
+        var httpPort = ClusterFlags.HttpPort();
         var command = new Command("local", "Run a whole sweep on this machine (an in-process cluster) and write results.csv, results.json and report.html.")
         {
-            file, nodes, slots, device, output, postgres, softTargets, retry, dataDir,
+            file, nodes, slots, device, output, postgres, softTargets, retry, dataDir, httpPort,
         };
         command.SetAction((parse, cancellation) =>
         {
@@ -40,7 +41,7 @@ public static class LocalCommand
                 ? ClusterSettings.Sqlite(Path.Combine(directory, "journal.db"), LocalCluster.Node)
                 : ClusterSettings.Postgres(connection, LocalCluster.Node);
             return RunAsync(plan, parse.GetRequiredValue(softTargets).FullName, journal, Devices(parse.GetRequiredValue(device), nodeCount, slotCount),
-                parse.GetValue(retry), cancellation);
+                parse.GetValue(retry), cancellation, parse.GetValue(httpPort));
         });
         return command;
     }
@@ -59,8 +60,9 @@ public static class LocalCommand
         DefaultValueFactory = _ => new DirectoryInfo(SoftTargetStore.DefaultDirectory),
     };
 
+    /// <param name="httpPort">Serve the live sweep pages on this port (<see cref="Api.SweepPages"/>); 0: none.</param>
     public static async Task<int> RunAsync(SweepPlan plan, string softTargetStore, ClusterSettings journal,
-        IReadOnlyList<IReadOnlyList<string>> devices, bool retryFailed, CancellationToken cancellation)
+        IReadOnlyList<IReadOnlyList<string>> devices, bool retryFailed, CancellationToken cancellation, int httpPort = 0)
     {
         string directory = plan.Directory;
         Directory.CreateDirectory(directory);
@@ -69,6 +71,8 @@ public static class LocalCommand
             : $"{plan.Teachers.Count} teacher job(s), {plan.SoftTargetJobs.Count} soft-target job(s), {plan.Students.Count} student trial(s), {plan.Baselines.Count} baseline(s)";
         Console.WriteLine($"{plan.Sweep.Name}: {jobs} on {devices.Count} node(s) x {devices[0].Count} slot(s) ({devices[0][0]}) -> {directory}");
         await using var cluster = await LocalCluster.StartAsync(journal, devices, cancellation);
+        await using var pages = httpPort > 0 ? await Api.SweepPages.ServeAsync(httpPort, cluster.Sweeps, cancellation) : null;
+        if (pages is not null) Console.WriteLine($"{plan.Sweep.Name}: live at http://127.0.0.1:{httpPort}/sweeps/{plan.Sweep.Name}");
         try
         {
             bool live = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;

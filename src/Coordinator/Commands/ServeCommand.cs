@@ -39,6 +39,7 @@ public static class ServeCommand
         var certificate = new Option<FileInfo?>("--tls-cert") { Description = "Serve the API over TLS with this PEM certificate (and --tls-key)." };
         var key = new Option<FileInfo?>("--tls-key") { Description = "The PEM private key of --tls-cert." };
         var metricsPort = ClusterFlags.MetricsPort();
+        var httpPort = ClusterFlags.HttpPort();
         var watchHistory = new Option<int>("--watch-history")
         {
             Description = "Events kept for Watch streams to resume from (a watcher further behind gets a snapshot instead).",
@@ -53,7 +54,7 @@ public static class ServeCommand
         };
         var command = new Command("serve", "Run the coordinator: sweep state, scheduling, results and the gRPC API, for GPU nodes that join it.")
         {
-            hostname, bind, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory, metricsPort, dataDir, allowPaths,
+            hostname, bind, port, output, postgres, sweeps, softTargets, grpcPort, tokenFile, certificate, key, watchHistory, metricsPort, dataDir, allowPaths, httpPort,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -70,7 +71,7 @@ public static class ServeCommand
             if (parse.GetValue(watchHistory) < 100) throw new UserInputException("--watch-history: keep at least 100 events.");
             var api = new ApiOptions(parse.GetValue(grpcPort), ApiOptions.ReadToken(parse.GetValue(tokenFile)?.FullName),
                 parse.GetValue(certificate)?.FullName, parse.GetValue(key)?.FullName, parse.GetValue(watchHistory), parse.GetValue(metricsPort),
-                ClusterFlags.BindAddress(parse, bind, hostname), AllowedPaths(parse.GetRequiredValue(allowPaths)));
+                ClusterFlags.BindAddress(parse, bind, hostname), AllowedPaths(parse.GetRequiredValue(allowPaths)), parse.GetValue(httpPort));
             return await ServeAsync(journal, api, plans, directory, parse.GetRequiredValue(softTargets).FullName, cancellation);
         });
         return command;
@@ -107,8 +108,9 @@ public static class ServeCommand
     {
         log.LogInformation("coordinator at {Address}, its sweeps journaled in {Journal}; GPU nodes join with --seed-nodes {Address}",
             ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port), journal.JournalDescription, ClusterFlags.Address(journal.Node.Hostname, journal.Node.Port));
-        log.LogInformation("gRPC API on port {Port} at {Bind} ({Transport}, {Token}){Metrics}", api.Port, api.Bind, api.CertificateFile is null ? "plaintext HTTP/2" : "TLS",
-            api.Token is null ? "no token" : "bearer token required", api.MetricsPort > 0 ? $"; Prometheus metrics at :{api.MetricsPort}/metrics" : "");
+        log.LogInformation("gRPC API on port {Port} at {Bind} ({Transport}, {Token}){Metrics}{Pages}", api.Port, api.Bind, api.CertificateFile is null ? "plaintext HTTP/2" : "TLS",
+            api.Token is null ? "no token" : "bearer token required", api.MetricsPort > 0 ? $"; Prometheus metrics at :{api.MetricsPort}/metrics" : "",
+            api.HttpPort > 0 ? $"; live sweep pages at {(api.CertificateFile is null ? "http" : "https")}://{api.Bind}:{api.HttpPort}/" : "");
 
         var coordinator = server.Services.GetRequiredService<CoordinatorContext>();
         var followers = server.Services.GetRequiredService<SweepFollowers>();

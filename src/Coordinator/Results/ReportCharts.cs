@@ -26,7 +26,8 @@ static class ReportCharts
     });
 
     /// <summary>The charts of a sweep with finished points, and the script that draws them.</summary>
-    public static void Append(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes)
+    /// <param name="library">Inline the ECharts library before the charts (a page that has not loaded it already).</param>
+    public static void Append(StringBuilder html, SweepStatus status, IReadOnlyList<SweepResults.Recipe> recipes, bool library)
     {
         var students = status.Jobs.Where(j => j.Kind == JobKind.Student && j.Summary is { BestEpoch: > 0 }).GroupBy(j => SweepResults.PointKey(j.Parameters))
             .ToDictionary(g => g.Key, g => g.ToList());
@@ -66,10 +67,13 @@ static class ReportCharts
         if (importance.Count > 0)
             html.Append("<h2>Which parameters mattered</h2><p class=\"note\">PED-ANOVA: how differently each parameter is distributed among the best 10 % of the points than among all (shares of 1).</p>")
                 .Append("<div id=\"importance\" style=\"height:").Append(80 + 32 * importance.Count).Append("px\"></div>");
-        html.Append("<script>").Append(ECharts.Value).Append("</script>")
-            .Append("<script id=\"chart-data\" type=\"application/json\">").Append(JsonSerializer.Serialize(data).Replace("</", "<\\/")).Append("</script>")
+        if (library) html.Append(LibraryScript);
+        html.Append("<script id=\"chart-data\" type=\"application/json\">").Append(JsonSerializer.Serialize(data).Replace("</", "<\\/")).Append("</script>")
             .Append("<script>").Append(Script).Append("</script>");
     }
+
+    /// <summary>The ECharts library as an inline script element.</summary>
+    public static string LibraryScript => $"<script>{ECharts.Value}</script>";
 
     static string Model(JobStatus job) => job.Parameters.GetValueOrDefault("model") ?? job.Summary.Model;
 

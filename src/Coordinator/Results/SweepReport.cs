@@ -27,18 +27,30 @@ public static class SweepReport
         AtomicFile.WriteText(Path.Combine(directory, FileName), Render(status, DateTime.UtcNow));
 
     /// <summary>The page; learning curves come from each job's metrics.jsonl under the sweep's <see cref="SweepStatus.OutputRoot"/>.</summary>
-    public static string Render(SweepStatus status, DateTime generated)
+    public static string Render(SweepStatus status, DateTime generated) =>
+        Page($"{status.Name}: sweep report", Body(status, generated, chartLibrary: true));
+
+    /// <summary>A whole page of this style around <paramref name="body"/>; <paramref name="head"/> goes at the end of its head.</summary>
+    public static string Page(string title, string body, string head = "") =>
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><link rel=\"icon\" href=\"data:,\"/>" + $"<title>{Escape(title)}</title>" +
+        "<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}" +
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td.p,th.p{text-align:left}.best{background:#fdecea}" +
+        "svg{display:block;margin:1em 0}.note{color:#666;font-size:13px}.worse{color:#b00}pre{background:#f7f7f7;padding:8px;font-size:12px}</style>" +
+        head + "</head><body>" + body + "</body></html>\n";
+
+    /// <summary>
+    /// The report's content: what the live page (<see cref="Api.SweepPages"/>) swaps in as the sweep runs.
+    /// <c>#progress</c> carries the done count and whether the sweep is complete, for the page and its tests.
+    /// </summary>
+    /// <param name="chartLibrary">Inline ECharts here (a report file); the live page loads it once, not on every refresh.</param>
+    public static string Body(SweepStatus status, DateTime generated, bool chartLibrary)
     {
         var recipes = SweepResults.Recipes(status);
         var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>");
-        html.Append($"<title>{Escape(status.Name)}: sweep report</title>");
-        html.Append("<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse;font-size:13px}" +
-                    "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}td.p,th.p{text-align:left}.best{background:#fdecea}" +
-                    "svg{display:block;margin:1em 0}.note{color:#666;font-size:13px}.worse{color:#b00}pre{background:#f7f7f7;padding:8px;font-size:12px}</style></head><body>");
         int done = status.Jobs.Count(j => j.State == JobState.Done), failed = status.Jobs.Count(j => j.State == JobState.Failed),
             stopped = status.Jobs.Count(j => j.State == JobState.Stopped);
-        html.Append($"<h1>{Escape(status.Name)}</h1><p class=\"note\">{done} of {status.Jobs.Count} job(s) done, " +
+        html.Append($"<h1>{Escape(status.Name)}</h1><p class=\"note\" id=\"progress\" data-done=\"{done}\" data-complete=\"{(status.Complete ? "yes" : "no")}\">" +
+                    $"{done} of {status.Jobs.Count} job(s) done, " +
                     $"{(stopped > 0 ? $"{stopped} stopped by the sweep (early termination or its target), " : "")}{failed} failed{Durations(status)}; " +
                     $"points ranked on {Escape(status.Metric)} ({(status.Maximize ? "higher" : "lower")} is better), mean over seeds; ties go to the lower validation loss. " +
                     $"Test accuracy is reported, never used to choose. Generated {generated.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} UTC.</p>");
@@ -51,7 +63,7 @@ public static class SweepReport
             Points(html, status, shown);
             if (recipes.Count > shown.Count) html.Append($"<p class=\"note\">The best {shown.Count} of {recipes.Count} points; results.csv has every job.</p>");
             ByParameter(html, status, shown);
-            ReportCharts.Append(html, status, shown);
+            ReportCharts.Append(html, status, shown, chartLibrary);
         }
         ReportCurves.Learning(html, status, recipes.Count > 0 ? recipes[0] : null);
         ReportCurves.BestBySlotHours(html, status);
@@ -61,7 +73,7 @@ public static class SweepReport
             html.Append("<h2>Failed jobs</h2><ul>").AppendJoin("", failures.Take(MaxFailures).Select(j => $"<li>{Escape(j.JobId)}: {Escape(j.Summary?.FailureReason ?? "")}</li>")).Append("</ul>");
             if (failures.Count > MaxFailures) html.Append($"<p class=\"note\">... and {failures.Count - MaxFailures} more; results.csv has each one's reason.</p>");
         }
-        return html.Append("</body></html>\n").ToString();
+        return html.ToString();
     }
 
     /// <summary>", 2.25 slot-hours over 1:05:00": the slot time every finished job took, and the time from the first start to the last finish.</summary>
