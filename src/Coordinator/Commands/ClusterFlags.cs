@@ -42,8 +42,9 @@ public static class ClusterFlags
 
     public static Option<int> HttpPort() => new("--http-port")
     {
-        Description = "Serve live sweep pages at http://<host>:<port>/ (an index of sweeps, and each sweep's report updating as it runs; behind the API token when one is set); 0: none.",
-        DefaultValueFactory = _ => 0,
+        Description = "Serve live sweep pages at http://<host>:<port>/ (an index of sweeps, and each sweep's report updating as it runs; behind the API token " +
+                      "when one is set) ($ORCHESTRATOR_HTTP_PORT; 0: none).",
+        DefaultValueFactory = _ => IntFromEnvironment("ORCHESTRATOR_HTTP_PORT", 0),
     };
 
     public static string Address(string hostname, int port) => $"akka.tcp://{Hosting.NodeSettings.SystemName}@{hostname}:{port}";
