@@ -171,6 +171,13 @@ public class SweepApiTests(CoordinatorFixture coordinator) : IClassFixture<Coord
         code.ShouldBe(2);
         error.ShouldContain("was submitted before with other trials");
         error.ShouldContain("orchestrator fork");
+        // Which fork writes from the file the coordinator keeps: the changed sweep, under a new name.
+        string forked = Path.Combine(TestData.TemporaryDirectory(), "api-changed-3.yaml");
+        (code, _, error) = await Cli("fork", "api-changed", "--set", "student.epochs=3", "--name", "api-changed-3", "--output", forked);
+        code.ShouldBe(0, error);
+        var fork = Planning.SweepFile.Load(forked);
+        fork.Name.ShouldBe("api-changed-3");
+        fork.Student.Children[new YamlDotNet.RepresentationModel.YamlScalarNode("epochs")].ToString().ShouldBe("3");
 
         string bayes = """
             name: api-prior
