@@ -126,6 +126,27 @@ public partial class SweepReportTests
     }
 
     [Fact]
+    public void Trials_still_training_are_drawn_with_the_epochs_they_have_so_far()
+    {
+        string jobs = TestData.TemporaryDirectory();
+        var running = Student("trial-r1", "0.5", 1, 0, 0);
+        (running.State, running.Summary) = (JobState.Running, null);
+        var status = new SweepStatus
+        {
+            SweepId = "s", Name = "s", Metric = "val_accuracy", Maximize = true, OutputRoot = jobs,
+            Jobs = { new JobStatus { JobId = "teacher-1", Kind = JobKind.Teacher, State = JobState.Done,
+                         Summary = new TrialSummary { Status = TrialStatus.Completed, BestValidationAccuracy = 0.9, TestAccuracy = 0.89 } }, running },
+        };
+        WriteEpochs(jobs, "teacher-1", 0.8, 0.9);
+        WriteEpochs(jobs, "trial-r1", 0.6, 0.7, 0.75); // three epochs so far
+        var page = Parse(SweepReport.Render(status, Generated));
+        page.Descendants().Single(e => e.Name.LocalName == "p" && e.Attribute("id")?.Value == "progress").Attribute("data-complete")!.Value.ShouldBe("no");
+        var accuracy = page.Descendants().Where(e => e.Name.LocalName == "svg").Single(s => s.Descendants().First().Value == "validation accuracy");
+        var green = accuracy.Descendants().Where(e => e.Name.LocalName == "polyline").Single(c => c.Attribute("stroke")!.Value == "#2ca02c");
+        green.Attribute("points")!.Value.Split(' ').Length.ShouldBe(3);
+    }
+
+    [Fact]
     public void Two_swept_parameters_get_a_heatmap_of_the_best_mean_over_the_rest()
     {
         JobStatus Point(string alpha, string temperature, string losses, double validation)

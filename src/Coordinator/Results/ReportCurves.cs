@@ -29,11 +29,14 @@ public static class ReportCurves
         var baselines = status.Jobs.Where(j => j.Kind == JobKind.Baseline && j.State == JobState.Done && bestBaselines.Contains(j.JobId));
         IEnumerable<Curve> Read(IEnumerable<JobStatus> jobs) => jobs
             .Select(job => new Curve(job, Style(job, IsBest(job)), new TrialFolder(Path.Combine(status.OutputRoot, job.JobId)).ReadEpochs())).Where(c => c.Epochs.Count > 0);
-        var curves = Read(trials.Where(j => j.Kind == JobKind.Student && !IsBest(j))).Take(MaxOtherCurves)
+        // What trains now, as its epochs arrive: what a live page (SweepPages) shows between refreshes.
+        var running = status.Jobs.Where(j => Protocol.JobKinds.TrainsTrial(j.Kind) && j.State == JobState.Running);
+        var curves = Read(trials.Where(j => j.Kind == JobKind.Student && !IsBest(j))).Take(MaxOtherCurves).Concat(Read(running).Take(MaxOtherCurves))
             .Concat(Read(trials.Where(j => j.Kind == JobKind.Teacher))).Concat(Read(baselines)).Concat(Read(trials.Where(IsBest))).ToList();
         if (curves.Count == 0) return;
         html.Append("<h2>Learning curves</h2><p class=\"note\">Per epoch: the best point's seeds (red), the same student alone on labels (blue), the teachers (dashed), " +
-                    "every other student (grey) and those the sweep stopped (orange, dashed, ending at the epoch they stopped). Hover over a curve to see which trial it is.</p>");
+                    "every other student (grey), those the sweep stopped (orange, dashed, ending at the epoch they stopped) and what is training now (green). " +
+                    "Hover over a curve to see which trial it is.</p>");
         html.Append(Lines("validation accuracy", "epoch", "validation accuracy", Plot(curves, e => e.ValidationAccuracy), Fraction));
         html.Append(Lines("validation loss (cross-entropy)", "epoch", "validation loss", Plot(curves, e => e.ValidationLoss)));
         html.Append(Lines("training loss (the trial's whole objective)", "epoch", "training loss", Plot(curves, e => e.TrainLoss)));
@@ -55,7 +58,8 @@ public static class ReportCurves
     static Series Style(JobStatus job, bool best)
     {
         string title = $"{job.JobId} ({SweepReport.Shown(job)})";
-        return job.Kind == JobKind.Teacher ? new Series("teacher", [], "#333333", Dashed: true, Title: title)
+        return job.State == JobState.Running ? new Series("training now", [], "#2ca02c", Width: 1.5, Title: title)
+            : job.Kind == JobKind.Teacher ? new Series("teacher", [], "#333333", Dashed: true, Title: title)
             : job.Kind == JobKind.Baseline ? new Series($"the student alone, seed {job.Seed}", [], "#1f77b4", Width: 1.5, Title: title)
             : best ? new Series($"best point, seed {job.Seed}", [], "#d62728", Width: 2.5, Title: title)
             : job.State == JobState.Stopped ? new Series("stopped by the sweep", [], "#f4a582", Width: 1, Dashed: true, Title: title)
