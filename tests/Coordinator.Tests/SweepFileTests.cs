@@ -151,7 +151,7 @@ public class SweepFileTests
     [Fact]
     public void A_list_of_teachers_mixes_given_checkpoints_with_teachers_trained_in_the_sweep()
     {
-        string checkpoint = TestData.WriteFile("given.ckpt", "a teacher checkpoint");
+        string checkpoint = TestData.WriteFile("given.ckpt", "ORCKPT1\na teacher checkpoint"); // only its header is read when planned
         string hash = Distillation.SoftTargets.TeacherSource.FileSha256(checkpoint);
         var plan = Plan(Ensemble.Replace("teacher: { model: mlp-1200-1200, epochs: 10, count: 3 }",
                 $"teacher:\n  - {{ checkpoint: {checkpoint}, sha256: {hash} }}\n  - {{ model: mlp-400, epochs: 5, count: 2 }}")
@@ -170,7 +170,7 @@ public class SweepFileTests
     [Fact]
     public void A_teacher_entry_reads_as_in_a_trial_file_checkpoints_and_their_pins_included()
     {
-        string first = TestData.WriteFile("first.ckpt", "one teacher"), second = TestData.WriteFile("second.ckpt", "another teacher");
+        string first = TestData.WriteFile("first.ckpt", "ORCKPT1\none teacher"), second = TestData.WriteFile("second.ckpt", "ORCKPT1\nanother teacher");
         string[] hashes = [Distillation.SoftTargets.TeacherSource.FileSha256(first), Distillation.SoftTargets.TeacherSource.FileSha256(second)];
         string Sweep(string entry) => Ensemble.Replace("teacher: { model: mlp-1200-1200, epochs: 10, count: 3 }", $"teacher: {entry}")
             .Replace("  teacher.count: { values: [1, 3] }\n", "");

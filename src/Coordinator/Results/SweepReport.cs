@@ -39,7 +39,7 @@ public static class SweepReport
         head + "</head><body>" + body + "</body></html>\n";
 
     /// <summary>
-    /// The report's content: what the live page (<see cref="Api.SweepPages"/>) swaps in as the sweep runs.
+    /// The report's content: what the live sweep page swaps in as the sweep runs.
     /// <c>#progress</c> carries the done count and whether the sweep is complete, for the page and its tests.
     /// </summary>
     /// <param name="chartLibrary">Inline ECharts here (a report file); the live page loads it once, not on every refresh.</param>

@@ -45,8 +45,8 @@ public static partial class TeacherFiles
             string? pin = pins?[i].ToLowerInvariant();
             if (hashOf is null) return new TeacherSource(path, pin);
             if (!File.Exists(path)) throw entry.Error(key, $"teacher checkpoint {path} does not exist.");
+            string hash = entry.Check(key, () => hashOf(path)); // refuses what is not a regular file, before it is read
             entry.Check(key, () => Checkpoint.CheckHeader(path));
-            string hash = entry.Check(key, () => hashOf(path));
             if (pin is not null && pin != hash)
                 throw entry.Error("sha256", $"{path} has sha256 {hash}, not {pin}: the file is not the pinned teacher. Restore it, or update the pin.");
             return new TeacherSource(path, hash);
