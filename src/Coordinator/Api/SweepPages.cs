@@ -74,11 +74,12 @@ public static class SweepPages
         foreach (string id in ids)
         {
             var s = await SweepRegion.Summary(sweeps, id, cancellation);
-            allDone += s.Counts.Done;
+            var counts = s.Counts ?? new JobCounts();
+            allDone += counts.Done;
             string best = s.Best is { } b ? b.MetricMean.ToString("0.####", CultureInfo.InvariantCulture) + " " + SvgPlot.Escape(s.Metric) : "";
             string state = s.Cancelled ? "cancelled" : s.Complete ? "complete" : "running";
-            html.Append($"<tr><td class=\"p\"><a href=\"/sweeps/{Uri.EscapeDataString(id)}\">{SvgPlot.Escape(id)}</a></td><td>{s.Counts.Done}</td><td>{s.Counts.Running}</td>" +
-                        $"<td>{s.Counts.Queued}</td><td>{s.Counts.Failed}</td><td>{s.TotalJobs}</td><td>{best}</td><td class=\"p\">{state}</td></tr>");
+            html.Append($"<tr><td class=\"p\"><a href=\"/sweeps/{Uri.EscapeDataString(id)}\">{SvgPlot.Escape(id)}</a></td><td>{counts.Done}</td><td>{counts.Running}</td>" +
+                        $"<td>{counts.Queued}</td><td>{counts.Failed}</td><td>{s.TotalJobs}</td><td>{best}</td><td class=\"p\">{state}</td></tr>");
         }
         return html.Append($"</table><p class=\"note\" id=\"progress\" data-done=\"{allDone}\">Updated {DateTime.UtcNow:HH:mm:ss} UTC.</p>").ToString();
     }

@@ -5,7 +5,7 @@ namespace Orchestrator.Distillation.Configuration;
 /// <summary>
 /// The folders a sweep submitted over the coordinator's API may name files in (teacher checkpoints, TorchScript files,
 /// datasets): a remote client must not make the coordinator open any file it can reach. Parsing and planning inside
-/// <see cref="Restrict"/> check every path a sweep file names (<see cref="ConfigMap.PathAt"/>) against them: the path's
+/// <see cref="Restrict"/> check every path a sweep file names (<see cref="ConfigMap.PathOf"/>) against them: the path's
 /// real location (symbolic links followed, as the kernel does) must lie under a root, and what is there must be a
 /// regular file or a folder (not a device, a FIFO or a socket). <c>local</c> and <c>validate</c> on one's own machine
 /// run outside any restriction and read any path.
@@ -20,7 +20,7 @@ public sealed record ReadableRoots(IReadOnlyList<string> Roots, string HowToAllo
     public static ReadableRoots? Current => current.Value;
 
     public static ReadableRoots Of(IEnumerable<string> roots, string howToAllow) =>
-        new(roots.Select(r => RealPath(Path.GetFullPath(r)) ?? Path.GetFullPath(r)).Select(r => Path.TrimEndingDirectorySeparator(r)).Distinct().ToList(), howToAllow);
+        new(roots.Select(Path.GetFullPath).Select(r => Path.TrimEndingDirectorySeparator(RealPath(r) ?? r)).Distinct().ToList(), howToAllow);
 
     /// <summary>Restricts the paths read by this flow (and the tasks it starts) until disposed.</summary>
     public static IDisposable Restrict(ReadableRoots roots)
